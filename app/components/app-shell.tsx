@@ -1,0 +1,80 @@
+import { Form, NavLink, useNavigation } from "@remix-run/react";
+import type { ReactNode } from "react";
+import type { Permission, Role } from "../../server/auth/permissions.ts";
+import type { ShellInfo } from "../../server/commet/shell.ts";
+import { CommandPalette } from "./command-palette";
+import { ModeBanner } from "./mode-banner";
+
+/** The signed-in staff member as the root loader hands it to the browser (no ids, no secrets). */
+export type ShellStaff = { name: string; email: string; role: Role; permissions: Permission[] };
+
+/**
+ * Sections that exist, each with the permission its loader requires (the server enforces it; the nav
+ * only hides what the role may not open). Later screens add themselves here when their route lands.
+ */
+const sections: Array<{ to: string; label: string; end?: boolean; permission: Permission }> = [
+  { to: "/", label: "Overview", end: true, permission: "customers:read" },
+  { to: "/customers", label: "Customers", permission: "customers:read" },
+  { to: "/subscriptions", label: "Subscriptions", permission: "customers:read" },
+  { to: "/usage", label: "Usage", permission: "usage:explore" },
+  { to: "/audit", label: "Audit trail", permission: "audit:read" },
+  { to: "/admin/staff", label: "Staff", permission: "staff:manage" },
+];
+
+export function AppShell({ shell, staff, children }: { shell: ShellInfo | null; staff: ShellStaff; children: ReactNode }) {
+  const navigation = useNavigation();
+  const busy = navigation.state !== "idle";
+  const visible = sections.filter((section) => staff.permissions.includes(section.permission));
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="topbar__product">Commet Ops Console</span>
+        {shell ? <ModeBanner livemode={shell.livemode} /> : null}
+        {shell ? <span className="topbar__target">Commet: {shell.commetTarget}</span> : null}
+        {staff.permissions.includes("customers:read") ? <CommandPalette /> : null}
+        <div className="topbar__staff" data-testid="signed-in-staff">
+          <span className="topbar__who" title={staff.email}>
+            {staff.name} <span className="role-badge">{staff.role}</span>
+          </span>
+          <Form method="post" action="/logout" className="topbar__signout">
+            <button type="submit" className="button button--topbar">
+              Sign out
+            </button>
+          </Form>
+        </div>
+      </header>
+      <div className={busy ? "progress progress--active" : "progress"} role="presentation" />
+      <nav className="sidenav" aria-label="Sections">
+        <ul>
+          {visible.map((section) => (
+            <li key={section.to}>
+              <NavLink to={section.to} end={section.end} prefetch="intent">
+                {section.label}
+              </NavLink>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" className="content" aria-busy={busy}>
+        {children}
+      </main>
+    </div>
+  );
+}
+
+/** The frame of pages seen signed out (sign-in, errors before sign-in): product name, no nav. */
+export function PublicShell({ children }: { children: ReactNode }) {
+  return (
+    <div className="public-shell">
+      <header className="topbar">
+        <span className="topbar__product">Commet Ops Console</span>
+      </header>
+      <main id="main" className="public-shell__main">
+        {children}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+import { useRevalidator } from "@remix-run/react";
+import { useEffect } from "react";
+import type { SyncStatus } from "../../server/directory/sync.ts";
+import { formatCount } from "~/lib/format";
+
+const phaseLabels: Record<string, string> = {
+  customers: "customers",
+  subscriptions: "subscriptions and seats",
+  invoices: "invoice numbers",
+  done: "done",
+};
+
+function ago(ms: number | null): string {
+  if (!ms) return "never";
+  const minutes = Math.round((Date.now() - ms) / 60_000);
+  if (minutes < 1) return "just now";
+  if (minutes < 60) return `${minutes} min ago`;
+  return `${Math.round(minutes / 60)} h ago`;
+}
+
+/**
+ * Progress of the directory sync (the index behind search and the tables). While a run is going
+ * it shows the counts and refreshes the page's data every few seconds; otherwise one quiet line.
+ */
+export function SyncBanner({ status, refreshMs = 3_000 }: { status: SyncStatus; refreshMs?: number }) {
+  const revalidator = useRevalidator();
+  const running = status.status === "running" || status.status === "waiting";
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => {
+      if (revalidator.state === "idle" && document.visibilityState === "visible") revalidator.revalidate();
+    }, refreshMs);
+    return () => clearInterval(timer);
+  }, [running, refreshMs, revalidator]);
+
+  if (running || status.status === "never") {
+    return (
+      <div className="sync-banner sync-banner--running" role="status" data-testid="sync-banner">
+        <strong>{status.status === "never" ? "Building the customer index…" : "Syncing with Commet…"}</strong>{" "}
+        {status.status === "waiting" ? "rate limited by Commet, waiting · " : null}
+        phase: {phaseLabels[status.phase] ?? status.phase} · {formatCount(status.customersSynced)} customers and{" "}
+        {formatCount(status.subscriptionsSynced)} subscriptions synced this run · {formatCount(status.indexedCustomers)} in the
+        index. Search and this table fill in as it goes.
+      </div>
+    );
+  }
+  if (status.status === "failed" || status.status === "interrupted") {
+    return (
+      <div className="sync-banner sync-banner--problem" role="status" data-testid="sync-banner">
+        <strong>The last sync did not finish</strong> ({status.lastError ?? status.status}); it resumes on the next run. Last
+        complete sync: {ago(status.lastCompletedAt)}.
+      </div>
+    );
+  }
+  return (
+    <p className="sync-line muted" data-testid="sync-banner">
+      Index of {formatCount(status.indexedCustomers)} customers, synced with Commet {ago(status.lastCompletedAt)}; webhooks keep
+      it current.
+    </p>
+  );
+}

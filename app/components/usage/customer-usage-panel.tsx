@@ -1,0 +1,182 @@
+import { useFetcher } from "@remix-run/react";
+import { lazy, Suspense, useEffect, useState } from "react";
+import type { loader as customerUsageLoader } from "~/routes/usage.customer.$customerId";
+import { formatQuantity, type UsageRange } from "~/lib/usage-search";
+import { DriftBadge } from "./drift-badge";
+import "./usage.css";
+
+// Recharts arrives with the chart only: not in the customer page's chunk, and only once the data is here.
+const CustomerUsageChart = lazy(() => import("./customer-usage-chart").then((m) => ({ default: m.CustomerUsageChart })));
+
+const PRESETS: Array<{ range: Exclude<UsageRange, "custom">; label: string }> = [
+  { range: "7d", label: "7 days" },
+  { range: "30d", label: "30 days" },
+  { range: "90d", label: "90 days" },
+];
+
+function utcStamp(ms: number): string {
+  return `${new Date(ms).toISOString().replace("T", " ").slice(0, 16)} UTC`;
+}
+
+/**
+ * The customer page's Usage tab: daily usage per feature from the console's timeline (UTC days) for
+ * 7 / 30 / 90 days or a custom range, the plan's included amount, overage in the current period,
+ * period boundaries, manual entries as annotations, and whether the timeline agrees with Commet.
+ */
+export function CustomerUsagePanel({ customerRef }: { customerRef: string }) {
+  const fetcher = useFetcher<typeof customerUsageLoader>();
+  const [range, setRange] = useState<UsageRange>("30d");
+  const base = `/usage/customer/${encodeURIComponent(customerRef)}`;
+  const { load } = fetcher;
+  useEffect(() => {
+    load(`${base}?range=30d`);
+  }, [load, base]);
+  const d = fetcher.data;
+  const busy = fetcher.state !== "idle";
+
+  return (
+    <section className="card usage-panel" data-panel="usage-timeline" aria-labelledby="usage-timeline-title" aria-busy={busy}>
+      <div className="usage-panel__header">
+        <h2 id="usage-timeline-title">Usage</h2>
+        {d?.ok ? <DriftBadge drift={d.drift} /> : null}
+      </div>
+      <div className="range-picker" role="group" aria-label="Range (UTC days)">
+        {PRESETS.map((p) => (
+          <button
+            key={p.range}
+            type="button"
+            className="button button--quiet"
+            aria-pressed={range === p.range}
+            onClick={() => {
+              setRange(p.range);
+              load(`${base}?range=${p.range}`);
+            }}
+          >
+            {p.label}
+          </button>
+        ))}
+        <fetcher.Form method="get" action={base} className="range-picker" onSubmit={() => setRange("custom")}>
+          <input type="hidden" name="range" value="custom" />
+          <label className="small">
+            From (UTC) <input type="date" name="from" required />
+          </label>
+          <label className="small">
+            To (UTC) <input type="date" name="to" required />
+          </label>
+          <button type="submit" className="button button--quiet" aria-pressed={range === "custom"}>
+            Custom range
+          </button>
+        </fetcher.Form>
+      </div>
+
+      {!d ? (
+        <p className="muted chart-loading" role="status" style={{ height: 120 }}>
+          Loading usage…
+        </p>
+      ) : !d.ok ? (
+        <p className="panel-error" role="alert">
+          {d.message}
+        </p>
+      ) : (
+        <UsageBody data={d} />
+      )}
+    </section>
+  );
+}
+
+type Loaded = Extract<NonNullable<ReturnType<typeof useFetcher<typeof customerUsageLoader>>["data"]>, { ok: true }>;
+
+function UsageBody({ data: d }: { data: Loaded }) {
+  const u = d.usage;
+  const limits = new Map(u.limits.map((l) => [l.code, l]));
+  const anyUsage = u.features.some((f) => f.total !== 0);
+  return (
+    <div data-testid="customer-usage">
+      <p className="muted small">
+        {u.from} to {u.to}, UTC days.
+        {u.period
+          ? ` Current period: ${utcStamp(Date.parse(u.period.start))} → ${utcStamp(Date.parse(u.period.end))}.`
+          : " No current period."}
+      </p>
+      {d.liveProblem ? (
+        <p className="notice" role="status">
+          {d.liveProblem.title}: {d.liveProblem.message} Showing the console's timeline only.
+        </p>
+      ) : null}
+      {!anyUsage ? (
+        <p className="empty-state" data-testid="customer-usage-empty">
+          No usage recorded in this range.
+          {d.ingest.events === 0
+            ? " The timeline has no events yet: usage history is still arriving from Commet's webhooks."
+            : ` (The timeline holds ${formatQuantity(d.ingest.events)} events up to ${d.ingest.lastDay}, UTC.)`}
+        </p>
+      ) : null}
+      {u.features.map((f) => {
+        const limit = limits.get(f.code);
+        const annotations = u.annotations.filter((a) => a.featureCode === f.code);
+        const unit = d.units[f.code] ?? null;
+        return (
+          <div className="usage-feature" key={f.code} data-feature={f.code}>
+            <h3>
+              {limit?.name ?? f.code} <code className="muted">{f.code}</code>{" "}
+              <span className="muted small">
+                {formatQuantity(f.total)}
+                {unit ? ` ${unit}` : ""} in range
+                {limit?.current !== null && limit?.current !== undefined
+                  ? ` · Commet this period: ${formatQuantity(limit.current)}`
+                  : ""}
+                {limit
+                  ? limit.unlimited
+                    ? " · unlimited"
+                    : limit.included !== null
+                    ? ` · included ${formatQuantity(limit.included)}`
+                    : ""
+                  : ""}
+              </span>
+            </h3>
+            {anyUsage ? (
+              <Suspense
+                fallback={
+                  <div className="usage-chart chart-loading" style={{ height: 260 }}>
+                    Loading chart…
+                  </div>
+                }
+              >
+                <CustomerUsageChart
+                  period={u.period}
+                  feature={{
+                    code: f.code,
+                    name: limit?.name ?? f.code,
+                    unit,
+                    series: f.series,
+                    included: limit?.included ?? null,
+                    unlimited: limit?.unlimited ?? false,
+                    current: limit?.current ?? null,
+                    annotations: annotations.map((a) => ({
+                      usageEventId: a.usageEventId,
+                      date: a.date,
+                      quantity: a.quantity,
+                      staff: a.staff,
+                    })),
+                  }}
+                />
+              </Suspense>
+            ) : null}
+            {annotations.length > 0 ? (
+              <ul className="usage-annotations" aria-label={`Manual entries of ${f.code}`} data-testid="usage-annotations">
+                {annotations.map((a) => (
+                  <li key={a.usageEventId}>
+                    Manual entry {a.quantity > 0 ? "+" : ""}
+                    {formatQuantity(a.quantity)}
+                    {unit ? ` ${unit}` : ""} at {utcStamp(a.occurredAt)}
+                    {a.staff ? ` by ${a.staff}` : ""}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </div>
+        );
+      })}
+    </div>
+  );
+}

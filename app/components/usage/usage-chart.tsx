@@ -1,0 +1,54 @@
+import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
+import { formatQuantity, shortDay } from "~/lib/usage-search";
+import { seriesColor } from "./palette";
+
+export interface UsageChartProps {
+  /** Feature codes in stack order. */
+  features: string[];
+  /** One entry per UTC day (zero-filled), as server/usage/timeline usageSeries returns it. */
+  days: Array<{ date: string; totals: Record<string, number>; total: number }>;
+  /** Unit name per feature code (tooltip), when the plan catalog knows it. */
+  units?: Record<string, string | null | undefined>;
+  width?: number;
+  height?: number;
+}
+
+/**
+ * Totals per feature over time, stacked per UTC day (the /usage explorer). Recharts renders its
+ * <svg> only after hydration; fixed size and no animation keep it steady.
+ */
+export function UsageChart({ features, days, units = {}, width = 1000, height = 320 }: UsageChartProps) {
+  const data = days.map((d) => ({ date: d.date, ...d.totals }));
+  return (
+    <div
+      className="usage-chart"
+      data-testid="usage-chart"
+      role="img"
+      aria-label={`Usage per feature per UTC day, ${days[0]?.date} to ${days.at(-1)?.date}`}
+    >
+      <BarChart width={width} height={height} data={data} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+        <CartesianGrid strokeDasharray="3 3" vertical={false} />
+        <XAxis
+          dataKey="date"
+          tickFormatter={shortDay}
+          minTickGap={16}
+          label={{ value: "Day (UTC)", position: "insideBottomRight", offset: -4 }}
+          height={40}
+        />
+        <YAxis tickFormatter={(v: number) => formatQuantity(v)} width={72} />
+        <Tooltip
+          isAnimationActive={false}
+          labelFormatter={(label) => `${String(label)} (UTC)`}
+          formatter={(value, name) => [
+            `${formatQuantity(Number(value))}${units[String(name)] ? ` ${units[String(name)]}` : ""}`,
+            String(name),
+          ]}
+        />
+        <Legend />
+        {features.map((code, i) => (
+          <Bar key={code} dataKey={code} name={code} stackId="usage" fill={seriesColor(i)} isAnimationActive={false} />
+        ))}
+      </BarChart>
+    </div>
+  );
+}

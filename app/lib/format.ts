@@ -1,0 +1,45 @@
+/** Display formatting shared by the screens (client-safe). */
+
+const count = new Intl.NumberFormat("en-US");
+const rateMoney = new Intl.NumberFormat("en-US", {
+  style: "currency",
+  currency: "USD",
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 4,
+});
+
+/**
+ * An amount on Commet's rate scale (10000 = $1.00; @commet/node 7.10.0 uses it
+ * for plan prices and unit prices), which allows sub-cent unit prices such as
+ * $0.0015 per API call: shows at least 2 and up to 4 decimals.
+ */
+export function formatRate(rate: number): string {
+  return rateMoney.format(rate / 10_000);
+}
+
+export function formatCount(value: number): string {
+  return count.format(value);
+}
+
+/** "1 seat", "3 seats", "1,000 calls" — unit names from Commet are singular. */
+export function formatQuantity(value: number, unit: string): string {
+  return `${formatCount(value)} ${value === 1 || unit.endsWith("s") ? unit : `${unit}s`}`;
+}
+
+const intervalLabels: Record<string, string> = {
+  weekly: "week",
+  monthly: "month",
+  quarterly: "quarter",
+  yearly: "year",
+  one_time: "one-time",
+};
+
+export function formatInterval(interval: string): string {
+  return intervalLabels[interval] ?? interval;
+}
+
+/** An ISO timestamp as a stable, locale-independent date ("2026-11-21"), so server and browser render the same text. */
+export function formatDate(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toISOString().slice(0, 10);
+}

@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { formatMinor, formatRateIn, minorDigits } from "./money";
+
+describe("money", () => {
+  it("formats minor units per currency", () => {
+    expect(formatMinor(12345, "USD")).toBe("$123.45");
+    expect(formatMinor(-500, "usd")).toBe("-$5.00");
+    expect(formatMinor(500, "JPY")).toBe("¥500");
+    expect(formatMinor(990, "EUR")).toBe("€9.90");
+    expect(minorDigits("CLP")).toBe(0);
+  });
+  it("formats rate-scale prices with up to 4 decimals", () => {
+    expect(formatRateIn(15, "USD")).toBe("$0.0015");
+    expect(formatRateIn(290_000, "USD")).toBe("$29.00");
+  });
+  it("falls back for codes that are not ISO 4217", () => {
+    expect(formatMinor(1234, "CREDITS")).toBe("12.34 CREDITS");
+  });
+});

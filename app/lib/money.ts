@@ -1,0 +1,59 @@
+/**
+ * Money as Commet sends it (client-safe):
+ * - invoices and transactions: integers in the currency's minor unit (cents for USD, none for JPY
+ *   and CLP) — docs/decisions/0003 and the API schemas ("price in the currency's minor unit");
+ * - per-unit prices and balances: rate scale, 10000 = 1 unit of the currency (the SDK's PriceDef).
+ * Formatted with Intl.NumberFormat in en-US so server and browser render the same text.
+ */
+const formatters = new Map<string, Intl.NumberFormat>();
+
+function formatter(currency: string, rate = false): Intl.NumberFormat {
+  const key = `${currency}:${rate}`;
+  let f = formatters.get(key);
+  if (!f) {
+    try {
+      const base = new Intl.NumberFormat("en-US", { style: "currency", currency });
+      const digits = base.resolvedOptions().maximumFractionDigits ?? 2;
+      f = rate
+        ? new Intl.NumberFormat("en-US", {
+            style: "currency",
+            currency,
+            minimumFractionDigits: digits,
+            maximumFractionDigits: Math.max(digits, 4),
+          })
+        : base;
+    } catch {
+      // Not an ISO 4217 code: plain number with the code after it.
+      f = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: rate ? 4 : 2 });
+    }
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** Decimal places of the currency's minor unit (USD 2, JPY 0). */
+export function minorDigits(currency: string): number {
+  try {
+    return new Intl.NumberFormat("en-US", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  } catch {
+    return 2;
+  }
+}
+
+function withCode(text: string, currency: string, f: Intl.NumberFormat): string {
+  return f.resolvedOptions().style === "currency" ? text : `${text} ${currency}`;
+}
+
+/** 12345 USD (cents) → "$123.45"; 500 JPY → "¥500". */
+export function formatMinor(amount: number, currency: string): string {
+  const code = currency.toUpperCase();
+  const f = formatter(code);
+  return withCode(f.format(amount / 10 ** minorDigits(code)), code, f);
+}
+
+/** Rate scale (10000 = 1 unit): 15 USD → "$0.0015". */
+export function formatRateIn(rate: number, currency: string): string {
+  const code = currency.toUpperCase();
+  const f = formatter(code, true);
+  return withCode(f.format(rate / 10_000), code, f);
+}

@@ -1,0 +1,90 @@
+import { z } from "zod";
+
+/**
+ * The usage explorer's state (/usage), kept in the URL: range preset (or custom from/to, inclusive
+ * UTC days), plan / feature / status filters (repeated keys), one customer, and the top-customers
+ * sort. Parsed the same way by the screen and the loaders (the explorer and its CSV export, which
+ * hand the same query string to server/usage/timeline's parseExplorerFilters); bad values fall back
+ * to defaults instead of failing. Client-safe.
+ */
+export const USAGE_RANGES = ["7d", "30d", "90d", "custom"] as const;
+export type UsageRange = (typeof USAGE_RANGES)[number];
+export const TOP_SORTS = ["usage", "overage"] as const;
+
+const isoDay = z.iso.date();
+const values = z.array(z.string().trim().min(1).max(200)).max(50);
+
+export const usageSearchSchema = z.object({
+  range: z.enum(USAGE_RANGES).catch("30d"),
+  from: isoDay.optional().catch(undefined),
+  to: isoDay.optional().catch(undefined),
+  plan: values.catch([]),
+  feature: values.catch([]),
+  status: values.catch([]),
+  customer: z.string().trim().min(1).max(200).optional().catch(undefined),
+  sort: z.enum(TOP_SORTS).catch("usage"),
+});
+
+export type UsageSearch = z.infer<typeof usageSearchSchema>;
+
+function listOf(params: URLSearchParams, key: string): string[] {
+  return params
+    .getAll(key)
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+export function parseUsageSearch(params: URLSearchParams): UsageSearch {
+  const search = usageSearchSchema.parse({
+    range: params.get("range") ?? undefined,
+    from: params.get("from") || undefined,
+    to: params.get("to") || undefined,
+    plan: listOf(params, "plan"),
+    feature: listOf(params, "feature"),
+    status: listOf(params, "status"),
+    customer: params.get("customer") || undefined,
+    sort: params.get("sort") ?? undefined,
+  });
+  // A custom range without both ends is no range: fall back to the default preset.
+  if (search.range === "custom" && (!search.from || !search.to))
+    return { ...search, range: "30d", from: undefined, to: undefined };
+  if (search.range !== "custom") return { ...search, from: undefined, to: undefined };
+  return search;
+}
+
+/** The query string of a state (defaults left out), "" or "?…". `sort` only matters to the screen. */
+export function usageSearchString(search: UsageSearch, options: { withSort?: boolean } = {}): string {
+  const params = new URLSearchParams();
+  if (search.range !== "30d") params.set("range", search.range);
+  if (search.range === "custom") {
+    if (search.from) params.set("from", search.from);
+    if (search.to) params.set("to", search.to);
+  }
+  for (const p of search.plan) params.append("plan", p);
+  for (const f of search.feature) params.append("feature", f);
+  for (const s of search.status) params.append("status", s);
+  if (search.customer) params.set("customer", search.customer);
+  if ((options.withSort ?? true) && search.sort !== "usage") params.set("sort", search.sort);
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+/** The CSV export of exactly the rows the filters show. */
+export function usageExportHref(search: UsageSearch): string {
+  return `/usage/export.csv${usageSearchString(search, { withSort: false })}`;
+}
+
+export function hasFilters(search: UsageSearch): boolean {
+  return search.plan.length + search.feature.length + search.status.length > 0 || !!search.customer;
+}
+
+/** Number formatting for usage quantities (exact, grouped; up to 4 decimals for decimal features). */
+export function formatQuantity(value: number): string {
+  return new Intl.NumberFormat("en-US", { maximumFractionDigits: 4 }).format(value);
+}
+
+/** "2026-11-21" → "Nov 21" (UTC day labels of chart axes). */
+export function shortDay(iso: string): string {
+  return new Date(`${iso}T00:00:00Z`).toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
+}

@@ -1,0 +1,72 @@
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteLoaderData } from "@remix-run/react";
+import type { ReactNode } from "react";
+import { getCurrentStaff, permissionsOf } from "../server/auth/index.ts";
+import { getShellInfo } from "../server/commet/index.ts";
+import { AppShell, PublicShell, type ShellStaff } from "./components/app-shell";
+import { RouteErrorBoundary } from "./components/route-error";
+import stylesheet from "./styles/app.css?url";
+
+export const links: LinksFunction = () => [
+  { rel: "stylesheet", href: stylesheet },
+  { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
+];
+
+export const meta: MetaFunction = () => [{ title: "Commet Ops Console" }];
+
+/**
+ * Who is signed in (for the shell and for hiding what the role may not do — every route still checks
+ * on the server). Signed out, no Commet call is made: the sign-in page needs none.
+ */
+export async function loader({ request }: LoaderFunctionArgs) {
+  const current = await getCurrentStaff(request);
+  const staff: ShellStaff | null = current
+    ? { name: current.name, email: current.email, role: current.role, permissions: permissionsOf(current.role) }
+    : null;
+  return { shell: staff ? await getShellInfo() : null, staff };
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <Meta />
+        <Links />
+      </head>
+      <body>
+        {children}
+        <ScrollRestoration />
+        <Scripts />
+      </body>
+    </html>
+  );
+}
+
+function Frame({ children }: { children: ReactNode }) {
+  const data = useRouteLoaderData<typeof loader>("root");
+  return data?.staff ? (
+    <AppShell shell={data.shell} staff={data.staff}>
+      {children}
+    </AppShell>
+  ) : (
+    <PublicShell>{children}</PublicShell>
+  );
+}
+
+export default function App() {
+  return (
+    <Frame>
+      <Outlet />
+    </Frame>
+  );
+}
+
+export function ErrorBoundary() {
+  return (
+    <Frame>
+      <RouteErrorBoundary />
+    </Frame>
+  );
+}

@@ -1,0 +1,139 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data } from "@remix-run/node";
+import { Await, Link, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
+import { Suspense } from "react";
+import { can, requireStaff } from "../../server/auth/index.ts";
+import { loadCustomerView, panelProblem, settleWithin } from "../../server/customer-view/index.ts";
+import type { PanelResult } from "../../server/customer-view/types.ts";
+import { loadSeatPanel } from "../../server/seats/index.ts";
+import { loadUsagePanel } from "../../server/usage/index.ts";
+import { InvoicesPanel } from "~/components/customer/invoices-panel";
+import { PortalLinkCard } from "~/components/customer/portal-link";
+import { ProfilePanel } from "~/components/customer/profile-panel";
+import { SeatChangeSection } from "~/components/customer/seat-change-form";
+import { StaffActionsPanel } from "~/components/customer/staff-actions-panel";
+import { CreditsPanel, HistoryPanel, SubscriptionPanel } from "~/components/customer/subscription-panel";
+import { UsageFormsSection } from "~/components/customer/usage-forms";
+import { FeaturesPanel, QuotaPanel, SeatsPanel } from "~/components/customer/usage-panels";
+import { RouteErrorBoundary } from "~/components/route-error";
+import { CustomerUsagePanel } from "~/components/usage/customer-usage-panel";
+import { parseCustomerRef } from "~/lib/customer-ref";
+import { newIdempotencyKey } from "~/lib/ops-forms";
+
+/** A write form's data as a never-rejecting panel promise (issue 6: seat and usage forms). */
+const formPanel = <T,>(promise: Promise<T>, name: string): Promise<PanelResult<T>> =>
+  promise.then(
+    (data) => ({ ok: true as const, data }),
+    (error: unknown) => ({ ok: false as const, problem: panelProblem(error, name) }),
+  );
+
+/** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
+const PROFILE_WAIT_MS = 1_500;
+
+export const meta: MetaFunction<typeof loader> = ({ params }) => [
+  { title: `Customer ${params.customerId ?? ""} · Commet Ops Console` },
+];
+
+/**
+ * Customer page: every Commet call starts at once (server/customer-view); each panel streams in on
+ * its own and a failing call becomes that panel's error card. Only an unknown customer fails the
+ * whole page (404).
+ */
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const staff = await requireStaff(request, "customers:read");
+  const customerRef = parseCustomerRef(params.customerId);
+  if (!customerRef) throw data(null, { status: 404 });
+  const panels = loadCustomerView(customerRef);
+  const profile = await settleWithin(panels.profile, PROFILE_WAIT_MS);
+  if (profile && !profile.ok && profile.problem.kind === "not_found") {
+    throw data({ ...profile.problem, title: "No such customer", message: `Commet has no customer “${customerRef}”.` }, { status: 404 });
+  }
+  return {
+    customerRef,
+    canIssuePortal: can(staff.role, "portal:issue"),
+    canReadAudit: can(staff.role, "audit:read"),
+    ...panels,
+    // Write forms (issue 6) for the roles that may write; each form's idempotency key is made here,
+    // when the form is rendered (same on the server render and in the browser).
+    seatForm: can(staff.role, "seats:write")
+      ? { resolve: formPanel(loadSeatPanel(customerRef), "seat-form"), key: newIdempotencyKey("seats") }
+      : null,
+    usageForm: can(staff.role, "usage:write")
+      ? { resolve: formPanel(loadUsagePanel(customerRef), "usage-form"), keys: { record: newIdempotencyKey("usage"), set: newIdempotencyKey("usage-set") } }
+      : null,
+  };
+}
+
+/** Issuing a portal link or opening an invoice does not change what the panels show: no reload. */
+export const shouldRevalidate: ShouldRevalidateFunction = ({ formAction, formData, defaultShouldRevalidate }) => {
+  if (formAction && /\/portal$/.test(formAction)) return false;
+  // A seat change preview writes nothing.
+  if (formAction && /\/seats$/.test(formAction) && formData?.get("intent") === "preview") return false;
+  return defaultShouldRevalidate;
+};
+
+export default function CustomerPage() {
+  const d = useLoaderData<typeof loader>();
+  const { seatForm, usageForm } = d;
+  const auditHref = d.canReadAudit ? `/audit?customer=${encodeURIComponent(d.customerRef)}` : null;
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link to="/customers">Customers</Link> <span aria-hidden="true">/</span>
+      </nav>
+      <div className="page-header">
+        <h1 data-testid="customer-title">
+          <Suspense fallback={d.customerRef}>
+            <Await resolve={d.profile} errorElement={d.customerRef}>
+              {(p) => (p.ok ? p.data.fullName ?? p.data.email : d.customerRef)}
+            </Await>
+          </Suspense>
+        </h1>
+        <p className="muted">
+          <Suspense fallback={<>Reading live from Commet…</>}>
+            <Await resolve={d.profile} errorElement={<>Read live from Commet.</>}>
+              {(p) =>
+                p.ok ? (
+                  <>
+                    {p.data.email}
+                    {p.data.externalId ? (
+                      <>
+                        {" "}
+                        · <code>{p.data.externalId}</code>
+                      </>
+                    ) : null}{" "}
+                    · read live from Commet
+                  </>
+                ) : (
+                  <>Read live from Commet.</>
+                )
+              }
+            </Await>
+          </Suspense>
+        </p>
+      </div>
+
+      <div className="panel-grid">
+        <ProfilePanel resolve={d.profile} />
+        <SubscriptionPanel resolve={d.subscription} />
+        <CreditsPanel resolve={d.subscription} />
+        <FeaturesPanel
+          resolve={d.features}
+          footer={usageForm ? () => <UsageFormsSection customerRef={d.customerRef} resolve={usageForm.resolve} initialKeys={usageForm.keys} /> : undefined}
+        />
+        <SeatsPanel
+          resolve={d.seats}
+          footer={seatForm ? () => <SeatChangeSection customerRef={d.customerRef} resolve={seatForm.resolve} initialKey={seatForm.key} /> : undefined}
+        />
+        <QuotaPanel resolve={d.quota} />
+        {d.canIssuePortal ? <PortalLinkCard customerRef={d.customerRef} /> : null}
+        <InvoicesPanel customerRef={d.customerRef} resolve={d.invoices} />
+        <HistoryPanel resolve={d.history} />
+        <StaffActionsPanel resolve={d.staffActions} auditHref={auditHref} />
+      </div>
+      <CustomerUsagePanel customerRef={d.customerRef} />
+    </>
+  );
+}
+
+export const ErrorBoundary = RouteErrorBoundary;

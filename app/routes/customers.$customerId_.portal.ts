@@ -1,0 +1,25 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { data } from "@remix-run/node";
+import { requireStaff } from "../../server/auth/index.ts";
+import { problemStatus, toCommetProblem } from "../../server/commet/errors.ts";
+import { issuePortalLink, PORTAL_LINK_NOTE } from "../../server/portal/index.ts";
+import { parseCustomerRef } from "~/lib/customer-ref";
+
+/**
+ * POST /customers/:customerId/portal (permission portal:issue): a fresh customer portal link,
+ * answered once to the fetcher that asked. Never cached, never logged, never stored.
+ */
+export async function action({ request, params }: ActionFunctionArgs) {
+  const staff = await requireStaff(request, "portal:issue");
+  const customerId = parseCustomerRef(params.customerId);
+  if (!customerId) throw data(null, { status: 404 });
+  const noStore = { "Cache-Control": "no-store" };
+  try {
+    const link = await issuePortalLink({ actor: { id: staff.id, email: staff.email }, role: staff.role, customerId });
+    return data({ ok: true as const, portalUrl: link.portalUrl, issuedAt: link.issuedAt, note: PORTAL_LINK_NOTE }, { headers: noStore });
+  } catch (error) {
+    const problem = toCommetProblem(error);
+    if (!problem) throw error;
+    return data({ ok: false as const, problem }, { status: problemStatus[problem.kind], headers: noStore });
+  }
+}

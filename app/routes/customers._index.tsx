@@ -1,0 +1,156 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData, useNavigation } from "@remix-run/react";
+import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
+import { requireStaff } from "../../server/auth/index.ts";
+import { getReadyDb } from "../../server/db/index.ts";
+import {
+  getSyncStatus,
+  listIndexedCustomers,
+  listIndexedPlans,
+  subscriptionStatusCounts,
+  type IndexedCustomer,
+} from "../../server/directory/index.ts";
+import {
+  DataTable,
+  DataTableColumnHeader,
+  DataTableFacetedFilter,
+  DataTablePagination,
+  DataTableToolbar,
+} from "~/components/data-table";
+import { RouteErrorBoundary } from "~/components/route-error";
+import { StatusBadge, statusLabel } from "~/components/status-badge";
+import { SyncBanner } from "~/components/sync-banner";
+import { customerHref } from "~/lib/customer-ref";
+import { parseCustomersTable, splitSort, SUBSCRIPTION_STATUS_OPTIONS, TABLE_PAGE_SIZES } from "~/lib/directory-search";
+import { formatCount, formatDate } from "~/lib/format";
+
+export const meta: MetaFunction = () => [{ title: "Customers · Commet Ops Console" }];
+
+/** /customers — every customer, from the directory index (server-side sort, filters and paging). */
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireStaff(request, "customers:read");
+  const state = parseCustomersTable(new URL(request.url).searchParams);
+  const database = await getReadyDb();
+  const { sort, dir } = splitSort<"created" | "email" | "name" | "plan" | "status" | "seats">(state.sort);
+  const [page, plans, counts, sync] = await Promise.all([
+    listIndexedCustomers(database, {
+      sort,
+      dir,
+      status: state.status ? [state.status] : [],
+      plan: state.plan ? [state.plan] : [],
+      offset: (state.page - 1) * state.pageSize,
+      limit: state.pageSize,
+    }),
+    listIndexedPlans(database),
+    subscriptionStatusCounts(database, state.plan ? { plan: [state.plan] } : {}),
+    getSyncStatus(database),
+  ]);
+  return { state, rows: page.rows, total: page.total, plans, counts: counts.counts, sync };
+}
+
+const features = tableFeatures({});
+const column = createColumnHelper<typeof features, IndexedCustomer>();
+
+function useColumns(sort: string) {
+  const header = (title: string, sortId?: string) => () => <DataTableColumnHeader title={title} sortId={sortId} sort={sort} />;
+  return column.columns([
+    column.accessor((row) => row.fullName ?? "", {
+      id: "name",
+      header: header("Name", "name"),
+      cell: (info) => (
+        <Link to={customerHref(info.row.original.id)} prefetch="intent">
+          {info.getValue() || <span className="muted">No name</span>}
+        </Link>
+      ),
+    }),
+    column.accessor("email", { header: header("Email", "email") }),
+    column.accessor("externalId", {
+      header: header("External ID"),
+      cell: (info) => (info.getValue() ? <code>{info.getValue()}</code> : <span className="muted">—</span>),
+    }),
+    column.accessor("planName", {
+      header: header("Plan", "plan"),
+      cell: (info) => info.getValue() ?? <span className="muted">—</span>,
+    }),
+    column.accessor("subscriptionStatus", {
+      header: header("Status", "status"),
+      cell: (info) => <StatusBadge status={info.getValue()} />,
+    }),
+    column.accessor("seatsTotal", {
+      header: header("Seats", "seats"),
+      cell: (info) => (info.getValue() ? formatCount(info.getValue()) : <span className="muted">—</span>),
+    }),
+    column.accessor("createdAt", {
+      header: header("Created", "created"),
+      cell: (info) => {
+        const iso = new Date(info.getValue()).toISOString();
+        return <time dateTime={iso}>{formatDate(iso)}</time>;
+      },
+    }),
+  ]);
+}
+
+export default function Customers() {
+  const { state, rows, total, plans, counts, sync } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const loading = navigation.state === "loading" && navigation.location.pathname === "/customers";
+  const columns = useColumns(state.sort);
+  const table = useTable({ features, columns, data: rows, getRowId: (row) => row.id });
+  const filtered = Boolean(state.status || state.plan);
+  const totalCustomers = sync.indexedCustomers;
+
+  return (
+    <>
+      <div className="page-header">
+        <h1>
+          Customers <span className="count">{formatCount(totalCustomers)}</span>
+        </h1>
+        <p className="muted">
+          Search with <kbd>/</kbd> or <kbd>Ctrl</kbd>+<kbd>K</kbd>. Each customer&rsquo;s page reads live from Commet.
+        </p>
+      </div>
+      <SyncBanner status={sync} />
+
+      <DataTableToolbar label="Filter customers" filterParams={["status", "plan"]} keepParams={["pageSize", "sort"]}>
+        <DataTableFacetedFilter
+          name="status"
+          label="Status"
+          value={state.status}
+          options={[
+            ...SUBSCRIPTION_STATUS_OPTIONS.map((s) => ({ value: s, label: statusLabel(s), count: counts[s] ?? 0 })),
+            { value: "none", label: statusLabel("none") },
+          ]}
+        />
+        <DataTableFacetedFilter
+          name="plan"
+          label="Plan"
+          value={state.plan}
+          options={plans.map((p) => ({ value: p.planId, label: p.planName ?? p.planId }))}
+        />
+      </DataTableToolbar>
+
+      <DataTable
+        table={table}
+        caption={`Customers, page ${state.page}`}
+        testId="customers-table"
+        loading={loading}
+        empty={
+          filtered
+            ? "No customer matches these filters."
+            : sync.status === "idle"
+              ? "No customers yet. Customers created in Commet appear here."
+              : "The index is still being built: customers appear here as the sync reads them."
+        }
+      />
+      <DataTablePagination
+        page={state.page}
+        pageSize={state.pageSize}
+        total={total}
+        pageSizes={[...TABLE_PAGE_SIZES]}
+        noun="customers"
+      />
+    </>
+  );
+}
+
+export const ErrorBoundary = RouteErrorBoundary;

@@ -1,0 +1,16 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { requireStaff } from "../../server/auth/index.ts";
+import { getReadyDb } from "../../server/db/index.ts";
+import { searchCustomers } from "../../server/directory/index.ts";
+import { parseSearchQuery, type SearchAnswer } from "~/lib/search";
+
+/**
+ * GET /search?q= — the search box (command palette): hits from the local directory index
+ * (email prefix, name words, externalId / Commet id / invoice number exact) as JSON.
+ */
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireStaff(request, "customers:read");
+  const { q, limit } = parseSearchQuery(new URL(request.url).searchParams);
+  const result: SearchAnswer = await searchCustomers(await getReadyDb(), q, { limit });
+  return Response.json(result, { headers: { "Cache-Control": "private, no-store" } });
+}

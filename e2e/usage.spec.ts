@@ -1,0 +1,174 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Page } from "@playwright/test";
+import { BUILD_DIR } from "../server/app-server.ts";
+import { expect, test } from "./support/fixtures.ts";
+import { startConsole, type RunningConsole } from "./support/console-server.ts";
+import { E2E_ACCOUNTS, seedStaffAccounts } from "./support/staff-accounts.ts";
+
+/**
+ * Usage timeline journeys (issue 7). The harness console's sandbox sends no webhooks, so these run
+ * against their own console in embedded-sandbox mode (COMMET_API_KEY unset): it starts the sandbox
+ * with its webhooks pointed at the console, and the demo organization's usage history reaches the
+ * timeline the real way — signed usage.recorded deliveries to POST /webhooks/commet.
+ */
+test.describe.configure({ timeout: 360_000 });
+
+let running: RunningConsole;
+let base: string;
+let tmp: string;
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "commet-e2e-usage-"));
+  await seedStaffAccounts(tmp);
+  const env: Record<string, string> = { DATA_DIR: tmp, COMMET_API_KEY: "", COMMET_API_URL: "", COMMET_WEBHOOK_SECRET: "" };
+  running = await startConsole(env, 150_000);
+  base = running.url;
+});
+
+test.afterAll(async () => {
+  await running?.stop();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function signIn(page: Page, role: keyof typeof E2E_ACCOUNTS) {
+  const response = await page.request.post(`${base}/login`, {
+    form: { email: E2E_ACCOUNTS[role].email, password: E2E_ACCOUNTS[role].password, redirectTo: "/" },
+    headers: { Origin: base },
+    maxRedirects: 0,
+  });
+  expect(response.status(), `sign-in as ${role}`).toBe(302);
+}
+
+/**
+ * The seeded history replays oldest first (chunks of 500) and takes minutes; live events jump the queue.
+ * Waits until it covers at least `days` + 2 UTC days and returns a custom range of `days` days ending two
+ * days before the latest — complete by then, so the page and the CSV read the same rows.
+ */
+async function settledRange(page: Page, days = 2): Promise<{ from: string; to: string }> {
+  let range: { from: string; to: string } | null = null;
+  await expect(async () => {
+    await page.goto(`${base}/usage?range=90d`);
+    const status = page.getByTestId("ingest-status");
+    const first = (await status.getAttribute("data-first-day", { timeout: 2_000 })) ?? "";
+    const last = (await status.getAttribute("data-last-day", { timeout: 2_000 })) ?? "";
+    const dayMs = 86_400_000;
+    const covered = first && last ? (Date.parse(last) - Date.parse(first)) / dayMs : -1;
+    expect(covered, `history so far: ${first} to ${last}`).toBeGreaterThanOrEqual(days + 2);
+    // The last days but one are complete (replay chunks of 500 in flight) and arrived after the directory
+    // sync, so their rows carry plans.
+    const to = new Date(Date.parse(last) - 2 * dayMs);
+    range = { from: new Date(to.getTime() - (days - 1) * dayMs).toISOString().slice(0, 10), to: to.toISOString().slice(0, 10) };
+  }).toPass({ timeout: 240_000, intervals: [3_000] });
+  return range!;
+}
+
+function parseCsv(text: string): string[][] {
+  // The export's fields are ids, ISO days and numbers: no quoting to undo.
+  return text
+    .trim()
+    .split(/\r?\n/)
+    .map((line) => line.split(","));
+}
+
+test("the client entry and root chunks carry no recharts (charts load with their routes)", async ({}, testInfo) => {
+  const assets = path.join(BUILD_DIR, "client/assets");
+  const manifestFile = fs.readdirSync(assets).find((f) => /^manifest-.*\.js$/.test(f));
+  expect(manifestFile, "the production build's manifest").toBeTruthy();
+  const manifest = JSON.parse(fs.readFileSync(path.join(assets, manifestFile!), "utf8").replace(/^window\.__remixManifest=/, "").replace(/;\s*$/, ""));
+  const shellFiles: string[] = [manifest.entry.module, ...manifest.entry.imports, manifest.routes.root.module, ...manifest.routes.root.imports];
+  const withCharts = shellFiles.filter((f) => fs.readFileSync(path.join(BUILD_DIR, "client", f), "utf8").includes("recharts-wrapper"));
+  expect(withCharts).toEqual([]);
+  const usageRoute = manifest.routes["routes/usage._index"];
+  const routeFiles: string[] = [usageRoute.module, ...usageRoute.imports];
+  expect(routeFiles.some((f) => fs.readFileSync(path.join(BUILD_DIR, "client", f), "utf8").includes("recharts-wrapper"))).toBe(true);
+  testInfo.annotations.push({ type: "chunks", description: `shell: ${shellFiles.length} files without recharts` });
+});
+
+test("finance filters the explorer by plan and the CSV holds exactly the rows shown", async ({ page, checkPage }) => {
+  await signIn(page, "finance");
+  const { from, to } = await settledRange(page);
+  await expect(page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Usage" })).toBeVisible();
+  await page.goto(`${base}/usage?range=custom&from=${from}&to=${to}`);
+
+  // A plan that has usage in the range: the plan of the first detail row that has one.
+  const plans = await page.getByTestId("usage-rows").locator("tbody tr td:nth-child(3)").allTextContents();
+  const plan = plans.map((p) => p.trim()).find((p) => p.startsWith("plan_"));
+  expect(plan, "a detail row with a plan").toBeTruthy();
+  await page.getByLabel("Plan").selectOption(plan!);
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(new RegExp(`plan=${plan}`));
+  await expect(page.getByTestId("usage-chart").locator(".recharts-wrapper > svg")).toBeVisible();
+
+  const shown = await page.getByTestId("usage-rows").locator("tbody tr").evaluateAll((rows) =>
+    rows.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent!.trim())),
+  );
+  expect(shown.length).toBeGreaterThan(0);
+  for (const row of shown) expect(row[2]).toBe(plan);
+  const totals = await page
+    .getByTestId("usage-totals")
+    .locator("tbody tr")
+    .evaluateAll((rows) => rows.map((tr) => [tr.getAttribute("data-feature")!, Number(tr.getAttribute("data-total"))] as const));
+  expect(totals.length).toBeGreaterThan(0);
+  await checkPage("usage explorer filtered by plan");
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("usage-export").click()]);
+  expect(download.suggestedFilename()).toMatch(/^usage_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}_UTC\.csv$/);
+  const csv = parseCsv(fs.readFileSync((await download.path())!, "utf8"));
+  expect(csv[0]).toEqual(["date (UTC)", "customer_id", "plan_id", "feature_code", "total", "events"]);
+  const rows = csv.slice(1);
+  // Every row is of the chosen plan, the first rows are the table's rows, and the totals per feature are the chart's.
+  for (const row of rows) expect(row[2]).toBe(plan);
+  expect(
+    rows.slice(0, shown.length).map((r) => [r[0], r[1], r[2], r[3], Number(r[4]).toLocaleString("en-US", { maximumFractionDigits: 4 }), r[5]]),
+  ).toEqual(shown);
+  const csvTotals = new Map<string, number>();
+  for (const row of rows) csvTotals.set(row[3]!, (csvTotals.get(row[3]!) ?? 0) + Number(row[4]));
+  expect([...csvTotals.entries()].sort()).toEqual([...totals].sort());
+});
+
+test("a range without usage shows the empty state", async ({ page, checkPage }) => {
+  await signIn(page, "finance");
+  await page.goto(`${base}/usage?range=custom&from=2020-01-01&to=2020-01-31`);
+  await expect(page.getByTestId("usage-range-empty")).toHaveText("No usage recorded in this range.");
+  await checkPage("usage explorer empty range");
+});
+
+test("the customer's Usage tab shows a manual entry recorded earlier as an annotation", async ({ page, checkPage }) => {
+  await signIn(page, "finance");
+  const { from, to } = await settledRange(page);
+  await page.goto(`${base}/usage?range=custom&from=${from}&to=${to}`);
+  const customer = (await page.getByTestId("top-customers").locator("tbody tr").first().locator("td").first().textContent())!.trim();
+  await page.request.post(`${base}/logout`, { headers: { Origin: base }, maxRedirects: 0 });
+
+  // Ops records a manual entry through the console's own ops form (POST /customers/:id/usage), from the console's origin.
+  await signIn(page, "ops");
+  const quantity = 4242;
+  const response = await page.request.post(`${base}/customers/${encodeURIComponent(customer)}/usage`, {
+    form: {
+      intent: "record",
+      featureCode: "api_calls",
+      quantity: String(quantity),
+      eventTime: "",
+      reasonCode: "missed_events",
+      reasonText: "",
+      idempotencyKey: `usage-${randomUUID()}`,
+    },
+    headers: { Origin: base },
+    maxRedirects: 0,
+  });
+  expect(response.status(), await response.text()).toBe(200);
+
+  const panel = page.locator('[data-panel="usage-timeline"]');
+  await expect(async () => {
+    await page.goto(`${base}/customers/${encodeURIComponent(customer)}`);
+    await expect(panel.getByTestId("customer-usage-chart-api_calls").locator(".recharts-wrapper > svg")).toBeVisible({ timeout: 10_000 });
+  }).toPass({ timeout: 60_000 });
+  await expect(panel.getByTestId("usage-annotations")).toContainText(`Manual entry +${quantity.toLocaleString("en-US")}`);
+  await expect(panel.getByTestId("customer-usage-chart-api_calls").locator(".recharts-wrapper > svg")).toContainText(`Manual +${quantity.toLocaleString("en-US")}`);
+  await expect(panel.getByTestId("drift-badge")).toBeVisible();
+  await checkPage("customer usage tab with manual entry");
+});

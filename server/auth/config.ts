@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { loadSessionSecret } from "./secret.ts";
+
+export interface AuthSettings {
+  /** "sandbox" = the embedded demo (no COMMET_API_KEY given by the operator); "live" otherwise. */
+  mode: "sandbox" | "live";
+  dataDir: string;
+  /** SESSION_SECRET; required in live mode, else generated once under dataDir. */
+  sessionSecret?: string;
+  /** NODE_ENV; cookies are Secure unless "development". */
+  nodeEnv?: string;
+  adminEmail?: string;
+  adminPassword?: string;
+}
+
+export interface AuthConfig {
+  mode: "sandbox" | "live";
+  sessionSecret: string;
+  secureCookies: boolean;
+  adminEmail?: string;
+  adminPassword?: string;
+}
+
+export function resolveAuthConfig(settings: AuthSettings): AuthConfig {
+  const blank = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
+  return {
+    mode: settings.mode,
+    sessionSecret: loadSessionSecret({ secret: blank(settings.sessionSecret), dataDir: settings.dataDir, mode: settings.mode }),
+    secureCookies: (settings.nodeEnv ?? "production") !== "development",
+    adminEmail: blank(settings.adminEmail),
+    adminPassword: settings.adminPassword || undefined,
+  };
+}
+
+const authEnvSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  DATA_DIR: z.string().optional(),
+  SESSION_SECRET: z.string().optional(),
+  COMMET_API_KEY: z.string().optional(),
+  CONSOLE_ADMIN_EMAIL: z.string().optional(),
+  CONSOLE_ADMIN_PASSWORD: z.string().optional(),
+});
+
+/**
+ * Settings from an environment (server/env.ts owns the full schema). Note: the embedded mode is
+ * "COMMET_API_KEY unset" as the operator started the process — server/main.ts later fills in the
+ * sandbox's key, so the server passes the mode to startAuth() instead of relying on this.
+ */
+export function readAuthConfig(env: Record<string, string | undefined> = process.env): AuthConfig {
+  const e = authEnvSchema.parse(env);
+  return resolveAuthConfig({
+    mode: e.COMMET_API_KEY?.trim() ? "live" : "sandbox",
+    dataDir: e.DATA_DIR?.trim() || "./data",
+    sessionSecret: e.SESSION_SECRET,
+    nodeEnv: e.NODE_ENV,
+    adminEmail: e.CONSOLE_ADMIN_EMAIL,
+    adminPassword: e.CONSOLE_ADMIN_PASSWORD,
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * Roles and what they may do — the single table every loader and action consults.
+ *   support  read all customer data, issue portal links
+ *   ops      support + change seats + record/set usage
+ *   finance  read all, usage explorer, CSV export
+ *   admin    everything + manage staff
+ * The audit trail (already redacted) is readable by every role; exporting it is "export:csv".
+ * Retrying an "outcome unknown" write needs the permission of the original action.
+ */
+export const ROLES = ["support", "ops", "finance", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSION_ROLES = {
+  "customers:read": ["support", "ops", "finance", "admin"],
+  "portal:issue": ["support", "ops", "admin"],
+  "seats:write": ["ops", "admin"],
+  "usage:write": ["ops", "admin"],
+  "usage:explore": ["finance", "admin"],
+  "export:csv": ["finance", "admin"],
+  "audit:read": ["support", "ops", "finance", "admin"],
+  "staff:manage": ["admin"],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSION_ROLES;
+export const PERMISSIONS = Object.keys(PERMISSION_ROLES) as Permission[];
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === "string" && (ROLES as readonly string[]).includes(value);
+}
+
+export function can(role: Role | null | undefined, permission: Permission): boolean {
+  return !!role && (PERMISSION_ROLES[permission] as readonly Role[]).includes(role);
+}
+
+/** Every permission a role holds (for the UI to hide what it may not do; the server still checks). */
+export function permissionsOf(role: Role): Permission[] {
+  return PERMISSIONS.filter((p) => can(role, p));
+}

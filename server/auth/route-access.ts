@@ -1,0 +1,97 @@
+/**
+ * Who may reach each loader and action of `app/routes/*` — the one declarative table the access
+ * tests walk:
+ *   - server/auth/route-access.test.ts (vitest) fails when a route file exports a `loader` or an
+ *     `action` that has no row here, when a row names a route file that does not exist, and when a
+ *     protected route's file never calls `requireStaff`;
+ *   - e2e/role-matrix.spec.ts (Playwright, against the running production console) sends every row
+ *     as every role and signed out, and asserts allowed / 403 / redirect to /login; and sends every
+ *     POST row from a foreign Origin and asserts 403 (CSRF).
+ *
+ * Adding a route: add its rows (one per method, and one per `intent` for actions with several).
+ * `access`: a Permission from ./permissions.ts, "signed-in" (any role), or "public" (no session).
+ * `body`: a form the test may POST as any role — choose one that cannot change anything (missing or
+ * invalid fields → 400, unknown ids → 404), since allowed roles really run the action.
+ */
+import type { Permission } from "./permissions.ts";
+
+export type RouteAccessLevel = Permission | "signed-in" | "public";
+
+export interface RouteAccessRow {
+  /** The route module's file name under app/routes without extension, e.g. "admin.staff". */
+  route: string;
+  method: "GET" | "POST";
+  /** A concrete URL to send the request to (fill route params with ids that need not exist). */
+  path: string;
+  /** The action's `intent` field, when the action has several. */
+  intent?: string;
+  access: RouteAccessLevel;
+  /** Form fields sent with a POST (besides `intent`). */
+  body?: Record<string, string>;
+  /**
+   * Cross-site POSTs are refused (403) unless this says why the route is exempt — e.g. a webhook
+   * authenticated by its signature, which carries no browser Origin.
+   */
+  crossSiteExempt?: string;
+}
+
+export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
+  // Shell and catch-all
+  { route: "_index", method: "GET", path: "/", access: "customers:read" },
+  { route: "$", method: "GET", path: "/no/such/page", access: "signed-in" },
+
+  // Sign-in and sign-out
+  { route: "login", method: "GET", path: "/login", access: "public" },
+  // Wrong credentials: counts one failure for this address only (the matrix uses a made-up email).
+  { route: "login", method: "POST", path: "/login", access: "public", body: { email: "", password: "" } },
+  { route: "logout", method: "GET", path: "/logout", access: "public" },
+  // The role walk sends this row last for each role: it ends that session.
+  { route: "logout", method: "POST", path: "/logout", access: "public" },
+
+  // Customers (issue 5)
+  { route: "customers._index", method: "GET", path: "/customers", access: "customers:read" },
+  { route: "subscriptions._index", method: "GET", path: "/subscriptions", access: "customers:read" },
+  { route: "customers.$customerId", method: "GET", path: "/customers/no-such-customer", access: "customers:read" },
+  { route: "customers.by-external.$externalId", method: "GET", path: "/customers/by-external/no-such-customer", access: "customers:read" },
+  { route: "customers.$customerId_.invoices.$invoiceId", method: "GET", path: "/customers/no-such-customer/invoices/inv_none", access: "customers:read" },
+  // Unknown customer: Commet answers 404 (audited as a failed portal.issue); no link is issued.
+  { route: "customers.$customerId_.portal", method: "POST", path: "/customers/no-such-customer/portal", access: "portal:issue" },
+  { route: "search", method: "GET", path: "/search?q=nobody", access: "customers:read" },
+  {
+    route: "webhooks.commet",
+    method: "POST",
+    path: "/webhooks/commet",
+    access: "public",
+    crossSiteExempt: "Commet's webhook deliveries carry no browser Origin; the X-Commet-Signature HMAC authenticates them",
+  },
+
+  // Usage timeline (issue 7): explorer, its CSV, a customer's Usage panel data
+  { route: "usage._index", method: "GET", path: "/usage", access: "usage:explore" },
+  // Reconciliation sweep: reads Commet and stores each check; changes nothing in Commet.
+  { route: "usage._index", method: "POST", path: "/usage", intent: "reconcile", access: "usage:explore" },
+  { route: "usage.export[.csv]", method: "GET", path: "/usage/export.csv?range=7d", access: "export:csv" },
+  { route: "usage.customer.$customerId", method: "GET", path: "/usage/customer/no-such-customer?range=7d", access: "customers:read" },
+
+  // Ops writes on the customer page (issue 6): action-only resource routes. The bodies carry no
+  // reason or key, so an allowed role gets 400 field errors and nothing reaches Commet.
+  { route: "customers.$customerId_.seats", method: "POST", path: "/customers/no-such-customer/seats", intent: "preview", access: "seats:write", body: { seatType: "editor", op: "add" } },
+  { route: "customers.$customerId_.seats", method: "POST", path: "/customers/no-such-customer/seats", intent: "apply", access: "seats:write", body: { seatType: "editor", op: "add" } },
+  { route: "customers.$customerId_.usage", method: "POST", path: "/customers/no-such-customer/usage", intent: "record", access: "usage:write", body: { featureCode: "api_calls" } },
+  { route: "customers.$customerId_.usage", method: "POST", path: "/customers/no-such-customer/usage", intent: "set", access: "usage:write", body: { featureCode: "api_calls" } },
+
+  // Audit trail
+  { route: "audit._index", method: "GET", path: "/audit", access: "audit:read" },
+  { route: "audit.export[.csv]", method: "GET", path: "/audit/export.csv", access: "export:csv" },
+  // Check again / retry of a pending row: "audit:read" to reach it, then the permission of the row's
+  // own action (seats:write, usage:write) to retry it — the e2e audit journey covers that second step.
+  { route: "audit._index", method: "POST", path: "/audit", intent: "check", access: "audit:read", body: { auditId: "no-such-entry" } },
+  { route: "audit._index", method: "POST", path: "/audit", intent: "retry", access: "audit:read", body: { auditId: "no-such-entry" } },
+
+  // Staff admin
+  { route: "admin.staff", method: "GET", path: "/admin/staff", access: "staff:manage" },
+  { route: "admin.staff", method: "POST", path: "/admin/staff", intent: "create", access: "staff:manage", body: { email: "not-an-email" } },
+  { route: "admin.staff", method: "POST", path: "/admin/staff", intent: "change-role", access: "staff:manage", body: { staffId: "no-such-staff", role: "nobody" } },
+  { route: "admin.staff", method: "POST", path: "/admin/staff", intent: "deactivate", access: "staff:manage", body: { staffId: "no-such-staff" } },
+  { route: "admin.staff", method: "POST", path: "/admin/staff", intent: "reactivate", access: "staff:manage", body: { staffId: "no-such-staff" } },
+  { route: "admin.staff", method: "POST", path: "/admin/staff", intent: "reset-password", access: "staff:manage", body: { staffId: "no-such-staff" } },
+];

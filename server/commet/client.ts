@@ -1,0 +1,54 @@
+import { Commet } from "@commet/node";
+import { getEnv } from "../env.ts";
+import { COMMET_ORIGIN, installCommetRouting } from "./routing.ts";
+
+/**
+ * Where the process's one Commet client points. `server/main.ts` sets it at
+ * startup (the embedded sandbox, or COMMET_API_KEY / COMMET_API_URL); when
+ * nothing set it, it is read from the environment on first use.
+ */
+export type CommetConnection = {
+  apiKey: string;
+  /** Origin the SDK is routed to; undefined means https://commet.co itself. */
+  apiUrl: string | undefined;
+  /** True when `server/main.ts` started the local sandbox for this process. */
+  embeddedSandbox: boolean;
+};
+
+let connection: CommetConnection | undefined;
+let client: Commet | undefined;
+let uninstallRouting: (() => void) | undefined;
+
+/** Points the process's Commet client at `next` (and routes https://commet.co there when apiUrl is set). */
+export function connectCommet(next: CommetConnection): void {
+  uninstallRouting?.();
+  uninstallRouting = next.apiUrl ? installCommetRouting(next.apiUrl) : undefined;
+  connection = next;
+  client = undefined;
+}
+
+export function getCommetConnection(): CommetConnection {
+  if (connection) return connection;
+  const env = getEnv();
+  if (!env.COMMET_API_KEY) {
+    throw new Error("COMMET_API_KEY is not set: start the console with `npm start` (embedded sandbox) or set COMMET_API_KEY");
+  }
+  const fromEnv = { apiKey: env.COMMET_API_KEY, apiUrl: env.COMMET_API_URL, embeddedSandbox: false };
+  connectCommet(fromEnv);
+  return fromEnv;
+}
+
+/** The origin Commet requests actually go to, for messages such as "cannot be reached at …". */
+export function commetBaseUrl(): string {
+  return getCommetConnection().apiUrl ?? COMMET_ORIGIN;
+}
+
+/** The one `Commet` SDK instance of the process, created on first use. */
+export function getCommet(): Commet {
+  if (!client) {
+    // The SDK checks npm for a newer version in development; the console pins 7.10.0 on purpose.
+    process.env.COMMET_NO_UPDATE_CHECK ??= "1";
+    client = new Commet({ apiKey: getCommetConnection().apiKey });
+  }
+  return client;
+}

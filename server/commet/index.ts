@@ -1,0 +1,7 @@
+/** The console's surface onto Commet: one SDK client, typed calls per use, errors mapped once. */
+export { commetBaseUrl, connectCommet, getCommetConnection, type CommetConnection } from "./client.ts";
+export { callCommet, problemStatus, throwCommetProblem, toCommetProblem } from "./errors.ts";
+export { listCustomers, type CustomerPage, type CustomerRow } from "./customers.ts";
+export { getOrgMode, noteLivemode, type OrgMode } from "./mode.ts";
+export { listPlans, type PlanFeatureView, type PlanView } from "./plans.ts";
+export { getShellInfo, type ShellInfo } from "./shell.ts";

@@ -1,0 +1,85 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { spawnUntilReady, type ReadyChild } from "./child-process.ts";
+
+/**
+ * Runs the local Commet sandbox (`server/sandbox/cli.ts`) as a child process,
+ * the way `npm start` does when no COMMET_API_KEY is configured. The console
+ * never imports the sandbox: it starts its CLI and talks to it over HTTP.
+ */
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const SANDBOX_CLI = path.join(PROJECT_ROOT, "server/sandbox/cli.ts");
+/** tsx's ESM loader, for `node --import <it> file.ts` (one process, unlike the tsx CLI which forks). */
+export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+const READY_LINE = /^sandbox listening on (https?:\/\/\S+)\s*$/;
+
+export type SandboxCredentials = { apiKey: string; webhookSecret: string };
+
+/**
+ * The sandbox key and webhook secret of this installation, generated on first
+ * run and kept in `$DATA_DIR/sandbox-credentials.json` (mode 0600), so the
+ * sandbox's data and the console agree across restarts.
+ */
+export function loadSandboxCredentials(dataDir: string): SandboxCredentials {
+  const file = path.join(dataDir, "sandbox-credentials.json");
+  if (fs.existsSync(file)) {
+    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<SandboxCredentials>;
+    if (saved.apiKey?.startsWith("ck_") && saved.webhookSecret?.startsWith("whsec_")) {
+      return { apiKey: saved.apiKey, webhookSecret: saved.webhookSecret };
+    }
+  }
+  const credentials = {
+    apiKey: `ck_local_${randomBytes(16).toString("hex")}`,
+    webhookSecret: `whsec_${randomBytes(24).toString("base64url")}`,
+  };
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  return credentials;
+}
+
+export type SandboxProcessOptions = {
+  dataDir: string;
+  apiKey: string;
+  port?: number;
+  reset?: boolean;
+  customers?: number;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  /** Where the child's other output lines go (default: this process's stderr, prefixed). */
+  log?: (line: string) => void;
+  readyTimeoutMs?: number;
+};
+
+export type SandboxProcess = ReadyChild;
+
+/** The argv that runs the sandbox CLI under tsx with this very Node binary (so the PID is the sandbox's). */
+export function sandboxCommand(options: SandboxProcessOptions): { command: string; args: string[] } {
+  const args = ["--import", TSX_LOADER, SANDBOX_CLI, "--port", String(options.port ?? 0)];
+  args.push("--data-dir", options.dataDir, "--api-key", options.apiKey);
+  if (options.reset) args.push("--reset");
+  if (options.customers !== undefined) args.push("--customers", String(options.customers));
+  return { command: process.execPath, args };
+}
+
+/** Starts the sandbox and resolves once it prints its "sandbox listening on URL" line. */
+export async function spawnSandbox(options: SandboxProcessOptions): Promise<SandboxProcess> {
+  const { command, args } = sandboxCommand(options);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (options.webhookUrl) env.SANDBOX_WEBHOOK_URL = options.webhookUrl;
+  if (options.webhookSecret) env.SANDBOX_WEBHOOK_SECRET = options.webhookSecret;
+  const sandbox = await spawnUntilReady({
+    name: "the sandbox",
+    command,
+    args,
+    cwd: PROJECT_ROOT,
+    env,
+    ready: READY_LINE,
+    timeoutMs: options.readyTimeoutMs ?? 90_000,
+    log: options.log ?? ((line: string) => process.stderr.write(`${line}\n`)),
+  });
+  return { ...sandbox, url: new URL(sandbox.url).origin };
+}

@@ -1,0 +1,83 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import type { DB } from "./schema.ts";
+
+export type Engine = "sqlite" | "postgres";
+
+export interface Database {
+  db: Kysely<DB>;
+  dialect: Engine;
+  /** Where it lives, without credentials (for logs). */
+  location: string;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/** int8 (bigint, count(*)) → JS number. Our int8 columns are epoch ms and counts, far below 2^53. */
+const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID && format !== "binary"
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as "text")) as pg.CustomTypesConfig["getTypeParser"],
+};
+
+/** Which engine a DATABASE_URL names, and the SQLite file path when it is SQLite. */
+export function parseDatabaseUrl(url: string): { dialect: "postgres"; url: string } | { dialect: "sqlite"; file: string } {
+  if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: "postgres", url };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^(sqlite|file):/i.test(url)) {
+    throw new Error(`DATABASE_URL: unsupported scheme in ${url.split(":")[0]}:// (use postgres:// or a SQLite path)`);
+  }
+  const file = url.replace(/^sqlite:(\/\/)?/i, "").replace(/^file:(\/\/)?/i, "");
+  if (!file) throw new Error("DATABASE_URL: empty SQLite path");
+  return { dialect: "sqlite", file };
+}
+
+/** Redacts the password of a postgres URL for logs. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "postgres (unparseable URL)";
+  }
+}
+
+/**
+ * Opens a database: `postgres://…` / `postgresql://…` → PostgreSQL through a pg Pool;
+ * anything else is a SQLite file path (optionally prefixed `sqlite:` or `file:`; `:memory:` works).
+ * SQLite runs in WAL mode with foreign keys on and a 5 s busy timeout (several processes may share the file).
+ */
+export function createDatabase(url: string, options: { poolSize?: number } = {}): Database {
+  const parsed = parseDatabaseUrl(url);
+  if (parsed.dialect === "postgres") {
+    const pool = new pg.Pool({ connectionString: parsed.url, max: options.poolSize ?? 10, types: pgTypes });
+    // An idle client that loses its connection (server restart, admin termination) must not crash the
+    // process: pg-pool re-emits such errors on the pool, and an unhandled 'error' event would throw.
+    pool.on("error", (error) => {
+      process.stderr.write(`database: idle PostgreSQL connection lost (${error.message}); the pool reconnects on demand\n`);
+    });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: "postgres", location: describeUrl(parsed.url), close: () => db.destroy() };
+  }
+  const file = parsed.file === ":memory:" ? parsed.file : resolve(parsed.file);
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SQLite(file);
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma("synchronous = NORMAL");
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: "sqlite", location: file, close: () => db.destroy() };
+}
+
+/** True when a database error is a unique-constraint violation, on either engine. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+}

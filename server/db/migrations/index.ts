@@ -1,0 +1,20 @@
+import type { Kysely } from "kysely";
+import type { Engine } from "../database.ts";
+import * as m0001 from "./0001_initial.ts";
+import * as m0002 from "./0002_directory.ts";
+import * as m0003 from "./0003_usage_timeline.ts";
+
+interface MigrationModule {
+  up(db: Kysely<any>, engine: Engine): Promise<void>;
+  down?(db: Kysely<any>, engine: Engine): Promise<void>;
+}
+
+/**
+ * Every migration, in order. Listed statically (no filesystem globbing) so a bundled server finds
+ * them. Append-only: never edit a migration that has shipped; add the next one here.
+ */
+export const MIGRATIONS: Record<string, MigrationModule> = {
+  "0001_initial": m0001,
+  "0002_directory": m0002,
+  "0003_usage_timeline": m0003,
+};

@@ -1,0 +1,90 @@
+/**
+ * server/directory — the console's customer directory: a local index of Commet customers and
+ * subscriptions, answering the search box and the customers / subscriptions tables. What an agent
+ * reads on a customer's page stays live from Commet (server/commet); this index only finds people.
+ *
+ * Every function takes its dependencies: `database` is server/db's `Database` ({ db, dialect }, from
+ * `getReadyDb()`), `commet` the SDK client (server/commet), clocks and sleeps are injectable.
+ *
+ * Search (search.ts)
+ *   searchCustomers(database, query, { limit? = 10, max 50 }) → { query, hits: SearchHit[], exactHit }
+ *     email: case-insensitive prefix · name: token prefixes, accents folded · externalId / Commet id:
+ *     exact · invoice number (seen in webhooks): exact, case-insensitive. Hits carry `matchedOn`
+ *     ("id" | "externalId" | "invoice" | "email" | "name") and `exact`; `exactHit` is the single exact
+ *     hit when there is exactly one (Enter → open it).
+ *
+ * Tables (list.ts) — zod-validated options (ZodError on bad input; InvalidCursorError on a bad cursor)
+ *   listIndexedCustomers(database, { sort: created|email|name|plan|status|seats, dir, status[], plan[],
+ *     cursor | offset, limit ≤ 200 }) → { rows: IndexedCustomer[], total, nextCursor }
+ *   getIndexedCustomer(database, idOrExternalId) → IndexedCustomer | null
+ *   listIndexedSubscriptions(database, { sort: started|status|plan|customer, dir, status[], plan[],
+ *     cursor | offset, limit }) → { rows: IndexedSubscription[], total, nextCursor }
+ *   subscriptionStatusCounts(database, { plan?[] }) → { counts: Record<status, n>, total }
+ *   listIndexedPlans(database) → [{ planId, planName, subscriptions }]
+ *   customerListOptionsSchema / subscriptionListOptionsSchema (reuse them to parse URL params)
+ *
+ * Sync (sync.ts)
+ *   runSync(database, commet, { log?, signal?, clock?, sleep?, pageSize?, … }) → SyncOutcome
+ *     customers → subscriptions (+ seats of live ones) → invoice numbers; resumable (phase + cursor
+ *     saved per page), waits out 429s, one run at a time (lease).
+ *   getSyncStatus(database) → SyncStatus (progress for the UI)
+ *   startPeriodicResync(database, commet, { intervalMs = 15 min, … }) → stop(): Promise<void>
+ *
+ * Webhooks (webhooks.ts)
+ *   handleCommetWebhook(database, { rawBody, signature, secret, commet, eventIdHeader?, handlers? })
+ *     → { status: 200 | 400 | 401 | 500, body }
+ *   commetWebhookResponse(database, request, { secret, commet, handlers? }) → Response
+ *     (the POST /webhooks/commet resource route's action in one call)
+ *   directoryWebhookHandlers + webhookHandler(schema, apply): add handlers for other event types
+ *     (e.g. usage.recorded) with `handlers: { ...directoryWebhookHandlers, ...yours }`.
+ */
+export { searchCustomers, SEARCH_MAX_LIMIT, type MatchedOn, type SearchHit, type SearchResult } from "./search.ts";
+export {
+  CUSTOMER_SORTS,
+  customerListOptionsSchema,
+  getIndexedCustomer,
+  InvalidCursorError,
+  LIST_MAX_LIMIT,
+  listIndexedCustomers,
+  listIndexedPlans,
+  listIndexedSubscriptions,
+  SUBSCRIPTION_SORTS,
+  SUBSCRIPTION_STATUSES,
+  subscriptionListOptionsSchema,
+  subscriptionStatusCounts,
+  type CustomerListOptions,
+  type CustomerStatusFilter,
+  type IndexedCustomer,
+  type IndexedSubscription,
+  type Page,
+  type StatusCounts,
+  type SubscriptionListOptions,
+  type SubscriptionStatus,
+} from "./list.ts";
+export {
+  getSyncStatus,
+  runSync,
+  startPeriodicResync,
+  type PeriodicResyncOptions,
+  type RunSyncOptions,
+  type SyncCommet,
+  type SyncOutcome,
+  type SyncPhase,
+  type SyncRunStatus,
+  type SyncStatus,
+} from "./sync.ts";
+export {
+  commetWebhookResponse,
+  directoryWebhookHandlers,
+  handleCommetWebhook,
+  MAX_WEBHOOK_BODY_BYTES,
+  webhookEnvelopeSchema,
+  webhookHandler,
+  type HandleWebhookInput,
+  type WebhookContext,
+  type WebhookEnvelope,
+  type WebhookHandler,
+  type WebhookHandlers,
+  type WebhookResponse,
+} from "./webhooks.ts";
+export type { DirectoryDb } from "./schema.ts";

@@ -1,0 +1,109 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { EnvError, parseEnv } from "./env.ts";
+
+function messageFor(raw: Record<string, string>): string {
+  try {
+    parseEnv(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(EnvError);
+    return (error as Error).message;
+  }
+  throw new Error(`expected ${JSON.stringify(raw)} to be rejected`);
+}
+
+describe("parseEnv", () => {
+  it("applies the defaults when nothing is set (embedded sandbox mode)", () => {
+    const env = parseEnv({});
+    expect(env).toEqual({ PORT: 3000, HOST: "localhost", DATA_DIR: path.resolve("./data") });
+    expect(env.COMMET_API_KEY).toBeUndefined();
+  });
+
+  it("accepts a full, valid configuration and normalises it", () => {
+    const env = parseEnv({
+      NODE_ENV: "production",
+      PORT: "8080",
+      HOST: "0.0.0.0",
+      DATA_DIR: "/var/lib/console",
+      COMMET_API_KEY: "ck_live_abc123",
+      COMMET_API_URL: "http://127.0.0.1:4010/",
+      COMMET_WEBHOOK_SECRET: "whsec_s3cret",
+      DATABASE_URL: "postgres://postgres@127.0.0.1:5432/test",
+      SESSION_SECRET: "x".repeat(32),
+      CONSOLE_ADMIN_EMAIL: "ops@example.com",
+      CONSOLE_ADMIN_PASSWORD: "correct horse battery",
+    });
+    expect(env).toMatchObject({ PORT: 8080, COMMET_API_URL: "http://127.0.0.1:4010", DATA_DIR: "/var/lib/console" });
+  });
+
+  it("treats empty strings as unset", () => {
+    expect(parseEnv({ COMMET_API_KEY: "", COMMET_API_URL: "", PORT: "" })).toMatchObject({ PORT: 3000 });
+  });
+
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ["key without the ck_ prefix", { COMMET_API_KEY: "sk_live_123" }, 'COMMET_API_KEY must start with "ck_"'],
+    ["key with spaces", { COMMET_API_KEY: "ck_ abc" }, "COMMET_API_KEY must contain only letters, digits, _ and - after ck_"],
+    ["malformed URL", { COMMET_API_KEY: "ck_x", COMMET_API_URL: "localhost:4010" }, "COMMET_API_URL must be an http(s) URL"],
+    ["non-http URL", { COMMET_API_KEY: "ck_x", COMMET_API_URL: "ftp://127.0.0.1" }, "COMMET_API_URL must be an http(s) URL"],
+    [
+      "URL with a path",
+      { COMMET_API_KEY: "ck_x", COMMET_API_URL: "http://127.0.0.1:4010/api/v1" },
+      "COMMET_API_URL must be an origin only",
+    ],
+    ["URL without a key", { COMMET_API_URL: "http://127.0.0.1:4010" }, "COMMET_API_KEY must be set when COMMET_API_URL is set"],
+    ["webhook secret without whsec_", { COMMET_WEBHOOK_SECRET: "secret" }, 'COMMET_WEBHOOK_SECRET must start with "whsec_"'],
+    ["port that is not a number", { PORT: "http" }, "PORT must be a port number"],
+    ["port out of range", { PORT: "70000" }, "PORT must be between 0 and 65535"],
+    ["fractional port", { PORT: "80.5" }, "PORT must be a whole port number"],
+    ["unknown NODE_ENV", { NODE_ENV: "staging" }, "NODE_ENV must be one of development, production, test"],
+    ["host with a scheme", { HOST: "http://example.com" }, "HOST must be a host name or IP address"],
+    [
+      "database URL of another engine",
+      { DATABASE_URL: "mysql://root@db/console" },
+      "DATABASE_URL must be a postgres:// or postgresql:// URL",
+    ],
+    ["short session secret", { SESSION_SECRET: "too-short" }, "SESSION_SECRET must be at least 32 characters long"],
+    [
+      "admin email that is not an email",
+      { CONSOLE_ADMIN_EMAIL: "ops", CONSOLE_ADMIN_PASSWORD: "a long enough password" },
+      "CONSOLE_ADMIN_EMAIL must be an email address",
+    ],
+    [
+      "short admin password",
+      { CONSOLE_ADMIN_EMAIL: "ops@example.com", CONSOLE_ADMIN_PASSWORD: "short" },
+      "CONSOLE_ADMIN_PASSWORD must be at least 12 characters long",
+    ],
+    [
+      "admin email without password",
+      { CONSOLE_ADMIN_EMAIL: "ops@example.com" },
+      "CONSOLE_ADMIN_PASSWORD must be set when CONSOLE_ADMIN_EMAIL is set",
+    ],
+    [
+      "admin password without email",
+      { CONSOLE_ADMIN_PASSWORD: "a long enough password" },
+      "CONSOLE_ADMIN_EMAIL must be set when CONSOLE_ADMIN_PASSWORD is set",
+    ],
+  ];
+
+  it.each(cases)("rejects a %s with one line naming the variable", (_name, raw, expected) => {
+    const message = messageFor(raw);
+    expect(message).toContain(expected);
+    expect(message.startsWith("Invalid environment: ")).toBe(true);
+    expect(message).not.toContain("\n");
+  });
+
+  it("never echoes the offending value (it may be a secret)", () => {
+    const message = messageFor({ COMMET_API_KEY: "sk_live_supersecretvalue" });
+    expect(message).not.toContain("supersecretvalue");
+  });
+
+  it("names every bad variable on the same line", () => {
+    const message = messageFor({ COMMET_API_KEY: "nope", PORT: "-1" });
+    expect(message).toMatch(/^Invalid environment: .*PORT.*; .*COMMET_API_KEY|^Invalid environment: .*COMMET_API_KEY.*; .*PORT/);
+    try {
+      parseEnv({ COMMET_API_KEY: "nope", PORT: "-1" });
+    } catch (error) {
+      expect((error as EnvError).variables.sort()).toEqual(["COMMET_API_KEY", "PORT"]);
+    }
+  });
+});

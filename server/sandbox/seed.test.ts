@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXHAUSTED_CREDITS_CUSTOMER_INDEX, seedDemo } from "./seed.ts";
+import { type Db, openStore } from "./store.ts";
+
+const DAY = 86_400_000;
+const ANCHOR = Date.UTC(2026, 10, 21);
+
+function seeded(customers: number): { db: Db; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), "sbx-seed-"));
+  const db = openStore(dir);
+  seedDemo(db, { customers, anchorMs: ANCHOR });
+  return { db, dir };
+}
+
+describe("seedDemo", () => {
+  let a: { db: Db; dir: string };
+  let b: { db: Db; dir: string };
+  beforeAll(() => {
+    a = seeded(300);
+    b = seeded(300);
+  });
+  afterAll(() => {
+    for (const s of [a, b]) {
+      s.db.close();
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("is deterministic: the same count and anchor give identical rows, ids included", () => {
+    for (const table of ["customers", "subscriptions", "usage_events", "invoices", "seat_balances"]) {
+      const rowsA = a.db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
+      const rowsB = b.db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
+      expect(rowsA.length).toBeGreaterThan(0);
+      expect(rowsB).toEqual(rowsA);
+    }
+  });
+
+  it("has the demo catalog and every subscription status", () => {
+    const plans = (a.db.prepare("SELECT code FROM plans ORDER BY sort_order").all() as Array<{ code: string }>).map((p) => p.code);
+    expect(plans).toEqual(["free", "starter", "pro", "business", "ai_credits"]);
+    const types = a.db.prepare("SELECT code, type FROM features ORDER BY code").all();
+    expect(types).toEqual([
+      { code: "api_calls", type: "usage" }, { code: "editor", type: "seats" }, { code: "projects", type: "quota" },
+      { code: "sso", type: "boolean" }, { code: "viewer", type: "seats" },
+    ]);
+    const statuses = (a.db.prepare("SELECT DISTINCT status FROM subscriptions ORDER BY status").all() as Array<{ status: string }>).map(
+      (s) => s.status,
+    );
+    expect(statuses).toEqual(["active", "canceled", "past_due", "pending_payment", "trialing"]);
+    const emails = a.db.prepare("SELECT COUNT(DISTINCT email) AS n, COUNT(*) AS total FROM customers").get() as { n: number; total: number };
+    expect(emails.n).toBe(emails.total);
+  });
+
+  it("keeps 90 days of individual usage events with ids and timestamps, and period totals that add up", () => {
+    const range = a.db.prepare("SELECT MIN(ts) AS lo, MAX(ts) AS hi, COUNT(DISTINCT id) AS ids, COUNT(*) AS n FROM usage_events").get() as {
+      lo: string; hi: string; ids: number; n: number;
+    };
+    expect(range.ids).toBe(range.n);
+    expect(Date.parse(range.lo)).toBeGreaterThanOrEqual(ANCHOR - 90 * DAY);
+    expect(Date.parse(range.hi)).toBeLessThan(ANCHOR);
+    expect(ANCHOR - Date.parse(range.lo)).toBeGreaterThan(85 * DAY);
+    const mismatches = a.db
+      .prepare(
+        `SELECT t.subscription_id, t.total, (SELECT COALESCE(SUM(e.value), 0) FROM usage_events e
+           WHERE e.subscription_id = t.subscription_id AND e.ts >= t.period_start) AS summed
+         FROM usage_totals t WHERE t.total != summed`,
+      )
+      .all();
+    expect(mismatches).toEqual([]);
+  });
+
+  it("has paid invoices for past periods whose line items add up, and one exhausted credits customer", () => {
+    const invoices = a.db.prepare("SELECT subtotal, total, line_items, period_end FROM invoices").all() as Array<{
+      subtotal: number; total: number; line_items: string; period_end: string;
+    }>;
+    expect(invoices.length).toBeGreaterThan(50);
+    for (const inv of invoices) {
+      const lines = JSON.parse(inv.line_items) as Array<{ amount: number }>;
+      expect(lines.reduce((s, l) => s + l.amount, 0)).toBe(inv.subtotal);
+      expect(Date.parse(inv.period_end)).toBeLessThanOrEqual(ANCHOR);
+    }
+    const exhausted = a.db
+      .prepare("SELECT s.credits_remaining FROM subscriptions s JOIN customers c ON c.id = s.customer_id WHERE c.external_id = ?")
+      .get(`usr_${String(EXHAUSTED_CREDITS_CUSTOMER_INDEX + 1).padStart(6, "0")}`) as { credits_remaining: number };
+    expect(exhausted.credits_remaining).toBe(0);
+  });
+});

@@ -1,0 +1,65 @@
+import type { Commet } from "@commet/node";
+import { allowsDecimals, type UsageFeatureOption } from "../../app/lib/ops-forms.ts";
+import { toPlanView, type PlanView } from "../commet/plans.ts";
+
+/**
+ * What a seat or usage write is checked against, read fresh from Commet for each action: the
+ * customer's active subscription (its current period), its plan (seat types, usage features, seat
+ * price) and — for confirmations — the customer's email.
+ */
+export interface BillingContext {
+  customer: { id: string; email: string; livemode: boolean } | null;
+  subscription: {
+    id: string;
+    status: string;
+    currentPeriod: { start: string; end: string } | null;
+    livemode: boolean;
+  };
+  plan: PlanView;
+  livemode: boolean;
+}
+
+export type BillingContextResult = { ok: true; context: BillingContext } | { ok: false; reason: "no_active_subscription" };
+
+export async function loadBillingContext(
+  commet: Commet,
+  customerId: string,
+  options: { customer?: boolean } = {},
+): Promise<BillingContextResult> {
+  const [subscription, customer] = await Promise.all([
+    commet.subscriptions.getActive({ customerId }),
+    options.customer ? commet.customers.get({ id: customerId }) : Promise.resolve(null),
+  ]);
+  const sub = subscription.data;
+  if (!sub) return { ok: false, reason: "no_active_subscription" };
+  const plan = (await commet.plans.get({ id: sub.plan.id })).data;
+  if (!plan) throw new Error(`Commet returned no plan ${sub.plan.id}`);
+  const c = customer?.data;
+  return {
+    ok: true,
+    context: {
+      customer: c ? { id: c.id, email: c.email, livemode: c.livemode } : null,
+      subscription: {
+        id: sub.id,
+        status: sub.status,
+        currentPeriod: sub.currentPeriod ? { start: sub.currentPeriod.start, end: sub.currentPeriod.end } : null,
+        livemode: sub.livemode,
+      },
+      plan: toPlanView(plan),
+      livemode: sub.livemode || plan.livemode,
+    },
+  };
+}
+
+/** Usage features (enabled, type "usage") of a plan, as the usage forms offer them. */
+export function usageFeaturesOf(plan: PlanView): UsageFeatureOption[] {
+  return plan.features
+    .filter((f) => f.type === "usage" && f.enabled)
+    .map((f) => ({ code: f.code, name: f.name, unitName: f.unitName, allowsDecimals: allowsDecimals(f.unitName) }));
+}
+
+/** Start of the current period; without one, the subscription can take no period usage. */
+export function periodStartOf(context: BillingContext): Date | null {
+  const start = context.subscription.currentPeriod?.start;
+  return start ? new Date(start) : null;
+}

@@ -1,0 +1,274 @@
+/**
+ * `npm run bench:usage` — usage timeline benchmarks (not tests), on SQLite and PostgreSQL.
+ *
+ * 1. Store: N synthetic usage events (default 10,000,000; `--events N` or USAGE_BENCH_EVENTS) are
+ *    written straight into usage_events of a scratch database (bench only: batched transactions, the
+ *    secondary indexes built after the load), the rollups computed with rebuildRollups (INSERT…SELECT
+ *    GROUP BY), then the explorer queries timed: p95 of a 90-day all-customers series (target ≤ 50 ms),
+ *    a 90-day single-customer series (target ≤ 10 ms), and — reported without a target — the 90-day
+ *    top-customers table, which scans the per-customer rollups.
+ * 2. Ingest: signed usage.recorded deliveries POSTed over HTTP to a real endpoint on 127.0.0.1
+ *    (commetWebhookResponse with the console's handlers: signature check, envelope validation, dedup,
+ *    event + rollups in one transaction), `--ingest-seconds` (default 10) at 32 in flight from a
+ *    separate Node process (the machine has 2 cores shared by endpoint, client and database).
+ * Synthetic data: 20,000 customers (skewed), 2 features, 4 plans, 90 UTC days ending today.
+ * Prints `bench <name>: <value> <unit> (target <target>)` lines. `--engine sqlite|postgres` runs one.
+ */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import SQLite from "better-sqlite3";
+import pg from "pg";
+import { Pool } from "undici";
+import { createScratchDatabase, type ScratchDatabase } from "../../db/scratch.ts";
+import type { Engine } from "../../db/index.ts";
+import { customerUsage } from "./customer.ts";
+import { daysBetween, epochDay, DAY_MS } from "./days.ts";
+import { topCustomers, usageSeries } from "./explorer.ts";
+import { rebuildRollups } from "./rollups.ts";
+import { sign, startWebhookEndpoint, usageEnvelope } from "./test-support.ts";
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const EVENTS = Number(arg("events") ?? process.env.USAGE_BENCH_EVENTS ?? 10_000_000);
+const INGEST_SECONDS = Number(arg("ingest-seconds") ?? 10);
+const ENGINES: Engine[] = arg("engine") ? [arg("engine") as Engine] : ["sqlite", "postgres"];
+const CUSTOMERS = 20_000;
+const FEATURES = ["api_calls", "ai_tokens"];
+const PLANS = ["plan_free", "plan_starter", "plan_pro", "plan_business"];
+const DAYS = 90;
+const ITERATIONS = 60;
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const note = (line: string) => process.stderr.write(`[bench:usage] ${line}\n`);
+
+/** Deterministic PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const customerId = (i: number) => `usr_${String(i).padStart(6, "0")}`;
+const planOf = (c: number) => PLANS[c % PLANS.length]!;
+
+function* events(n: number, lastDay: number): Generator<[string, string, string, number, number, number, string]> {
+  const rnd = prng(7);
+  const firstDay = lastDay - DAYS + 1;
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(CUSTOMERS * rnd() ** 2); // skewed: low ids are heavy users
+    const feature = rnd() < 0.7 ? FEATURES[0]! : FEATURES[1]!;
+    const day = firstDay + Math.floor(rnd() * DAYS);
+    const at = day * DAY_MS + Math.floor(rnd() * DAY_MS);
+    yield [`evt_b${String(i).padStart(9, "0")}`, customerId(c), feature, 1 + Math.floor(rnd() * 100), at, day, planOf(c)];
+  }
+}
+
+const SECONDARY = [
+  ["usage_events_customer_feature_at", "usage_events (customer_id, feature_code, occurred_at)"],
+  ["usage_events_occurred_at", "usage_events (occurred_at)"],
+  ["usage_events_manual", "usage_events (customer_id, occurred_at) WHERE manual_audit_id IS NOT NULL"],
+] as const;
+
+async function loadSqlite(database: ScratchDatabase, n: number, lastDay: number): Promise<void> {
+  const db = new SQLite(database.location);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = OFF");
+  db.pragma("cache_size = -262144");
+  for (const [name] of SECONDARY) db.exec(`DROP INDEX ${name}`);
+  const ins = db.prepare(
+    `INSERT INTO usage_events (usage_event_id, customer_id, feature_code, quantity, occurred_at, day, plan_id, source, received_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'webhook', ?)`,
+  );
+  const batch = db.transaction((rows: Array<[string, string, string, number, number, number, string]>) => {
+    for (const r of rows) ins.run(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[4]);
+  });
+  let rows: Array<[string, string, string, number, number, number, string]> = [];
+  let done = 0;
+  for (const e of events(n, lastDay)) {
+    rows.push(e);
+    if (rows.length === 50_000) {
+      batch(rows);
+      done += rows.length;
+      rows = [];
+      if (done % 1_000_000 === 0) note(`sqlite: ${done.toLocaleString("en")} events loaded`);
+    }
+  }
+  if (rows.length) batch(rows);
+  for (const [name, on] of SECONDARY) db.exec(`CREATE INDEX ${name} ON ${on}`);
+  db.close();
+}
+
+async function loadPostgres(database: ScratchDatabase, n: number, lastDay: number): Promise<void> {
+  const client = new pg.Client({ connectionString: database.location });
+  await client.connect();
+  try {
+    await client.query("SET synchronous_commit = off");
+    for (const [name] of SECONDARY) await client.query(`DROP INDEX ${name}`);
+    const cols: [string[], string[], string[], number[], number[], number[], string[]] = [[], [], [], [], [], [], []];
+    const flush = async () => {
+      if (cols[0].length === 0) return;
+      await client.query(
+        `INSERT INTO usage_events (usage_event_id, customer_id, feature_code, quantity, occurred_at, day, plan_id, source, received_at)
+         SELECT e, c, f, q, a, d, p, 'webhook', a
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::int8[], $6::int4[], $7::text[]) AS t(e, c, f, q, a, d, p)`,
+        cols,
+      );
+      for (const col of cols) col.length = 0;
+    };
+    let done = 0;
+    for (const e of events(n, lastDay)) {
+      for (let k = 0; k < 7; k++) (cols[k] as unknown[]).push(e[k]);
+      if (cols[0].length === 20_000) {
+        await flush();
+        done += 20_000;
+        if (done % 1_000_000 === 0) note(`postgres: ${done.toLocaleString("en")} events loaded`);
+      }
+    }
+    await flush();
+    await client.query("SET maintenance_work_mem = '512MB'");
+    for (const [name, on] of SECONDARY) await client.query(`CREATE INDEX ${name} ON ${on}`);
+  } finally {
+    await client.end();
+  }
+}
+
+function p95(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)]!;
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 5; i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < ITERATIONS; i++) {
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+  }
+  return p95(samples);
+}
+
+async function storeBench(engine: Engine): Promise<void> {
+  const database = await createScratchDatabase(engine);
+  try {
+    const today = epochDay(Date.now());
+    let t = performance.now();
+    if (engine === "sqlite") await loadSqlite(database, EVENTS, today);
+    else await loadPostgres(database, EVENTS, today);
+    const loadS = (performance.now() - t) / 1000;
+    out(`bench usage-load-${engine}: ${Math.round(EVENTS / loadS)} events/s (${EVENTS.toLocaleString("en")} events in ${loadS.toFixed(1)} s, bench-only bulk path)`);
+    t = performance.now();
+    const rebuilt = await rebuildRollups(database);
+    out(
+      `bench usage-rebuild-${engine}: ${((performance.now() - t) / 1000).toFixed(1)} s (${rebuilt.events.toLocaleString("en")} events → ${rebuilt.customerDays.toLocaleString("en")} customer-days, ${rebuilt.planDays} plan-days)`,
+    );
+    if (engine === "sqlite") {
+      const raw = new SQLite(database.location);
+      raw.exec("ANALYZE");
+      raw.close();
+    } else {
+      const client = new pg.Client({ connectionString: database.location });
+      await client.connect();
+      await client.query("VACUUM ANALYZE");
+      await client.end();
+    }
+    const range = daysBetween(today - DAYS + 1, today);
+    const series = await usageSeries(database, { range });
+    if (Math.round(series.total) <= 0) throw new Error("explorer series came back empty");
+    const all = await time(() => usageSeries(database, { range }));
+    out(`bench usage-explorer-90d-all-${engine}: ${all.toFixed(2)} ms p95 (target ≤ 50 ms)`);
+    let c = 0;
+    const one = await time(() => customerUsage(database, customerId(c++ % 500), range));
+    out(`bench usage-customer-90d-${engine}: ${one.toFixed(2)} ms p95 (target ≤ 10 ms)`);
+    const planFiltered = await time(() => usageSeries(database, { range, plans: [PLANS[2]!], features: [FEATURES[0]!] }));
+    out(`bench usage-explorer-90d-plan-feature-${engine}: ${planFiltered.toFixed(2)} ms p95 (target ≤ 50 ms)`);
+    const tStart = performance.now();
+    const top = await topCustomers(database, { range }, { limit: 20 });
+    const topMs = performance.now() - tStart;
+    out(`bench usage-top-customers-90d-${engine}: ${topMs.toFixed(0)} ms single run (target none; ${top.customers.toLocaleString("en")} customers ranked from usage_daily)`);
+  } finally {
+    await database.dispose();
+  }
+}
+
+/** Load generator (runs in its own process so the endpoint keeps a core): POSTs signed deliveries for `seconds`. */
+async function ingestClient(endpointUrl: string, seconds: number): Promise<void> {
+  const url = new URL(endpointUrl);
+  const pool = new Pool(url.origin, { connections: 32, pipelining: 1 });
+  const deadline = performance.now() + seconds * 1000;
+  let sent = 0;
+  let ok = 0;
+  let failed = 0;
+  const rnd = prng(11);
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const body = usageEnvelope({
+        usageEventId: `evt_${randomUUID()}`,
+        customerId: customerId(Math.floor(rnd() * 2000)),
+        featureCode: FEATURES[sent++ % 2]!,
+        value: 1 + Math.floor(rnd() * 100),
+        ts: new Date(Date.now() - Math.floor(rnd() * 3 * DAY_MS)).toISOString(),
+      });
+      const res = await pool.request({
+        method: "POST",
+        path: url.pathname,
+        headers: { "content-type": "application/json", "x-commet-signature": sign(body), "x-commet-event": "usage.recorded" },
+        body,
+      });
+      await res.body.dump();
+      if (res.statusCode === 200) ok++;
+      else failed++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 32 }, worker));
+  await pool.close();
+  process.stdout.write(`${JSON.stringify({ ok, failed, seconds: (performance.now() - started) / 1000 })}\n`);
+}
+
+async function ingestBench(engine: Engine): Promise<void> {
+  const database = await createScratchDatabase(engine);
+  const endpoint = await startWebhookEndpoint(database);
+  try {
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--ingest-client", endpoint.url, String(INGEST_SECONDS)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    if (code !== 0) throw new Error(`ingest client exited with ${code}`);
+    const { ok, failed, seconds } = JSON.parse(output.trim().split("\n").pop()!) as { ok: number; failed: number; seconds: number };
+    if (failed) note(`${engine}: ${failed} deliveries answered non-200`);
+    out(`bench usage-ingest-http-${engine}: ${Math.round(ok / seconds)} events/s (target ≥ 1000 events/s; ${ok} acknowledged in ${seconds.toFixed(1)} s, signature checked, stored with rollups; load from a separate process)`);
+  } finally {
+    await endpoint.close();
+    await database.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const client = arg("ingest-client");
+  if (client) return ingestClient(client, Number(process.argv[process.argv.indexOf("--ingest-client") + 2] ?? 10));
+  note(`${EVENTS.toLocaleString("en")} events per engine, engines: ${ENGINES.join(", ")}`);
+  for (const engine of ENGINES) {
+    await ingestBench(engine);
+    await storeBench(engine);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench:usage failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

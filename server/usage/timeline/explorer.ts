@@ -1,0 +1,343 @@
+/**
+ * Explorer queries (/usage, finance and admin): totals per feature over time, top customers with
+ * sparklines, and the detail rows behind them (table + streamed CSV). They read the daily rollups
+ * only, never usage_events: the unfiltered / plan / feature view reads usage_daily_plan (days × plans ×
+ * features rows), customer and status filters read usage_daily. Days are UTC days.
+ */
+import { Readable, pipeline } from "node:stream";
+import { stringify } from "csv-stringify";
+import type { ExpressionBuilder, SelectQueryBuilder } from "kysely";
+import { z } from "zod";
+import { dayToIso, rangeDays, rangeSchema, resolveRange, TIMEZONE, type DayRange } from "./days.ts";
+import { timelineDb, type TimelineDatabase, type TimelineDB, type TimelineDb } from "./schema.ts";
+
+export interface ExplorerFilters {
+  range: DayRange;
+  /** Commet plan ids ('' = plan unknown at ingest); empty = all. */
+  plans?: readonly string[];
+  features?: readonly string[];
+  /** Customer subscription statuses as the directory indexes them (current status); empty = all. */
+  statuses?: readonly string[];
+  /** One customer (Commet id or externalId). */
+  customer?: string;
+}
+
+const list = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .transform((v) => (v === undefined ? [] : (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter(Boolean)))
+  .pipe(z.array(z.string().max(200)).max(50));
+
+/** The explorer's URL: range (7d|30d|90d|custom + from/to), plan, feature, status (repeated or comma-separated), customer. */
+export const explorerQuerySchema = z.object({
+  range: rangeSchema.shape.range,
+  from: rangeSchema.shape.from,
+  to: rangeSchema.shape.to,
+  plan: list.catch([]),
+  feature: list.catch([]),
+  status: list.catch([]),
+  customer: z.string().trim().min(1).max(200).optional().catch(undefined),
+});
+
+/** URLSearchParams (repeated keys kept) → filters; throws InvalidRangeError on an impossible range. */
+export function parseExplorerFilters(params: URLSearchParams, now: number): ExplorerFilters {
+  const raw: Record<string, string | string[]> = {};
+  for (const key of new Set(params.keys())) {
+    const all = params.getAll(key);
+    raw[key] = all.length === 1 ? all[0]! : all;
+  }
+  const q = explorerQuerySchema.parse(raw);
+  return {
+    range: resolveRange({ range: q.range, from: q.from, to: q.to }, now),
+    plans: q.plan,
+    features: q.feature,
+    statuses: q.status,
+    customer: q.customer,
+  };
+}
+
+/** The references a customer's usage is stored under (as given, its Commet id, its externalId). */
+export async function customerRefs(db: TimelineDb, customer: string): Promise<string[]> {
+  const row = await db
+    .selectFrom("directory_customers")
+    .select(["id", "external_id"])
+    .where((eb) => eb.or([eb("id", "=", customer), eb("external_id", "=", customer)]))
+    .executeTakeFirst();
+  return [...new Set([customer, ...(row ? [row.id, row.external_id].filter((v): v is string => !!v) : [])])];
+}
+
+/** The reference the timeline stores a customer under: externalId when known, else the Commet id (as webhooks send it). */
+export async function canonicalCustomerRef(db: TimelineDb, customer: string): Promise<string> {
+  const row = await db
+    .selectFrom("directory_customers")
+    .select(["id", "external_id"])
+    .where((eb) => eb.or([eb("id", "=", customer), eb("external_id", "=", customer)]))
+    .executeTakeFirst();
+  return row ? (row.external_id ?? row.id) : customer;
+}
+
+type DailyQuery<O> = SelectQueryBuilder<TimelineDB, "usage_daily", O>;
+
+async function filterDaily<O>(db: TimelineDb, q: DailyQuery<O>, f: ExplorerFilters): Promise<DailyQuery<O>> {
+  let out = q.where("usage_daily.day", ">=", f.range.fromDay).where("usage_daily.day", "<=", f.range.toDay);
+  if (f.plans?.length) out = out.where("usage_daily.plan_id", "in", [...f.plans]);
+  if (f.features?.length) out = out.where("usage_daily.feature_code", "in", [...f.features]);
+  if (f.customer) out = out.where("usage_daily.customer_id", "in", await customerRefs(db, f.customer));
+  if (f.statuses?.length) {
+    const statuses = [...f.statuses];
+    out = out.where("usage_daily.customer_id", "in", (eb: ExpressionBuilder<TimelineDB, "usage_daily">) =>
+      eb
+        .selectFrom("directory_customers")
+        .select((e) => e.fn.coalesce("external_id", "id").as("ref"))
+        .where("subscription_status", "in", statuses),
+    );
+  }
+  return out;
+}
+
+export interface UsageSeries {
+  timezone: typeof TIMEZONE;
+  from: string;
+  to: string;
+  /** Feature codes present, sorted (stack order). */
+  features: string[];
+  /** One entry per UTC day of the range (zero-filled). */
+  days: Array<{ date: string; totals: Record<string, number>; total: number }>;
+  total: number;
+}
+
+/** Totals per feature per day (the stacked chart). */
+export async function usageSeries(database: TimelineDatabase, f: ExplorerFilters): Promise<UsageSeries> {
+  const db = timelineDb(database.db);
+  let rows: Array<{ day: number; feature_code: string; total: number }>;
+  if (!f.customer && !f.statuses?.length) {
+    let q = db
+      .selectFrom("usage_daily_plan")
+      .select((eb) => ["day", "feature_code", eb.fn.sum<number>("total").as("total")])
+      .where("day", ">=", f.range.fromDay)
+      .where("day", "<=", f.range.toDay);
+    if (f.plans?.length) q = q.where("plan_id", "in", [...f.plans]);
+    if (f.features?.length) q = q.where("feature_code", "in", [...f.features]);
+    rows = await q.groupBy(["day", "feature_code"]).execute();
+  } else {
+    const base = db
+      .selectFrom("usage_daily")
+      .select((eb) => ["usage_daily.day", "usage_daily.feature_code", eb.fn.sum<number>("usage_daily.total").as("total")]);
+    rows = await (await filterDaily(db, base, f)).groupBy(["usage_daily.day", "usage_daily.feature_code"]).execute();
+  }
+  const features = [...new Set(rows.map((r) => r.feature_code))].sort();
+  const byDay = new Map<number, Record<string, number>>();
+  for (const r of rows) {
+    const totals = byDay.get(Number(r.day)) ?? {};
+    totals[r.feature_code] = Number(r.total);
+    byDay.set(Number(r.day), totals);
+  }
+  let total = 0;
+  const days = rangeDays(f.range).map((day) => {
+    const totals: Record<string, number> = Object.fromEntries(features.map((c) => [c, 0]));
+    Object.assign(totals, byDay.get(day));
+    const dayTotal = Object.values(totals).reduce((s, v) => s + v, 0);
+    total += dayTotal;
+    return { date: dayToIso(day), totals, total: dayTotal };
+  });
+  return { timezone: TIMEZONE, from: dayToIso(f.range.fromDay), to: dayToIso(f.range.toDay), features, days, total };
+}
+
+/** Included units per plan id and feature code (from the plan catalog: server/commet listPlans). */
+export type IncludedByPlan = Readonly<Record<string, Readonly<Record<string, number | null | undefined>>>>;
+
+export interface TopCustomerRow {
+  customerId: string;
+  /** Plan ids seen in the range (greatest per day). */
+  planIds: string[];
+  usage: number;
+  byFeature: Record<string, number>;
+  /** Usage above the included amount prorated to the range: Σ features max(0, usage − included × days ÷ 30). */
+  overage: number;
+  /** Daily totals over the range (all features), oldest first. */
+  spark: number[];
+}
+
+export interface TopCustomers {
+  timezone: typeof TIMEZONE;
+  from: string;
+  to: string;
+  sort: "usage" | "overage";
+  /** Customers with usage in the range (before the limit). */
+  customers: number;
+  rows: TopCustomerRow[];
+}
+
+/**
+ * Top customers by usage or by (prorated) overage in the range, with sparklines. Overage needs
+ * `included` (the plans' allowances); a plan or feature missing from it counts as unlimited.
+ */
+export async function topCustomers(
+  database: TimelineDatabase,
+  f: ExplorerFilters,
+  options: { limit?: number; sort?: "usage" | "overage"; included?: IncludedByPlan } = {},
+): Promise<TopCustomers> {
+  const limit = Math.min(Math.max(options.limit ?? 20, 1), 200);
+  const sort = options.sort ?? "usage";
+  const db = timelineDb(database.db);
+  const base = db
+    .selectFrom("usage_daily")
+    .select((eb) => [
+      "usage_daily.customer_id",
+      "usage_daily.feature_code",
+      "usage_daily.plan_id",
+      eb.fn.sum<number>("usage_daily.total").as("total"),
+    ]);
+  const groups = await (await filterDaily(db, base, f))
+    .groupBy(["usage_daily.customer_id", "usage_daily.feature_code", "usage_daily.plan_id"])
+    .execute();
+  const rangeLength = f.range.toDay - f.range.fromDay + 1;
+  const acc = new Map<string, Omit<TopCustomerRow, "spark">>();
+  for (const g of groups) {
+    const row = acc.get(g.customer_id) ?? { customerId: g.customer_id, planIds: [], usage: 0, byFeature: {}, overage: 0 };
+    const total = Number(g.total);
+    row.usage += total;
+    row.byFeature[g.feature_code] = (row.byFeature[g.feature_code] ?? 0) + total;
+    if (!row.planIds.includes(g.plan_id)) row.planIds.push(g.plan_id);
+    acc.set(g.customer_id, row);
+  }
+  for (const row of acc.values()) {
+    for (const [feature, used] of Object.entries(row.byFeature)) {
+      const allowances = row.planIds.map((p) => options.included?.[p]?.[feature]).filter((v): v is number => typeof v === "number");
+      if (allowances.length === 0) continue;
+      row.overage += Math.max(0, used - (Math.max(...allowances) * rangeLength) / 30);
+    }
+  }
+  const ranked = [...acc.values()]
+    .sort((a, b) => (sort === "usage" ? b.usage - a.usage : b.overage - a.overage || b.usage - a.usage) || (a.customerId < b.customerId ? -1 : 1))
+    .slice(0, limit);
+  const sparks = new Map<string, number[]>(ranked.map((r) => [r.customerId, new Array<number>(rangeLength).fill(0)]));
+  if (ranked.length) {
+    const sparkBase = db
+      .selectFrom("usage_daily")
+      .select((eb) => ["usage_daily.customer_id", "usage_daily.day", eb.fn.sum<number>("usage_daily.total").as("total")])
+      .where("usage_daily.customer_id", "in", ranked.map((r) => r.customerId));
+    const points = await (await filterDaily(db, sparkBase, f))
+      .groupBy(["usage_daily.customer_id", "usage_daily.day"])
+      .execute();
+    for (const p of points) sparks.get(p.customer_id)![Number(p.day) - f.range.fromDay] = Number(p.total);
+  }
+  return {
+    timezone: TIMEZONE,
+    from: dayToIso(f.range.fromDay),
+    to: dayToIso(f.range.toDay),
+    sort,
+    customers: acc.size,
+    rows: ranked.map((r) => ({ ...r, planIds: r.planIds.sort(), spark: sparks.get(r.customerId)! })),
+  };
+}
+
+/** One row of the explorer's detail table and of its CSV: a customer's usage of a feature on a UTC day. */
+export interface UsageRow {
+  date: string;
+  customerId: string;
+  planId: string;
+  featureCode: string;
+  total: number;
+  events: number;
+}
+
+export interface UsageRowsPage {
+  timezone: typeof TIMEZONE;
+  rows: UsageRow[];
+  /** Pass back as `after` for the next page; null at the end. */
+  nextCursor: string | null;
+}
+
+export class InvalidUsageCursorError extends Error {}
+
+const cursorSchema = z.tuple([z.number().int(), z.string(), z.string()]);
+
+function decodeCursor(cursor: string): [number, string, string] {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+  } catch {
+    throw new InvalidUsageCursorError("The page cursor is not valid");
+  }
+}
+
+/** Detail rows ordered by day, customer, feature (keyset pages; limit ≤ 5000). */
+export async function listUsageRows(
+  database: TimelineDatabase,
+  f: ExplorerFilters,
+  options: { after?: string | null; limit?: number } = {},
+): Promise<UsageRowsPage> {
+  const limit = Math.min(Math.max(options.limit ?? 100, 1), 5000);
+  const db = timelineDb(database.db);
+  let q = await filterDaily(
+    db,
+    db
+      .selectFrom("usage_daily")
+      .select([
+        "usage_daily.day",
+        "usage_daily.customer_id",
+        "usage_daily.plan_id",
+        "usage_daily.feature_code",
+        "usage_daily.total",
+        "usage_daily.events",
+      ]),
+    f,
+  );
+  if (options.after) {
+    const [day, customer, feature] = decodeCursor(options.after);
+    q = q.where((eb) =>
+      eb(eb.refTuple("usage_daily.day", "usage_daily.customer_id", "usage_daily.feature_code"), ">", eb.tuple(day, customer, feature)),
+    );
+  }
+  const found = await q
+    .orderBy("usage_daily.day")
+    .orderBy("usage_daily.customer_id")
+    .orderBy("usage_daily.feature_code")
+    .limit(limit + 1)
+    .execute();
+  const page = found.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    timezone: TIMEZONE,
+    rows: page.map((r) => ({
+      date: dayToIso(Number(r.day)),
+      customerId: r.customer_id,
+      planId: r.plan_id,
+      featureCode: r.feature_code,
+      total: Number(r.total),
+      events: Number(r.events),
+    })),
+    nextCursor:
+      found.length > limit && last
+        ? Buffer.from(JSON.stringify([Number(last.day), last.customer_id, last.feature_code])).toString("base64url")
+        : null,
+  };
+}
+
+export const USAGE_CSV_COLUMNS = [
+  { key: "date", header: "date (UTC)" },
+  { key: "customerId", header: "customer_id" },
+  { key: "planId", header: "plan_id" },
+  { key: "featureCode", header: "feature_code" },
+  { key: "total", header: "total" },
+  { key: "events", header: "events" },
+] as const;
+
+/**
+ * The detail rows of `f` as CSV, streamed: pages of `pageSize` are fetched as the consumer reads
+ * (backpressure through the pipeline), so memory stays flat for any export size. Same rows and order
+ * as listUsageRows. For a Fetch Response: `new Response(Readable.toWeb(stream) as ReadableStream)`.
+ */
+export function streamUsageCsv(database: TimelineDatabase, f: ExplorerFilters, options: { pageSize?: number } = {}): Readable {
+  async function* rows(): AsyncGenerator<UsageRow> {
+    let after: string | null = null;
+    do {
+      const page: UsageRowsPage = await listUsageRows(database, f, { after, limit: options.pageSize ?? 2000 });
+      yield* page.rows;
+      after = page.nextCursor;
+    } while (after);
+  }
+  const csv = stringify({ header: true, columns: USAGE_CSV_COLUMNS.map((c) => ({ key: c.key, header: c.header })) });
+  pipeline(Readable.from(rows()), csv, () => {});
+  return csv;
+}
