@@ -139,7 +139,8 @@ export class Deliverer {
   }
 
   private async attempt(d: Due, epoch: number): Promise<void> {
-    if (this.hooks.dropDelivery?.(d.type)) {
+    // Live events were decided when queued (Sandbox.dropDelivery); replayed history is decided as it is sent.
+    if (d.history === 1 && this.hooks.dropDelivery?.(d.type)) {
       this.settle(d, "dropped", { attempts: d.attempts, status: null, error: "dropped by a fault rule", next: Date.now() });
       return;
     }

@@ -121,6 +121,11 @@ export class Sandbox {
   onEventsQueued: () => void = () => {};
   /** Called (inside the mutation's transaction) whenever webhook endpoints were created, changed or deleted. */
   onEndpointsChanged: () => void = () => {};
+  /**
+   * Fault rules for live events: decided when the event is queued, so "drop the next two usage.recorded" means
+   * the next two events emitted, whatever the delivery loop is doing at that moment.
+   */
+  dropDelivery: (eventType: string) => boolean = () => false;
 
   constructor(readonly db: Db, readonly origin: () => string) {
     this.q = statements(db);
@@ -175,6 +180,13 @@ export class Sandbox {
     this.q("INSERT INTO webhook_events (id, type, payload, created_at) VALUES (?, ?, ?, ?)").run(id, type, payload, timestamp);
     const now = Date.now();
     for (const endpointId of endpointIds) {
+      if (!history && this.dropDelivery(type)) {
+        this.q(
+          `INSERT INTO webhook_deliveries (event_id, endpoint_id, status, next_attempt_at, history, last_error)
+           VALUES (?, ?, 'dropped', ?, 0, 'dropped by a fault rule')`,
+        ).run(id, endpointId, now);
+        continue;
+      }
       this.q(
         "INSERT INTO webhook_deliveries (event_id, endpoint_id, status, next_attempt_at, history) VALUES (?, ?, 'pending', ?, ?)",
       ).run(id, endpointId, now, history ? 1 : 0);

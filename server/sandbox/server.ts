@@ -133,6 +133,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     refill: () => history.refill(),
   });
   sb.onEventsQueued = () => deliverer.kick();
+  sb.dropDelivery = (type) => faults.dropDelivery(type);
   // Every endpoint subscribed to usage.recorded gets the seeded usage history once (history.ts).
   sb.onEndpointsChanged = () => {
     if (history.register() > 0) queueMicrotask(() => deliverer.kick());
