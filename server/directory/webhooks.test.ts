@@ -385,6 +385,59 @@ describeEachEngine("directory webhooks", (ctx) => {
   });
 });
 
+describeEachEngine("webhook group commit", (ctx) => {
+  closeDatabaseGracefully(ctx);
+
+  const deliver = (body: unknown, handlers: WebhookHandlers) => {
+    const rawBody = JSON.stringify(body);
+    return handleCommetWebhook(ctx.database, { rawBody, signature: sign(rawBody), secret: SECRET, commet, handlers, onError: () => {} });
+  };
+
+  it("a burst is committed in batches: batch handlers see several events at once, redeliveries in the burst count once", async () => {
+    const batchSizes: number[] = [];
+    const applied: string[] = [];
+    const handlers: WebhookHandlers = {
+      ...directoryWebhookHandlers,
+      "thing.happened": webhookHandler(
+        z.object({ n: z.number() }),
+        async (data) => void applied.push(`one:${data.n}`),
+        async (items) => {
+          batchSizes.push(items.length);
+          for (const i of items) applied.push(`many:${i.data.n}`);
+        },
+      ),
+    };
+    const bodies = Array.from({ length: 120 }, (_, n) => envelope("thing.happened", { n }));
+    const burst = [...bodies, ...bodies.slice(0, 20)]; // 20 redeliveries of the same event ids
+    const results = await Promise.all(burst.map((b) => deliver(b, handlers)));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(results.filter((r) => r.body.result === "received")).toHaveLength(120);
+    expect(results.filter((r) => r.body.result === "duplicate")).toHaveLength(20);
+    expect(applied.filter((a) => a.startsWith("many:")).sort()).toEqual(bodies.map((_, n) => `many:${n}`).sort());
+    expect(applied.some((a) => a.startsWith("one:"))).toBe(false);
+    expect(Math.max(...batchSizes)).toBeGreaterThan(1);
+    expect((await deliver(bodies[5], handlers)).body.result).toBe("duplicate");
+  });
+
+  it("one failing event in a batch fails alone (500, nothing kept); the others are stored and acknowledged", async () => {
+    const handlers: WebhookHandlers = {
+      ...directoryWebhookHandlers,
+      "customer.created": webhookHandler(directoryWebhookHandlers["customer.created"]!.schema, async (data, c) => {
+        await directoryWebhookHandlers["customer.created"]!.apply(data, c);
+        if ((data as { id: string }).id === "cus_poison") throw new Error("poison");
+      }),
+    };
+    const ids = Array.from({ length: 40 }, (_, i) => (i === 17 ? "cus_poison" : `cus_burst_${i}`));
+    const bodies = ids.map((id) => envelope("customer.created", customerData(id, { email: `${id}@example.org` })));
+    const results = await Promise.all(bodies.map((b) => deliver(b, handlers)));
+    results.forEach((r, i) => expect(r.status).toBe(ids[i] === "cus_poison" ? 500 : 200));
+    expect(await getIndexedCustomer(ctx.database, "cus_poison")).toBeNull();
+    for (const id of ids.filter((x) => x !== "cus_poison")) expect(await getIndexedCustomer(ctx.database, id)).not.toBeNull();
+    const stored = await tables(ctx.database).selectFrom("webhook_events").select("id").where("id", "=", bodies[17]!.id).execute();
+    expect(stored).toEqual([]);
+  });
+});
+
 // End to end: the sandbox signs and delivers real webhooks to an HTTP endpoint that calls the handler.
 describeEachEngine("directory webhooks from the sandbox", (ctx) => {
   closeDatabaseGracefully(ctx);

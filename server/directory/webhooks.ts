@@ -4,6 +4,8 @@
  * with COMMET_WEBHOOK_SECRET), validates the envelope and the event's data with zod, records the event
  * id in `webhook_events` (deduplication: Commet retries with the same id) and applies the event in the
  * same transaction — a bad payload stores nothing, a failure rolls back so Commet's retry redoes it.
+ * Deliveries arriving together share a transaction (group commit, `CommitQueue`): each is answered after
+ * the commit that holds it, and a batch that fails is retried one delivery per transaction.
  *
  * Dispatch is a map event type → handler (`WebhookHandlers`); other modules add theirs by passing
  * `handlers: { ...directoryWebhookHandlers, ...theirs }`. Events without a handler are recorded and
@@ -41,16 +43,24 @@ export interface WebhookHandler<S extends z.ZodType = z.ZodType> {
   /** Validates `data`; a mismatch answers 400 and stores nothing. */
   schema: S;
   apply(data: z.infer<S>, ctx: WebhookContext): Promise<void>;
+  /**
+   * Optional batch form, for high-volume event types: applies several new (deduplicated) events of
+   * this type, in arrival order, through `trx`; must leave the same state as `apply` one by one.
+   */
+  applyMany?(items: Array<{ data: z.infer<S>; ctx: WebhookContext }>, trx: Db): Promise<void>;
 }
 
 export type WebhookHandlers = Readonly<Record<string, WebhookHandler>>;
 
-/** Typed helper to declare a handler. */
+/** Typed helper to declare a handler (and, optionally, its batch form). */
 export function webhookHandler<S extends z.ZodType>(
   schema: S,
   apply: (data: z.infer<S>, ctx: WebhookContext) => Promise<void>,
+  applyMany?: (items: Array<{ data: z.infer<S>; ctx: WebhookContext }>, trx: Db) => Promise<void>,
 ): WebhookHandler {
-  return { schema, apply: apply as WebhookHandler["apply"] };
+  const handler: WebhookHandler = { schema, apply: apply as WebhookHandler["apply"] };
+  if (applyMany) handler.applyMany = applyMany as NonNullable<WebhookHandler["applyMany"]>;
+  return handler;
 }
 
 const customerData = z.object({
@@ -229,32 +239,14 @@ export async function handleCommetWebhook(database: DirectoryDb, input: HandleWe
   }
   const invoice = invoiceRef.safeParse(event.data);
 
-  const now = clock();
   try {
-    const result = await tables(database)
-      .transaction()
-      .execute(async (trx) => {
-        const inserted = await trx
-          .insertInto("webhook_events")
-          .values({ id: event.id, type: event.event, received_at: now })
-          .onConflict((oc) => oc.column("id").doNothing())
-          .executeTakeFirst();
-        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return "duplicate" as const;
-        const ctx: WebhookContext = { trx, envelope: event, eventAt: Date.parse(event.timestamp), now };
-        if (handler) await handler.apply(data, ctx);
-        if (invoice.success) {
-          await recordInvoice(
-            trx,
-            {
-              invoiceNumber: invoice.data.invoiceNumber,
-              invoiceId: invoice.data.invoiceId ?? null,
-              customerRef: invoice.data.customerId,
-            },
-            now,
-          );
-        }
-        return handler ? ("received" as const) : ("ignored" as const);
-      });
+    const result = await commitQueue(database).submit({
+      event,
+      handler,
+      data,
+      invoice: invoice.success ? invoice.data : null,
+      now: clock(),
+    });
     return { status: 200, body: { ok: true, result, eventId: event.id } };
   } catch (error) {
     (input.onError ?? ((e: unknown) => console.error(`[webhooks] ${event.event} ${event.id} failed:`, e)))(
@@ -265,6 +257,136 @@ export async function handleCommetWebhook(database: DirectoryDb, input: HandleWe
       eventId: event.id,
     });
   }
+}
+
+type ApplyResult = "received" | "duplicate" | "ignored";
+
+interface PendingEvent {
+  event: WebhookEnvelope;
+  handler: WebhookHandler | undefined;
+  data: unknown;
+  invoice: z.infer<typeof invoiceRef> | null;
+  now: number;
+}
+
+/** Deliveries committed in one transaction at most (a few hundred statements' worth of parameters). */
+const MAX_GROUP = 256;
+
+/**
+ * Group commit. Verified deliveries queue here; while one transaction is running, the deliveries that
+ * arrive meanwhile gather and are committed together in the next one — no added wait when traffic is
+ * light (a lone delivery commits at once), a few statements per batch instead of per event when it is
+ * heavy. Every delivery is answered only after the transaction holding it committed, so an acknowledged
+ * event is never lost. If a batch fails, each of its deliveries is retried alone in its own
+ * transaction, so one bad event fails only itself (500, Commet retries it).
+ */
+class CommitQueue {
+  private pending: Array<PendingEvent & { settle: (r: ApplyResult) => void; fail: (e: unknown) => void }> = [];
+  private running = false;
+
+  constructor(private readonly database: DirectoryDb) {}
+
+  submit(job: PendingEvent): Promise<ApplyResult> {
+    return new Promise<ApplyResult>((settle, fail) => {
+      this.pending.push({ ...job, settle, fail });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending.splice(0, MAX_GROUP);
+        try {
+          const results = await this.commit(group);
+          group.forEach((job, i) => job.settle(results[i]!));
+        } catch (error) {
+          if (group.length === 1) {
+            group[0]!.fail(error);
+            continue;
+          }
+          for (const job of group) {
+            try {
+              job.settle((await this.commit([job]))[0]!);
+            } catch (e) {
+              job.fail(e);
+            }
+          }
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private commit(group: readonly PendingEvent[]): Promise<ApplyResult[]> {
+    return tables(this.database).transaction().execute((trx) => applyEvents(trx, group));
+  }
+}
+
+const queues = new WeakMap<DirectoryDb, CommitQueue>();
+
+function commitQueue(database: DirectoryDb): CommitQueue {
+  let queue = queues.get(database);
+  if (!queue) {
+    queue = new CommitQueue(database);
+    queues.set(database, queue);
+  }
+  return queue;
+}
+
+/**
+ * Records the event ids (deduplication: one multi-row insert; only ids not seen before come back) and
+ * applies the new events: handlers without a batch form one by one in arrival order, then each batch
+ * handler once with all of its events, then invoice references.
+ */
+async function applyEvents(trx: Db, group: readonly PendingEvent[]): Promise<ApplyResult[]> {
+  const firstOf = new Map<string, number>();
+  group.forEach((job, i) => {
+    if (!firstOf.has(job.event.id)) firstOf.set(job.event.id, i);
+  });
+  const fresh = new Set<string>();
+  const unique = [...firstOf.values()].map((i) => group[i]!);
+  for (let i = 0; i < unique.length; i += 300) {
+    const rows = await trx
+      .insertInto("webhook_events")
+      .values(unique.slice(i, i + 300).map((j) => ({ id: j.event.id, type: j.event.event, received_at: j.now })))
+      .onConflict((oc) => oc.column("id").doNothing())
+      .returning("id")
+      .execute();
+    for (const r of rows) fresh.add(r.id);
+  }
+  const isNew = (job: PendingEvent, i: number) => fresh.has(job.event.id) && firstOf.get(job.event.id) === i;
+  const ctx = (job: PendingEvent): WebhookContext => ({
+    trx,
+    envelope: job.event,
+    eventAt: Date.parse(job.event.timestamp),
+    now: job.now,
+  });
+  const batches = new Map<WebhookHandler, PendingEvent[]>();
+  for (const [i, job] of group.entries()) {
+    if (!isNew(job, i) || !job.handler) continue;
+    if (job.handler.applyMany) {
+      const list = batches.get(job.handler) ?? [];
+      list.push(job);
+      batches.set(job.handler, list);
+    } else {
+      await job.handler.apply(job.data, ctx(job));
+    }
+  }
+  for (const [handler, jobs] of batches) {
+    await handler.applyMany!(jobs.map((job) => ({ data: job.data, ctx: ctx(job) })), trx);
+  }
+  for (const [i, job] of group.entries()) {
+    if (!isNew(job, i) || !job.invoice) continue;
+    await recordInvoice(
+      trx,
+      { invoiceNumber: job.invoice.invoiceNumber, invoiceId: job.invoice.invoiceId ?? null, customerRef: job.invoice.customerId },
+      job.now,
+    );
+  }
+  return group.map((job, i) => (!isNew(job, i) ? "duplicate" : job.handler ? "received" : "ignored"));
 }
 
 /** Largest webhook body accepted (Commet's payloads are a few KB). */

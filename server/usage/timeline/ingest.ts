@@ -11,7 +11,7 @@ import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { Clock } from "../../db/index.ts";
-import { webhookHandler, type WebhookHandlers } from "../../directory/index.ts";
+import { webhookHandler, type WebhookContext, type WebhookHandlers } from "../../directory/index.ts";
 import { dayToIso, epochDay, TIMEZONE } from "./days.ts";
 import { timelineDb, type TimelineDatabase, type TimelineDb } from "./schema.ts";
 
@@ -30,95 +30,167 @@ export interface UsageEventInput {
 
 export type IngestResult = "recorded" | "duplicate";
 
-/**
- * Customer reference as webhooks carry it (externalId ?? id) and the plan, from the directory index.
- * Webhooks already carry the reference: their customer row is read only when the subscription is unknown.
- */
-async function customerContext(
+/** Customer reference and plan of each event, from the directory index (two queries for a whole batch). */
+async function customerContexts(
   db: TimelineDb,
-  customerId: string,
-  subscriptionId: string | null | undefined,
-  isRef: boolean,
-): Promise<{ ref: string; planId: string }> {
-  const sub = subscriptionId
-    ? await db.selectFrom("directory_subscriptions").select("plan_id").where("id", "=", subscriptionId).executeTakeFirst()
-    : undefined;
-  if (isRef && sub?.plan_id) return { ref: customerId, planId: sub.plan_id };
-  const customer = await db
-    .selectFrom("directory_customers")
-    .select(["id", "external_id", "plan_id"])
-    .where((eb) => eb.or([eb("id", "=", customerId), eb("external_id", "=", customerId)]))
-    .executeTakeFirst();
-  return {
-    ref: customer ? (customer.external_id ?? customer.id) : customerId,
-    planId: sub?.plan_id ?? customer?.plan_id ?? "",
-  };
+  inputs: readonly UsageEventInput[],
+): Promise<Array<{ ref: string; planId: string }>> {
+  const subscriptionIds = [...new Set(inputs.map((i) => i.subscriptionId).filter((s): s is string => !!s))];
+  const subs = new Map<string, string | null>();
+  for (const ids of chunks(subscriptionIds, 500)) {
+    for (const r of await db.selectFrom("directory_subscriptions").select(["id", "plan_id"]).where("id", "in", ids).execute()) {
+      subs.set(r.id, r.plan_id);
+    }
+  }
+  // Webhooks already carry the reference (externalId ?? id): their customer row is read only when the
+  // subscription's plan is unknown; manual entries name the Commet id or the externalId.
+  const subPlan = (i: UsageEventInput) => (i.subscriptionId ? (subs.get(i.subscriptionId) ?? null) : null);
+  const needCustomer = [...new Set(inputs.filter((i) => !(i.source === "webhook" && subPlan(i))).map((i) => i.customerId))];
+  const customers = new Map<string, { id: string; external_id: string | null; plan_id: string | null }>();
+  for (const refs of chunks(needCustomer, 250)) {
+    const rows = await db
+      .selectFrom("directory_customers")
+      .select(["id", "external_id", "plan_id"])
+      .where((eb) => eb.or([eb("id", "in", refs), eb("external_id", "in", refs)]))
+      .execute();
+    for (const r of rows) {
+      customers.set(r.id, r);
+      if (r.external_id !== null && !customers.has(r.external_id)) customers.set(r.external_id, r);
+    }
+  }
+  return inputs.map((i) => {
+    const plan = subPlan(i);
+    if (i.source === "webhook" && plan) return { ref: i.customerId, planId: plan };
+    const c = customers.get(i.customerId);
+    return { ref: c ? (c.external_id ?? c.id) : i.customerId, planId: plan ?? c?.plan_id ?? "" };
+  });
 }
 
-/** Adds one event's quantity to its customer-day and plan-day rollups (call inside the event's transaction). */
-export async function addToRollups(
-  db: TimelineDb,
-  row: { day: number; customerId: string; featureCode: string; planId: string; quantity: number },
-): Promise<void> {
-  await db
-    .insertInto("usage_daily")
-    .values({
-      day: row.day,
-      customer_id: row.customerId,
-      feature_code: row.featureCode,
-      plan_id: row.planId,
-      total: row.quantity,
-      events: 1,
-    })
-    .onConflict((oc) =>
-      oc.columns(["day", "customer_id", "feature_code"]).doUpdateSet({
-        total: sql`usage_daily.total + excluded.total`,
-        events: sql`usage_daily.events + 1`,
-        plan_id: sql`case when excluded.plan_id > usage_daily.plan_id then excluded.plan_id else usage_daily.plan_id end`,
-      }),
-    )
-    .execute();
-  await db
-    .insertInto("usage_daily_plan")
-    .values({ day: row.day, plan_id: row.planId, feature_code: row.featureCode, total: row.quantity, events: 1 })
-    .onConflict((oc) =>
-      oc.columns(["day", "plan_id", "feature_code"]).doUpdateSet({
-        total: sql`usage_daily_plan.total + excluded.total`,
-        events: sql`usage_daily_plan.events + 1`,
-      }),
-    )
-    .execute();
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+interface RollupDelta {
+  day: number;
+  customerId: string;
+  featureCode: string;
+  planId: string;
+  quantity: number;
+  events: number;
 }
 
 /**
- * Stores one usage event and updates the rollups — or, when its usageEventId is known already,
- * only completes the stored row (webhook id, manual staff / audit reference) without counting it twice.
- * `db` must be a transaction (or a connection the caller serializes).
+ * Adds events' quantities to their customer-day and plan-day rollups (call inside the events' transaction).
+ * Deltas are summed per key first and written in key order, one upsert per table and chunk: a batch of
+ * deliveries costs two statements, and concurrent writers lock rollup rows in the same order.
  */
-export async function ingestUsageEvent(db: Kysely<any>, input: UsageEventInput, now: number): Promise<IngestResult> {
+export async function addToRollups(db: TimelineDb, deltas: readonly RollupDelta[]): Promise<void> {
+  const daily = new Map<string, { day: number; customer_id: string; feature_code: string; plan_id: string; total: number; events: number }>();
+  const perPlan = new Map<string, { day: number; plan_id: string; feature_code: string; total: number; events: number }>();
+  for (const d of deltas) {
+    const dk = `${d.day}\u0000${d.customerId}\u0000${d.featureCode}`;
+    const a = daily.get(dk);
+    if (a) {
+      a.total += d.quantity;
+      a.events += d.events;
+      if (d.planId > a.plan_id) a.plan_id = d.planId;
+    } else {
+      daily.set(dk, { day: d.day, customer_id: d.customerId, feature_code: d.featureCode, plan_id: d.planId, total: d.quantity, events: d.events });
+    }
+    const pk = `${d.day}\u0000${d.planId}\u0000${d.featureCode}`;
+    const b = perPlan.get(pk);
+    if (b) {
+      b.total += d.quantity;
+      b.events += d.events;
+    } else {
+      perPlan.set(pk, { day: d.day, plan_id: d.planId, feature_code: d.featureCode, total: d.quantity, events: d.events });
+    }
+  }
+  const byKey = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  for (const rows of chunks([...daily.entries()].sort(byKey).map(([, v]) => v), 1000)) {
+    await db
+      .insertInto("usage_daily")
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(["day", "customer_id", "feature_code"]).doUpdateSet({
+          total: sql`usage_daily.total + excluded.total`,
+          events: sql`usage_daily.events + excluded.events`,
+          plan_id: sql`case when excluded.plan_id > usage_daily.plan_id then excluded.plan_id else usage_daily.plan_id end`,
+        }),
+      )
+      .execute();
+  }
+  for (const rows of chunks([...perPlan.entries()].sort(byKey).map(([, v]) => v), 1000)) {
+    await db
+      .insertInto("usage_daily_plan")
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(["day", "plan_id", "feature_code"]).doUpdateSet({
+          total: sql`usage_daily_plan.total + excluded.total`,
+          events: sql`usage_daily_plan.events + excluded.events`,
+        }),
+      )
+      .execute();
+  }
+}
+
+/**
+ * Stores usage events and updates the rollups — or, for a usageEventId known already (stored before,
+ * or earlier in the same batch), only completes the stored row (webhook id, manual staff / audit
+ * reference) without counting it twice. One round of queries per batch, whatever its size.
+ * `db` must be a transaction (or a connection the caller serializes). Results are in input order.
+ */
+export async function ingestUsageEvents(
+  db: Kysely<any>,
+  inputs: readonly UsageEventInput[],
+  now: number,
+): Promise<IngestResult[]> {
+  if (inputs.length === 0) return [];
   const t = timelineDb(db);
-  const { ref, planId } = await customerContext(t, input.customerId, input.subscriptionId, input.source === "webhook");
-  const day = epochDay(input.occurredAt);
-  const inserted = await t
-    .insertInto("usage_events")
-    .values({
-      usage_event_id: input.usageEventId,
-      webhook_event_id: input.webhookEventId ?? null,
-      customer_id: ref,
-      subscription_id: input.subscriptionId ?? null,
-      feature_code: input.featureCode,
-      quantity: input.quantity,
-      occurred_at: input.occurredAt,
-      day,
-      plan_id: planId,
-      source: input.source,
-      manual_staff: input.manualStaff ?? null,
-      manual_audit_id: input.manualAuditId ?? null,
-      received_at: now,
-    })
-    .onConflict((oc) => oc.column("usage_event_id").doNothing())
-    .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+  const contexts = await customerContexts(t, inputs);
+  const rows = inputs.map((input, i) => ({
+    usage_event_id: input.usageEventId,
+    webhook_event_id: input.webhookEventId ?? null,
+    customer_id: contexts[i]!.ref,
+    subscription_id: input.subscriptionId ?? null,
+    feature_code: input.featureCode,
+    quantity: input.quantity,
+    occurred_at: input.occurredAt,
+    day: epochDay(input.occurredAt),
+    plan_id: contexts[i]!.planId,
+    source: input.source,
+    manual_staff: input.manualStaff ?? null,
+    manual_audit_id: input.manualAuditId ?? null,
+    received_at: now,
+  }));
+  // First occurrence of each usageEventId in the batch is the candidate for insertion.
+  const firstIndex = new Map<string, number>();
+  rows.forEach((r, i) => {
+    if (!firstIndex.has(r.usage_event_id)) firstIndex.set(r.usage_event_id, i);
+  });
+  const candidates = [...firstIndex.values()].map((i) => rows[i]!);
+  const inserted = new Set<string>();
+  for (const part of chunks(candidates, 400)) {
+    const returned = await t
+      .insertInto("usage_events")
+      .values(part)
+      .onConflict((oc) => oc.column("usage_event_id").doNothing())
+      .returning("usage_event_id")
+      .execute();
+    for (const r of returned) inserted.add(r.usage_event_id);
+  }
+  const results: IngestResult[] = [];
+  const deltas: RollupDelta[] = [];
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i]!;
+    const row = rows[i]!;
+    if (inserted.has(row.usage_event_id) && firstIndex.get(row.usage_event_id) === i) {
+      deltas.push({ day: row.day, customerId: row.customer_id, featureCode: row.feature_code, planId: row.plan_id, quantity: row.quantity, events: 1 });
+      results.push("recorded");
+      continue;
+    }
     if (input.source === "webhook" && input.webhookEventId) {
       await t
         .updateTable("usage_events")
@@ -134,10 +206,15 @@ export async function ingestUsageEvent(db: Kysely<any>, input: UsageEventInput, 
         .where("manual_staff", "is", null)
         .execute();
     }
-    return "duplicate";
+    results.push("duplicate");
   }
-  await addToRollups(t, { day, customerId: ref, featureCode: input.featureCode, planId, quantity: input.quantity });
-  return "recorded";
+  await addToRollups(t, deltas);
+  return results;
+}
+
+/** One event: `ingestUsageEvents` with a batch of one. */
+export async function ingestUsageEvent(db: Kysely<any>, input: UsageEventInput, now: number): Promise<IngestResult> {
+  return (await ingestUsageEvents(db, [input], now))[0]!;
 }
 
 /** usage.recorded data (UsageRecordedData in @commet/node 7.10.0). */
@@ -155,23 +232,30 @@ export const usageRecordedSchema = z.object({
  * `handlers: { ...directoryWebhookHandlers, ...usageWebhookHandlers }`.
  */
 export const usageWebhookHandlers: WebhookHandlers = {
-  "usage.recorded": webhookHandler(usageRecordedSchema, async (data, ctx) => {
-    await ingestUsageEvent(
-      ctx.trx,
-      {
-        usageEventId: data.usageEventId,
-        customerId: data.customerId,
-        subscriptionId: data.subscriptionId ?? null,
-        featureCode: data.featureCode,
-        quantity: data.value,
-        occurredAt: Date.parse(data.ts),
-        source: "webhook",
-        webhookEventId: ctx.envelope.id,
-      },
-      ctx.now,
-    );
-  }),
+  "usage.recorded": webhookHandler(
+    usageRecordedSchema,
+    async (data, ctx) => {
+      await ingestUsageEvent(ctx.trx, usageInput(data, ctx), ctx.now);
+    },
+    // A batch of deliveries committed together (group commit in handleCommetWebhook): one round of queries.
+    async (items, trx) => {
+      await ingestUsageEvents(trx, items.map((i) => usageInput(i.data, i.ctx)), items[0]?.ctx.now ?? Date.now());
+    },
+  ),
 };
+
+function usageInput(data: z.infer<typeof usageRecordedSchema>, ctx: WebhookContext): UsageEventInput {
+  return {
+    usageEventId: data.usageEventId,
+    customerId: data.customerId,
+    subscriptionId: data.subscriptionId ?? null,
+    featureCode: data.featureCode,
+    quantity: data.value,
+    occurredAt: Date.parse(data.ts),
+    source: "webhook",
+    webhookEventId: ctx.envelope.id,
+  };
+}
 
 export const manualUsageEventSchema = z.object({
   /** The id Commet gave the event (usage.track's `id`, usage.set's `id`). */
