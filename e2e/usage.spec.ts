@@ -102,6 +102,13 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(new RegExp(`plan=${plan}`));
   await expect(page.getByTestId("usage-chart").locator(".recharts-wrapper > svg")).toBeVisible();
+  // The URL changes when the navigation commits; the tables re-render just after (a transition): poll.
+  await expect
+    .poll(async () => {
+      const cells = await page.getByTestId("usage-rows").locator("tbody tr td:nth-child(3)").allTextContents();
+      return cells.length > 0 && cells.every((c) => c.trim() === plan);
+    })
+    .toBe(true);
 
   const shown = await page.getByTestId("usage-rows").locator("tbody tr").evaluateAll((rows) =>
     rows.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent!.trim())),

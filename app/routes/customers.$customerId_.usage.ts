@@ -3,7 +3,7 @@ import { data } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { getReadyDb } from "../../server/db/index.ts";
 import { recordManualUsage, setPeriodUsage } from "../../server/usage/index.ts";
-import { recordManualUsageEvent } from "../../server/usage/timeline/index.ts";
+import { recordManualUsageEvent, type ManualUsageEventInput } from "../../server/usage/timeline/index.ts";
 import { readOpsWriteForm } from "~/lib/ops-form.server";
 import { NO_STORE, forBrowser, writeStatus, type OpsWriteResult } from "~/lib/ops-results";
 
@@ -20,23 +20,36 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const { customerId, intent, form } = await readOpsWriteForm(request, params.customerId);
   const input = { actor: { id: staff.id, email: staff.email }, role: staff.role, form };
 
-  if (intent === "record") {
-    const result = await recordManualUsage(input);
+  if (intent === "record" || intent === "set") {
+    const result = intent === "record" ? await recordManualUsage(input) : await setPeriodUsage(input);
     // The usage timeline keeps the entry as manual (staff + audit row): the customer's Usage tab annotates it.
     if (result.kind === "ok" && result.eventId) {
-      const event = (result.data ?? {}) as { ts?: string; feature?: string };
-      await recordManualUsageEvent(await getReadyDb(), {
-        usageEventId: result.eventId,
-        customerId,
-        feature: event.feature ?? String(form.featureCode),
-        quantity: Number(form.quantity),
-        occurredAt: event.ts ?? result.at,
-        staff: staff.email,
-        auditId: result.auditId,
-      }).catch((error: unknown) => console.error("usage timeline: manual entry not recorded (the webhook still brings it)", error));
+      await recordManualUsageEvent(await getReadyDb(), manualEntry(intent, result, customerId, form, staff.email)).catch(
+        (error: unknown) => console.error("usage timeline: manual entry not recorded (the webhook still brings it)", error),
+      );
     }
     return respond(forBrowser(result));
   }
-  if (intent === "set") return respond(forBrowser(await setPeriodUsage(input)));
   return respond({ kind: "field_errors", fieldErrors: { _form: ["Unknown action"] }, message: "Unknown action" });
+}
+
+/** What Commet answered (usage.track's UsageEvent, usage.set's UsageAdjustment) as a timeline entry. */
+function manualEntry(
+  intent: "record" | "set",
+  result: { eventId: string | null; data: unknown; at: number; auditId: string },
+  customerId: string,
+  form: Record<string, unknown>,
+  staff: string,
+): ManualUsageEventInput {
+  const event = (result.data ?? {}) as { ts?: string; feature?: string; adjustment?: number; value?: number };
+  const common = {
+    usageEventId: result.eventId!,
+    customerId,
+    feature: event.feature ?? String(form.featureCode),
+    occurredAt: event.ts ?? result.at,
+    staff,
+    auditId: result.auditId,
+  };
+  if (intent === "record") return { ...common, kind: "track", quantity: Number(form.quantity) };
+  return { ...common, kind: "set", quantity: Number(event.adjustment ?? 0), setTo: Number(event.value ?? form.value) };
 }

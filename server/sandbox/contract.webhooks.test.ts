@@ -168,6 +168,7 @@ describe("events follow state changes (data shapes of 7.10.0)", () => {
     sub: z.infer<typeof Subscription>;
     seat: { previousBalance: number; newBalance: number };
     usageEventId: string;
+    adjustment: { id: string; adjustment: number };
   };
   // Webhook customerId is the externalId when the customer has one.
   const isMine = (d: Record<string, unknown>) => d.customerId === flow.externalId;
@@ -187,6 +188,7 @@ describe("events follow state changes (data shapes of 7.10.0)", () => {
     ).data;
     flow.seat = (await t.commet.seats.add({ customerId: flow.customer.id, featureCode: t.catalog.metered.seats, count: 3 })).data!;
     flow.usageEventId = (await t.commet.usage.track({ customerId: flow.customer.id, feature: t.catalog.metered.usage, value: 2 })).data!.id;
+    flow.adjustment = (await t.commet.usage.set({ customerId: flow.customer.id, feature: t.catalog.metered.usage, value: 7, reason: "correction" })).data!;
     await t.commet.subscriptions.cancel({ id: flow.sub.id, immediate: true });
   });
 
@@ -237,7 +239,7 @@ describe("events follow state changes (data shapes of 7.10.0)", () => {
   });
 
   it("usage.recorded", async () => {
-    const usageHooks = await delivered(flaky, "usage.recorded", isMine);
+    const usageHooks = await delivered(flaky, "usage.recorded", (d) => isMine(d) && d.usageEventId === flow.usageEventId);
     const usageData = expectShape(UsageRecordedData, expectSigned(usageHooks.at(-1)!, flakySecret).data);
     expect(usageData).toMatchObject({
       customerId: flow.externalId,
@@ -246,6 +248,13 @@ describe("events follow state changes (data shapes of 7.10.0)", () => {
       featureCode: t.catalog.metered.usage,
       value: 2,
     });
+  });
+
+  it("usage.recorded for a usage.set correction carries the signed adjustment as its value", async () => {
+    expect(flow.adjustment.adjustment).toBe(5);
+    const hooks = await delivered(flaky, "usage.recorded", (d) => isMine(d) && d.usageEventId === flow.adjustment.id);
+    const data = expectShape(UsageRecordedData, expectSigned(hooks.at(-1)!, flakySecret).data);
+    expect(data).toMatchObject({ usageEventId: flow.adjustment.id, featureCode: t.catalog.metered.usage, value: 5 });
   });
 
   it("a deactivated endpoint receives nothing", async () => {

@@ -25,7 +25,7 @@ export interface FeatureSeries {
   /** Commet's live counter for the current period (exact; the chart's running total is by UTC day). */
   current: number | null;
   /** Manual entries of this feature in the range. */
-  annotations: Array<{ usageEventId: string; date: string; quantity: number; staff: string | null }>;
+  annotations: Array<{ usageEventId: string; date: string; quantity: number; staff: string | null; kind: "track" | "set" }>;
 }
 
 /** Current period, exact instants (ISO). Its first and last UTC days are marked; usage is summed from its start. */
@@ -193,7 +193,7 @@ export function CustomerUsageChart({
               stroke="#ffffff"
               className="usage-annotation"
               label={{
-                value: `Manual ${a.quantity > 0 ? "+" : ""}${formatQuantity(a.quantity)}`,
+                value: `${a.kind === "set" ? "Correction" : "Manual"} ${a.quantity >= 0 ? "+" : ""}${formatQuantity(a.quantity)}`,
                 position: "top",
                 fill: "#5b21b6",
                 fontSize: 11,

@@ -157,6 +157,7 @@ function UsageBody({ data: d }: { data: Loaded }) {
                       date: a.date,
                       quantity: a.quantity,
                       staff: a.staff,
+                      kind: a.kind,
                     })),
                   }}
                 />
@@ -165,10 +166,22 @@ function UsageBody({ data: d }: { data: Loaded }) {
             {annotations.length > 0 ? (
               <ul className="usage-annotations" aria-label={`Manual entries of ${f.code}`} data-testid="usage-annotations">
                 {annotations.map((a) => (
-                  <li key={a.usageEventId}>
-                    Manual entry {a.quantity > 0 ? "+" : ""}
-                    {formatQuantity(a.quantity)}
-                    {unit ? ` ${unit}` : ""} at {utcStamp(a.occurredAt)}
+                  <li key={a.usageEventId} data-kind={a.kind}>
+                    {a.kind === "set" ? (
+                      <>
+                        Correction: period total set
+                        {a.setTo !== null ? ` to ${formatQuantity(a.setTo)}${unit ? ` ${unit}` : ""}` : ""} (
+                        {a.quantity >= 0 ? "+" : ""}
+                        {formatQuantity(a.quantity)})
+                      </>
+                    ) : (
+                      <>
+                        Manual entry {a.quantity > 0 ? "+" : ""}
+                        {formatQuantity(a.quantity)}
+                        {unit ? ` ${unit}` : ""}
+                      </>
+                    )}{" "}
+                    at {utcStamp(a.occurredAt)}
                     {a.staff ? ` by ${a.staff}` : ""}
                   </li>
                 ))}

@@ -3,6 +3,7 @@ import type { Engine } from "../database.ts";
 import * as m0001 from "./0001_initial.ts";
 import * as m0002 from "./0002_directory.ts";
 import * as m0003 from "./0003_usage_timeline.ts";
+import * as m0004 from "./0004_usage_corrections.ts";
 
 interface MigrationModule {
   up(db: Kysely<any>, engine: Engine): Promise<void>;
@@ -17,4 +18,5 @@ export const MIGRATIONS: Record<string, MigrationModule> = {
   "0001_initial": m0001,
   "0002_directory": m0002,
   "0003_usage_timeline": m0003,
+  "0004_usage_corrections": m0004,
 };

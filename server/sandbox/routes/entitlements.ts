@@ -521,6 +521,12 @@ export const entitlementRoutes: RouteDef[] = [
           ).run(id, live.customer.id, live.sub.id, code, adjustment, input.idempotencyKey ?? null,
             input.reason ? JSON.stringify([{ property: "reason", value: input.reason }]) : null, now, now);
           addUsage(sb, live.sub, code, input.value, true);
+          // The adjustment is a usage event like any other ("fired for every processed usage event"): its value is
+          // the signed difference, so a listener summing usage.recorded stays equal to the period's counter.
+          sb.emit(
+            "usage.recorded",
+            usageRecordedData({ id, subscription_id: live.sub.id, feature_code: code, value: adjustment, ts: now }, live.customer),
+          );
           return {
             id, feature: code, value: input.value, previousValue: previous, adjustment, customerId: live.customer.id,
             idempotencyKey: input.idempotencyKey ?? null, reason: input.reason ?? null, ts: now, createdAt: now,

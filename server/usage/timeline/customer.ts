@@ -15,6 +15,10 @@ export interface ManualAnnotation {
   date: string;
   staff: string | null;
   auditId: string | null;
+  /** "track": a quantity added; "set": a correction to an exact period total (`quantity` is its adjustment). */
+  kind: "track" | "set";
+  /** For "set": the total it set. */
+  setTo: number | null;
 }
 
 export interface CustomerUsage {
@@ -51,7 +55,7 @@ export async function customerUsage(database: TimelineDatabase, customerId: stri
   }
   const manual = await db
     .selectFrom("usage_events")
-    .select(["usage_event_id", "feature_code", "quantity", "occurred_at", "manual_staff", "manual_audit_id"])
+    .select(["usage_event_id", "feature_code", "quantity", "occurred_at", "manual_staff", "manual_audit_id", "manual_kind", "manual_set_value"])
     .where("customer_id", "in", refs)
     .where("occurred_at", ">=", range.fromDay * 86_400_000)
     .where("occurred_at", "<", (range.toDay + 1) * 86_400_000)
@@ -75,6 +79,8 @@ export async function customerUsage(database: TimelineDatabase, customerId: stri
       date: dayToIso(Math.floor(Number(m.occurred_at) / 86_400_000)),
       staff: m.manual_staff,
       auditId: m.manual_audit_id,
+      kind: m.manual_kind === "set" ? ("set" as const) : ("track" as const),
+      setTo: m.manual_set_value === null ? null : Number(m.manual_set_value),
     })),
   };
 }

@@ -26,6 +26,9 @@ export interface UsageEventInput {
   webhookEventId?: string | null;
   manualStaff?: string | null;
   manualAuditId?: string | null;
+  /** Manual entries: "track" (default) or "set" (quantity = the correction's signed adjustment). */
+  manualKind?: "track" | "set" | null;
+  manualSetValue?: number | null;
 }
 
 export type IngestResult = "recorded" | "duplicate";
@@ -163,6 +166,8 @@ export async function ingestUsageEvents(
     source: input.source,
     manual_staff: input.manualStaff ?? null,
     manual_audit_id: input.manualAuditId ?? null,
+    manual_kind: input.source === "manual" ? (input.manualKind ?? "track") : null,
+    manual_set_value: input.source === "manual" ? (input.manualSetValue ?? null) : null,
     received_at: now,
   }));
   // First occurrence of each usageEventId in the batch is the candidate for insertion.
@@ -201,7 +206,12 @@ export async function ingestUsageEvents(
     } else if (input.source === "manual") {
       await t
         .updateTable("usage_events")
-        .set({ manual_staff: input.manualStaff ?? null, manual_audit_id: input.manualAuditId ?? null })
+        .set({
+          manual_staff: input.manualStaff ?? null,
+          manual_audit_id: input.manualAuditId ?? null,
+          manual_kind: input.manualKind ?? "track",
+          manual_set_value: input.manualSetValue ?? null,
+        })
         .where("usage_event_id", "=", input.usageEventId)
         .where("manual_staff", "is", null)
         .execute();
@@ -264,6 +274,9 @@ export const manualUsageEventSchema = z.object({
   feature: z.string().min(1).max(200),
   /** What was added to the period (for usage.set: its `adjustment`). */
   quantity: z.number().finite(),
+  /** "track" (default): usage.track; "set": a usage.set correction — `setTo` is the total it set. */
+  kind: z.enum(["track", "set"]).default("track"),
+  setTo: z.number().finite().optional(),
   occurredAt: z.union([z.iso.datetime({ offset: true }), z.date(), z.number().int().nonnegative()]),
   /** Staff member who entered it (email or id). */
   staff: z.string().min(1).max(320),
@@ -297,6 +310,8 @@ export async function recordManualUsageEvent(
         source: "manual",
         manualStaff: m.staff,
         manualAuditId: m.auditId,
+        manualKind: m.kind,
+        manualSetValue: m.kind === "set" ? (m.setTo ?? null) : null,
       },
       clock(),
     ),

@@ -23,6 +23,10 @@ export interface UsageEventsTable {
   source: string;
   manual_staff: string | null;
   manual_audit_id: string | null;
+  /** Manual entries: "track" (a quantity added) or "set" (a correction: quantity is its signed adjustment). */
+  manual_kind: string | null;
+  /** For "set": the exact period total the correction set. */
+  manual_set_value: number | null;
   received_at: number;
 }
 

@@ -78,6 +78,24 @@ describeEachEngine(
       ]);
     });
 
+    it("a usage.set correction is a manual entry of kind 'set': its signed adjustment counts once, annotated with the total it set", async () => {
+      const ts = "2026-11-18T10:00:00.000Z";
+      await deliverUsage(ctx.database, usageEnvelope({ usageEventId: "evt_s0", customerId: "usr_3", featureCode: "api_calls", value: 10, ts }));
+      await recordManualUsageEvent(ctx.database, {
+        usageEventId: "evt_set1", customerId: "usr_3", feature: "api_calls", kind: "set", quantity: -4, setTo: 6,
+        occurredAt: "2026-11-18T11:00:00.000Z", staff: "ops@example.test", auditId: "aud_set1",
+      });
+      // Commet's usage.recorded of the same adjustment adds nothing more.
+      await deliverUsage(ctx.database, usageEnvelope({ usageEventId: "evt_set1", customerId: "usr_3", featureCode: "api_calls", value: -4, ts: "2026-11-18T11:00:00.000Z" }));
+      const rows = await rollupOf("usr_3");
+      expect(rows.map((r) => [Number(r.day), Number(r.total), Number(r.events)])).toEqual([[D("2026-11-18"), 6, 2]]);
+      const tab = await customerUsage(ctx.database, "usr_3", daysBetween(D("2026-11-18"), D("2026-11-18")));
+      expect(tab.annotations.map((a) => [a.usageEventId, a.kind, a.quantity, a.setTo, a.staff])).toEqual([
+        ["evt_set1", "set", -4, 6, "ops@example.test"],
+      ]);
+      expect(await compareRollups(ctx.database)).toEqual([]);
+    });
+
     it("UTC day edges: 23:59:59.999Z and 00:00:00.000Z land on different days; offsets are converted to UTC", async () => {
       const c = "usr_edges";
       const at = [
