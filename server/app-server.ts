@@ -5,8 +5,12 @@ import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import compression from "compression";
 import express from "express";
-import type { Env } from "./env.ts";
+import { getEnv, type Env } from "./env.ts";
+import { getCommet } from "./commet/client.ts";
 import { PROJECT_ROOT } from "./commet/local-sandbox.ts";
+import { getReadyDb } from "./db/index.ts";
+import { commetWebhookRouter, directoryWebhookHandlers } from "./directory/index.ts";
+import { usageWebhookHandlers } from "./usage/timeline/index.ts";
 
 /**
  * The console's HTTP server: Remix behind Express. Production serves the
@@ -63,11 +67,32 @@ function refuseCrossSiteForms(req: express.Request, res: express.Response, next:
   res.status(403).type("text/plain").send("Cross-site request refused");
 }
 
+/** Where Commet delivers webhooks (the endpoint registered with Commet, and the embedded sandbox's). */
+export const COMMET_WEBHOOK_PATH = "/webhooks/commet";
+
+/**
+ * POST /webhooks/commet — Commet's webhook deliveries, answered by Express ahead of Remix (public: no
+ * session, no CSRF; the X-Commet-Signature HMAC of the raw body, checked by the SDK with
+ * COMMET_WEBHOOK_SECRET, authenticates them). The directory keeps the customer index fresh; the usage
+ * timeline ingests usage.recorded. Deduplicated by event id; bad or unsigned payloads → 400/401 and
+ * nothing stored.
+ */
+export function commetWebhooks(): express.Router {
+  return commetWebhookRouter(COMMET_WEBHOOK_PATH, {
+    database: getReadyDb,
+    secret: () => getEnv().COMMET_WEBHOOK_SECRET,
+    commet: getCommet,
+    handlers: { ...directoryWebhookHandlers, ...usageWebhookHandlers },
+  });
+}
+
 export type AppServerOptions = { mode: "production" | "development" };
 
 export async function createApp({ mode }: AppServerOptions): Promise<express.Express> {
   const app = express();
   app.disable("x-powered-by");
+  // Commet's deliveries first: small JSON answers, nothing to compress, no page machinery.
+  app.use(commetWebhooks());
   app.use(compression());
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });

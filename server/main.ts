@@ -10,7 +10,7 @@
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createApp, runStartupTasks, type StartupTask } from "./app-server.ts";
+import { COMMET_WEBHOOK_PATH, createApp, runStartupTasks, type StartupTask } from "./app-server.ts";
 import { startAuth } from "./auth/index.ts";
 import { getCommet } from "./commet/client.ts";
 import { connectCommet } from "./commet/index.ts";
@@ -112,7 +112,7 @@ async function main() {
     sandbox = await spawnSandbox({
       dataDir: `${env.DATA_DIR}/sandbox`,
       apiKey: credentials.apiKey,
-      webhookUrl: `http://127.0.0.1:${port}/webhooks/commet`,
+      webhookUrl: `http://127.0.0.1:${port}${COMMET_WEBHOOK_PATH}`,
       webhookSecret,
     });
     // The rest of the process (webhook verification included) sees the sandbox as its Commet.

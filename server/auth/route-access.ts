@@ -57,13 +57,8 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
   // Unknown customer: Commet answers 404 (audited as a failed portal.issue); no link is issued.
   { route: "customers.$customerId_.portal", method: "POST", path: "/customers/no-such-customer/portal", access: "portal:issue" },
   { route: "search", method: "GET", path: "/search?q=nobody", access: "customers:read" },
-  {
-    route: "webhooks.commet",
-    method: "POST",
-    path: "/webhooks/commet",
-    access: "public",
-    crossSiteExempt: "Commet's webhook deliveries carry no browser Origin; the X-Commet-Signature HMAC authenticates them",
-  },
+  // POST /webhooks/commet is not a Remix route: Express answers it ahead of Remix (server/app-server.ts
+  // commetWebhooks), authenticated by the X-Commet-Signature HMAC, not by a session.
 
   // Usage timeline (issue 7): explorer, its CSV, a customer's Usage panel data
   { route: "usage._index", method: "GET", path: "/usage", access: "usage:explore" },

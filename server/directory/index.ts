@@ -33,7 +33,7 @@
  * Webhooks (webhooks.ts)
  *   handleCommetWebhook(database, { rawBody, signature, secret, commet, eventIdHeader?, handlers? })
  *     → { status: 200 | 400 | 401 | 500, body }
- *   commetWebhookResponse(database, request, { secret, commet, handlers? }) → Response
+ *   commetWebhookRouter(path, { database, secret, commet, handlers }) → Express router (POST /webhooks/commet)
  *     (the POST /webhooks/commet resource route's action in one call)
  *   directoryWebhookHandlers + webhookHandler(schema, apply): add handlers for other event types
  *     (e.g. usage.recorded) with `handlers: { ...directoryWebhookHandlers, ...yours }`.
@@ -74,7 +74,8 @@ export {
   type SyncStatus,
 } from "./sync.ts";
 export {
-  commetWebhookResponse,
+  commetWebhookRouter,
+  type CommetWebhookEndpointOptions,
   directoryWebhookHandlers,
   handleCommetWebhook,
   MAX_WEBHOOK_BODY_BYTES,

@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Commet } from "@commet/node";
+import express from "express";
 import { z } from "zod";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachEngine } from "../db/test-support.ts";
@@ -11,7 +12,7 @@ import { getIndexedCustomer, listIndexedSubscriptions, subscriptionStatusCounts 
 import { tables } from "./schema.ts";
 import { searchCustomers } from "./search.ts";
 import {
-  commetWebhookResponse,
+  commetWebhookRouter,
   directoryWebhookHandlers,
   handleCommetWebhook,
   MAX_WEBHOOK_BODY_BYTES,
@@ -337,30 +338,40 @@ describeEachEngine("directory webhooks", (ctx) => {
     expect(await deliver(envelope("usage.recorded", { nope: 1 }), { handlers })).toMatchObject({ status: 400 });
   });
 
-  it("serves the route from a Fetch Request: headers, raw body, status and JSON", async () => {
-    const body = JSON.stringify(envelope("customer.created", customerData("cus_http", { email: "http@example.org" })));
-    const post = (raw: string, headers: Record<string, string>) =>
-      commetWebhookResponse(
-        ctx.database,
-        new Request("http://console.local/webhooks/commet", { method: "POST", body: raw, headers }),
-        { secret: SECRET, commet },
-      );
-    const ok = await post(body, { "x-commet-signature": sign(body), "content-type": "application/json" });
-    expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ ok: true, result: "received" });
-    expect((await post(body, {})).status).toBe(401);
-    // The event id may come from the X-Commet-Event-Id header when the body has none.
-    const { id: _drop, ...noId } = envelope("customer.created", customerData("cus_hdr", { email: "hdr@example.org" }));
-    const raw = JSON.stringify(noId);
-    const viaHeader = await post(raw, { "x-commet-signature": sign(raw), "x-commet-event-id": "whev_from_header" });
-    expect(await viaHeader.json()).toMatchObject({ ok: true, eventId: "whev_from_header" });
-    const big = "x".repeat(MAX_WEBHOOK_BODY_BYTES + 1);
-    expect((await post(big, { "x-commet-signature": sign(big) })).status).toBe(413);
-    const get = await commetWebhookResponse(ctx.database, new Request("http://console.local/webhooks/commet"), {
-      secret: SECRET,
-      commet,
-    });
-    expect(get.status).toBe(405);
+  it("serves POST /webhooks/commet over HTTP (Express middleware): raw body, headers, status and JSON", async () => {
+    const app = express();
+    app.use(commetWebhookRouter("/webhooks/commet", { database: async () => ctx.database, secret: () => SECRET, commet: () => commet, handlers: directoryWebhookHandlers }));
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/commet`;
+    try {
+      const post = (raw: string, headers: Record<string, string>) => fetch(url, { method: "POST", body: raw, headers });
+      const body = JSON.stringify(envelope("customer.created", customerData("cus_http", { email: "http@example.org" })));
+      const ok = await post(body, { "x-commet-signature": sign(body), "content-type": "application/json" });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ ok: true, result: "received" });
+      // The signature covers the exact bytes, whatever the content type says.
+      const asText = JSON.stringify(envelope("customer.created", customerData("cus_text", { email: "text@example.org" })));
+      expect((await post(asText, { "x-commet-signature": sign(asText), "content-type": "text/plain" })).status).toBe(200);
+      const unsigned = await post(body, { "content-type": "application/json" });
+      expect(unsigned.status).toBe(401);
+      expect(await unsigned.json()).toMatchObject({ ok: false, error: "missing_signature" });
+      // The event id may come from the X-Commet-Event-Id header when the body has none.
+      const { id: _drop, ...noId } = envelope("customer.created", customerData("cus_hdr", { email: "hdr@example.org" }));
+      const raw = JSON.stringify(noId);
+      const viaHeader = await post(raw, { "x-commet-signature": sign(raw), "x-commet-event-id": "whev_from_header" });
+      expect(await viaHeader.json()).toMatchObject({ ok: true, eventId: "whev_from_header" });
+      const big = "x".repeat(MAX_WEBHOOK_BODY_BYTES + 1);
+      const tooBig = await post(big, { "x-commet-signature": sign(big), "content-type": "application/json" });
+      expect(tooBig.status).toBe(413);
+      expect(await tooBig.json()).toMatchObject({ ok: false, error: "payload_too_large" });
+      const get = await fetch(url);
+      expect(get.status).toBe(405);
+      expect(get.headers.get("allow")).toBe("POST");
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("rolls back the event id when a handler fails, so Commet's retry is applied", async () => {

@@ -13,6 +13,7 @@
  * invoice lookup.
  */
 import type { Commet } from "@commet/node";
+import express from "express";
 import { z } from "zod";
 import type { Clock } from "../db/index.ts";
 import { tables, type Db, type DirectoryDb } from "./schema.ts";
@@ -289,12 +290,17 @@ class CommitQueue {
   submit(job: PendingEvent): Promise<ApplyResult> {
     return new Promise<ApplyResult>((settle, fail) => {
       this.pending.push({ ...job, settle, fail });
-      if (!this.running) void this.drain();
+      if (!this.running) {
+        this.running = true;
+        // Start after the I/O callbacks already due in this turn of the event loop: deliveries read in the
+        // same turn join this first transaction (with SQLite a lone transaction finishes before the next
+        // socket is even read, so starting at once would commit one delivery at a time).
+        setImmediate(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.running = true;
     try {
       while (this.pending.length > 0) {
         const group = this.pending.splice(0, MAX_GROUP);
@@ -392,28 +398,58 @@ async function applyEvents(trx: Db, group: readonly PendingEvent[]): Promise<App
 /** Largest webhook body accepted (Commet's payloads are a few KB). */
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 
+export interface CommetWebhookEndpointOptions {
+  /** The console database (resolved per delivery: the endpoint may be mounted before migrations finish). */
+  database: () => Promise<DirectoryDb>;
+  /** COMMET_WEBHOOK_SECRET. */
+  secret: () => string | undefined;
+  commet: () => Pick<Commet, "webhooks">;
+  handlers: WebhookHandlers;
+}
+
+const jsonError = (res: express.Response, status: number, error: string, message: string) =>
+  res.status(status).json({ ok: false, error, message });
+
 /**
- * The whole POST /webhooks/commet exchange for a Fetch `Request` (a Remix resource route's action):
- * reads the raw body and the X-Commet-Signature / X-Commet-Event-Id headers, calls
- * handleCommetWebhook and answers JSON with its status.
+ * POST /webhooks/commet as Express middleware, mounted ahead of Remix (server/app-server.ts): a
+ * machine-to-machine endpoint needs no HTML, session or route tree, and Commet's usage.recorded
+ * volume makes every millisecond per delivery count. Reads the raw body (the signature covers its
+ * exact bytes; larger than MAX_WEBHOOK_BODY_BYTES → 413), the X-Commet-Signature / X-Commet-Event-Id
+ * headers, and answers handleCommetWebhook's status and JSON. Other methods → 405.
  */
-export async function commetWebhookResponse(
-  database: DirectoryDb,
-  request: Request,
-  options: Omit<HandleWebhookInput, "rawBody" | "signature" | "eventIdHeader">,
-): Promise<Response> {
-  const json = (status: number, body: unknown) =>
-    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-  if (request.method !== "POST") return json(405, { ok: false, error: "method_not_allowed" });
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > MAX_WEBHOOK_BODY_BYTES) return json(413, { ok: false, error: "payload_too_large" });
-  const rawBody = await request.text();
-  if (Buffer.byteLength(rawBody) > MAX_WEBHOOK_BODY_BYTES) return json(413, { ok: false, error: "payload_too_large" });
-  const result = await handleCommetWebhook(database, {
-    ...options,
-    rawBody,
-    signature: request.headers.get("x-commet-signature"),
-    eventIdHeader: request.headers.get("x-commet-event-id"),
+export function commetWebhookRouter(path: string, options: CommetWebhookEndpointOptions): express.Router {
+  const router = express.Router();
+  router.post(path, express.raw({ type: () => true, limit: MAX_WEBHOOK_BODY_BYTES }), (req, res, next) => {
+    const rawBody = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
+    const header = (name: string) => {
+      const value = req.headers[name];
+      return typeof value === "string" ? value : null;
+    };
+    options
+      .database()
+      .then((database) =>
+        handleCommetWebhook(database, {
+          rawBody,
+          signature: header("x-commet-signature"),
+          eventIdHeader: header("x-commet-event-id"),
+          secret: options.secret(),
+          commet: options.commet(),
+          handlers: options.handlers,
+        }),
+      )
+      .then((result) => res.status(result.status).json(result.body), next);
   });
-  return json(result.status, result.body);
+  router.all(path, (_req, res) => {
+    res.setHeader("allow", "POST");
+    jsonError(res, 405, "method_not_allowed", "Commet delivers webhooks with POST.");
+  });
+  router.use(path, ((error, _req, res, next) => {
+    const status = (error as { status?: number; type?: string }).status;
+    if (res.headersSent) return next(error);
+    if (status === 413) return jsonError(res, 413, "payload_too_large", `Webhook bodies are limited to ${MAX_WEBHOOK_BODY_BYTES} bytes.`);
+    if (status === 400) return jsonError(res, 400, "invalid_body", "The body could not be read.");
+    console.error("[webhooks] delivery failed:", error);
+    return jsonError(res, 500, "processing_failed", "The event could not be applied; Commet will retry it.");
+  }) as express.ErrorRequestHandler);
+  return router;
 }

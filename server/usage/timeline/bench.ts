@@ -7,26 +7,34 @@
  *    GROUP BY), then the explorer queries timed: p95 of a 90-day all-customers series (target ≤ 50 ms),
  *    a 90-day single-customer series (target ≤ 10 ms), and — reported without a target — the 90-day
  *    top-customers table, which scans the per-customer rollups.
- * 2. Ingest: signed usage.recorded deliveries POSTed over HTTP to a real endpoint on 127.0.0.1
- *    (commetWebhookResponse with the console's handlers: signature check, envelope validation, dedup,
- *    event + rollups in one transaction), `--ingest-seconds` (default 10) at 32 in flight from a
- *    separate Node process (the machine has 2 cores shared by endpoint, client and database).
+ * 2. Ingest: signed usage.recorded deliveries POSTed over HTTP to the console itself — `server/main.ts`
+ *    started as `npm start` runs it (production build, scratch database, a customer-less local
+ *    sandbox as its Commet) — at POST /webhooks/commet: signature check, envelope validation, dedup,
+ *    events + rollups committed before the 200 (group commit). `--ingest-seconds` (default 10) at 32
+ *    in flight from a separate Node process (the machine has 2 cores shared by console, client and
+ *    database).
  * Synthetic data: 20,000 customers (skewed), 2 features, 4 plans, 90 UTC days ending today.
  * Prints `bench <name>: <value> <unit> (target <target>)` lines. `--engine sqlite|postgres` runs one.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import SQLite from "better-sqlite3";
 import pg from "pg";
 import { Pool } from "undici";
+import { spawnUntilReady, type ReadyChild } from "../../commet/child-process.ts";
+import { PROJECT_ROOT, spawnSandbox, TSX_LOADER } from "../../commet/local-sandbox.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../../db/scratch.ts";
 import type { Engine } from "../../db/index.ts";
 import { customerUsage } from "./customer.ts";
 import { daysBetween, epochDay, DAY_MS } from "./days.ts";
 import { topCustomers, usageSeries } from "./explorer.ts";
 import { rebuildRollups } from "./rollups.ts";
-import { sign, startWebhookEndpoint, usageEnvelope } from "./test-support.ts";
+import { sign, TEST_SECRET, usageEnvelope } from "./test-support.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -235,11 +243,86 @@ async function ingestClient(endpointUrl: string, seconds: number): Promise<void>
   process.stdout.write(`${JSON.stringify({ ok, failed, seconds: (performance.now() - started) / 1000 })}\n`);
 }
 
-async function ingestBench(engine: Engine): Promise<void> {
-  const database = await createScratchDatabase(engine);
-  const endpoint = await startWebhookEndpoint(database);
+/** A free loopback port (bound and released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The console itself (`server/main.ts`, production build, as `npm start` runs it) on a scratch database,
+ * pointed at a local sandbox with no customers (its directory sync finds nothing to do), with
+ * COMMET_WEBHOOK_SECRET = the bench's secret: deliveries go through the real POST /webhooks/commet.
+ */
+async function startConsole(engine: Engine): Promise<{ url: string; stop(): Promise<void> }> {
+  if (!fs.existsSync(path.join(PROJECT_ROOT, "build/server/index.js"))) {
+    note("no production build: running `npx remix vite:build` first");
+    const build = spawnSync("npx", ["remix", "vite:build"], { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "inherit"] });
+    if (build.status !== 0) throw new Error("the production build failed");
+  }
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-usage-console-"));
+  const database = engine === "postgres" ? await createScratchDatabase("postgres") : null;
+  const sandbox = await spawnSandbox({ dataDir: path.join(dataDir, "sandbox"), apiKey: "ck_bench_sandbox", customers: 0, reset: true, log: () => {} });
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    COMMET_API_KEY: "ck_bench_sandbox",
+    COMMET_API_URL: sandbox.url,
+    COMMET_WEBHOOK_SECRET: TEST_SECRET,
+    SESSION_SECRET: "bench-session-secret-0123456789abcdef",
+    CONSOLE_ADMIN_EMAIL: "bench@example.test",
+    CONSOLE_ADMIN_PASSWORD: "bench-admin-password",
+  };
+  if (database) env.DATABASE_URL = database.location;
+  else delete env.DATABASE_URL;
+  let consoleProcess: ReadyChild;
   try {
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--ingest-client", endpoint.url, String(INGEST_SECONDS)], {
+    consoleProcess = await spawnUntilReady({
+      name: "the console",
+      command: process.execPath,
+      // BENCH_CPU_PROF=<dir>: write the console's CPU profile there (to see where a delivery's time goes).
+      args: [
+        ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+        "--import",
+        TSX_LOADER,
+        path.join(PROJECT_ROOT, "server/main.ts"),
+      ],
+      cwd: PROJECT_ROOT,
+      env,
+      ready: /^console listening on (https?:\/\/\S+?)(?:\s|$)/,
+      timeoutMs: 60_000,
+      log: () => {},
+    });
+  } catch (error) {
+    await sandbox.stop();
+    await database?.dispose();
+    throw error;
+  }
+  return {
+    url: `http://127.0.0.1:${port}/webhooks/commet`,
+    async stop() {
+      await consoleProcess.stop();
+      await sandbox.stop();
+      await database?.dispose();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function ingestBench(engine: Engine): Promise<void> {
+  const consoleServer = await startConsole(engine);
+  try {
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--ingest-client", consoleServer.url, String(INGEST_SECONDS)], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let output = "";
@@ -248,10 +331,9 @@ async function ingestBench(engine: Engine): Promise<void> {
     if (code !== 0) throw new Error(`ingest client exited with ${code}`);
     const { ok, failed, seconds } = JSON.parse(output.trim().split("\n").pop()!) as { ok: number; failed: number; seconds: number };
     if (failed) note(`${engine}: ${failed} deliveries answered non-200`);
-    out(`bench usage-ingest-http-${engine}: ${Math.round(ok / seconds)} events/s (target ≥ 1000 events/s; ${ok} acknowledged in ${seconds.toFixed(1)} s, signature checked, stored with rollups; load from a separate process)`);
+    out(`bench usage-ingest-http-${engine}: ${Math.round(ok / seconds)} events/s (target ≥ 1000 events/s; ${ok} acknowledged in ${seconds.toFixed(1)} s by the console's POST /webhooks/commet — signature checked, stored with rollups; load from a separate process)`);
   } finally {
-    await endpoint.close();
-    await database.dispose();
+    await consoleServer.stop();
   }
 }
 

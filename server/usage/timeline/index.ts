@@ -8,7 +8,7 @@
  *
  * Ingest
  *   usageWebhookHandlers — register on POST /webhooks/commet:
- *     commetWebhookResponse(database, request, { secret, commet, handlers: { ...directoryWebhookHandlers, ...usageWebhookHandlers } })
+ *     commetWebhookRouter(path, { database, secret, commet, handlers: { ...directoryWebhookHandlers, ...usageWebhookHandlers } })
  *   recordManualUsageEvent(database, { usageEventId, customerId, feature, quantity, occurredAt, staff, auditId })
  *     → { result: "recorded" | "already_recorded" }   call after Commet accepted a manual usage.track
  *     (usageEventId = the returned event id) or usage.set (quantity = its adjustment); dedups with the webhook.

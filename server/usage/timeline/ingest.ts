@@ -238,7 +238,7 @@ export const usageRecordedSchema = z.object({
 });
 
 /**
- * The usage.recorded handler for handleCommetWebhook / commetWebhookResponse:
+ * The usage.recorded handler for handleCommetWebhook / commetWebhookRouter:
  * `handlers: { ...directoryWebhookHandlers, ...usageWebhookHandlers }`.
  */
 export const usageWebhookHandlers: WebhookHandlers = {

@@ -1,12 +1,14 @@
 /**
  * Test and bench support: signed usage.recorded deliveries through the real webhook entry
- * (handleCommetWebhook / commetWebhookResponse with the directory's and the timeline's handlers).
+ * (handleCommetWebhook / commetWebhookRouter with the directory's and the timeline's handlers).
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Commet } from "@commet/node";
+import express from "express";
 import {
+  commetWebhookRouter,
   directoryWebhookHandlers,
   handleCommetWebhook,
   type WebhookResponse,
@@ -57,40 +59,23 @@ export function deliverUsage(database: TimelineDatabase, rawBody: string): Promi
 }
 
 /**
- * A real HTTP endpoint on 127.0.0.1 serving POST /webhooks/commet through handleCommetWebhook (what
- * the route's commetWebhookResponse calls), for the sandbox tests and the ingest bench.
+ * A real HTTP endpoint on 127.0.0.1 serving POST /webhooks/commet with the console's own middleware
+ * (commetWebhookRouter, as server/app-server.ts mounts it), for the sandbox tests.
  */
 export async function startWebhookEndpoint(
   database: TimelineDatabase,
   secret = TEST_SECRET,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      if (req.method !== "POST") {
-        res.writeHead(405, { "content-type": "application/json" }).end('{"ok":false,"error":"method_not_allowed"}');
-        return;
-      }
-      // What commetWebhookResponse does for a Fetch Request, without building WHATWG objects per delivery.
-      const header = (name: string) => {
-        const v = req.headers[name];
-        return typeof v === "string" ? v : null;
-      };
-      void handleCommetWebhook(database, {
-        rawBody: body.toString("utf8"),
-        signature: header("x-commet-signature"),
-        eventIdHeader: header("x-commet-event-id"),
-        secret,
-        commet: offlineCommet,
-        handlers: consoleHandlers,
-      }).then(
-        (result) => res.writeHead(result.status, { "content-type": "application/json" }).end(JSON.stringify(result.body)),
-        () => res.writeHead(500).end(),
-      );
-    });
-  });
+  const app = express();
+  app.use(
+    commetWebhookRouter("/webhooks/commet", {
+      database: async () => database,
+      secret: () => secret,
+      commet: () => offlineCommet,
+      handlers: consoleHandlers,
+    }),
+  );
+  const server: Server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
