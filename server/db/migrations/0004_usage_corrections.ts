@@ -1,17 +1,26 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Engine } from "../database.ts";
 
 /**
- * Manual usage entries say what they were: `manual_kind` 'track' (usage.track: a quantity added) or
+ * 1. Manual usage entries say what they were: `manual_kind` 'track' (usage.track: a quantity added) or
  * 'set' (usage.set: a correction to an exact period total, stored as its signed adjustment, with the
  * total it set in `manual_set_value`). Null on webhook-only rows; older manual rows read as 'track'.
+ * 2. Events stored before their plan was known (plan_id '': usage arriving before the directory's first
+ *    sync) are found through a small partial index, so assignMissingPlans never scans the whole table.
  */
 export async function up(db: Kysely<any>, _engine: Engine): Promise<void> {
   await db.schema.alterTable("usage_events").addColumn("manual_kind", "text").execute();
   await db.schema.alterTable("usage_events").addColumn("manual_set_value", "double precision").execute();
+  await db.schema
+    .createIndex("usage_events_unplanned")
+    .on("usage_events")
+    .columns(["customer_id", "subscription_id"])
+    .where(sql<boolean>`plan_id = ''`)
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex("usage_events_unplanned").ifExists().execute();
   await db.schema.alterTable("usage_events").dropColumn("manual_set_value").execute();
   await db.schema.alterTable("usage_events").dropColumn("manual_kind").execute();
 }

@@ -14,7 +14,8 @@
  *    in flight from a separate Node process (the machine has 2 cores shared by console, client and
  *    database).
  * Synthetic data: 20,000 customers (skewed), 2 features, 4 plans, 90 UTC days ending today.
- * Prints `bench <name>: <value> <unit> (target <target>)` lines. `--engine sqlite|postgres` runs one.
+ * Prints `bench <name>: <value> <unit> (target <target>)` lines. `--engine sqlite|postgres` runs one engine,
+ * `--only ingest|store` one half.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -341,9 +342,11 @@ async function main(): Promise<void> {
   const client = arg("ingest-client");
   if (client) return ingestClient(client, Number(process.argv[process.argv.indexOf("--ingest-client") + 2] ?? 10));
   note(`${EVENTS.toLocaleString("en")} events per engine, engines: ${ENGINES.join(", ")}`);
+  // --only ingest|store: one half of the bench.
+  const only = arg("only");
   for (const engine of ENGINES) {
-    await ingestBench(engine);
-    await storeBench(engine);
+    if (only !== "store") await ingestBench(engine);
+    if (only !== "ingest") await storeBench(engine);
   }
 }
 

@@ -1,9 +1,11 @@
 /**
  * `npm run usage:rebuild` — recomputes the usage rollups (usage_daily, usage_daily_plan) from
  * usage_events on the configured database (DATABASE_URL or $DATA_DIR/console.sqlite), in one
- * transaction. `--check` only compares stored rollups with a recomputation (exit 1 on a difference).
+ * transaction, after giving events stored without a plan the plan the directory now knows
+ * (assignMissingPlans). `--check` only compares stored rollups with a recomputation (exit 1 on a difference).
  */
 import { closeDb, getReadyDb } from "../../db/index.ts";
+import { assignMissingPlans } from "./plans.ts";
 import { compareRollups, rebuildRollups } from "./rollups.ts";
 
 async function main(): Promise<number> {
@@ -14,6 +16,10 @@ async function main(): Promise<number> {
       for (const d of diffs) console.log(`${d.table} ${d.key}: stored ${JSON.stringify(d.stored)} recomputed ${JSON.stringify(d.recomputed)}`);
       console.log(diffs.length ? `usage rollups differ from the events (${diffs.length}+ rows)` : "usage rollups match the events");
       return diffs.length ? 1 : 0;
+    }
+    const plans = await assignMissingPlans(database);
+    if (plans.events || plans.unresolved) {
+      console.log(`plans assigned to ${plans.events} events; ${plans.unresolved} customer/subscription groups still unknown to the directory`);
     }
     const r = await rebuildRollups(database);
     console.log(

@@ -6,6 +6,7 @@ import { describeEachEngine } from "../../db/test-support.ts";
 import { daysBetween, isoToDay } from "./days.ts";
 import { getIngestStatus, recordManualUsageEvent } from "./ingest.ts";
 import { listUsageRows, parseExplorerFilters, streamUsageCsv, topCustomers, usageSeries, type ExplorerFilters } from "./explorer.ts";
+import { assignMissingPlans } from "./plans.ts";
 import { compareRollups, rebuildRollups } from "./rollups.ts";
 import { customerUsage } from "./customer.ts";
 import { timelineDb } from "./schema.ts";
@@ -94,6 +95,32 @@ describeEachEngine(
         ["evt_set1", "set", -4, 6, "ops@example.test"],
       ]);
       expect(await compareRollups(ctx.database)).toEqual([]);
+    });
+
+    it("usage that arrived before the directory knew its subscription gets the plan afterwards; rollups follow", async () => {
+      const ts = "2026-11-17T08:00:00.000Z";
+      for (const [id, value] of [["evt_late1", 4], ["evt_late2", 6]] as const) {
+        await deliverUsage(ctx.database, usageEnvelope({ usageEventId: id, customerId: "usr_late", subscriptionId: "sub_late", featureCode: "api_calls", value, ts }));
+      }
+      const planOf = async () =>
+        (await timelineDb(ctx.db).selectFrom("usage_events").select("plan_id").where("customer_id", "=", "usr_late").execute()).map((r) => r.plan_id);
+      expect(await planOf()).toEqual(["", ""]);
+      expect(await assignMissingPlans(ctx.database)).toMatchObject({ events: 0 });
+
+      const subscribed = JSON.stringify({
+        id: "whev_sub_late", event: "subscription.created", timestamp: "2026-11-17T09:00:00.000Z", organizationId: "org_test",
+        mode: "sandbox", apiVersion: "2026-07-31",
+        data: { subscriptionId: "sub_late", customerId: "usr_late", status: "active", planId: "plan_late", planName: "Late" },
+      });
+      expect((await deliverUsage(ctx.database, subscribed)).status).toBe(200);
+      expect(await assignMissingPlans(ctx.database)).toMatchObject({ events: 2 });
+      expect(await planOf()).toEqual(["plan_late", "plan_late"]);
+      expect(await compareRollups(ctx.database)).toEqual([]);
+      const plans = await timelineDb(ctx.db).selectFrom("usage_daily_plan").select("plan_id").where("day", "=", D("2026-11-17")).execute();
+      expect(plans.map((p) => p.plan_id)).toEqual(["plan_late"]);
+      const series = await usageSeries(ctx.database, { range: daysBetween(D("2026-11-17"), D("2026-11-17")), plans: ["plan_late"] });
+      expect(series.total).toBe(10);
+      expect(await assignMissingPlans(ctx.database)).toMatchObject({ events: 0 });
     });
 
     it("UTC day edges: 23:59:59.999Z and 00:00:00.000Z land on different days; offsets are converted to UTC", async () => {

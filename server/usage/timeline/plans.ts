@@ -1,0 +1,108 @@
+/**
+ * Usage that arrived before its plan was known. A usage.recorded names the customer and the
+ * subscription, not the plan: ingest takes the plan from the directory index, and stores '' when the
+ * index does not know the subscription or the customer yet — typically the first minutes of a new
+ * install, when Commet's webhooks (the seeded history, in the embedded sandbox) outrun the first
+ * directory sync. `assignMissingPlans` gives those events their plan once the directory knows it
+ * (server/main.ts runs it after every completed directory sync; `npm run usage:rebuild` runs it too)
+ * and moves their quantities from the '' plan rollups to the plan's, in the same transaction as the
+ * events, so rollups keep equalling a recomputation.
+ */
+import { sql } from "kysely";
+import { timelineDb, type TimelineDatabase, type TimelineDb } from "./schema.ts";
+
+export interface AssignPlansResult {
+  /** Events that received their plan. */
+  events: number;
+  /** Customer × subscription groups still without a plan (the directory does not know them yet). */
+  unresolved: number;
+}
+
+/** Plan of a (customer, subscription) group from the directory: the subscription's, else the customer's. */
+async function resolvePlan(db: TimelineDb, customerRef: string, subscriptionId: string | null): Promise<string | null> {
+  if (subscriptionId) {
+    const sub = await db.selectFrom("directory_subscriptions").select("plan_id").where("id", "=", subscriptionId).executeTakeFirst();
+    if (sub?.plan_id) return sub.plan_id;
+  }
+  const customer = await db
+    .selectFrom("directory_customers")
+    .select("plan_id")
+    .where((eb) => eb.or([eb("external_id", "=", customerRef), eb("id", "=", customerRef)]))
+    .executeTakeFirst();
+  return customer?.plan_id || null;
+}
+
+export async function assignMissingPlans(database: TimelineDatabase, options: { maxGroups?: number } = {}): Promise<AssignPlansResult> {
+  const db = timelineDb(database.db);
+  // Served by the partial index usage_events_unplanned (migration 0004).
+  const groups = await db
+    .selectFrom("usage_events")
+    .select(["customer_id", "subscription_id"])
+    .where("plan_id", "=", "")
+    .groupBy(["customer_id", "subscription_id"])
+    .limit(options.maxGroups ?? 10_000)
+    .execute();
+  let events = 0;
+  let unresolved = 0;
+  for (const group of groups) {
+    const planId = await resolvePlan(db, group.customer_id, group.subscription_id);
+    if (!planId) {
+      unresolved += 1;
+      continue;
+    }
+    events += await database.db.transaction().execute(async (trx) => {
+      const t = timelineDb(trx);
+      // The rows this statement changed are exactly the ones whose quantities move (RETURNING): an event
+      // ingested meanwhile either is among them or was stored with its plan already.
+      const moved = await t
+        .updateTable("usage_events")
+        .set({ plan_id: planId })
+        .where("plan_id", "=", "")
+        .where("customer_id", "=", group.customer_id)
+        .where((eb) =>
+          group.subscription_id === null ? eb("subscription_id", "is", null) : eb("subscription_id", "=", group.subscription_id),
+        )
+        .returning(["day", "feature_code", "quantity"])
+        .execute();
+      const cells = new Map<string, { day: number; feature: string; total: number; events: number }>();
+      for (const m of moved) {
+        const key = `${m.day}\u0000${m.feature_code}`;
+        const cell = cells.get(key) ?? { day: Number(m.day), feature: m.feature_code, total: 0, events: 0 };
+        cell.total += Number(m.quantity);
+        cell.events += 1;
+        cells.set(key, cell);
+      }
+      for (const c of [...cells.values()].sort((a, b) => a.day - b.day || (a.feature < b.feature ? -1 : 1))) {
+        await t
+          .insertInto("usage_daily_plan")
+          .values({ day: c.day, plan_id: planId, feature_code: c.feature, total: c.total, events: c.events })
+          .onConflict((oc) =>
+            oc.columns(["day", "plan_id", "feature_code"]).doUpdateSet({
+              total: sql`usage_daily_plan.total + excluded.total`,
+              events: sql`usage_daily_plan.events + excluded.events`,
+            }),
+          )
+          .execute();
+        await t
+          .updateTable("usage_daily_plan")
+          .set({ total: sql`total - ${c.total}`, events: sql`events - ${c.events}` })
+          .where("day", "=", c.day)
+          .where("plan_id", "=", "")
+          .where("feature_code", "=", c.feature)
+          .execute();
+        // The customer-day keeps the greatest plan id of its events ('' is below every plan id).
+        await t
+          .updateTable("usage_daily")
+          .set({ plan_id: planId })
+          .where("day", "=", c.day)
+          .where("customer_id", "=", group.customer_id)
+          .where("feature_code", "=", c.feature)
+          .where("plan_id", "<", planId)
+          .execute();
+      }
+      await t.deleteFrom("usage_daily_plan").where("plan_id", "=", "").where("events", "<=", 0).execute();
+      return moved.length;
+    });
+  }
+  return { events, unresolved };
+}
