@@ -79,6 +79,12 @@ test("ops sets the exact period usage for a correction", async ({ page, signInAs
   await form.getByRole("button", { name: "Set period total" }).click();
   await expect(page.getByTestId("toast")).toHaveAttribute("data-tone", "success");
   expect(await usageTotal(commet, customer.id, FEATURE)).toBe(1234);
+  // The correction joins the customer's usage timeline as an annotated manual entry of its own kind.
+  const annotations = page.locator('[data-panel="usage-timeline"]').getByTestId("usage-annotations");
+  await expect(async () => {
+    await page.reload();
+    await expect(annotations.locator('li[data-kind="set"]')).toContainText("Correction: period total set to 1,234", { timeout: 5_000 });
+  }).toPass({ timeout: 30_000 });
   await checkPage("usage set");
 });
 
