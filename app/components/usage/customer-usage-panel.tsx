@@ -1,6 +1,7 @@
 import { useFetcher } from "@remix-run/react";
 import { lazy, Suspense, useEffect, useState } from "react";
 import type { loader as customerUsageLoader } from "~/routes/usage.customer.$customerId";
+import { formatQuantity as formatWithUnit } from "~/lib/format";
 import { formatQuantity, type UsageRange } from "~/lib/usage-search";
 import { DriftBadge } from "./drift-badge";
 import "./usage.css";
@@ -115,13 +116,14 @@ function UsageBody({ data: d }: { data: Loaded }) {
         const limit = limits.get(f.code);
         const annotations = u.annotations.filter((a) => a.featureCode === f.code);
         const unit = d.units[f.code] ?? null;
+        // "1,234 calls", "1 call" (Commet's unit names are singular); no unit → the bare number.
+        const amount = (v: number) => (unit ? formatWithUnit(v, unit) : formatQuantity(v));
         return (
           <div className="usage-feature" key={f.code} data-feature={f.code}>
             <h3>
               {limit?.name ?? f.code} <code className="muted">{f.code}</code>{" "}
               <span className="muted small">
-                {formatQuantity(f.total)}
-                {unit ? ` ${unit}` : ""} in range
+                {amount(f.total)} in range
                 {limit?.current !== null && limit?.current !== undefined
                   ? ` · Commet this period: ${formatQuantity(limit.current)}`
                   : ""}
@@ -170,15 +172,14 @@ function UsageBody({ data: d }: { data: Loaded }) {
                     {a.kind === "set" ? (
                       <>
                         Correction: period total set
-                        {a.setTo !== null ? ` to ${formatQuantity(a.setTo)}${unit ? ` ${unit}` : ""}` : ""} (
+                        {a.setTo !== null ? ` to ${amount(a.setTo)}` : ""} (
                         {a.quantity >= 0 ? "+" : ""}
                         {formatQuantity(a.quantity)})
                       </>
                     ) : (
                       <>
                         Manual entry {a.quantity > 0 ? "+" : ""}
-                        {formatQuantity(a.quantity)}
-                        {unit ? ` ${unit}` : ""}
+                        {amount(a.quantity)}
                       </>
                     )}{" "}
                     at {utcStamp(a.occurredAt)}
