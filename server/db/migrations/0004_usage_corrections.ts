@@ -7,6 +7,9 @@ import type { Engine } from "../database.ts";
  * total it set in `manual_set_value`). Null on webhook-only rows; older manual rows read as 'track'.
  * 2. Events stored before their plan was known (plan_id '': usage arriving before the directory's first
  *    sync) are found through a small partial index, so assignMissingPlans never scans the whole table.
+ * 3. usage_daily's per-customer index becomes (customer_id, feature_code, plan_id, day, total): it
+ *    covers the top-customers ranking (grouped by customer × feature × plan, read in index order
+ *    without touching the table or sorting) and still serves one customer's days.
  */
 export async function up(db: Kysely<any>, _engine: Engine): Promise<void> {
   await db.schema.alterTable("usage_events").addColumn("manual_kind", "text").execute();
@@ -17,9 +20,21 @@ export async function up(db: Kysely<any>, _engine: Engine): Promise<void> {
     .columns(["customer_id", "subscription_id"])
     .where(sql<boolean>`plan_id = ''`)
     .execute();
+  await db.schema
+    .createIndex("usage_daily_customer_feature_plan")
+    .on("usage_daily")
+    .columns(["customer_id", "feature_code", "plan_id", "day", "total"])
+    .execute();
+  await db.schema.dropIndex("usage_daily_customer_day").execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createIndex("usage_daily_customer_day")
+    .on("usage_daily")
+    .columns(["customer_id", "day", "feature_code", "total"])
+    .execute();
+  await db.schema.dropIndex("usage_daily_customer_feature_plan").ifExists().execute();
   await db.schema.dropIndex("usage_events_unplanned").ifExists().execute();
   await db.schema.alterTable("usage_events").dropColumn("manual_set_value").execute();
   await db.schema.alterTable("usage_events").dropColumn("manual_kind").execute();

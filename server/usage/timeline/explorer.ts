@@ -6,7 +6,7 @@
  */
 import { Readable, pipeline } from "node:stream";
 import { stringify } from "csv-stringify";
-import type { ExpressionBuilder, SelectQueryBuilder } from "kysely";
+import { sql, type ExpressionBuilder, type SelectQueryBuilder } from "kysely";
 import { z } from "zod";
 import { dayToIso, rangeDays, rangeSchema, resolveRange, TIMEZONE, type DayRange } from "./days.ts";
 import { timelineDb, type TimelineDatabase, type TimelineDB, type TimelineDb } from "./schema.ts";
@@ -180,55 +180,80 @@ export async function topCustomers(
   const limit = Math.min(Math.max(options.limit ?? 20, 1), 200);
   const sort = options.sort ?? "usage";
   const db = timelineDb(database.db);
-  const base = db
-    .selectFrom("usage_daily")
-    .select((eb) => [
+  const rangeLength = f.range.toDay - f.range.fromDay + 1;
+  // Ranked in the database (only `limit` rows come back): per customer × feature the usage and the
+  // largest allowance among the plans of its rows, then per customer the usage and the overage.
+  const allowances = Object.entries(options.included ?? {}).flatMap(([plan, features]) =>
+    Object.entries(features).flatMap(([feature, amount]) => (typeof amount === "number" ? [[plan, feature, amount] as const] : [])),
+  );
+  const allow =
+    allowances.length === 0
+      ? sql<number | null>`cast(null as double precision)`
+      : sql<number | null>`case ${sql.join(
+          allowances.map(([plan, feature, amount]) => sql`when usage_daily.plan_id = ${plan} and usage_daily.feature_code = ${feature} then cast(${amount} as double precision)`),
+          sql` `,
+        )} else null end`;
+  const perFeature = (await filterDaily(
+    db,
+    db.selectFrom("usage_daily").select((eb) => [
       "usage_daily.customer_id",
       "usage_daily.feature_code",
-      "usage_daily.plan_id",
-      eb.fn.sum<number>("usage_daily.total").as("total"),
-    ]);
-  const groups = await (await filterDaily(db, base, f))
-    .groupBy(["usage_daily.customer_id", "usage_daily.feature_code", "usage_daily.plan_id"])
-    .execute();
-  const rangeLength = f.range.toDay - f.range.fromDay + 1;
-  const acc = new Map<string, Omit<TopCustomerRow, "spark">>();
-  for (const g of groups) {
-    const row = acc.get(g.customer_id) ?? { customerId: g.customer_id, planIds: [], usage: 0, byFeature: {}, overage: 0 };
-    const total = Number(g.total);
-    row.usage += total;
-    row.byFeature[g.feature_code] = (row.byFeature[g.feature_code] ?? 0) + total;
-    if (!row.planIds.includes(g.plan_id)) row.planIds.push(g.plan_id);
-    acc.set(g.customer_id, row);
-  }
-  for (const row of acc.values()) {
-    for (const [feature, used] of Object.entries(row.byFeature)) {
-      const allowances = row.planIds.map((p) => options.included?.[p]?.[feature]).filter((v): v is number => typeof v === "number");
-      if (allowances.length === 0) continue;
-      row.overage += Math.max(0, used - (Math.max(...allowances) * rangeLength) / 30);
-    }
-  }
-  const ranked = [...acc.values()]
-    .sort((a, b) => (sort === "usage" ? b.usage - a.usage : b.overage - a.overage || b.usage - a.usage) || (a.customerId < b.customerId ? -1 : 1))
-    .slice(0, limit);
-  const sparks = new Map<string, number[]>(ranked.map((r) => [r.customerId, new Array<number>(rangeLength).fill(0)]));
-  if (ranked.length) {
-    const sparkBase = db
-      .selectFrom("usage_daily")
-      .select((eb) => ["usage_daily.customer_id", "usage_daily.day", eb.fn.sum<number>("usage_daily.total").as("total")])
-      .where("usage_daily.customer_id", "in", ranked.map((r) => r.customerId));
-    const points = await (await filterDaily(db, sparkBase, f))
-      .groupBy(["usage_daily.customer_id", "usage_daily.day"])
+      eb.fn.sum<number>("usage_daily.total").as("used"),
+      eb.fn.max(allow).as("allow"),
+    ]),
+    f,
+  )).groupBy(["usage_daily.customer_id", "usage_daily.feature_code"]);
+  const factor = sql`cast(${rangeLength / 30} as double precision)`;
+  const overage = sql<number>`case when cf.allow is null then 0 when cf.used - cf.allow * ${factor} > 0 then cf.used - cf.allow * ${factor} else 0 end`;
+  let ranked = db
+    .selectFrom(perFeature.as("cf"))
+    .select((eb) => [
+      "cf.customer_id",
+      eb.fn.sum<number>("cf.used").as("usage"),
+      eb.fn.sum<number>(overage).as("overage"),
+      sql<number>`count(*) over ()`.as("customers"),
+    ])
+    .groupBy("cf.customer_id");
+  ranked = sort === "usage" ? ranked.orderBy("usage", "desc") : ranked.orderBy("overage", "desc").orderBy("usage", "desc");
+  const top = await ranked.orderBy("cf.customer_id").limit(limit).execute();
+  const ids = top.map((r) => r.customer_id);
+
+  const byFeature = new Map<string, Record<string, number>>(ids.map((id) => [id, {}]));
+  const planIds = new Map<string, Set<string>>(ids.map((id) => [id, new Set<string>()]));
+  const sparks = new Map<string, number[]>(ids.map((id) => [id, new Array<number>(rangeLength).fill(0)]));
+  if (ids.length) {
+    const details = await (await filterDaily(
+      db,
+      db
+        .selectFrom("usage_daily")
+        .select((eb) => ["usage_daily.customer_id", "usage_daily.feature_code", "usage_daily.plan_id", "usage_daily.day", eb.fn.sum<number>("usage_daily.total").as("total")])
+        .where("usage_daily.customer_id", "in", ids),
+      f,
+    ))
+      .groupBy(["usage_daily.customer_id", "usage_daily.feature_code", "usage_daily.plan_id", "usage_daily.day"])
       .execute();
-    for (const p of points) sparks.get(p.customer_id)![Number(p.day) - f.range.fromDay] = Number(p.total);
+    for (const d of details) {
+      const total = Number(d.total);
+      const features = byFeature.get(d.customer_id)!;
+      features[d.feature_code] = (features[d.feature_code] ?? 0) + total;
+      planIds.get(d.customer_id)!.add(d.plan_id);
+      sparks.get(d.customer_id)![Number(d.day) - f.range.fromDay]! += total;
+    }
   }
   return {
     timezone: TIMEZONE,
     from: dayToIso(f.range.fromDay),
     to: dayToIso(f.range.toDay),
     sort,
-    customers: acc.size,
-    rows: ranked.map((r) => ({ ...r, planIds: r.planIds.sort(), spark: sparks.get(r.customerId)! })),
+    customers: top.length ? Number(top[0]!.customers) : 0,
+    rows: top.map((r) => ({
+      customerId: r.customer_id,
+      planIds: [...planIds.get(r.customer_id)!].sort(),
+      usage: Number(r.usage),
+      byFeature: byFeature.get(r.customer_id)!,
+      overage: Number(r.overage),
+      spark: sparks.get(r.customer_id)!,
+    })),
   };
 }
 
