@@ -34,13 +34,26 @@ export interface CustomerUsage {
 export async function customerUsage(database: TimelineDatabase, customerId: string, range: DayRange): Promise<CustomerUsage> {
   const db = timelineDb(database.db);
   const refs = await customerRefs(db, customerId);
-  const rows = await db
-    .selectFrom("usage_daily")
-    .select(["day", "feature_code", "total", "events"])
-    .where("customer_id", "in", refs)
-    .where("day", ">=", range.fromDay)
-    .where("day", "<=", range.toDay)
-    .execute();
+  // Two independent reads: in parallel (on PostgreSQL they use two pool connections).
+  const [rows, manual] = await Promise.all([
+    db
+      .selectFrom("usage_daily")
+      .select(["day", "feature_code", "total", "events"])
+      .where("customer_id", "in", refs)
+      .where("day", ">=", range.fromDay)
+      .where("day", "<=", range.toDay)
+      .execute(),
+    db
+      .selectFrom("usage_events")
+      .select(["usage_event_id", "feature_code", "quantity", "occurred_at", "manual_staff", "manual_audit_id", "manual_kind", "manual_set_value"])
+      .where("customer_id", "in", refs)
+      .where("occurred_at", ">=", range.fromDay * 86_400_000)
+      .where("occurred_at", "<", (range.toDay + 1) * 86_400_000)
+      // Every manual entry has its audit reference (also when the webhook arrived first): usage_events_manual.
+      .where("manual_audit_id", "is not", null)
+      .orderBy("occurred_at")
+      .execute(),
+  ]);
   const days = rangeDays(range);
   const byFeature = new Map<string, Array<{ date: string; total: number; events: number }>>();
   for (const r of rows) {
@@ -53,16 +66,6 @@ export async function customerUsage(database: TimelineDatabase, customerId: stri
     point.total += Number(r.total);
     point.events += Number(r.events);
   }
-  const manual = await db
-    .selectFrom("usage_events")
-    .select(["usage_event_id", "feature_code", "quantity", "occurred_at", "manual_staff", "manual_audit_id", "manual_kind", "manual_set_value"])
-    .where("customer_id", "in", refs)
-    .where("occurred_at", ">=", range.fromDay * 86_400_000)
-    .where("occurred_at", "<", (range.toDay + 1) * 86_400_000)
-    // Every manual entry has its audit reference (also when the webhook arrived first): usage_events_manual.
-    .where("manual_audit_id", "is not", null)
-    .orderBy("occurred_at")
-    .execute();
   return {
     timezone: TIMEZONE,
     customerId,
