@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Await, Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Suspense } from "react";
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
 import { can, requireStaff } from "../../server/auth/index.ts";
 import { getCommet } from "../../server/commet/client.ts";
@@ -98,15 +99,15 @@ export async function loader({ request }: LoaderFunctionArgs) {
     if (error instanceof InvalidRangeError) return data({ ...common, rangeError: error.message, result: null }, { status: 400 });
     throw error;
   }
-  const [series, top, detail] = await Promise.all([
-    usageSeries(database, filters),
-    topCustomers(database, filters, {
-      limit: 20,
-      sort: search.sort,
-      included: catalog.included,
-    }),
-    listUsageRows(database, filters, { limit: DETAIL_ROWS }),
-  ]);
+  // The ranking reads every customer's days of the range (the slowest query here): it streams in after
+  // the chart and the rows; a failure shows in its section only.
+  const top = topCustomers(database, filters, { limit: 20, sort: search.sort, included: catalog.included }).catch(
+    (error: unknown) => {
+      console.error("usage explorer: top customers failed", error);
+      return null;
+    },
+  );
+  const [series, detail] = await Promise.all([usageSeries(database, filters), listUsageRows(database, filters, { limit: DETAIL_ROWS })]);
   return { ...common, rangeError: null, result: { series, top, detail } };
 }
 
@@ -374,16 +375,42 @@ export default function UsageExplorer() {
           </section>
 
           <section className="usage-section" aria-labelledby="usage-top">
-            <h2 id="usage-top">
-              Top customers by {d.search.sort} <span className="muted">({r.top.customers} with usage)</span>
-            </h2>
-            <TopCustomersTable
-              rows={r.top.rows}
-              search={d.search}
-              overageKnown={!!d.included}
-              loading={loading}
-              planNames={planNames}
-            />
+            <Suspense
+              fallback={
+                <>
+                  <h2 id="usage-top">Top customers by {d.search.sort}</h2>
+                  <p className="muted" aria-busy="true" data-testid="top-customers-loading">
+                    Ranking customers…
+                  </p>
+                </>
+              }
+            >
+              <Await resolve={r.top}>
+                {(top) =>
+                  top ? (
+                    <>
+                      <h2 id="usage-top">
+                        Top customers by {d.search.sort} <span className="muted">({top.customers} with usage)</span>
+                      </h2>
+                      <TopCustomersTable
+                        rows={top.rows}
+                        search={d.search}
+                        overageKnown={!!d.included}
+                        loading={loading}
+                        planNames={planNames}
+                      />
+                    </>
+                  ) : (
+                    <>
+                      <h2 id="usage-top">Top customers by {d.search.sort}</h2>
+                      <p className="error-panel" role="alert" data-testid="top-customers-error">
+                        The ranking could not be computed. Reload the page to try again.
+                      </p>
+                    </>
+                  )
+                }
+              </Await>
+            </Suspense>
             <p className="muted small">
               Overage: usage above the plan's included amount prorated to the range (included × days ÷ 30).
             </p>
