@@ -51,7 +51,13 @@ const PLANS = ["plan_free", "plan_starter", "plan_pro", "plan_business"];
 const DAYS = 90;
 const ITERATIONS = 60;
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
+/** Figures, printed together at the end (stdout) as `bench <name>: <value> <unit> (target <target>)`. */
+const figures: string[] = [];
+function report(name: string, value: string, unit: string, target: string, detail?: string): void {
+  const line = `bench ${name}: ${value} ${unit} (target ${target})`;
+  figures.push(line);
+  process.stderr.write(`[bench:usage] ${line}${detail ? ` — ${detail}` : ""}\n`);
+}
 const note = (line: string) => process.stderr.write(`[bench:usage] ${line}\n`);
 
 /** Deterministic PRNG (mulberry32). */
@@ -174,11 +180,15 @@ async function storeBench(engine: Engine): Promise<void> {
     if (engine === "sqlite") await loadSqlite(database, EVENTS, today);
     else await loadPostgres(database, EVENTS, today);
     const loadS = (performance.now() - t) / 1000;
-    out(`bench usage-load-${engine}: ${Math.round(EVENTS / loadS)} events/s (${EVENTS.toLocaleString("en")} events in ${loadS.toFixed(1)} s, bench-only bulk path)`);
+    report(`usage-load-${engine}`, String(Math.round(EVENTS / loadS)), "events/s", "none", `${EVENTS.toLocaleString("en")} events in ${loadS.toFixed(1)} s, bench-only bulk path`);
     t = performance.now();
     const rebuilt = await rebuildRollups(database);
-    out(
-      `bench usage-rebuild-${engine}: ${((performance.now() - t) / 1000).toFixed(1)} s (${rebuilt.events.toLocaleString("en")} events → ${rebuilt.customerDays.toLocaleString("en")} customer-days, ${rebuilt.planDays} plan-days)`,
+    report(
+      `usage-rebuild-${engine}`,
+      ((performance.now() - t) / 1000).toFixed(1),
+      "s",
+      "none",
+      `${rebuilt.events.toLocaleString("en")} events → ${rebuilt.customerDays.toLocaleString("en")} customer-days, ${rebuilt.planDays} plan-days`,
     );
     if (engine === "sqlite") {
       const raw = new SQLite(database.location);
@@ -194,16 +204,16 @@ async function storeBench(engine: Engine): Promise<void> {
     const series = await usageSeries(database, { range });
     if (Math.round(series.total) <= 0) throw new Error("explorer series came back empty");
     const all = await time(() => usageSeries(database, { range }));
-    out(`bench usage-explorer-90d-all-${engine}: ${all.toFixed(2)} ms p95 (target ≤ 50 ms)`);
+    report(`usage-explorer-90d-all-p95-${engine}`, all.toFixed(2), "ms", "≤ 50 ms");
     let c = 0;
     const one = await time(() => customerUsage(database, customerId(c++ % 500), range));
-    out(`bench usage-customer-90d-${engine}: ${one.toFixed(2)} ms p95 (target ≤ 10 ms)`);
+    report(`usage-customer-90d-p95-${engine}`, one.toFixed(2), "ms", "≤ 10 ms");
     const planFiltered = await time(() => usageSeries(database, { range, plans: [PLANS[2]!], features: [FEATURES[0]!] }));
-    out(`bench usage-explorer-90d-plan-feature-${engine}: ${planFiltered.toFixed(2)} ms p95 (target ≤ 50 ms)`);
+    report(`usage-explorer-90d-plan-feature-p95-${engine}`, planFiltered.toFixed(2), "ms", "≤ 50 ms");
     const tStart = performance.now();
     const top = await topCustomers(database, { range }, { limit: 20 });
     const topMs = performance.now() - tStart;
-    out(`bench usage-top-customers-90d-${engine}: ${topMs.toFixed(0)} ms single run (target none; ${top.customers.toLocaleString("en")} customers ranked from usage_daily)`);
+    report(`usage-top-customers-90d-${engine}`, topMs.toFixed(0), "ms", "none", `single run, ${top.customers.toLocaleString("en")} customers ranked`);
   } finally {
     await database.dispose();
   }
@@ -332,7 +342,13 @@ async function ingestBench(engine: Engine): Promise<void> {
     if (code !== 0) throw new Error(`ingest client exited with ${code}`);
     const { ok, failed, seconds } = JSON.parse(output.trim().split("\n").pop()!) as { ok: number; failed: number; seconds: number };
     if (failed) note(`${engine}: ${failed} deliveries answered non-200`);
-    out(`bench usage-ingest-http-${engine}: ${Math.round(ok / seconds)} events/s (target ≥ 1000 events/s; ${ok} acknowledged in ${seconds.toFixed(1)} s by the console's POST /webhooks/commet — signature checked, stored with rollups; load from a separate process)`);
+    report(
+      `usage-ingest-http-${engine}`,
+      String(Math.round(ok / seconds)),
+      "events/s",
+      "≥ 1000 events/s",
+      `${ok} acknowledged in ${seconds.toFixed(1)} s by the console's POST /webhooks/commet (signature checked, stored with rollups), load from a separate process`,
+    );
   } finally {
     await consoleServer.stop();
   }
@@ -348,6 +364,7 @@ async function main(): Promise<void> {
     if (only !== "store") await ingestBench(engine);
     if (only !== "ingest") await storeBench(engine);
   }
+  for (const line of figures) process.stdout.write(`${line}\n`);
 }
 
 main().then(
