@@ -437,7 +437,8 @@ export function commetWebhookRouter(path: string, options: CommetWebhookEndpoint
           handlers: options.handlers,
         }),
       )
-      .then((result) => res.status(result.status).json(result.body), next);
+      // Plain end(): res.json would also hash the body for an ETag nobody revalidates.
+      .then((result) => res.status(result.status).type("application/json").end(JSON.stringify(result.body)), next);
   });
   router.all(path, (_req, res) => {
     res.setHeader("allow", "POST");
