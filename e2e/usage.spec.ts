@@ -58,11 +58,19 @@ async function settledRange(page: Page, days = 2): Promise<{ from: string; to: s
     const dayMs = 86_400_000;
     const covered = first && last ? (Date.parse(last) - Date.parse(first)) / dayMs : -1;
     expect(covered, `history so far: ${first} to ${last}`).toBeGreaterThanOrEqual(days + 2);
-    // The last days but one are complete (replay chunks of 500 in flight) and arrived after the directory
-    // sync, so their rows carry plans.
+    // The last days but one are complete (replay chunks of 500 in flight).
     const to = new Date(Date.parse(last) - 2 * dayMs);
     range = { from: new Date(to.getTime() - (days - 1) * dayMs).toISOString().slice(0, 10), to: to.toISOString().slice(0, 10) };
   }).toPass({ timeout: 240_000, intervals: [3_000] });
+  // History can outrun the directory sync: events stored before their subscription was indexed get their
+  // plan from the console's plan assigner a few seconds later. Wait until every row of the range has one.
+  await expect(async () => {
+    const csv = await page.request.get(`${base}/usage/export.csv?range=custom&from=${range!.from}&to=${range!.to}`);
+    expect(csv.status()).toBe(200);
+    const rows = parseCsv(await csv.text()).slice(1);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((r) => !r[2]), "rows still waiting for their plan").toEqual([]);
+  }).toPass({ timeout: 120_000, intervals: [2_000] });
   return range!;
 }
 

@@ -18,7 +18,7 @@ import { loadSandboxCredentials, spawnSandbox, type SandboxProcess } from "./com
 import { getReadyDb } from "./db/index.ts";
 import { startPeriodicResync } from "./directory/index.ts";
 import { EnvError, parseEnv, resetEnvCache, type Env } from "./env.ts";
-import { assignMissingPlans } from "./usage/timeline/index.ts";
+import { startPlanAssigner } from "./usage/timeline/index.ts";
 
 const dev = process.argv.includes("--dev");
 process.env.NODE_ENV ??= dev ? "development" : "production";
@@ -53,20 +53,12 @@ const startupTasks: StartupTask[] = [
   },
   {
     // In the background: the console serves at once; /customers shows the progress, the log too.
-    name: "directory sync (background) + periodic re-sync",
+    name: "directory sync (background) + periodic re-sync + usage plan assigner",
     run: async () => {
       const database = await getReadyDb();
-      startPeriodicResync(database, getCommet(), {
-        log: (line) => log(`[directory sync] ${line}`),
-        // Usage that arrived before the directory knew its subscription gets its plan now.
-        onResult: (result) => {
-          if (result.outcome !== "completed") return;
-          assignMissingPlans(database).then(
-            (r) => r.events > 0 && log(`[usage timeline] plan assigned to ${r.events} events that arrived before the directory sync`),
-            (error: unknown) => log(`[usage timeline] assigning plans failed: ${error instanceof Error ? error.message : String(error)}`),
-          );
-        },
-      });
+      startPeriodicResync(database, getCommet(), { log: (line) => log(`[directory sync] ${line}`) });
+      // Usage that arrived before the directory knew its subscription gets its plan once it does.
+      startPlanAssigner(database, { log: (line) => log(`[usage timeline] ${line}`) });
     },
   },
 ];

@@ -25,7 +25,8 @@
  *   resolveRange({ range, from, to }, now) → DayRange
  *   customerUsage(database, customerId, range) / customerUsageTab(database, commet, customerId, range)
  *     → per feature daily series, manual annotations (+ included, live current, period boundaries)
- *   assignMissingPlans(database) → usage stored before its plan was known gets it (after each directory sync)
+ *   assignMissingPlans(database) → usage stored before its plan was known gets it; startPlanAssigner runs it
+ *     every few seconds while such events exist (server/main.ts)
  * Reconciliation
  *   reconcileCustomer(database, commet, customerId) → { status: in_step | drifted | no_period, features: [{ code, timeline, commet, diff }] } (stored)
  *   getDriftStatus(database, customerId) → last stored check (drift badge) | null
@@ -33,7 +34,7 @@
  */
 export { getIngestStatus, recordManualUsageEvent, usageRecordedSchema, usageWebhookHandlers, type IngestStatus, type ManualUsageEventInput } from "./ingest.ts";
 export { compareRollups, rebuildRollups, type RebuildResult, type RollupDifference } from "./rollups.ts";
-export { assignMissingPlans, type AssignPlansResult } from "./plans.ts";
+export { assignMissingPlans, hasUnplannedEvents, startPlanAssigner, type AssignPlansResult } from "./plans.ts";
 export {
   explorerQuerySchema,
   InvalidUsageCursorError,

@@ -4,7 +4,8 @@
  * index does not know the subscription or the customer yet — typically the first minutes of a new
  * install, when Commet's webhooks (the seeded history, in the embedded sandbox) outrun the first
  * directory sync. `assignMissingPlans` gives those events their plan once the directory knows it
- * (server/main.ts runs it after every completed directory sync; `npm run usage:rebuild` runs it too)
+ * (`startPlanAssigner`, started by server/main.ts, runs it every few seconds while such events exist;
+ * `npm run usage:rebuild` runs it too)
  * and moves their quantities from the '' plan rollups to the plan's, in the same transaction as the
  * events, so rollups keep equalling a recomputation.
  */
@@ -105,4 +106,56 @@ export async function assignMissingPlans(database: TimelineDatabase, options: { 
     });
   }
   return { events, unresolved };
+}
+
+/** Whether any event waits for its plan (a lookup in the partial index usage_events_unplanned). */
+export async function hasUnplannedEvents(database: TimelineDatabase): Promise<boolean> {
+  const row = await timelineDb(database.db).selectFrom("usage_events").select("usage_event_id").where("plan_id", "=", "").limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Runs assignMissingPlans every `intervalMs` (default 5 s) while events wait for their plan: usage can
+ * outrun the directory sync (the embedded sandbox replays its history as fast as the console takes it),
+ * and subscriptions the sync or a webhook indexes later should not wait for the next full re-sync.
+ * A tick that assigns nothing doubles the wait (up to `maxIntervalMs`, default 5 min) so events whose
+ * customer never reaches the directory cost little; progress brings the interval back down.
+ * Ticks never overlap; the timer does not keep the process alive. Returns `stop`.
+ */
+export function startPlanAssigner(
+  database: TimelineDatabase,
+  options: { intervalMs?: number; maxIntervalMs?: number; log?: (line: string) => void } = {},
+): () => Promise<void> {
+  const base = options.intervalMs ?? 5_000;
+  const max = Math.max(base, options.maxIntervalMs ?? 5 * 60_000);
+  let interval = base;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  const tick = () => {
+    running = (async () => {
+      if (!(await hasUnplannedEvents(database))) {
+        interval = base;
+        return;
+      }
+      const r = await assignMissingPlans(database);
+      interval = r.events > 0 ? base : Math.min(interval * 2, max);
+      if (r.events > 0) options.log?.(`plan assigned to ${r.events} events stored before the directory knew their subscription`);
+    })()
+      .catch((error: unknown) => options.log?.(`assigning plans failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        running = null;
+        if (!stopped) {
+          timer = setTimeout(tick, interval);
+          timer.unref();
+        }
+      });
+  };
+  timer = setTimeout(tick, base);
+  timer.unref();
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await running;
+  };
 }

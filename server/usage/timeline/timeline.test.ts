@@ -6,7 +6,7 @@ import { describeEachEngine } from "../../db/test-support.ts";
 import { daysBetween, isoToDay } from "./days.ts";
 import { getIngestStatus, recordManualUsageEvent } from "./ingest.ts";
 import { listUsageRows, parseExplorerFilters, streamUsageCsv, topCustomers, usageSeries, type ExplorerFilters } from "./explorer.ts";
-import { assignMissingPlans } from "./plans.ts";
+import { assignMissingPlans, startPlanAssigner } from "./plans.ts";
 import { compareRollups, rebuildRollups } from "./rollups.ts";
 import { customerUsage } from "./customer.ts";
 import { timelineDb } from "./schema.ts";
@@ -121,6 +121,27 @@ describeEachEngine(
       const series = await usageSeries(ctx.database, { range: daysBetween(D("2026-11-17"), D("2026-11-17")), plans: ["plan_late"] });
       expect(series.total).toBe(10);
       expect(await assignMissingPlans(ctx.database)).toMatchObject({ events: 0 });
+    });
+
+    it("the plan assigner gives waiting events their plan once the directory knows the subscription", async () => {
+      await deliverUsage(ctx.database, usageEnvelope({ usageEventId: "evt_wait1", customerId: "usr_wait", subscriptionId: "sub_wait", featureCode: "api_calls", value: 3, ts: "2026-11-16T08:00:00.000Z" }));
+      const lines: string[] = [];
+      const stop = startPlanAssigner(ctx.database, { intervalMs: 20, log: (l) => lines.push(l) });
+      try {
+        const subscribed = JSON.stringify({
+          id: "whev_sub_wait", event: "subscription.created", timestamp: "2026-11-16T09:00:00.000Z", organizationId: "org_test",
+          mode: "sandbox", apiVersion: "2026-07-31",
+          data: { subscriptionId: "sub_wait", customerId: "usr_wait", status: "active", planId: "plan_wait", planName: "Wait" },
+        });
+        await deliverUsage(ctx.database, subscribed);
+        await expect
+          .poll(async () => (await timelineDb(ctx.db).selectFrom("usage_events").select("plan_id").where("usage_event_id", "=", "evt_wait1").executeTakeFirst())?.plan_id)
+          .toBe("plan_wait");
+      } finally {
+        await stop();
+      }
+      expect(lines.some((l) => l.startsWith("plan assigned to"))).toBe(true);
+      expect(await compareRollups(ctx.database)).toEqual([]);
     });
 
     it("UTC day edges: 23:59:59.999Z and 00:00:00.000Z land on different days; offsets are converted to UTC", async () => {
