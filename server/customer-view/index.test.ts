@@ -107,7 +107,9 @@ describe("loadCustomerView against the sandbox", () => {
     await settleAll(loadCustomerView("usr_000001", { commet, onCall: (_name, ms) => calls.push(ms) }));
     const wall = performance.now() - started;
     expect(calls).toHaveLength(7);
-    expect(wall).toBeLessThan(Math.max(...calls) * 1.5 + 50);
+    // One after the other the wall time would be the sum of the calls; side by side it is about the
+    // slowest one. Half the sum separates the two with a wide margin on a loaded machine.
+    expect(wall).toBeLessThan(calls.reduce((a, b) => a + b, 0) / 2);
   });
 
   it("an unknown customer: the profile panel is not_found, settled quickly", async () => {

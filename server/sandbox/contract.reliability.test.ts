@@ -166,11 +166,12 @@ describe("Idempotency-Key", () => {
     const tag = randomSuffix();
     const key = `inflight_${tag}`;
     const params = { email: `inflight+${tag}@example.test` };
-    await setFaults(t.sandbox, [{ route: "POST /api/v1/customers", latencyMs: 1500, times: 1 }]);
+    await setFaults(t.sandbox, [{ route: "POST /api/v1/customers", latencyMs: 3000, times: 1 }]);
     const before = await customerCount();
     const first = t.commet.customers.create(params, { idempotencyKey: key });
-    // Let the first request reach the sandbox and claim the key (it then sleeps 1.5 s in flight).
-    await new Promise((r) => setTimeout(r, 500));
+    // Let the first request reach the sandbox and claim the key (it then sleeps 3 s in flight; the
+    // margin covers a loaded CI machine).
+    await new Promise((r) => setTimeout(r, 1000));
     await expectApiError(t.commet.customers.create(params, { idempotencyKey: key }), {
       status: 409,
       code: "idempotency_in_progress",

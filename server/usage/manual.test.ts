@@ -265,9 +265,10 @@ describeEachEngine("manual usage", (ctx) => {
     const [a, b] = [h.engine(ctx.db), h.engine(ctx.db)];
     const customer = await h.customer();
     const form = usageForm(customer.id, { quantity: "4" });
-    await h.faults([{ route: "POST /api/v1/usage/events", latencyMs: 400, times: 1 }]);
+    await h.faults([{ route: "POST /api/v1/usage/events", latencyMs: 1500, times: 1 }]);
     const first = recordManualUsage({ ...OPS, form }, a);
-    await new Promise((r) => setTimeout(r, 150));
+    // The first has written its pending audit row and is waiting on Commet.
+    await expect.poll(async () => (await auditRows(ctx.db, customer.id)).map((r) => r.status), { timeout: 5_000, interval: 20 }).toEqual(["pending"]);
     const second = await recordManualUsage({ ...ADMIN, form }, b);
     expect(second.kind).toBe("in_progress");
     expectKind(await first, "ok");
