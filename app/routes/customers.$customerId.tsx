@@ -83,18 +83,20 @@ export default function CustomerPage() {
       </nav>
       <div className="page-header">
         <h1 data-testid="customer-title">
-          <Suspense fallback={d.customerRef}>
-            <Await resolve={d.profile} errorElement={d.customerRef}>
-              {(p) => (p.ok ? p.data.fullName ?? p.data.email : d.customerRef)}
+          {/* Boundaries hold an element, not bare text: streamed in, bare text merges with its neighbours
+              and the browser's DOM no longer matches what React hydrates. */}
+          <Suspense fallback={<span>{d.customerRef}</span>}>
+            <Await resolve={d.profile} errorElement={<span>{d.customerRef}</span>}>
+              {(p) => <span>{p.ok ? p.data.fullName ?? p.data.email : d.customerRef}</span>}
             </Await>
           </Suspense>
         </h1>
         <p className="muted">
-          <Suspense fallback={<>Reading live from Commet…</>}>
-            <Await resolve={d.profile} errorElement={<>Read live from Commet.</>}>
+          <Suspense fallback={<span>Reading live from Commet…</span>}>
+            <Await resolve={d.profile} errorElement={<span>Read live from Commet.</span>}>
               {(p) =>
                 p.ok ? (
-                  <>
+                  <span>
                     {p.data.email}
                     {p.data.externalId ? (
                       <>
@@ -103,9 +105,9 @@ export default function CustomerPage() {
                       </>
                     ) : null}{" "}
                     · read live from Commet
-                  </>
+                  </span>
                 ) : (
-                  <>Read live from Commet.</>
+                  <span>Read live from Commet.</span>
                 )
               }
             </Await>
