@@ -187,3 +187,58 @@ test("the customer's Usage tab shows a manual entry recorded earlier as an annot
   await expect(panel.getByTestId("drift-badge")).toBeVisible();
   await checkPage("customer usage tab with manual entry");
 });
+
+test("webhooks dropped on purpose show as drift: on the customer's Usage tab and in finance's drifted list", async ({ page, checkPage }) => {
+  await signIn(page, "finance");
+  await page.goto(`${base}/usage`);
+  // The embedded sandbox: its URL as the console shows it, its key from the console's data directory.
+  const sandboxUrl = (await page.locator(".topbar__target").textContent())!.replace("Commet:", "").trim();
+  const { apiKey } = JSON.parse(fs.readFileSync(path.join(tmp, "sandbox-credentials.json"), "utf8")) as { apiKey: string };
+  const sandbox = async <T,>(method: string, route: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${sandboxUrl}${route}`, {
+      method,
+      headers: { "x-api-key": apiKey, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    expect(res.ok, `${method} ${route}: ${text}`).toBe(true);
+    return (text ? JSON.parse(text) : null) as T;
+  };
+  // Replayed history is matched by webhook fault rules as it is sent: let it finish so the rule meets our event.
+  await expect
+    .poll(async () => {
+      const h = await sandbox<{ historyEvents: number; historyDelivered: number }>("GET", "/__sandbox/health");
+      return h.historyEvents > 0 && h.historyDelivered === h.historyEvents;
+    }, { timeout: 240_000, intervals: [2_000] })
+    .toBe(true);
+
+  const tag = randomUUID().slice(0, 8);
+  const customer = (
+    await sandbox<{ data: { id: string } }>("POST", "/api/v1/customers", {
+      email: `drift+${tag}@example.test`,
+      externalId: `e2e_drift_${tag}`,
+      fullName: `E2E drift ${tag}`,
+    })
+  ).data;
+  await sandbox("POST", "/api/v1/subscriptions", { customerId: customer.id, planCode: "pro", skipTrial: true });
+  await sandbox("PUT", "/__sandbox/faults", [{ webhook: "usage.recorded", drop: true, times: 1 }]);
+  await sandbox("POST", "/api/v1/usage/events", { customerId: customer.id, feature: "api_calls", value: 40 }); // its webhook is dropped
+  await sandbox("POST", "/api/v1/usage/events", { customerId: customer.id, feature: "api_calls", value: 2 });
+
+  // The customer's Usage tab reconciles against Commet: the timeline has 2 calls, Commet 42.
+  const panel = page.locator('[data-panel="usage-timeline"]');
+  await expect(async () => {
+    await page.goto(`${base}/customers/${customer.id}`);
+    await expect(panel.getByTestId("drift-badge")).toHaveAttribute("data-status", "drifted", { timeout: 10_000 });
+  }).toPass({ timeout: 60_000 });
+  await expect(panel.getByTestId("drift-badge")).toHaveText("Drift: api_calls +40");
+  await checkPage("customer usage tab drifted");
+
+  // Finance re-checks everyone against Commet: the customer is listed with its difference.
+  await page.goto(`${base}/usage`);
+  await page.getByRole("button", { name: "Check all against Commet now" }).click();
+  await expect(page.getByRole("status").filter({ hasText: /^Checked \d+ customers/ })).toBeVisible({ timeout: 60_000 });
+  const row = page.getByTestId("drift-list").getByRole("row").filter({ hasText: `e2e_drift_${tag}` });
+  await expect(row).toContainText("Drift: api_calls +40");
+  await checkPage("usage explorer drifted customers");
+});
