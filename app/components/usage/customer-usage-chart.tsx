@@ -11,6 +11,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
+import { formatQuantity as formatWithUnit } from "~/lib/format";
 import { formatQuantity, shortDay } from "~/lib/usage-search";
 
 export interface FeatureSeries {
@@ -73,7 +74,8 @@ export function CustomerUsageChart({
   const overageTop = Math.max(periodMax, periodTotal);
   const overage = included !== null && periodTotal > included;
   const periodDays = data.filter((d) => d.periodToDate !== null).map((d) => d.date);
-  const unit = feature.unit ? ` ${feature.unit}` : "";
+  // "100,000 calls", "1 call" (Commet's unit names are singular); no unit → the bare number.
+  const amount = (v: number) => (feature.unit ? formatWithUnit(v, feature.unit) : formatQuantity(v));
   const byDate = new Map(data.map((d) => [d.date, d]));
 
   return (
@@ -82,7 +84,7 @@ export function CustomerUsageChart({
       data-testid={`customer-usage-chart-${feature.code}`}
       role="img"
       aria-label={`${feature.name}: daily usage (UTC days) ${first} to ${last}${
-        included !== null ? `, ${formatQuantity(included)}${unit} included per period` : ""
+        included !== null ? `, ${amount(included)} included per period` : ""
       }`}
     >
       <ComposedChart width={width} height={height} data={data} margin={{ top: 24, right: 8, bottom: 8, left: 8 }}>
@@ -113,7 +115,7 @@ export function CustomerUsageChart({
           isAnimationActive={false}
           labelFormatter={(label) => `${String(label)} (UTC)`}
           formatter={(value, name) => [
-            value === null || value === undefined ? "—" : `${formatQuantity(Number(value))}${unit}`,
+            value === null || value === undefined ? "—" : amount(Number(value)),
             String(name),
           ]}
         />
@@ -130,7 +132,7 @@ export function CustomerUsageChart({
             fillOpacity={0.12}
             stroke="none"
             label={{
-              value: `Overage ${formatQuantity(periodTotal - included!)}${unit} this period`,
+              value: `Overage ${amount(periodTotal - included!)} this period`,
               position: "insideTopLeft",
               fill: "#a61b1b",
               fontSize: 12,
@@ -156,7 +158,7 @@ export function CustomerUsageChart({
             stroke="#047857"
             strokeDasharray="6 3"
             label={{
-              value: `Included ${formatQuantity(included)}${unit}`,
+              value: `Included ${amount(included)}`,
               position: "insideTopRight",
               fill: "#065f46",
               fontSize: 12,
