@@ -10,7 +10,7 @@
  * events, so rollups keep equalling a recomputation.
  */
 import { sql } from "kysely";
-import { timelineDb, type TimelineDatabase, type TimelineDb } from "./schema.ts";
+import { timelineDb, type TimelineDatabase } from "./schema.ts";
 
 export interface AssignPlansResult {
   /** Events that received their plan. */
@@ -19,38 +19,42 @@ export interface AssignPlansResult {
   unresolved: number;
 }
 
-/** Plan of a (customer, subscription) group from the directory: the subscription's, else the customer's. */
-async function resolvePlan(db: TimelineDb, customerRef: string, subscriptionId: string | null): Promise<string | null> {
-  if (subscriptionId) {
-    const sub = await db.selectFrom("directory_subscriptions").select("plan_id").where("id", "=", subscriptionId).executeTakeFirst();
-    if (sub?.plan_id) return sub.plan_id;
-  }
-  const customer = await db
-    .selectFrom("directory_customers")
-    .select("plan_id")
-    .where((eb) => eb.or([eb("external_id", "=", customerRef), eb("id", "=", customerRef)]))
-    .executeTakeFirst();
-  return customer?.plan_id || null;
-}
-
 export async function assignMissingPlans(database: TimelineDatabase, options: { maxGroups?: number } = {}): Promise<AssignPlansResult> {
   const db = timelineDb(database.db);
-  // Served by the partial index usage_events_unplanned (migration 0004).
-  const groups = await db
+  // Each waiting (customer, subscription) group with the plan the directory now knows — the
+  // subscription's, else the customer's — in one query (the groups come from the partial index
+  // usage_events_unplanned, migration 0004): events of customers the directory never heard of cost
+  // nothing beyond it.
+  const waiting = db
     .selectFrom("usage_events")
     .select(["customer_id", "subscription_id"])
     .where("plan_id", "=", "")
-    .groupBy(["customer_id", "subscription_id"])
+    .distinct();
+  const withPlans = db.selectFrom(waiting.as("g")).select((eb) => [
+    "g.customer_id",
+    "g.subscription_id",
+    eb.fn
+      .coalesce(
+        eb.selectFrom("directory_subscriptions").select("plan_id").whereRef("directory_subscriptions.id", "=", "g.subscription_id").limit(1),
+        eb.selectFrom("directory_customers").select("plan_id").whereRef("directory_customers.external_id", "=", "g.customer_id").limit(1),
+        eb.selectFrom("directory_customers").select("plan_id").whereRef("directory_customers.id", "=", "g.customer_id").limit(1),
+      )
+      .as("plan_id"),
+  ]);
+  const groups = await db
+    .selectFrom(withPlans.as("r"))
+    .selectAll()
+    .where("r.plan_id", "is not", null)
+    .where("r.plan_id", "<>", "")
     .limit(options.maxGroups ?? 10_000)
     .execute();
+  const total = Number(
+    (await db.selectFrom(waiting.as("g")).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n,
+  );
   let events = 0;
-  let unresolved = 0;
+  const unresolved = total - groups.length;
   for (const group of groups) {
-    const planId = await resolvePlan(db, group.customer_id, group.subscription_id);
-    if (!planId) {
-      unresolved += 1;
-      continue;
-    }
+    const planId = group.plan_id!;
     events += await database.db.transaction().execute(async (trx) => {
       const t = timelineDb(trx);
       // The rows this statement changed are exactly the ones whose quantities move (RETURNING): an event
