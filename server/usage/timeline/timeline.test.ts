@@ -135,7 +135,10 @@ describeEachEngine(
         });
         await deliverUsage(ctx.database, subscribed);
         await expect
-          .poll(async () => (await timelineDb(ctx.db).selectFrom("usage_events").select("plan_id").where("usage_event_id", "=", "evt_wait1").executeTakeFirst())?.plan_id)
+          .poll(
+            async () => (await timelineDb(ctx.db).selectFrom("usage_events").select("plan_id").where("usage_event_id", "=", "evt_wait1").executeTakeFirst())?.plan_id,
+            { timeout: 10_000 },
+          )
           .toBe("plan_wait");
       } finally {
         await stop();
