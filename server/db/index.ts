@@ -30,6 +30,7 @@ export { createDatabase, describeUrl, isUniqueViolation, parseDatabaseUrl } from
 export type { Database, Engine } from "./database.ts";
 export { appliedMigrations, migrateToLatest } from "./migrate.ts";
 export { readDbConfig, type DbConfig } from "./config.ts";
+export { chunks } from "./chunks.ts";
 export type * from "./schema.ts";
 
 /** Milliseconds since the epoch. Injected everywhere time matters. */

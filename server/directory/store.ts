@@ -5,6 +5,7 @@
  * so webhooks and re-syncs may interleave in any order.
  */
 import { sql } from "kysely";
+import { chunks } from "../db/index.ts";
 import { nameSearchText, normalizeEmail } from "./normalize.ts";
 import type { Db } from "./schema.ts";
 
@@ -66,12 +67,6 @@ function isoToMs(iso: string | null | undefined): number | null {
 
 function seatsTotal(seats: Record<string, number>): number {
   return Object.values(seats).reduce((sum, n) => sum + (Number.isFinite(n) ? n : 0), 0);
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** Insert or refresh customers (a page from the sync, or one from a webhook). */

@@ -15,7 +15,7 @@
 import type { Commet } from "@commet/node";
 import express from "express";
 import { z } from "zod";
-import type { Clock } from "../db/index.ts";
+import { chunks, type Clock } from "../db/index.ts";
 import { tables, type Db, type DirectoryDb } from "./schema.ts";
 import { recordInvoice, setSeatCount, upsertCustomers, upsertSubscriptions, type SubscriptionInput } from "./store.ts";
 
@@ -354,10 +354,10 @@ async function applyEvents(trx: Db, group: readonly PendingEvent[]): Promise<App
   });
   const fresh = new Set<string>();
   const unique = [...firstOf.values()].map((i) => group[i]!);
-  for (let i = 0; i < unique.length; i += 300) {
+  for (const part of chunks(unique, 300)) {
     const rows = await trx
       .insertInto("webhook_events")
-      .values(unique.slice(i, i + 300).map((j) => ({ id: j.event.id, type: j.event.event, received_at: j.now })))
+      .values(part.map((j) => ({ id: j.event.id, type: j.event.event, received_at: j.now })))
       .onConflict((oc) => oc.column("id").doNothing())
       .returning("id")
       .execute();

@@ -10,7 +10,7 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import { z } from "zod";
-import type { Clock } from "../../db/index.ts";
+import { chunks, type Clock } from "../../db/index.ts";
 import { webhookHandler, type WebhookContext, type WebhookHandlers } from "../../directory/index.ts";
 import { dayToIso, epochDay, TIMEZONE } from "./days.ts";
 import { timelineDb, type TimelineDatabase, type TimelineDb } from "./schema.ts";
@@ -69,19 +69,31 @@ async function customerContexts(
   });
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-interface RollupDelta {
+export interface RollupDelta {
   day: number;
   customerId: string;
   featureCode: string;
   planId: string;
   quantity: number;
   events: number;
+}
+
+/** Adds a delta's quantity and event count to the map's cell for `key`, creating the cell from `keyColumns`. */
+function sumInto<C extends object>(
+  map: Map<string, C & { total: number; events: number }>,
+  key: string,
+  d: RollupDelta,
+  keyColumns: () => C,
+): C & { total: number; events: number } {
+  const cell = map.get(key);
+  if (cell) {
+    cell.total += d.quantity;
+    cell.events += d.events;
+    return cell;
+  }
+  const created = { ...keyColumns(), total: d.quantity, events: d.events };
+  map.set(key, created);
+  return created;
 }
 
 /**
@@ -93,23 +105,18 @@ export async function addToRollups(db: TimelineDb, deltas: readonly RollupDelta[
   const daily = new Map<string, { day: number; customer_id: string; feature_code: string; plan_id: string; total: number; events: number }>();
   const perPlan = new Map<string, { day: number; plan_id: string; feature_code: string; total: number; events: number }>();
   for (const d of deltas) {
-    const dk = `${d.day}\u0000${d.customerId}\u0000${d.featureCode}`;
-    const a = daily.get(dk);
-    if (a) {
-      a.total += d.quantity;
-      a.events += d.events;
-      if (d.planId > a.plan_id) a.plan_id = d.planId;
-    } else {
-      daily.set(dk, { day: d.day, customer_id: d.customerId, feature_code: d.featureCode, plan_id: d.planId, total: d.quantity, events: d.events });
-    }
-    const pk = `${d.day}\u0000${d.planId}\u0000${d.featureCode}`;
-    const b = perPlan.get(pk);
-    if (b) {
-      b.total += d.quantity;
-      b.events += d.events;
-    } else {
-      perPlan.set(pk, { day: d.day, plan_id: d.planId, feature_code: d.featureCode, total: d.quantity, events: d.events });
-    }
+    const cell = sumInto(daily, `${d.day}\u0000${d.customerId}\u0000${d.featureCode}`, d, () => ({
+      day: d.day,
+      customer_id: d.customerId,
+      feature_code: d.featureCode,
+      plan_id: d.planId,
+    }));
+    if (d.planId > cell.plan_id) cell.plan_id = d.planId;
+    sumInto(perPlan, `${d.day}\u0000${d.planId}\u0000${d.featureCode}`, d, () => ({
+      day: d.day,
+      plan_id: d.planId,
+      feature_code: d.featureCode,
+    }));
   }
   const byKey = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
   for (const rows of chunks([...daily.entries()].sort(byKey).map(([, v]) => v), 1000)) {

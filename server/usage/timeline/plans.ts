@@ -9,7 +9,7 @@
  * and moves their quantities from the '' plan rollups to the plan's, in the same transaction as the
  * events, so rollups keep equalling a recomputation.
  */
-import { sql } from "kysely";
+import { addToRollups } from "./ingest.ts";
 import { timelineDb, type TimelineDatabase } from "./schema.ts";
 
 export interface AssignPlansResult {
@@ -69,42 +69,19 @@ export async function assignMissingPlans(database: TimelineDatabase, options: { 
         )
         .returning(["day", "feature_code", "quantity"])
         .execute();
-      const cells = new Map<string, { day: number; feature: string; total: number; events: number }>();
-      for (const m of moved) {
-        const key = `${m.day}\u0000${m.feature_code}`;
-        const cell = cells.get(key) ?? { day: Number(m.day), feature: m.feature_code, total: 0, events: 0 };
-        cell.total += Number(m.quantity);
-        cell.events += 1;
-        cells.set(key, cell);
-      }
-      for (const c of [...cells.values()].sort((a, b) => a.day - b.day || (a.feature < b.feature ? -1 : 1))) {
-        await t
-          .insertInto("usage_daily_plan")
-          .values({ day: c.day, plan_id: planId, feature_code: c.feature, total: c.total, events: c.events })
-          .onConflict((oc) =>
-            oc.columns(["day", "plan_id", "feature_code"]).doUpdateSet({
-              total: sql`usage_daily_plan.total + excluded.total`,
-              events: sql`usage_daily_plan.events + excluded.events`,
-            }),
-          )
-          .execute();
-        await t
-          .updateTable("usage_daily_plan")
-          .set({ total: sql`total - ${c.total}`, events: sql`events - ${c.events}` })
-          .where("day", "=", c.day)
-          .where("plan_id", "=", "")
-          .where("feature_code", "=", c.feature)
-          .execute();
-        // The customer-day keeps the greatest plan id of its events ('' is below every plan id).
-        await t
-          .updateTable("usage_daily")
-          .set({ plan_id: planId })
-          .where("day", "=", c.day)
-          .where("customer_id", "=", group.customer_id)
-          .where("feature_code", "=", c.feature)
-          .where("plan_id", "<", planId)
-          .execute();
-      }
+      // Through the ingest's own rollup path, two deltas per event: + under the plan, − under ''. The
+      // customer-day keeps its total and events and takes the greater plan id ('' is below every plan
+      // id); the '' plan-day loses exactly what the plan-day gains.
+      await addToRollups(
+        t,
+        moved.flatMap((m) => {
+          const cell = { day: Number(m.day), customerId: group.customer_id, featureCode: m.feature_code };
+          return [
+            { ...cell, planId, quantity: Number(m.quantity), events: 1 },
+            { ...cell, planId: "", quantity: -Number(m.quantity), events: -1 },
+          ];
+        }),
+      );
       await t.deleteFrom("usage_daily_plan").where("plan_id", "=", "").where("events", "<=", 0).execute();
       return moved.length;
     });
