@@ -20,15 +20,14 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import SQLite from "better-sqlite3";
 import pg from "pg";
 import { Pool } from "undici";
-import { spawnUntilReady, type ReadyChild } from "../../commet/child-process.ts";
-import { PROJECT_ROOT, spawnSandbox, TSX_LOADER } from "../../commet/local-sandbox.ts";
+import { PROJECT_ROOT, spawnSandbox } from "../../commet/local-sandbox.ts";
+import { spawnConsole, type ConsoleProcess } from "../../console-process.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../../db/scratch.ts";
 import type { Engine } from "../../db/index.ts";
 import { customerUsage } from "./customer.ts";
@@ -254,18 +253,6 @@ async function ingestClient(endpointUrl: string, seconds: number): Promise<void>
   process.stdout.write(`${JSON.stringify({ ok, failed, seconds: (performance.now() - started) / 1000 })}\n`);
 }
 
-/** A free loopback port (bound and released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * The console itself (`server/main.ts`, production build, as `npm start` runs it) on a scratch database,
  * pointed at a local sandbox with no customers (its directory sync finds nothing to do), with
@@ -280,47 +267,29 @@ async function startConsole(engine: Engine): Promise<{ url: string; stop(): Prom
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-usage-console-"));
   const database = engine === "postgres" ? await createScratchDatabase("postgres") : null;
   const sandbox = await spawnSandbox({ dataDir: path.join(dataDir, "sandbox"), apiKey: "ck_bench_sandbox", customers: 0, reset: true, log: () => {} });
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: "production",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    COMMET_API_KEY: "ck_bench_sandbox",
-    COMMET_API_URL: sandbox.url,
-    COMMET_WEBHOOK_SECRET: TEST_SECRET,
-    SESSION_SECRET: "bench-session-secret-0123456789abcdef",
-    CONSOLE_ADMIN_EMAIL: "bench@example.test",
-    CONSOLE_ADMIN_PASSWORD: "bench-admin-password",
-  };
-  if (database) env.DATABASE_URL = database.location;
-  else delete env.DATABASE_URL;
-  let consoleProcess: ReadyChild;
+  let consoleProcess: ConsoleProcess;
   try {
-    consoleProcess = await spawnUntilReady({
-      name: "the console",
-      command: process.execPath,
+    consoleProcess = await spawnConsole(
+      {
+        DATA_DIR: dataDir,
+        DATABASE_URL: database?.location, // unset → SQLite under DATA_DIR
+        COMMET_API_KEY: "ck_bench_sandbox",
+        COMMET_API_URL: sandbox.url,
+        COMMET_WEBHOOK_SECRET: TEST_SECRET,
+        SESSION_SECRET: "bench-session-secret-0123456789abcdef",
+        CONSOLE_ADMIN_EMAIL: "bench@example.test",
+        CONSOLE_ADMIN_PASSWORD: "bench-admin-password",
+      },
       // BENCH_CPU_PROF=<dir>: write the console's CPU profile there (to see where a delivery's time goes).
-      args: [
-        ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-        "--import",
-        TSX_LOADER,
-        path.join(PROJECT_ROOT, "server/main.ts"),
-      ],
-      cwd: PROJECT_ROOT,
-      env,
-      ready: /^console listening on (https?:\/\/\S+?)(?:\s|$)/,
-      timeoutMs: 60_000,
-      log: () => {},
-    });
+      { nodeArgs: process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [], log: () => {} },
+    );
   } catch (error) {
     await sandbox.stop();
     await database?.dispose();
     throw error;
   }
   return {
-    url: `http://127.0.0.1:${port}/webhooks/commet`,
+    url: `${consoleProcess.url}/webhooks/commet`,
     async stop() {
       await consoleProcess.stop();
       await sandbox.stop();
