@@ -222,16 +222,15 @@ export async function topCustomers(
   const planIds = new Map<string, Set<string>>(ids.map((id) => [id, new Set<string>()]));
   const sparks = new Map<string, number[]>(ids.map((id) => [id, new Array<number>(rangeLength).fill(0)]));
   if (ids.length) {
+    // The ranked customers' rows of the range (one per customer × feature × day, with its plan).
     const details = await (await filterDaily(
       db,
       db
         .selectFrom("usage_daily")
-        .select((eb) => ["usage_daily.customer_id", "usage_daily.feature_code", "usage_daily.plan_id", "usage_daily.day", eb.fn.sum<number>("usage_daily.total").as("total")])
+        .select(["usage_daily.customer_id", "usage_daily.feature_code", "usage_daily.plan_id", "usage_daily.day", "usage_daily.total"])
         .where("usage_daily.customer_id", "in", ids),
       f,
-    ))
-      .groupBy(["usage_daily.customer_id", "usage_daily.feature_code", "usage_daily.plan_id", "usage_daily.day"])
-      .execute();
+    )).execute();
     for (const d of details) {
       const total = Number(d.total);
       const features = byFeature.get(d.customer_id)!;
