@@ -21,9 +21,14 @@ export function formatCount(value: number): string {
   return count.format(value);
 }
 
-/** "1 seat", "3 seats", "1,000 calls" — unit names from Commet are singular. */
+/** A unit name for `value` of it: "seat" → "seats" unless exactly 1 — unit names from Commet are singular. */
+export function unitLabel(value: number, unit: string): string {
+  return value === 1 || unit.endsWith("s") ? unit : `${unit}s`;
+}
+
+/** "1 seat", "3 seats", "1,000 calls". */
 export function formatQuantity(value: number, unit: string): string {
-  return `${formatCount(value)} ${value === 1 || unit.endsWith("s") ? unit : `${unit}s`}`;
+  return `${formatCount(value)} ${unitLabel(value, unit)}`;
 }
 
 const intervalLabels: Record<string, string> = {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { unitLabel } from "./format";
 
 /**
  * The usage explorer's state (/usage), kept in the URL: range preset (or custom from/to, inclusive
@@ -79,9 +80,13 @@ export function hasFilters(search: UsageSearch): boolean {
   return search.plan.length + search.feature.length + search.status.length > 0 || !!search.customer;
 }
 
-/** Number formatting for usage quantities (exact, grouped; up to 4 decimals for decimal features). */
-export function formatQuantity(value: number): string {
-  return new Intl.NumberFormat("en-US", { maximumFractionDigits: 4 }).format(value);
+/**
+ * Number formatting for usage quantities (exact, grouped; up to 4 decimals for decimal features),
+ * followed by the feature's unit when it has one ("1,234 calls", "1 call").
+ */
+export function formatQuantity(value: number, unit?: string | null): string {
+  const text = new Intl.NumberFormat("en-US", { maximumFractionDigits: 4 }).format(value);
+  return unit ? `${text} ${unitLabel(value, unit)}` : text;
 }
 
 /** "2026-11-21" → "Nov 21" (UTC day labels of chart axes). */

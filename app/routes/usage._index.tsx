@@ -2,7 +2,6 @@ import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunctio
 import { data } from "@remix-run/node";
 import { Await, Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Suspense } from "react";
-import { formatQuantity as formatWithUnit } from "~/lib/format";
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
 import { can, requireStaff } from "../../server/auth/index.ts";
 import { getCommet } from "../../server/commet/client.ts";
@@ -363,7 +362,7 @@ export default function UsageExplorer() {
                             <code>{f}</code>
                           </th>
                           <td className="num">
-                            {d.units[f] ? formatWithUnit(total, d.units[f]) : formatQuantity(total)}
+                            {formatQuantity(total, d.units[f])}
                           </td>
                         </tr>
                       );

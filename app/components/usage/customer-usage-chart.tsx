@@ -11,7 +11,6 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import { formatQuantity as formatWithUnit } from "~/lib/format";
 import { formatQuantity, shortDay } from "~/lib/usage-search";
 
 export interface FeatureSeries {
@@ -74,8 +73,7 @@ export function CustomerUsageChart({
   const overageTop = Math.max(periodMax, periodTotal);
   const overage = included !== null && periodTotal > included;
   const periodDays = data.filter((d) => d.periodToDate !== null).map((d) => d.date);
-  // "100,000 calls", "1 call" (Commet's unit names are singular); no unit → the bare number.
-  const amount = (v: number) => (feature.unit ? formatWithUnit(v, feature.unit) : formatQuantity(v));
+  const amount = (v: number) => formatQuantity(v, feature.unit);
   const byDate = new Map(data.map((d) => [d.date, d]));
 
   return (

@@ -1,7 +1,6 @@
 import { useFetcher } from "@remix-run/react";
 import { lazy, Suspense, useEffect, useState } from "react";
 import type { loader as customerUsageLoader } from "~/routes/usage.customer.$customerId";
-import { formatQuantity as formatWithUnit } from "~/lib/format";
 import { formatQuantity, type UsageRange } from "~/lib/usage-search";
 import { DriftBadge } from "./drift-badge";
 import "./usage.css";
@@ -116,8 +115,7 @@ function UsageBody({ data: d }: { data: Loaded }) {
         const limit = limits.get(f.code);
         const annotations = u.annotations.filter((a) => a.featureCode === f.code);
         const unit = d.units[f.code] ?? null;
-        // "1,234 calls", "1 call" (Commet's unit names are singular); no unit → the bare number.
-        const amount = (v: number) => (unit ? formatWithUnit(v, unit) : formatQuantity(v));
+        const amount = (v: number) => formatQuantity(v, unit);
         return (
           <div className="usage-feature" key={f.code} data-feature={f.code}>
             <h3>

@@ -1,5 +1,4 @@
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
-import { formatQuantity as formatWithUnit } from "~/lib/format";
 import { formatQuantity, shortDay } from "~/lib/usage-search";
 import { seriesColor } from "./palette";
 
@@ -41,7 +40,7 @@ export function UsageChart({ features, days, units = {}, width = 1000, height = 
           isAnimationActive={false}
           labelFormatter={(label) => `${String(label)} (UTC)`}
           formatter={(value, name) => [
-            units[String(name)] ? formatWithUnit(Number(value), units[String(name)]!) : formatQuantity(Number(value)),
+            formatQuantity(Number(value), units[String(name)]),
             String(name),
           ]}
         />
