@@ -22,7 +22,9 @@ export default defineConfig({
     denyImports({ client: { files: ["server/**", "**/*.server.*"] } }),
     // Server-only packages, checked when building (in dev, Remix's CSS crawl resolves SSR imports as "client").
     buildOnly(
-      denyImports({ client: { specifiers: ["@commet/node", "undici", "better-sqlite3", "pg", "kysely", "express", "node:*"] } })
+      denyImports({
+        client: { specifiers: ["@commet/node", "undici", "better-sqlite3", "pg", "kysely", "express", "node:*"] },
+      }),
     ),
     remix({
       future: {

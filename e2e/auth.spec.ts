@@ -40,7 +40,10 @@ test("signed out, the console asks for sign-in and comes back to the page asked 
   await checkPage("signed-out");
 });
 
-test("a wrong password is refused with a plain message, the email kept, and no session", async ({ page, checkPage }) => {
+test("a wrong password is refused with a plain message, the email kept, and no session", async ({
+  page,
+  checkPage,
+}) => {
   await page.goto("/login");
   await page.getByLabel("Email").fill(E2E_ACCOUNTS.finance.email);
   await page.getByLabel("Password").fill("not-the-password");
@@ -124,9 +127,17 @@ test.describe("embedded sandbox mode (no COMMET_API_KEY)", () => {
     consoleServer = undefined;
   });
 
-  test("the sign-in page lists the demo accounts, they work, and failed sign-ins are rate limited", async ({ page, checkPage }, testInfo) => {
+  test("the sign-in page lists the demo accounts, they work, and failed sign-ins are rate limited", async ({
+    page,
+    checkPage,
+  }, testInfo) => {
     test.setTimeout(120_000);
-    consoleServer = await startConsole({ COMMET_API_KEY: "", COMMET_API_URL: "", SESSION_SECRET: "", DATA_DIR: path.join(testInfo.outputDir, "data") });
+    consoleServer = await startConsole({
+      COMMET_API_KEY: "",
+      COMMET_API_URL: "",
+      SESSION_SECRET: "",
+      DATA_DIR: path.join(testInfo.outputDir, "data"),
+    });
     await page.goto(consoleServer.url);
     await expect(page).toHaveURL(/\/login\?redirectTo=%2F$/);
     const demo = page.getByTestId("demo-accounts");
@@ -157,7 +168,9 @@ test.describe("embedded sandbox mode (no COMMET_API_KEY)", () => {
     }
     await page.getByLabel("Password").fill("demo-finance-password");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page.getByTestId("login-error")).toHaveText(/^Too many failed sign-in attempts\. Try again in 15 minutes\.$/);
+    await expect(page.getByTestId("login-error")).toHaveText(
+      /^Too many failed sign-in attempts\. Try again in 15 minutes\.$/,
+    );
     await expect(page).toHaveURL(/\/login/);
     await checkPage("rate-limited");
   });

@@ -57,7 +57,7 @@ test.describe("Commet failures", () => {
     const response = await page.goto(consoleServer.url, { timeout: 45_000 });
     expect(response?.status()).toBe(502);
     await expect(page.getByTestId("error-message")).toHaveText(
-      `Commet cannot be reached at ${url} — check COMMET_API_URL / network`
+      `Commet cannot be reached at ${url} — check COMMET_API_URL / network`,
     );
     await expect(page.getByRole("link", { name: "Try again" })).toBeVisible();
     await checkPage("unreachable");

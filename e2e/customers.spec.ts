@@ -87,7 +87,9 @@ test("customers table: server-side sort, status filter and paging, all in the UR
   await expect(page).not.toHaveURL(/page=2/);
   await expect
     .poll(async () => {
-      const statuses = await rows.locator("[data-status]").evaluateAll((els) => els.map((e) => e.getAttribute("data-status")));
+      const statuses = await rows
+        .locator("[data-status]")
+        .evaluateAll((els) => els.map((e) => e.getAttribute("data-status")));
       return statuses.length > 0 && statuses.every((st) => st === "past_due");
     })
     .toBe(true);
@@ -135,7 +137,10 @@ test("an agent finds a customer by email fragment with the shortcut, reads the p
   await expect(box).toBeFocused();
   const fragment = customer.email.slice(0, Math.max(4, customer.email.indexOf("@") - 2)).toUpperCase();
   await box.fill(fragment);
-  const hit = page.getByRole("listbox", { name: "Customers found" }).getByRole("option").filter({ hasText: customer.email });
+  const hit = page
+    .getByRole("listbox", { name: "Customers found" })
+    .getByRole("option")
+    .filter({ hasText: customer.email });
   await expect(hit).toBeVisible();
   await checkPage("search-palette");
   const options = await page.getByRole("listbox", { name: "Customers found" }).getByRole("option").allTextContents();
@@ -153,7 +158,7 @@ test("an agent finds a customer by email fragment with the shortcut, reads the p
   }
   const apiCalls = features.find((f) => f.code === "api_calls")!;
   await expect(page.locator('[data-feature="api_calls"] [data-testid="feature-usage"]')).toHaveText(
-    `${apiCalls.current!.toLocaleString("en-US")} / ${apiCalls.included!.toLocaleString("en-US")}`
+    `${apiCalls.current!.toLocaleString("en-US")} / ${apiCalls.included!.toLocaleString("en-US")}`,
   );
   await expect(page.locator("[data-panel=invoices] tbody tr").first()).toBeVisible();
   await checkPage("customer-page");
@@ -168,7 +173,9 @@ test("an agent finds a customer by email fragment with the shortcut, reads the p
   await expect(result).toBeVisible();
   const url = await result.getByLabel("Portal link").inputValue();
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/portal\//);
-  await expect(result.getByLabel("Message to send")).toHaveValue(new RegExp(url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+  await expect(result.getByLabel("Message to send")).toHaveValue(
+    new RegExp(url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")),
+  );
   await expect(result).toContainText("single-use and expires after 2 hours of inactivity");
   await checkPage("portal-link");
 
@@ -237,8 +244,16 @@ test("Ctrl-K + Enter on a single exact hit opens the customer; by-external links
 });
 
 test("webhooks without a valid signature are refused and store nothing", async ({ request }) => {
-  const body = JSON.stringify({ id: "evt_e2e_unsigned", event: "customer.created", timestamp: new Date().toISOString(), data: {} });
-  const unsigned = await request.post("/webhooks/commet", { data: body, headers: { "content-type": "application/json" } });
+  const body = JSON.stringify({
+    id: "evt_e2e_unsigned",
+    event: "customer.created",
+    timestamp: new Date().toISOString(),
+    data: {},
+  });
+  const unsigned = await request.post("/webhooks/commet", {
+    data: body,
+    headers: { "content-type": "application/json" },
+  });
   expect(unsigned.status()).toBe(401);
   const forged = await request.post("/webhooks/commet", {
     data: body,

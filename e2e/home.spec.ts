@@ -15,10 +15,14 @@ test.beforeEach(async ({ signInAs }) => {
   await signInAs("support");
 });
 
-test("home shows the SANDBOX banner, the plans with their features, and the first customers", async ({ page, checkPage }) => {
-  const plans = await sandboxGet<Array<{ name: string; code: string; features?: Array<{ name: string }> }>>(
-    "/plans?includePrivate=true"
-  );
+test("home shows the SANDBOX banner, the plans with their features, and the first customers", async ({
+  page,
+  checkPage,
+}) => {
+  const plans =
+    await sandboxGet<Array<{ name: string; code: string; features?: Array<{ name: string }> }>>(
+      "/plans?includePrivate=true",
+    );
   const customers = await sandboxGet<Array<{ email: string }>>("/customers?limit=10");
   expect(plans.length).toBeGreaterThan(0);
 

@@ -17,11 +17,16 @@ async function openCustomer(page: Page, customerId: string) {
   return form;
 }
 
-async function fillSeatChange(page: Page, change: { seatType: string; op: "Set exact" | "Add" | "Remove"; quantity: number }) {
+async function fillSeatChange(
+  page: Page,
+  change: { seatType: string; op: "Set exact" | "Add" | "Remove"; quantity: number },
+) {
   const form = page.getByRole("form", { name: "Change seats" });
   await form.getByLabel("Seat type").selectOption(change.seatType);
   await form.getByLabel(change.op).check();
-  await form.getByLabel(change.op === "Set exact" ? "New seat count" : "Seats", { exact: true }).fill(String(change.quantity));
+  await form
+    .getByLabel(change.op === "Set exact" ? "New seat count" : "Seats", { exact: true })
+    .fill(String(change.quantity));
   await form.getByLabel("Reason").selectOption("customer_request");
   await form.getByLabel(/^Details/).fill("ticket-4812");
   await form.getByRole("button", { name: "Preview change" }).click();
@@ -123,7 +128,12 @@ test("bad seat input gets field messages and nothing reaches Commet", async ({ p
   expect(await seatCount(commet, customer.id, "editor")).toBe(2);
 });
 
-test("support sees no seat controls and a forged seat change is refused", async ({ page, baseURL, signInAs, checkPage }) => {
+test("support sees no seat controls and a forged seat change is refused", async ({
+  page,
+  baseURL,
+  signInAs,
+  checkPage,
+}) => {
   const customer = await freshProCustomer(commet, "seats-support", { editor: 3 });
   await signInAs("support");
   await page.goto(`/customers/${customer.id}`);
@@ -132,7 +142,14 @@ test("support sees no seat controls and a forged seat change is refused", async 
   await expect(page.getByRole("button", { name: "Preview change" })).toHaveCount(0);
   await checkPage("support customer page");
 
-  const forged = { seatType: "editor", op: "set", quantity: "9", seenCount: "3", reasonCode: "customer_request", idempotencyKey: "forged-seats-1" };
+  const forged = {
+    seatType: "editor",
+    op: "set",
+    quantity: "9",
+    seenCount: "3",
+    reasonCode: "customer_request",
+    idempotencyKey: "forged-seats-1",
+  };
   for (const intent of ["preview", "apply"]) {
     const response = await page.request.post(`/customers/${customer.id}/seats`, {
       form: { ...forged, intent },

@@ -15,7 +15,9 @@ async function openUsageForm(page: Page, customerId: string, which: "record" | "
   const form = page.getByTestId(`usage-${which}`);
   await expect(form).toBeVisible();
   await expect(form.getByLabel("Idempotency key")).not.toHaveValue("");
-  await expect(form.getByRole("button", { name: which === "record" ? "Record usage" : "Set period total" })).toBeEnabled({ timeout: 30_000 }); // hydrated
+  await expect(
+    form.getByRole("button", { name: which === "record" ? "Record usage" : "Set period total" }),
+  ).toBeEnabled({ timeout: 30_000 }); // hydrated
   return form;
 }
 
@@ -83,7 +85,9 @@ test("ops sets the exact period usage for a correction", async ({ page, signInAs
   const annotations = page.locator('[data-panel="usage-timeline"]').getByTestId("usage-annotations");
   await expect(async () => {
     await page.reload();
-    await expect(annotations.locator('li[data-kind="set"]')).toContainText("Correction: period total set to 1,234", { timeout: 5_000 });
+    await expect(annotations.locator('li[data-kind="set"]')).toContainText("Correction: period total set to 1,234", {
+      timeout: 5_000,
+    });
   }).toPass({ timeout: 30_000 });
   await checkPage("usage set");
 });
@@ -117,7 +121,12 @@ test("bad usage input gets field messages and nothing reaches Commet", async ({ 
   expect(await usageTotal(commet, customer.id, FEATURE)).toBe(before);
 });
 
-test("support sees no usage forms and a forged usage POST is refused", async ({ page, baseURL, signInAs, checkPage }) => {
+test("support sees no usage forms and a forged usage POST is refused", async ({
+  page,
+  baseURL,
+  signInAs,
+  checkPage,
+}) => {
   const customer = await freshProCustomer(commet, "usage-support");
   const before = await usageTotal(commet, customer.id, FEATURE);
   await signInAs("support");
@@ -129,7 +138,10 @@ test("support sees no usage forms and a forged usage POST is refused", async ({ 
   await checkPage("support usage");
 
   const forged = { featureCode: FEATURE, quantity: "5", reasonCode: "missed_events", idempotencyKey: "forged-usage-1" };
-  for (const [intent, extra] of [["record", {}], ["set", { value: "99" }]] as const) {
+  for (const [intent, extra] of [
+    ["record", {}],
+    ["set", { value: "99" }],
+  ] as const) {
     const response = await page.request.post(`/customers/${customer.id}/usage`, {
       form: { ...forged, ...extra, intent },
       headers: { Origin: new URL(baseURL!).origin },

@@ -13,7 +13,11 @@ const label = (row: RouteAccessRow) => `${row.method} ${row.path}${row.intent ? 
 // Signing out ends the context's session: send those rows last.
 const ordered = [...ROUTE_ACCESS].sort((a, b) => Number(a.route === "logout") - Number(b.route === "logout"));
 
-async function send(context: Awaited<ReturnType<typeof apiContextAs>>, row: RouteAccessRow, origin: string | null): Promise<APIResponse> {
+async function send(
+  context: Awaited<ReturnType<typeof apiContextAs>>,
+  row: RouteAccessRow,
+  origin: string | null,
+): Promise<APIResponse> {
   if (row.method === "GET") return context.get(row.path, { maxRedirects: 0 });
   const form: Record<string, string> = { ...(row.intent ? { intent: row.intent } : {}), ...row.body };
   return context.post(row.path, { form, maxRedirects: 0, headers: origin ? { Origin: origin } : {} });
@@ -43,7 +47,10 @@ for (const role of [null, ...E2E_ROLES] as Array<Role | null>) {
             : expected === "login"
               ? toLogin && location.startsWith("/login?redirectTo=")
               : status !== 403 && status < 500 && (row.access === "public" || !toLogin);
-        if (!ok) failures.push(`${label(row)} as ${role ?? "signed out"}: expected ${expected}, got ${status}${location ? ` → ${location}` : ""}`);
+        if (!ok)
+          failures.push(
+            `${label(row)} as ${role ?? "signed out"}: expected ${expected}, got ${status}${location ? ` → ${location}` : ""}`,
+          );
       }
     } finally {
       await context.dispose();
@@ -61,7 +68,8 @@ test("CSRF: every action refuses a cross-site POST (foreign Origin, or no Origin
     for (const row of posts) {
       for (const origin of ["https://evil.example", null]) {
         const response = await send(context, row, origin);
-        if (response.status() !== 403) failures.push(`${label(row)} from ${origin ?? "no origin"}: ${response.status()}`);
+        if (response.status() !== 403)
+          failures.push(`${label(row)} from ${origin ?? "no origin"}: ${response.status()}`);
       }
     }
     // The session survived all of that (a refused logout did not sign us out) and still works.

@@ -24,7 +24,12 @@ test.beforeAll(async () => {
   test.setTimeout(180_000);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "commet-e2e-usage-"));
   await seedStaffAccounts(tmp);
-  const env: Record<string, string> = { DATA_DIR: tmp, COMMET_API_KEY: "", COMMET_API_URL: "", COMMET_WEBHOOK_SECRET: "" };
+  const env: Record<string, string> = {
+    DATA_DIR: tmp,
+    COMMET_API_KEY: "",
+    COMMET_API_URL: "",
+    COMMET_WEBHOOK_SECRET: "",
+  };
   running = await startConsole(env, 150_000);
   base = running.url;
 });
@@ -60,7 +65,10 @@ async function settledRange(page: Page, days = 2): Promise<{ from: string; to: s
     expect(covered, `history so far: ${first} to ${last}`).toBeGreaterThanOrEqual(days + 2);
     // The last days but one are complete (replay chunks of 500 in flight).
     const to = new Date(Date.parse(last) - 2 * dayMs);
-    range = { from: new Date(to.getTime() - (days - 1) * dayMs).toISOString().slice(0, 10), to: to.toISOString().slice(0, 10) };
+    range = {
+      from: new Date(to.getTime() - (days - 1) * dayMs).toISOString().slice(0, 10),
+      to: to.toISOString().slice(0, 10),
+    };
   }).toPass({ timeout: 240_000, intervals: [3_000] });
   // History can outrun the directory sync: events stored before their subscription was indexed get their
   // plan from the console's plan assigner a few seconds later. Wait until every row of the range has one.
@@ -69,7 +77,10 @@ async function settledRange(page: Page, days = 2): Promise<{ from: string; to: s
     expect(csv.status()).toBe(200);
     const rows = parseCsv(await csv.text()).slice(1);
     expect(rows.length).toBeGreaterThan(0);
-    expect(rows.filter((r) => !r[2]), "rows still waiting for their plan").toEqual([]);
+    expect(
+      rows.filter((r) => !r[2]),
+      "rows still waiting for their plan",
+    ).toEqual([]);
   }).toPass({ timeout: 120_000, intervals: [2_000] });
   return range!;
 }
@@ -86,13 +97,27 @@ test("the client entry and root chunks carry no recharts (charts load with their
   const assets = path.join(BUILD_DIR, "client/assets");
   const manifestFile = fs.readdirSync(assets).find((f) => /^manifest-.*\.js$/.test(f));
   expect(manifestFile, "the production build's manifest").toBeTruthy();
-  const manifest = JSON.parse(fs.readFileSync(path.join(assets, manifestFile!), "utf8").replace(/^window\.__remixManifest=/, "").replace(/;\s*$/, ""));
-  const shellFiles: string[] = [manifest.entry.module, ...manifest.entry.imports, manifest.routes.root.module, ...manifest.routes.root.imports];
-  const withCharts = shellFiles.filter((f) => fs.readFileSync(path.join(BUILD_DIR, "client", f), "utf8").includes("recharts-wrapper"));
+  const manifest = JSON.parse(
+    fs
+      .readFileSync(path.join(assets, manifestFile!), "utf8")
+      .replace(/^window\.__remixManifest=/, "")
+      .replace(/;\s*$/, ""),
+  );
+  const shellFiles: string[] = [
+    manifest.entry.module,
+    ...manifest.entry.imports,
+    manifest.routes.root.module,
+    ...manifest.routes.root.imports,
+  ];
+  const withCharts = shellFiles.filter((f) =>
+    fs.readFileSync(path.join(BUILD_DIR, "client", f), "utf8").includes("recharts-wrapper"),
+  );
   expect(withCharts).toEqual([]);
   const usageRoute = manifest.routes["routes/usage._index"];
   const routeFiles: string[] = [usageRoute.module, ...usageRoute.imports];
-  expect(routeFiles.some((f) => fs.readFileSync(path.join(BUILD_DIR, "client", f), "utf8").includes("recharts-wrapper"))).toBe(true);
+  expect(
+    routeFiles.some((f) => fs.readFileSync(path.join(BUILD_DIR, "client", f), "utf8").includes("recharts-wrapper")),
+  ).toBe(true);
   testInfo.annotations.push({ type: "chunks", description: `shell: ${shellFiles.length} files without recharts` });
 });
 
@@ -118,15 +143,18 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
     })
     .toBe(true);
 
-  const shown = await page.getByTestId("usage-rows").locator("tbody tr").evaluateAll((rows) =>
-    rows.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent!.trim())),
-  );
+  const shown = await page
+    .getByTestId("usage-rows")
+    .locator("tbody tr")
+    .evaluateAll((rows) => rows.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent!.trim())));
   expect(shown.length).toBeGreaterThan(0);
   for (const row of shown) expect(row[2]).toBe(plan);
   const totals = await page
     .getByTestId("usage-totals")
     .locator("tbody tr")
-    .evaluateAll((rows) => rows.map((tr) => [tr.getAttribute("data-feature")!, Number(tr.getAttribute("data-total"))] as const));
+    .evaluateAll((rows) =>
+      rows.map((tr) => [tr.getAttribute("data-feature")!, Number(tr.getAttribute("data-total"))] as const),
+    );
   expect(totals.length).toBeGreaterThan(0);
   await checkPage("usage explorer filtered by plan");
 
@@ -138,7 +166,9 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
   // Every row is of the chosen plan, the first rows are the table's rows, and the totals per feature are the chart's.
   for (const row of rows) expect(row[2]).toBe(plan);
   expect(
-    rows.slice(0, shown.length).map((r) => [r[0], r[1], r[2], r[3], Number(r[4]).toLocaleString("en-US", { maximumFractionDigits: 4 }), r[5]]),
+    rows
+      .slice(0, shown.length)
+      .map((r) => [r[0], r[1], r[2], r[3], Number(r[4]).toLocaleString("en-US", { maximumFractionDigits: 4 }), r[5]]),
   ).toEqual(shown);
   const csvTotals = new Map<string, number>();
   for (const row of rows) csvTotals.set(row[3]!, (csvTotals.get(row[3]!) ?? 0) + Number(row[4]));
@@ -156,7 +186,13 @@ test("the customer's Usage tab shows a manual entry recorded earlier as an annot
   await signIn(page, "finance");
   const { from, to } = await settledRange(page);
   await page.goto(`${base}/usage?range=custom&from=${from}&to=${to}`);
-  const customer = (await page.getByTestId("top-customers").locator("tbody tr").first().locator("td").first().textContent())!.trim();
+  const customer = (await page
+    .getByTestId("top-customers")
+    .locator("tbody tr")
+    .first()
+    .locator("td")
+    .first()
+    .textContent())!.trim();
   await page.request.post(`${base}/logout`, { headers: { Origin: base }, maxRedirects: 0 });
 
   // Ops records a manual entry through the console's own ops form (POST /customers/:id/usage), from the console's origin.
@@ -180,21 +216,32 @@ test("the customer's Usage tab shows a manual entry recorded earlier as an annot
   const panel = page.locator('[data-panel="usage-timeline"]');
   await expect(async () => {
     await page.goto(`${base}/customers/${encodeURIComponent(customer)}`);
-    await expect(panel.getByTestId("customer-usage-chart-api_calls").locator(".recharts-wrapper > svg")).toBeVisible({ timeout: 10_000 });
+    await expect(panel.getByTestId("customer-usage-chart-api_calls").locator(".recharts-wrapper > svg")).toBeVisible({
+      timeout: 10_000,
+    });
   }).toPass({ timeout: 60_000 });
-  await expect(panel.getByTestId("usage-annotations")).toContainText(`Manual entry +${quantity.toLocaleString("en-US")}`);
-  await expect(panel.getByTestId("customer-usage-chart-api_calls").locator(".recharts-wrapper > svg")).toContainText(`Manual +${quantity.toLocaleString("en-US")}`);
+  await expect(panel.getByTestId("usage-annotations")).toContainText(
+    `Manual entry +${quantity.toLocaleString("en-US")}`,
+  );
+  await expect(panel.getByTestId("customer-usage-chart-api_calls").locator(".recharts-wrapper > svg")).toContainText(
+    `Manual +${quantity.toLocaleString("en-US")}`,
+  );
   await expect(panel.getByTestId("drift-badge")).toBeVisible();
   await checkPage("customer usage tab with manual entry");
 });
 
-test("webhooks dropped on purpose show as drift: on the customer's Usage tab and in finance's drifted list", async ({ page, checkPage }) => {
+test("webhooks dropped on purpose show as drift: on the customer's Usage tab and in finance's drifted list", async ({
+  page,
+  checkPage,
+}) => {
   await signIn(page, "finance");
   await page.goto(`${base}/usage`);
   // The embedded sandbox: its URL as the console shows it, its key from the console's data directory.
   const sandboxUrl = (await page.locator(".topbar__target").textContent())!.replace("Commet:", "").trim();
-  const { apiKey } = JSON.parse(fs.readFileSync(path.join(tmp, "sandbox-credentials.json"), "utf8")) as { apiKey: string };
-  const sandbox = async <T,>(method: string, route: string, body?: unknown): Promise<T> => {
+  const { apiKey } = JSON.parse(fs.readFileSync(path.join(tmp, "sandbox-credentials.json"), "utf8")) as {
+    apiKey: string;
+  };
+  const sandbox = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${sandboxUrl}${route}`, {
       method,
       headers: { "x-api-key": apiKey, "content-type": "application/json" },
@@ -206,10 +253,13 @@ test("webhooks dropped on purpose show as drift: on the customer's Usage tab and
   };
   // Replayed history is matched by webhook fault rules as it is sent: let it finish so the rule meets our event.
   await expect
-    .poll(async () => {
-      const h = await sandbox<{ historyEvents: number; historyDelivered: number }>("GET", "/__sandbox/health");
-      return h.historyEvents > 0 && h.historyDelivered === h.historyEvents;
-    }, { timeout: 240_000, intervals: [2_000] })
+    .poll(
+      async () => {
+        const h = await sandbox<{ historyEvents: number; historyDelivered: number }>("GET", "/__sandbox/health");
+        return h.historyEvents > 0 && h.historyDelivered === h.historyEvents;
+      },
+      { timeout: 240_000, intervals: [2_000] },
+    )
     .toBe(true);
 
   const tag = randomUUID().slice(0, 8);
@@ -238,7 +288,10 @@ test("webhooks dropped on purpose show as drift: on the customer's Usage tab and
   await page.goto(`${base}/usage`);
   await page.getByRole("button", { name: "Check all against Commet now" }).click();
   await expect(page.getByRole("status").filter({ hasText: /^Checked \d+ customers/ })).toBeVisible({ timeout: 60_000 });
-  const row = page.getByTestId("drift-list").getByRole("row").filter({ hasText: `e2e_drift_${tag}` });
+  const row = page
+    .getByTestId("drift-list")
+    .getByRole("row")
+    .filter({ hasText: `e2e_drift_${tag}` });
   await expect(row).toContainText("Drift: api_calls +40");
   await checkPage("usage explorer drifted customers");
 });

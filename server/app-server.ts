@@ -27,7 +27,11 @@ export const BUILD_DIR = path.join(PROJECT_ROOT, "build");
  */
 export type StartupTask = { name: string; run: (env: Env) => Promise<void> };
 
-export async function runStartupTasks(tasks: readonly StartupTask[], env: Env, log: (line: string) => void): Promise<void> {
+export async function runStartupTasks(
+  tasks: readonly StartupTask[],
+  env: Env,
+  log: (line: string) => void,
+): Promise<void> {
   for (const task of tasks) {
     const started = Date.now();
     await task.run(env);
@@ -109,7 +113,7 @@ export async function createApp({ mode }: AppServerOptions): Promise<express.Exp
         mode,
         build: () => devServer.ssrLoadModule("virtual:remix/server-build") as Promise<ServerBuild>,
         getLoadContext,
-      })
+      }),
     );
     return app;
   }
@@ -119,8 +123,8 @@ export async function createApp({ mode }: AppServerOptions): Promise<express.Exp
     throw new Error(
       `No production build at ${path.relative(
         process.cwd(),
-        serverBuild
-      )}: run \`npm run build\` first (or \`npm start\`, which builds)`
+        serverBuild,
+      )}: run \`npm run build\` first (or \`npm start\`, which builds)`,
     );
   }
   const build = (await import(pathToFileURL(serverBuild).href)) as ServerBuild;

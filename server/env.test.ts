@@ -42,16 +42,36 @@ describe("parseEnv", () => {
 
   const cases: Array<[string, Record<string, string>, string]> = [
     ["key without the ck_ prefix", { COMMET_API_KEY: "sk_live_123" }, 'COMMET_API_KEY must start with "ck_"'],
-    ["key with spaces", { COMMET_API_KEY: "ck_ abc" }, "COMMET_API_KEY must contain only letters, digits, _ and - after ck_"],
-    ["malformed URL", { COMMET_API_KEY: "ck_x", COMMET_API_URL: "localhost:4010" }, "COMMET_API_URL must be an http(s) URL"],
-    ["non-http URL", { COMMET_API_KEY: "ck_x", COMMET_API_URL: "ftp://127.0.0.1" }, "COMMET_API_URL must be an http(s) URL"],
+    [
+      "key with spaces",
+      { COMMET_API_KEY: "ck_ abc" },
+      "COMMET_API_KEY must contain only letters, digits, _ and - after ck_",
+    ],
+    [
+      "malformed URL",
+      { COMMET_API_KEY: "ck_x", COMMET_API_URL: "localhost:4010" },
+      "COMMET_API_URL must be an http(s) URL",
+    ],
+    [
+      "non-http URL",
+      { COMMET_API_KEY: "ck_x", COMMET_API_URL: "ftp://127.0.0.1" },
+      "COMMET_API_URL must be an http(s) URL",
+    ],
     [
       "URL with a path",
       { COMMET_API_KEY: "ck_x", COMMET_API_URL: "http://127.0.0.1:4010/api/v1" },
       "COMMET_API_URL must be an origin only",
     ],
-    ["URL without a key", { COMMET_API_URL: "http://127.0.0.1:4010" }, "COMMET_API_KEY must be set when COMMET_API_URL is set"],
-    ["webhook secret without whsec_", { COMMET_WEBHOOK_SECRET: "secret" }, 'COMMET_WEBHOOK_SECRET must start with "whsec_"'],
+    [
+      "URL without a key",
+      { COMMET_API_URL: "http://127.0.0.1:4010" },
+      "COMMET_API_KEY must be set when COMMET_API_URL is set",
+    ],
+    [
+      "webhook secret without whsec_",
+      { COMMET_WEBHOOK_SECRET: "secret" },
+      'COMMET_WEBHOOK_SECRET must start with "whsec_"',
+    ],
     ["port that is not a number", { PORT: "http" }, "PORT must be a port number"],
     ["port out of range", { PORT: "70000" }, "PORT must be between 0 and 65535"],
     ["fractional port", { PORT: "80.5" }, "PORT must be a whole port number"],
@@ -99,7 +119,9 @@ describe("parseEnv", () => {
 
   it("names every bad variable on the same line", () => {
     const message = messageFor({ COMMET_API_KEY: "nope", PORT: "-1" });
-    expect(message).toMatch(/^Invalid environment: .*PORT.*; .*COMMET_API_KEY|^Invalid environment: .*COMMET_API_KEY.*; .*PORT/);
+    expect(message).toMatch(
+      /^Invalid environment: .*PORT.*; .*COMMET_API_KEY|^Invalid environment: .*COMMET_API_KEY.*; .*PORT/,
+    );
     try {
       parseEnv({ COMMET_API_KEY: "nope", PORT: "-1" });
     } catch (error) {

@@ -19,7 +19,7 @@ const httpOrigin = z
       const url = new URL(value);
       return (url.pathname === "/" || url.pathname === "") && !url.search && !url.hash && !url.username;
     },
-    { error: "must be an origin only (scheme, host and port, no path), such as http://127.0.0.1:4010" }
+    { error: "must be an origin only (scheme, host and port, no path), such as http://127.0.0.1:4010" },
   )
   .transform((value) => new URL(value).origin);
 
@@ -28,34 +28,34 @@ export const envSchema = z
     NODE_ENV: optional(
       z.enum(["development", "production", "test"], {
         error: "must be one of development, production, test",
-      })
+      }),
     ),
     PORT: optional(
       z.coerce
         .number({ error: "must be a port number" })
         .int({ error: "must be a whole port number" })
         .min(0, { error: "must be between 0 and 65535" })
-        .max(65535, { error: "must be between 0 and 65535" })
+        .max(65535, { error: "must be between 0 and 65535" }),
     ).transform((port) => port ?? 3000),
     HOST: optional(z.string().regex(/^[A-Za-z0-9.:\-[\]]+$/, { error: "must be a host name or IP address" })).transform(
-      (host) => host ?? "localhost"
+      (host) => host ?? "localhost",
     ),
     DATA_DIR: optional(z.string()).transform((dir) => path.resolve(dir ?? "./data")),
     COMMET_API_KEY: optional(
       z
         .string()
         .startsWith("ck_", { error: 'must start with "ck_" (a Commet API key)' })
-        .regex(/^ck_[A-Za-z0-9_-]+$/, { error: "must contain only letters, digits, _ and - after ck_" })
+        .regex(/^ck_[A-Za-z0-9_-]+$/, { error: "must contain only letters, digits, _ and - after ck_" }),
     ),
     COMMET_API_URL: optional(httpOrigin),
     COMMET_WEBHOOK_SECRET: optional(
-      z.string().regex(/^whsec_\S+$/, { error: 'must start with "whsec_" (a Commet webhook signing secret)' })
+      z.string().regex(/^whsec_\S+$/, { error: 'must start with "whsec_" (a Commet webhook signing secret)' }),
     ),
     DATABASE_URL: optional(
       z.url({
         protocol: /^postgres(ql)?$/,
         error: "must be a postgres:// or postgresql:// URL (leave it unset for SQLite under DATA_DIR)",
-      })
+      }),
     ),
     SESSION_SECRET: optional(z.string().min(32, { error: "must be at least 32 characters long" })),
     CONSOLE_ADMIN_EMAIL: optional(z.email({ error: "must be an email address" })),
@@ -70,10 +70,18 @@ export const envSchema = z
       });
     }
     if (env.CONSOLE_ADMIN_EMAIL && !env.CONSOLE_ADMIN_PASSWORD) {
-      ctx.addIssue({ code: "custom", path: ["CONSOLE_ADMIN_PASSWORD"], message: "must be set when CONSOLE_ADMIN_EMAIL is set" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["CONSOLE_ADMIN_PASSWORD"],
+        message: "must be set when CONSOLE_ADMIN_EMAIL is set",
+      });
     }
     if (env.CONSOLE_ADMIN_PASSWORD && !env.CONSOLE_ADMIN_EMAIL) {
-      ctx.addIssue({ code: "custom", path: ["CONSOLE_ADMIN_EMAIL"], message: "must be set when CONSOLE_ADMIN_PASSWORD is set" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["CONSOLE_ADMIN_EMAIL"],
+        message: "must be set when CONSOLE_ADMIN_PASSWORD is set",
+      });
     }
   });
 
@@ -82,7 +90,10 @@ export type Env = z.output<typeof envSchema>;
 /** Thrown by `parseEnv`; its message is one line that names every bad variable. */
 export class EnvError extends Error {
   override name = "EnvError";
-  constructor(message: string, readonly variables: string[]) {
+  constructor(
+    message: string,
+    readonly variables: string[],
+  ) {
     super(message);
   }
 }

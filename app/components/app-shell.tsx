@@ -21,7 +21,15 @@ const sections: Array<{ to: string; label: string; end?: boolean; permission: Pe
   { to: "/admin/staff", label: "Staff", permission: "staff:manage" },
 ];
 
-export function AppShell({ shell, staff, children }: { shell: ShellInfo | null; staff: ShellStaff; children: ReactNode }) {
+export function AppShell({
+  shell,
+  staff,
+  children,
+}: {
+  shell: ShellInfo | null;
+  staff: ShellStaff;
+  children: ReactNode;
+}) {
   const navigation = useNavigation();
   const busy = navigation.state !== "idle";
   const visible = sections.filter((section) => staff.permissions.includes(section.permission));

@@ -82,10 +82,13 @@ export function CommandPalette() {
           signal: controller.signal,
           headers: { Accept: "application/json" },
         });
-        if (!res.ok || !res.headers.get("content-type")?.includes("json")) throw new Error(`search answered ${res.status}`);
+        if (!res.ok || !res.headers.get("content-type")?.includes("json"))
+          throw new Error(`search answered ${res.status}`);
         const answer = (await res.json()) as SearchAnswer;
         setState({ status: "done", answer });
-        setActive(answer.hits.length > 0 && answer.exactHit ? answer.hits.findIndex((h) => h.id === answer.exactHit?.id) : -1);
+        setActive(
+          answer.hits.length > 0 && answer.exactHit ? answer.hits.findIndex((h) => h.id === answer.exactHit?.id) : -1,
+        );
       } catch (error) {
         if (!controller.signal.aborted) setState({ status: "error", answer: null });
       }
@@ -113,7 +116,7 @@ export function CommandPalette() {
       setActive(0);
     } else if (event.key === "Enter") {
       event.preventDefault();
-      const chosen = active >= 0 ? hits[active] : state.answer?.exactHit ?? (hits.length === 1 ? hits[0] : undefined);
+      const chosen = active >= 0 ? hits[active] : (state.answer?.exactHit ?? (hits.length === 1 ? hits[0] : undefined));
       if (chosen) go(chosen);
     }
   };
@@ -169,36 +172,36 @@ export function CommandPalette() {
               onKeyDown={onInputKey}
             />
             {hits.length > 0 ? (
-            <ul id={listId} role="listbox" aria-label="Customers found" className="palette__list">
-              {hits.map((hit, i) => (
-                <li
-                  key={hit.id}
-                  id={`${listId}-${i}`}
-                  role="option"
-                  aria-selected={i === active}
-                  className={i === active ? "palette__hit is-active" : "palette__hit"}
-                  onMouseEnter={() => setActive(i)}
-                  onMouseDown={(e) => e.preventDefault()}
-                  onClick={() => go(hit)}
-                  data-testid="search-hit"
-                >
-                  <span className="palette__who">
-                    <strong>{hit.fullName ?? hit.email}</strong>
-                    {hit.fullName ? <span className="muted"> {hit.email}</span> : null}
-                  </span>
-                  <span className="palette__meta">
-                    {hit.externalId ? <code>{hit.externalId}</code> : null}
-                    {hit.planName ? <span>{hit.planName}</span> : null}
-                    {hit.subscriptionStatus ? <StatusBadge status={hit.subscriptionStatus} /> : null}
-                    <span className="palette__match">
-                      {matchLabels[hit.matchedOn]}
-                      {hit.invoiceNumber ? ` ${hit.invoiceNumber}` : ""}
-                      {hit.exact ? " · exact" : ""}
+              <ul id={listId} role="listbox" aria-label="Customers found" className="palette__list">
+                {hits.map((hit, i) => (
+                  <li
+                    key={hit.id}
+                    id={`${listId}-${i}`}
+                    role="option"
+                    aria-selected={i === active}
+                    className={i === active ? "palette__hit is-active" : "palette__hit"}
+                    onMouseEnter={() => setActive(i)}
+                    onMouseDown={(e) => e.preventDefault()}
+                    onClick={() => go(hit)}
+                    data-testid="search-hit"
+                  >
+                    <span className="palette__who">
+                      <strong>{hit.fullName ?? hit.email}</strong>
+                      {hit.fullName ? <span className="muted"> {hit.email}</span> : null}
                     </span>
-                  </span>
-                </li>
-              ))}
-            </ul>
+                    <span className="palette__meta">
+                      {hit.externalId ? <code>{hit.externalId}</code> : null}
+                      {hit.planName ? <span>{hit.planName}</span> : null}
+                      {hit.subscriptionStatus ? <StatusBadge status={hit.subscriptionStatus} /> : null}
+                      <span className="palette__match">
+                        {matchLabels[hit.matchedOn]}
+                        {hit.invoiceNumber ? ` ${hit.invoiceNumber}` : ""}
+                        {hit.exact ? " · exact" : ""}
+                      </span>
+                    </span>
+                  </li>
+                ))}
+              </ul>
             ) : null}
             <p className="palette__status" role="status" aria-live="polite">
               {!q

@@ -16,7 +16,11 @@ export function FormField({
   errors?: string[] | undefined;
   hint?: ReactNode;
   /** The control; receives the ids through `describedBy(...)` below. */
-  children: (control: { id: string; "aria-invalid": true | undefined; "aria-describedby": string | undefined }) => ReactNode;
+  children: (control: {
+    id: string;
+    "aria-invalid": true | undefined;
+    "aria-describedby": string | undefined;
+  }) => ReactNode;
 }) {
   const error = errors?.[0];
   const describedBy = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ") || undefined;
@@ -45,7 +49,12 @@ export function TextField({
   errors,
   hint,
   ...input
-}: { id: string; label: ReactNode; errors?: string[] | undefined; hint?: ReactNode } & InputHTMLAttributes<HTMLInputElement>) {
+}: {
+  id: string;
+  label: ReactNode;
+  errors?: string[] | undefined;
+  hint?: ReactNode;
+} & InputHTMLAttributes<HTMLInputElement>) {
   return (
     <FormField id={id} label={label} errors={errors} hint={hint}>
       {(control) => <input {...input} {...control} />}

@@ -12,7 +12,11 @@ export function ModeBanner({ livemode }: { livemode: boolean | null }) {
     );
   }
   return livemode ? (
-    <span className="mode-banner mode-banner--live" data-testid="mode-banner" title="Live mode: real customers and real money">
+    <span
+      className="mode-banner mode-banner--live"
+      data-testid="mode-banner"
+      title="Live mode: real customers and real money"
+    >
       LIVE
     </span>
   ) : (

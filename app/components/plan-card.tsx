@@ -10,7 +10,7 @@ function includedText(feature: PlanFeatureView): string {
 
 function extraText(feature: PlanFeatureView): string {
   if (feature.overageUnitPrice === null || feature.unlimited) return "—";
-  const per = feature.type === "seats" ? "seat" : feature.unitName ?? "unit";
+  const per = feature.type === "seats" ? "seat" : (feature.unitName ?? "unit");
   return `${formatRate(feature.overageUnitPrice)} / extra ${per}`;
 }
 

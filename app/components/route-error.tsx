@@ -3,12 +3,21 @@ import { parseProblem } from "~/lib/problem";
 
 /** Per-status copy for errors that carry no Commet problem. */
 const copy: Record<number, { title: string; body: string }> = {
-  400: { title: "Bad request", body: "The request could not be understood. Check the address or the form and try again." },
+  400: {
+    title: "Bad request",
+    body: "The request could not be understood. Check the address or the form and try again.",
+  },
   401: { title: "Sign in required", body: "You need to sign in to see this page." },
   403: { title: "Not allowed", body: "Your role does not allow this page or action." },
-  404: { title: "Page not found", body: "There is no page at this address. It may have moved, or the link may be wrong." },
+  404: {
+    title: "Page not found",
+    body: "There is no page at this address. It may have moved, or the link may be wrong.",
+  },
   429: { title: "Too many requests", body: "Slow down a little and try again in a moment." },
-  500: { title: "Something went wrong", body: "The console hit an unexpected error. The details are in the server log." },
+  500: {
+    title: "Something went wrong",
+    body: "The console hit an unexpected error. The details are in the server log.",
+  },
   502: { title: "Commet did not answer properly", body: "The console could not get a usable answer from Commet." },
   503: { title: "Temporarily unavailable", body: "A service the console needs is unavailable. Try again in a moment." },
 };
@@ -36,8 +45,8 @@ export function RouteErrorBoundary() {
       </p>
       {problem?.variable ? (
         <p className="error-panel__hint">
-          Check <code>{problem.variable}</code> in the console&rsquo;s environment (see <code>.env.example</code>), then restart
-          the console.
+          Check <code>{problem.variable}</code> in the console&rsquo;s environment (see <code>.env.example</code>), then
+          restart the console.
         </p>
       ) : null}
       {retryable || location.pathname !== "/" ? (

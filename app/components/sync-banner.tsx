@@ -39,23 +39,23 @@ export function SyncBanner({ status, refreshMs = 3_000 }: { status: SyncStatus; 
         <strong>{status.status === "never" ? "Building the customer index…" : "Syncing with Commet…"}</strong>{" "}
         {status.status === "waiting" ? "rate limited by Commet, waiting · " : null}
         phase: {phaseLabels[status.phase] ?? status.phase} · {formatCount(status.customersSynced)} customers and{" "}
-        {formatCount(status.subscriptionsSynced)} subscriptions synced this run · {formatCount(status.indexedCustomers)} in the
-        index. Search and this table fill in as it goes.
+        {formatCount(status.subscriptionsSynced)} subscriptions synced this run · {formatCount(status.indexedCustomers)}{" "}
+        in the index. Search and this table fill in as it goes.
       </div>
     );
   }
   if (status.status === "failed" || status.status === "interrupted") {
     return (
       <div className="sync-banner sync-banner--problem" role="status" data-testid="sync-banner">
-        <strong>The last sync did not finish</strong> ({status.lastError ?? status.status}); it resumes on the next run. Last
-        complete sync: {ago(status.lastCompletedAt)}.
+        <strong>The last sync did not finish</strong> ({status.lastError ?? status.status}); it resumes on the next run.
+        Last complete sync: {ago(status.lastCompletedAt)}.
       </div>
     );
   }
   return (
     <p className="sync-line muted" data-testid="sync-banner">
-      Index of {formatCount(status.indexedCustomers)} customers, synced with Commet {ago(status.lastCompletedAt)}; webhooks keep
-      it current.
+      Index of {formatCount(status.indexedCustomers)} customers, synced with Commet {ago(status.lastCompletedAt)};
+      webhooks keep it current.
     </p>
   );
 }

@@ -26,7 +26,15 @@ export function useToast() {
   return { toast, show, dismiss };
 }
 
-export function Toast({ toast, onDismiss, label }: { toast: ToastMessage | null; onDismiss: () => void; label: string }) {
+export function Toast({
+  toast,
+  onDismiss,
+  label,
+}: {
+  toast: ToastMessage | null;
+  onDismiss: () => void;
+  label: string;
+}) {
   useEffect(() => {
     if (!toast || toast.tone === "error") return;
     const timer = setTimeout(onDismiss, TOAST_MS);

@@ -3,7 +3,13 @@ import { parseCustomersTable, parseSubscriptionsTable, splitSort } from "./direc
 
 describe("directory table URL state", () => {
   it("defaults", () => {
-    expect(parseCustomersTable(new URLSearchParams())).toEqual({ sort: "-created", page: 1, pageSize: 25, plan: undefined, status: undefined });
+    expect(parseCustomersTable(new URLSearchParams())).toEqual({
+      sort: "-created",
+      page: 1,
+      pageSize: 25,
+      plan: undefined,
+      status: undefined,
+    });
     expect(parseSubscriptionsTable(new URLSearchParams()).sort).toBe("-started");
   });
   it("keeps valid values", () => {

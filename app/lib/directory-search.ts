@@ -38,7 +38,10 @@ const common = {
 export const customersTableSchema = z.object({
   ...common,
   sort: sortSchema(customerSorts, "-created"),
-  status: z.enum([...SUBSCRIPTION_STATUS_OPTIONS, "none"]).optional().catch(undefined),
+  status: z
+    .enum([...SUBSCRIPTION_STATUS_OPTIONS, "none"])
+    .optional()
+    .catch(undefined),
 });
 
 export const subscriptionsTableSchema = z.object({

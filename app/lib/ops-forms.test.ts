@@ -24,7 +24,16 @@ const usageContext = {
 
 function usageForm(overrides: Record<string, string> = {}) {
   const form = new FormData();
-  const values = { customerId: "cus_1", featureCode: "api_calls", quantity: "5", eventTime: "", reasonCode: "missed_events", reasonText: "", idempotencyKey: "ticket-4812", ...overrides };
+  const values = {
+    customerId: "cus_1",
+    featureCode: "api_calls",
+    quantity: "5",
+    eventTime: "",
+    reasonCode: "missed_events",
+    reasonText: "",
+    idempotencyKey: "ticket-4812",
+    ...overrides,
+  };
   for (const [k, v] of Object.entries(values)) form.set(k, v);
   return form;
 }
@@ -34,7 +43,15 @@ describe("ops forms", () => {
     const parsed = parseForm(usageRecordFormSchema, usageForm({ quantity: " 1_000 ", reasonText: "  outage  " }));
     expect(parsed).toEqual({
       ok: true,
-      data: { customerId: "cus_1", featureCode: "api_calls", quantity: 1000, eventTime: undefined, reasonCode: "missed_events", reasonText: "outage", idempotencyKey: "ticket-4812" },
+      data: {
+        customerId: "cus_1",
+        featureCode: "api_calls",
+        quantity: 1000,
+        eventTime: undefined,
+        reasonCode: "missed_events",
+        reasonText: "outage",
+        idempotencyKey: "ticket-4812",
+      },
     });
   });
 
@@ -45,7 +62,10 @@ describe("ops forms", () => {
     expect(allowsDecimals(null)).toBe(false);
     const schema = usageRecordSchemaFor(usageContext);
     expect(parseForm(schema, usageForm({ featureCode: "storage", quantity: "2.5" })).ok).toBe(true);
-    expect(parseForm(schema, usageForm({ quantity: "2.5" }))).toEqual({ ok: false, fieldErrors: { quantity: ["API calls is counted in whole calls"] } });
+    expect(parseForm(schema, usageForm({ quantity: "2.5" }))).toEqual({
+      ok: false,
+      fieldErrors: { quantity: ["API calls is counted in whole calls"] },
+    });
   });
 
   it("checks the event time against the period and the clock, with one field error each", () => {
@@ -59,7 +79,9 @@ describe("ops forms", () => {
     expect(parseForm(schema, usageForm({ eventTime: "2026-10-31T23:59:59Z" }))).toEqual({
       ok: false,
       fieldErrors: {
-        eventTime: ["The event time is before the current billing period, which started 2026-11-01 00:00 UTC; usage of closed periods cannot be recorded"],
+        eventTime: [
+          "The event time is before the current billing period, which started 2026-11-01 00:00 UTC; usage of closed periods cannot be recorded",
+        ],
       },
     });
     expect(parseEventTime("2026-02-30T10:00")).toBeNull();
@@ -67,9 +89,13 @@ describe("ops forms", () => {
   });
 
   it("collects several field errors at once", () => {
-    const parsed = parseForm(usageRecordFormSchema, usageForm({ quantity: "-1", reasonCode: "nope", idempotencyKey: "" }));
+    const parsed = parseForm(
+      usageRecordFormSchema,
+      usageForm({ quantity: "-1", reasonCode: "nope", idempotencyKey: "" }),
+    );
     expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(Object.keys(parsed.fieldErrors).sort()).toEqual(["idempotencyKey", "quantity", "reasonCode"]);
+    if (!parsed.ok)
+      expect(Object.keys(parsed.fieldErrors).sort()).toEqual(["idempotencyKey", "quantity", "reasonCode"]);
   });
 
   it("seat forms: target, bounds, large-change rule, seat types of the plan", () => {
@@ -77,7 +103,15 @@ describe("ops forms", () => {
     expect(isLargeSeatChange(10, 15)).toBe(true);
     expect(isLargeSeatChange(10, 14)).toBe(false);
     expect(isLargeSeatChange(100, 121)).toBe(true);
-    const form = { customerId: "cus_1", seatType: "editor", op: "add", quantity: "2", seenCount: "5", reasonCode: "customer_request", idempotencyKey: newIdempotencyKey("seats") };
+    const form = {
+      customerId: "cus_1",
+      seatType: "editor",
+      op: "add",
+      quantity: "2",
+      seenCount: "5",
+      reasonCode: "customer_request",
+      idempotencyKey: newIdempotencyKey("seats"),
+    };
     expect(parseForm(seatChangeFormSchema, form).ok).toBe(true);
     expect(parseForm(seatChangeSchemaFor({ seatTypes: [{ code: "viewer", name: "Viewer seats" }] }), form)).toEqual({
       ok: false,
@@ -88,7 +122,13 @@ describe("ops forms", () => {
 
   it("usage corrections accept 0 and refuse a non-usage feature", () => {
     const schema = usageSetSchemaFor(usageContext);
-    const form = { customerId: "cus_1", featureCode: "api_calls", value: "0", reasonCode: "billing_correction", idempotencyKey: "k1" };
+    const form = {
+      customerId: "cus_1",
+      featureCode: "api_calls",
+      value: "0",
+      reasonCode: "billing_correction",
+      idempotencyKey: "k1",
+    };
     expect(parseForm(schema, form).ok).toBe(true);
     expect(parseForm(schema, { ...form, featureCode: "editor" })).toEqual({
       ok: false,

@@ -91,7 +91,10 @@ export const idempotencyKeySchema = z
   .max(MAX_IDEMPOTENCY_KEY_LENGTH, `The idempotency key must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "Use letters, digits and . _ : - only (e.g. ticket-4812)")
   // The audit trail redacts anything shaped like an API key; a key must be stored as it is sent.
-  .refine((s) => !/\b(?:ck|sk|pk|rk|whsec)_[A-Za-z0-9_-]{4,}/.test(s), "This looks like an API key: choose another key");
+  .refine(
+    (s) => !/\b(?:ck|sk|pk|rk|whsec)_[A-Za-z0-9_-]{4,}/.test(s),
+    "This looks like an API key: choose another key",
+  );
 
 /** A fresh idempotency key for a form being rendered (`seats-…`, `usage-…`). */
 export function newIdempotencyKey(prefix: "seats" | "usage" | "usage-set"): string {
@@ -121,7 +124,9 @@ const seatCountField = (label: string) =>
 
 function reasonFields<const C extends Record<string, string>>(codes: C) {
   return {
-    reasonCode: z.enum(Object.keys(codes) as [keyof C & string, ...Array<keyof C & string>], { error: "Choose a reason" }),
+    reasonCode: z.enum(Object.keys(codes) as [keyof C & string, ...Array<keyof C & string>], {
+      error: "Choose a reason",
+    }),
     reasonText: plainText(MAX_REASON_LENGTH, "The reason").optional().default(""),
   };
 }
@@ -149,7 +154,8 @@ export function parseEventTime(text: string): Date | null {
   // Date() rolls impossible dates over (Feb 30 → Mar 2): check the calendar and clock fields first.
   const [y, mo, d, hh, mm, ss] = [0, 5, 8, 11, 14, 17].map((at, i) => Number(text.slice(at, at + (i === 0 ? 4 : 2))));
   const day = new Date(Date.UTC(y!, mo! - 1, d!));
-  if (day.getUTCMonth() !== mo! - 1 || day.getUTCDate() !== d || hh! > 23 || mm! > 59 || (text[16] === ":" && ss! > 59)) return null;
+  if (day.getUTCMonth() !== mo! - 1 || day.getUTCDate() !== d || hh! > 23 || mm! > 59 || (text[16] === ":" && ss! > 59))
+    return null;
   const hasZone = /(Z|[+-]\d{2}:\d{2})$/.test(text);
   const date = new Date(hasZone ? text : `${text}Z`);
   return Number.isNaN(date.getTime()) ? null : date;
@@ -171,16 +177,28 @@ export const seatChangeFormSchema = z
     ...reasonFields(SEAT_REASONS),
     idempotencyKey: idempotencyKeySchema,
     /** The customer's email, typed to confirm a large change (checked against Commet by the server). */
-    confirmEmail: z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), plainText(320, "The email").optional()),
+    confirmEmail: z.preprocess(
+      (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+      plainText(320, "The email").optional(),
+    ),
   })
   .superRefine((v, ctx) => {
     requireTextForOther(v, ctx);
-    if (v.op !== "set" && v.quantity === 0) ctx.addIssue({ code: "custom", path: ["quantity"], message: "Quantity must be greater than 0" });
+    if (v.op !== "set" && v.quantity === 0)
+      ctx.addIssue({ code: "custom", path: ["quantity"], message: "Quantity must be greater than 0" });
     const next = seatTarget(v.op, v.seenCount, v.quantity);
     if (next < 0) {
-      ctx.addIssue({ code: "custom", path: ["quantity"], message: `Cannot remove ${v.quantity} seats: only ${v.seenCount} left (seats cannot go below 0)` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["quantity"],
+        message: `Cannot remove ${v.quantity} seats: only ${v.seenCount} left (seats cannot go below 0)`,
+      });
     } else if (next > MAX_SEATS) {
-      ctx.addIssue({ code: "custom", path: ["quantity"], message: `The result (${next}) would exceed ${MAX_SEATS.toLocaleString("en-US")} seats` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["quantity"],
+        message: `The result (${next}) would exceed ${MAX_SEATS.toLocaleString("en-US")} seats`,
+      });
     }
   });
 
@@ -207,7 +225,11 @@ export function seatChangeSchemaFor(ctx: SeatFormContext) {
   const codes = new Set(ctx.seatTypes.map((s) => s.code));
   return seatChangeFormSchema.superRefine((v, issue) => {
     if (!codes.has(v.seatType)) {
-      issue.addIssue({ code: "custom", path: ["seatType"], message: `'${v.seatType}' is not a seat type of the customer's plan` });
+      issue.addIssue({
+        code: "custom",
+        path: ["seatType"],
+        message: `'${v.seatType}' is not a seat type of the customer's plan`,
+      });
     }
   });
 }
@@ -219,9 +241,30 @@ export function seatChangeSchemaFor(ctx: SeatFormContext) {
  * decimal quantities (e.g. 2.5 GB). Everything else (calls, events, messages, …) is whole units.
  */
 export const DECIMAL_UNITS = new Set([
-  "byte", "kb", "mb", "gb", "tb", "gib", "mib", "tib",
-  "second", "minute", "hour", "day", "sec", "min", "hr", "ms",
-  "kwh", "wh", "km", "mile", "credit", "dollar", "usd", "eur",
+  "byte",
+  "kb",
+  "mb",
+  "gb",
+  "tb",
+  "gib",
+  "mib",
+  "tib",
+  "second",
+  "minute",
+  "hour",
+  "day",
+  "sec",
+  "min",
+  "hr",
+  "ms",
+  "kwh",
+  "wh",
+  "km",
+  "mile",
+  "credit",
+  "dollar",
+  "usd",
+  "eur",
 ]);
 
 export function allowsDecimals(unitName: string | null | undefined): boolean {
@@ -284,11 +327,19 @@ function checkUsageFeature(
 ): void {
   const feature = ctx.features.find((f) => f.code === code);
   if (!feature) {
-    issue.addIssue({ code: "custom", path: ["featureCode"], message: `'${code}' is not a usage feature of the customer's plan` });
+    issue.addIssue({
+      code: "custom",
+      path: ["featureCode"],
+      message: `'${code}' is not a usage feature of the customer's plan`,
+    });
     return;
   }
   if (!feature.allowsDecimals && !Number.isInteger(quantity)) {
-    issue.addIssue({ code: "custom", path: [quantityField], message: `${feature.name} is counted in whole ${feature.unitName ?? "unit"}s` });
+    issue.addIssue({
+      code: "custom",
+      path: [quantityField],
+      message: `${feature.name} is counted in whole ${feature.unitName ?? "unit"}s`,
+    });
   }
 }
 
@@ -321,7 +372,10 @@ export type FieldErrors = Record<string, string[]>;
 export type ParsedForm<T> = { ok: true; data: T } | { ok: false; fieldErrors: FieldErrors };
 
 /** Parses FormData (or a plain object) with a schema; field errors keyed by field name. */
-export function parseForm<S extends z.ZodType>(schema: S, input: FormData | Record<string, unknown>): ParsedForm<z.output<S>> {
+export function parseForm<S extends z.ZodType>(
+  schema: S,
+  input: FormData | Record<string, unknown>,
+): ParsedForm<z.output<S>> {
   const raw = typeof FormData !== "undefined" && input instanceof FormData ? Object.fromEntries(input) : input;
   const result = schema.safeParse(raw);
   if (result.success) return { ok: true, data: result.data };
@@ -340,7 +394,12 @@ export function formatUtc(date: Date | number | string): string {
   return Number.isNaN(d.getTime()) ? String(date) : `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
-const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const usd = new Intl.NumberFormat("en-US", {
+  style: "currency",
+  currency: "USD",
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
 
 /** An amount on Commet's rate scale (10000 = $1.00) rounded to cents: "$35.00". */
 export function formatRateCents(rate: number): string {

@@ -6,7 +6,8 @@ import type { SeatChangeResult, SeatPreview, WriteResult } from "../../server/se
  * confirmation text. Types only from server/: nothing server-side reaches the browser.
  */
 export type OpsWriteResult = Exclude<WriteResult, { kind: "ok" }> | Omit<Extract<WriteResult, { kind: "ok" }>, "data">;
-export type SeatActionResult = OpsWriteResult | Extract<SeatChangeResult, { kind: "stale" }> | { kind: "preview"; preview: SeatPreview };
+export type SeatActionResult =
+  OpsWriteResult | Extract<SeatChangeResult, { kind: "stale" }> | { kind: "preview"; preview: SeatPreview };
 
 const STATUS: Record<SeatActionResult["kind"], number> = {
   ok: 200,

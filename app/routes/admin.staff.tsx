@@ -45,7 +45,11 @@ const intentSchema = z.discriminatedUnion("intent", [
     email: z.string().max(254),
     name: z.string().max(100),
     role: roleSchema,
-    password: z.string().max(1024).transform((v) => v || undefined).optional(),
+    password: z
+      .string()
+      .max(1024)
+      .transform((v) => v || undefined)
+      .optional(),
   }),
   z.object({ intent: z.literal("change-role"), staffId, role: roleSchema }),
   z.object({ intent: z.literal("deactivate"), staffId }),
@@ -75,7 +79,12 @@ export async function action({ request }: ActionFunctionArgs) {
   const parsed = intentSchema.safeParse(form);
   if (!parsed.success) {
     return data<ActionData>(
-      { intent: String(form.intent ?? ""), ok: false, message: "Check the highlighted fields.", fieldErrors: z.flattenError(parsed.error).fieldErrors },
+      {
+        intent: String(form.intent ?? ""),
+        ok: false,
+        message: "Check the highlighted fields.",
+        fieldErrors: z.flattenError(parsed.error).fieldErrors,
+      },
       { status: 400 },
     );
   }
@@ -94,15 +103,30 @@ export async function action({ request }: ActionFunctionArgs) {
       }
       case "change-role": {
         const staff = await changeStaffRole(actor, input.staffId, input.role);
-        return data<ActionData>({ intent: input.intent, staffId: staff.id, ok: true, message: `${staff.email} is now ${staff.role}.` });
+        return data<ActionData>({
+          intent: input.intent,
+          staffId: staff.id,
+          ok: true,
+          message: `${staff.email} is now ${staff.role}.`,
+        });
       }
       case "deactivate": {
         const staff = await deactivateStaff(actor, input.staffId);
-        return data<ActionData>({ intent: input.intent, staffId: staff.id, ok: true, message: `Deactivated ${staff.email}; their sessions have ended.` });
+        return data<ActionData>({
+          intent: input.intent,
+          staffId: staff.id,
+          ok: true,
+          message: `Deactivated ${staff.email}; their sessions have ended.`,
+        });
       }
       case "reactivate": {
         const staff = await reactivateStaff(actor, input.staffId);
-        return data<ActionData>({ intent: input.intent, staffId: staff.id, ok: true, message: `Reactivated ${staff.email}.` });
+        return data<ActionData>({
+          intent: input.intent,
+          staffId: staff.id,
+          ok: true,
+          message: `Reactivated ${staff.email}.`,
+        });
       }
       case "reset-password": {
         const { staff, generatedPassword } = await resetStaffPassword(actor, input.staffId);
@@ -119,7 +143,12 @@ export async function action({ request }: ActionFunctionArgs) {
     // By name, not instanceof: the auth service may come from the server entry's copy of the module.
     if (error instanceof z.ZodError || (error instanceof Error && error.name === "ZodError")) {
       return data<ActionData>(
-        { intent: input.intent, ok: false, message: "Check the highlighted fields.", fieldErrors: z.flattenError(error as z.ZodError).fieldErrors },
+        {
+          intent: input.intent,
+          ok: false,
+          message: "Check the highlighted fields.",
+          fieldErrors: z.flattenError(error as z.ZodError).fieldErrors,
+        },
         { status: 400 },
       );
     }
@@ -128,7 +157,13 @@ export async function action({ request }: ActionFunctionArgs) {
       const status = code === "not_found" ? 404 : code === "email_taken" ? 409 : 400;
       const fieldErrors = code === "email_taken" ? { email: [error.message] } : undefined;
       return data<ActionData>(
-        { intent: input.intent, staffId: "staffId" in input ? input.staffId : undefined, ok: false, message: error.message, fieldErrors },
+        {
+          intent: input.intent,
+          staffId: "staffId" in input ? input.staffId : undefined,
+          ok: false,
+          message: error.message,
+          fieldErrors,
+        },
         { status },
       );
     }
@@ -174,9 +209,7 @@ function AccountActions({ member, self }: { member: StaffMember; self: boolean }
         <details className="confirm">
           <summary className="button button--danger button--small">Deactivate…</summary>
           <div className="confirm__panel" role="group" aria-label={`Deactivate ${member.email}`}>
-            <p>
-              {member.email} will be signed out everywhere at once and cannot sign in until reactivated.
-            </p>
+            <p>{member.email} will be signed out everywhere at once and cannot sign in until reactivated.</p>
             <Form method="post">
               <input type="hidden" name="staffId" value={member.id} />
               <button type="submit" name="intent" value="deactivate" className="button button--danger button--small">
@@ -233,11 +266,18 @@ export default function StaffAdmin() {
         </>
       ),
     }),
-    column.accessor("role", { header: "Role", cell: (info) => <RoleForm member={info.row.original} self={info.row.original.id === meId} roles={roles} /> }),
+    column.accessor("role", {
+      header: "Role",
+      cell: (info) => <RoleForm member={info.row.original} self={info.row.original.id === meId} roles={roles} />,
+    }),
     column.accessor("active", {
       header: "Status",
       cell: (info) =>
-        info.getValue() ? <span className="staff-status staff-status--active">Active</span> : <span className="staff-status staff-status--inactive">Deactivated</span>,
+        info.getValue() ? (
+          <span className="staff-status staff-status--active">Active</span>
+        ) : (
+          <span className="staff-status staff-status--inactive">Deactivated</span>
+        ),
     }),
     column.accessor("lastSignInAt", { header: "Last sign-in (UTC)", cell: (info) => utc(info.getValue()) }),
     column.accessor("createdAt", { header: "Created (UTC)", cell: (info) => utc(info.getValue()) }),
@@ -257,7 +297,11 @@ export default function StaffAdmin() {
       </div>
 
       {result && result.intent !== "create" ? (
-        <p className={result.ok ? "notice" : "form-alert"} role={result.ok ? "status" : "alert"} data-testid="staff-result">
+        <p
+          className={result.ok ? "notice" : "form-alert"}
+          role={result.ok ? "status" : "alert"}
+          data-testid="staff-result"
+        >
           {result.message}
         </p>
       ) : null}
@@ -284,14 +328,26 @@ export default function StaffAdmin() {
       <section className="section panel-card" aria-labelledby="invite-title">
         <h2 id="invite-title">Add a staff member</h2>
         {result?.intent === "create" ? (
-          <p className={result.ok ? "notice" : "form-alert"} role={result.ok ? "status" : "alert"} data-testid="create-result">
+          <p
+            className={result.ok ? "notice" : "form-alert"}
+            role={result.ok ? "status" : "alert"}
+            data-testid="create-result"
+          >
             {result.message}
           </p>
         ) : null}
         <Form method="post" className="grid-form" ref={createForm} noValidate>
           <input type="hidden" name="intent" value="create" />
           <TextField id="new-name" label="Name" name="name" autoComplete="off" required errors={createErrors?.name} />
-          <TextField id="new-email" label="Email" name="email" type="email" autoComplete="off" required errors={createErrors?.email} />
+          <TextField
+            id="new-email"
+            label="Email"
+            name="email"
+            type="email"
+            autoComplete="off"
+            required
+            errors={createErrors?.email}
+          />
           <div className="field">
             <label htmlFor="new-role">Role</label>
             <select id="new-role" name="role" defaultValue="support" aria-describedby="new-role-hint">

@@ -4,7 +4,14 @@ import { Form, useActionData, useLoaderData, useLocation, useNavigation } from "
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
 import { z } from "zod";
 import { can, requireStaff } from "../../server/auth/index.ts";
-import { AUDIT_STATUS_LABELS, AUDIT_STATUSES, auditOutcome, getAuditEntry, listAudit, parseAuditSearch } from "../../server/audit/index.ts";
+import {
+  AUDIT_STATUS_LABELS,
+  AUDIT_STATUSES,
+  auditOutcome,
+  getAuditEntry,
+  listAudit,
+  parseAuditSearch,
+} from "../../server/audit/index.ts";
 import { resolvePendingWrite, WRITE_ACTIONS } from "../../server/usage/index.ts";
 import { DataTable, DataTableFacetedFilter, DataTablePagination, DataTableToolbar } from "~/components/data-table";
 import { RouteErrorBoundary } from "~/components/route-error";
@@ -77,8 +84,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
       outcomeLabel: OUTCOME_LABELS[outcome],
       details: summarize(entry.params),
       error: entry.errorCode ? `${entry.errorCode}${entry.errorMessage ? `: ${entry.errorMessage}` : ""}` : null,
-      commetIds: entry.commetIds && Object.keys(entry.commetIds).length ? Object.values(entry.commetIds).join(", ") : null,
-      canRetry: outcome === "unknown" && isRetryableAction(entry.action) && can(staff.role, WRITE_ACTIONS[entry.action]),
+      commetIds:
+        entry.commetIds && Object.keys(entry.commetIds).length ? Object.values(entry.commetIds).join(", ") : null,
+      canRetry:
+        outcome === "unknown" && isRetryableAction(entry.action) && can(staff.role, WRITE_ACTIONS[entry.action]),
     };
   });
   const params = Object.fromEntries(url.searchParams);
@@ -87,7 +96,14 @@ export async function loader({ request }: LoaderFunctionArgs) {
     total: result.total,
     page: paging.page,
     pageSize: paging.pageSize,
-    search: { actor: params.actor ?? "", action: params.action ?? "", customer: params.customer ?? "", status: filters.status, from: params.from ?? "", to: params.to ?? "" },
+    search: {
+      actor: params.actor ?? "",
+      action: params.action ?? "",
+      customer: params.customer ?? "",
+      status: filters.status,
+      from: params.from ?? "",
+      to: params.to ?? "",
+    },
     canExport: can(staff.role, "export:csv"),
     statusOptions: AUDIT_STATUSES.map((status) => ({ value: status, label: AUDIT_STATUS_LABELS[status] })),
   };
@@ -133,7 +149,14 @@ export async function action({ request }: ActionFunctionArgs) {
 
   if (!isRetryableAction(entry.action)) {
     return data(
-      { error: null, result: { auditId, tone: "bad", message: `${entry.action} cannot be retried from the console.` } satisfies ActionResult },
+      {
+        error: null,
+        result: {
+          auditId,
+          tone: "bad",
+          message: `${entry.action} cannot be retried from the console.`,
+        } satisfies ActionResult,
+      },
       { status: 400 },
     );
   }
@@ -142,7 +165,11 @@ export async function action({ request }: ActionFunctionArgs) {
   }
   const outcome = await resolvePendingWrite(auditId, { actor: { id: staff.id, email: staff.email }, role: staff.role });
   const tone: ActionResult["tone"] =
-    outcome.kind === "ok" || outcome.kind === "already_recorded" ? "good" : outcome.kind === "in_progress" ? "warn" : "bad";
+    outcome.kind === "ok" || outcome.kind === "already_recorded"
+      ? "good"
+      : outcome.kind === "in_progress"
+        ? "warn"
+        : "bad";
   if (outcome.kind === "forbidden") throw data(outcome.message, { status: 403 });
   return { error: null, result: { auditId, tone, message: outcome.message } satisfies ActionResult };
 }
@@ -217,7 +244,8 @@ const columns = column.columns([
           {row.commetIds ? <span className="muted">ids: {row.commetIds}</span> : null}
           {row.details ? <span className="audit-details__params">{row.details}</span> : null}
           <span className="muted audit-details__key" title={row.idempotencyKey}>
-            key <code>{row.idempotencyKey.length > 24 ? `${row.idempotencyKey.slice(0, 22)}…` : row.idempotencyKey}</code>
+            key{" "}
+            <code>{row.idempotencyKey.length > 24 ? `${row.idempotencyKey.slice(0, 22)}…` : row.idempotencyKey}</code>
           </span>
         </div>
       );
@@ -262,18 +290,25 @@ export default function AuditTrail() {
         </label>
         <label>
           Action
-          <input type="search" name="action" defaultValue={search.action} placeholder="e.g. seats.change or staff." className="input--narrow" />
+          <input
+            type="search"
+            name="action"
+            defaultValue={search.action}
+            placeholder="e.g. seats.change or staff."
+            className="input--narrow"
+          />
         </label>
         <label>
           Customer
-          <input type="search" name="customer" defaultValue={search.customer} placeholder="Commet or external ID" className="input--narrow" />
+          <input
+            type="search"
+            name="customer"
+            defaultValue={search.customer}
+            placeholder="Commet or external ID"
+            className="input--narrow"
+          />
         </label>
-        <DataTableFacetedFilter
-          name="status"
-          label="Status"
-          value={search.status}
-          options={statusOptions}
-        />
+        <DataTableFacetedFilter name="status" label="Status" value={search.status} options={statusOptions} />
         <label>
           From
           <input type="date" name="from" defaultValue={search.from} />

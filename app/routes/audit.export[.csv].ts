@@ -7,7 +7,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const staff = await requireStaff(request, "export:csv");
   const { filters } = parseAuditSearch(new URL(request.url).searchParams);
   await recordAudit(
-    { actor: { id: staff.id, email: staff.email }, role: staff.role, action: "audit.export", params: { filters }, idempotencyKey: crypto.randomUUID() },
+    {
+      actor: { id: staff.id, email: staff.email },
+      role: staff.role,
+      action: "audit.export",
+      params: { filters },
+      idempotencyKey: crypto.randomUUID(),
+    },
     { status: "succeeded" },
   );
   return auditCsvResponse(filters);

@@ -46,7 +46,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const panels = loadCustomerView(customerRef);
   const profile = await settleWithin(panels.profile, PROFILE_WAIT_MS);
   if (profile && !profile.ok && profile.problem.kind === "not_found") {
-    throw data({ ...profile.problem, title: "No such customer", message: `Commet has no customer “${customerRef}”.` }, { status: 404 });
+    throw data(
+      { ...profile.problem, title: "No such customer", message: `Commet has no customer “${customerRef}”.` },
+      { status: 404 },
+    );
   }
   return {
     customerRef,
@@ -59,7 +62,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       ? { resolve: formPanel(loadSeatPanel(customerRef), "seat-form"), key: newIdempotencyKey("seats") }
       : null,
     usageForm: can(staff.role, "usage:write")
-      ? { resolve: formPanel(loadUsagePanel(customerRef), "usage-form"), keys: { record: newIdempotencyKey("usage"), set: newIdempotencyKey("usage-set") } }
+      ? {
+          resolve: formPanel(loadUsagePanel(customerRef), "usage-form"),
+          keys: { record: newIdempotencyKey("usage"), set: newIdempotencyKey("usage-set") },
+        }
       : null,
   };
 }
@@ -87,7 +93,7 @@ export default function CustomerPage() {
               and the browser's DOM no longer matches what React hydrates. */}
           <Suspense fallback={<span>{d.customerRef}</span>}>
             <Await resolve={d.profile} errorElement={<span>{d.customerRef}</span>}>
-              {(p) => <span>{p.ok ? p.data.fullName ?? p.data.email : d.customerRef}</span>}
+              {(p) => <span>{p.ok ? (p.data.fullName ?? p.data.email) : d.customerRef}</span>}
             </Await>
           </Suspense>
         </h1>
@@ -121,11 +127,27 @@ export default function CustomerPage() {
         <CreditsPanel resolve={d.subscription} />
         <FeaturesPanel
           resolve={d.features}
-          footer={usageForm ? () => <UsageFormsSection customerRef={d.customerRef} resolve={usageForm.resolve} initialKeys={usageForm.keys} /> : undefined}
+          footer={
+            usageForm
+              ? () => (
+                  <UsageFormsSection
+                    customerRef={d.customerRef}
+                    resolve={usageForm.resolve}
+                    initialKeys={usageForm.keys}
+                  />
+                )
+              : undefined
+          }
         />
         <SeatsPanel
           resolve={d.seats}
-          footer={seatForm ? () => <SeatChangeSection customerRef={d.customerRef} resolve={seatForm.resolve} initialKey={seatForm.key} /> : undefined}
+          footer={
+            seatForm
+              ? () => (
+                  <SeatChangeSection customerRef={d.customerRef} resolve={seatForm.resolve} initialKey={seatForm.key} />
+                )
+              : undefined
+          }
         />
         <QuotaPanel resolve={d.quota} />
         {d.canIssuePortal ? <PortalLinkCard customerRef={d.customerRef} /> : null}

@@ -16,7 +16,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const noStore = { "Cache-Control": "no-store" };
   try {
     const link = await issuePortalLink({ actor: { id: staff.id, email: staff.email }, role: staff.role, customerId });
-    return data({ ok: true as const, portalUrl: link.portalUrl, issuedAt: link.issuedAt, note: PORTAL_LINK_NOTE }, { headers: noStore });
+    return data(
+      { ok: true as const, portalUrl: link.portalUrl, issuedAt: link.issuedAt, note: PORTAL_LINK_NOTE },
+      { headers: noStore },
+    );
   } catch (error) {
     const problem = toCommetProblem(error);
     if (!problem) throw error;

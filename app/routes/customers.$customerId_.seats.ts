@@ -31,7 +31,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
 async function preview(form: Record<string, FormDataEntryValue>): Promise<SeatActionResult> {
   const parsed = parseForm(seatChangeFormSchema, form);
-  if (!parsed.ok) return { kind: "field_errors", fieldErrors: parsed.fieldErrors, message: "Check the highlighted fields" };
+  if (!parsed.ok)
+    return { kind: "field_errors", fieldErrors: parsed.fieldErrors, message: "Check the highlighted fields" };
   const input = parsed.data;
   const commet = getCommet();
   try {
@@ -42,7 +43,8 @@ async function preview(form: Record<string, FormDataEntryValue>): Promise<SeatAc
     }
     const { context } = loaded;
     const checked = parseForm(seatChangeSchemaFor({ seatTypes: seatTypesOf(context) }), form);
-    if (!checked.ok) return { kind: "field_errors", fieldErrors: checked.fieldErrors, message: "Check the highlighted fields" };
+    if (!checked.ok)
+      return { kind: "field_errors", fieldErrors: checked.fieldErrors, message: "Check the highlighted fields" };
     const current = await readSeatCount(commet, input.customerId, input.seatType);
     const effect = previewSeatChange({
       customer: { id: input.customerId, email: context.customer?.email ?? "" },
@@ -63,11 +65,24 @@ async function preview(form: Record<string, FormDataEntryValue>): Promise<SeatAc
         message: `${effect.label} changed from ${input.seenCount} to ${current} since you opened this page`,
       };
     }
-    if (!effect.valid) return { kind: "field_errors", fieldErrors: { quantity: [effect.problem ?? effect.effect] }, message: effect.problem ?? effect.effect };
+    if (!effect.valid)
+      return {
+        kind: "field_errors",
+        fieldErrors: { quantity: [effect.problem ?? effect.effect] },
+        message: effect.problem ?? effect.effect,
+      };
     return { kind: "preview", preview: effect };
   } catch (error) {
     const problem = toCommetProblem(error);
     if (!problem) throw error;
-    return { kind: "commet_error", auditId: null, retryable: problem.retryable, outcome: "failed", code: null, message: problem.message, problem };
+    return {
+      kind: "commet_error",
+      auditId: null,
+      retryable: problem.retryable,
+      outcome: "failed",
+      code: null,
+      message: problem.message,
+      problem,
+    };
   }
 }

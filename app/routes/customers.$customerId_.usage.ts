@@ -24,8 +24,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
     const result = intent === "record" ? await recordManualUsage(input) : await setPeriodUsage(input);
     // The usage timeline keeps the entry as manual (staff + audit row): the customer's Usage tab annotates it.
     if (result.kind === "ok" && result.eventId) {
-      await recordManualUsageEvent(await getReadyDb(), manualEntry(intent, result, customerId, form, staff.email)).catch(
-        (error: unknown) => console.error("usage timeline: manual entry not recorded (the webhook still brings it)", error),
+      await recordManualUsageEvent(
+        await getReadyDb(),
+        manualEntry(intent, result, customerId, form, staff.email),
+      ).catch((error: unknown) =>
+        console.error("usage timeline: manual entry not recorded (the webhook still brings it)", error),
       );
     }
     return respond(forBrowser(result));

@@ -52,7 +52,9 @@ const features = tableFeatures({});
 const column = createColumnHelper<typeof features, IndexedCustomer>();
 
 function useColumns(sort: string) {
-  const header = (title: string, sortId?: string) => () => <DataTableColumnHeader title={title} sortId={sortId} sort={sort} />;
+  const header = (title: string, sortId?: string) => () => (
+    <DataTableColumnHeader title={title} sortId={sortId} sort={sort} />
+  );
   return column.columns([
     column.accessor((row) => row.fullName ?? "", {
       id: "name",

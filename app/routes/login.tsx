@@ -2,7 +2,14 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { data, redirect } from "@remix-run/node";
 import { useEffect, useRef } from "react";
 import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
-import { assertSameOrigin, authMode, DEMO_ACCOUNTS, getCurrentStaff, safeRedirect, signIn } from "../../server/auth/index.ts";
+import {
+  assertSameOrigin,
+  authMode,
+  DEMO_ACCOUNTS,
+  getCurrentStaff,
+  safeRedirect,
+  signIn,
+} from "../../server/auth/index.ts";
 import { TextField } from "~/components/form-field";
 import { RouteErrorBoundary } from "~/components/route-error";
 
@@ -13,7 +20,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const redirectTo = safeRedirect(new URL(request.url).searchParams.get("redirectTo"));
   if (await getCurrentStaff(request)) throw redirect(redirectTo);
   // The demo passwords are public on purpose (README) and exist only in the embedded sandbox mode.
-  const demoAccounts = authMode() === "sandbox" ? DEMO_ACCOUNTS.map(({ email, role, password }) => ({ email, role, password })) : null;
+  const demoAccounts =
+    authMode() === "sandbox" ? DEMO_ACCOUNTS.map(({ email, role, password }) => ({ email, role, password })) : null;
   return { demoAccounts };
 }
 
@@ -73,7 +81,13 @@ export default function Login() {
           </div>
         ) : null}
 
-        <Form method="post" noValidate className="stack-form" ref={formRef} aria-describedby={formError ? "login-error" : undefined}>
+        <Form
+          method="post"
+          noValidate
+          className="stack-form"
+          ref={formRef}
+          aria-describedby={formError ? "login-error" : undefined}
+        >
           <input type="hidden" name="redirectTo" value={searchParams.get("redirectTo") ?? "/"} />
           <TextField
             id="login-email"
@@ -105,8 +119,8 @@ export default function Login() {
         <aside className="demo-accounts" aria-labelledby="demo-title" data-testid="demo-accounts">
           <h2 id="demo-title">Demo accounts</h2>
           <p className="muted">
-            Sandbox mode only: one account per role, on the embedded test organization. They are deactivated when the console
-            runs against a real Commet key.
+            Sandbox mode only: one account per role, on the embedded test organization. They are deactivated when the
+            console runs against a real Commet key.
           </p>
           <table className="demo-accounts__table">
             <caption className="visually-hidden">Demo accounts</caption>

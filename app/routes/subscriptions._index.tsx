@@ -22,7 +22,12 @@ import { RouteErrorBoundary } from "~/components/route-error";
 import { StatusBadge, statusLabel } from "~/components/status-badge";
 import { SyncBanner } from "~/components/sync-banner";
 import { customerHref } from "~/lib/customer-ref";
-import { parseSubscriptionsTable, splitSort, SUBSCRIPTION_STATUS_OPTIONS, TABLE_PAGE_SIZES } from "~/lib/directory-search";
+import {
+  parseSubscriptionsTable,
+  splitSort,
+  SUBSCRIPTION_STATUS_OPTIONS,
+  TABLE_PAGE_SIZES,
+} from "~/lib/directory-search";
 import { formatCount, formatDate } from "~/lib/format";
 
 export const meta: MetaFunction = () => [{ title: "Subscriptions · Commet Ops Console" }];
@@ -53,7 +58,9 @@ const features = tableFeatures({});
 const column = createColumnHelper<typeof features, IndexedSubscription>();
 
 function useColumns(sort: string) {
-  const header = (title: string, sortId?: string) => () => <DataTableColumnHeader title={title} sortId={sortId} sort={sort} />;
+  const header = (title: string, sortId?: string) => () => (
+    <DataTableColumnHeader title={title} sortId={sortId} sort={sort} />
+  );
   return column.columns([
     column.accessor((row) => row.customerName ?? row.customerEmail ?? row.customerRef, {
       id: "customer",
@@ -71,7 +78,10 @@ function useColumns(sort: string) {
       header: header("Email"),
       cell: (info) => info.getValue() ?? <span className="muted">—</span>,
     }),
-    column.accessor("status", { header: header("Status", "status"), cell: (info) => <StatusBadge status={info.getValue()} /> }),
+    column.accessor("status", {
+      header: header("Status", "status"),
+      cell: (info) => <StatusBadge status={info.getValue()} />,
+    }),
     column.accessor("planName", {
       header: header("Plan", "plan"),
       cell: (info) => info.getValue() ?? <span className="muted">—</span>,
@@ -81,7 +91,11 @@ function useColumns(sort: string) {
       cell: (info) => {
         const seats = info.getValue();
         const entries = seats ? Object.entries(seats) : [];
-        return entries.length ? entries.map(([code, n]) => `${code} ${formatCount(n)}`).join(", ") : <span className="muted">—</span>;
+        return entries.length ? (
+          entries.map(([code, n]) => `${code} ${formatCount(n)}`).join(", ")
+        ) : (
+          <span className="muted">—</span>
+        );
       },
     }),
     column.accessor("startDate", {
@@ -109,7 +123,9 @@ export default function Subscriptions() {
         <h1>
           Subscriptions <span className="count">{formatCount(counts.total)}</span>
         </h1>
-        <p className="muted">From the customer index, kept current by Commet&rsquo;s webhooks and a periodic re-sync.</p>
+        <p className="muted">
+          From the customer index, kept current by Commet&rsquo;s webhooks and a periodic re-sync.
+        </p>
       </div>
       <SyncBanner status={sync} />
 
@@ -139,12 +155,20 @@ export default function Subscriptions() {
         </ul>
       </nav>
 
-      <DataTableToolbar label="Filter subscriptions" filterParams={["status", "plan"]} keepParams={["pageSize", "sort"]}>
+      <DataTableToolbar
+        label="Filter subscriptions"
+        filterParams={["status", "plan"]}
+        keepParams={["pageSize", "sort"]}
+      >
         <DataTableFacetedFilter
           name="status"
           label="Status"
           value={state.status}
-          options={SUBSCRIPTION_STATUS_OPTIONS.map((s) => ({ value: s, label: statusLabel(s), count: counts.counts[s] ?? 0 }))}
+          options={SUBSCRIPTION_STATUS_OPTIONS.map((s) => ({
+            value: s,
+            label: statusLabel(s),
+            count: counts.counts[s] ?? 0,
+          }))}
         />
         <DataTableFacetedFilter
           name="plan"
@@ -159,7 +183,9 @@ export default function Subscriptions() {
         caption={`Subscriptions, page ${state.page}`}
         testId="subscriptions-table"
         loading={loading}
-        empty={state.status || state.plan ? "No subscription matches these filters." : "No subscriptions in the index yet."}
+        empty={
+          state.status || state.plan ? "No subscription matches these filters." : "No subscriptions in the index yet."
+        }
       />
       <DataTablePagination
         page={state.page}

@@ -49,8 +49,10 @@ async function planCatalog(database: Awaited<ReturnType<typeof getReadyDb>>) {
     const included: IncludedByPlan = Object.fromEntries(
       plans.map((p) => [
         p.id,
-        Object.fromEntries(p.features.filter((f) => f.type === "usage").map((f) => [f.code, f.unlimited ? null : f.included])),
-      ])
+        Object.fromEntries(
+          p.features.filter((f) => f.type === "usage").map((f) => [f.code, f.unlimited ? null : f.included]),
+        ),
+      ]),
     );
     const units: Record<string, string | null> = {};
     for (const p of plans) for (const f of p.features) if (f.type === "usage") units[f.code] ??= f.unitName;
@@ -96,7 +98,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   try {
     filters = parseExplorerFilters(new URLSearchParams(usageSearchString(search, { withSort: false })), Date.now());
   } catch (error) {
-    if (error instanceof InvalidRangeError) return data({ ...common, rangeError: error.message, result: null }, { status: 400 });
+    if (error instanceof InvalidRangeError)
+      return data({ ...common, rangeError: error.message, result: null }, { status: 400 });
     throw error;
   }
   // The ranking reads every customer's days of the range (the slowest query here): it streams in after
@@ -107,7 +110,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
       return null;
     },
   );
-  const [series, detail] = await Promise.all([usageSeries(database, filters), listUsageRows(database, filters, { limit: DETAIL_ROWS })]);
+  const [series, detail] = await Promise.all([
+    usageSeries(database, filters),
+    listUsageRows(database, filters, { limit: DETAIL_ROWS }),
+  ]);
   return { ...common, rangeError: null, result: { series, top, detail } };
 }
 
@@ -163,7 +169,9 @@ function topColumns(sort: UsageSearch["sort"], search: UsageSearch, overageKnown
     }),
     column.accessor("overage", {
       header: () => sortLink("overage", "Overage"),
-      cell: (info) => <span className="num">{overageKnown ? formatQuantity(Math.round(info.getValue() * 100) / 100) : "—"}</span>,
+      cell: (info) => (
+        <span className="num">{overageKnown ? formatQuantity(Math.round(info.getValue() * 100) / 100) : "—"}</span>
+      ),
     }),
     column.accessor("byFeature", {
       header: "By feature",
@@ -293,7 +301,12 @@ function IngestNote({ ingest }: { ingest: ReturnType<typeof useLoaderData<typeof
     );
   }
   return (
-    <p className="muted" data-testid="ingest-status" data-first-day={ingest.firstDay ?? ""} data-last-day={ingest.lastDay ?? ""}>
+    <p
+      className="muted"
+      data-testid="ingest-status"
+      data-first-day={ingest.firstDay ?? ""}
+      data-last-day={ingest.lastDay ?? ""}
+    >
       Timeline: {formatQuantity(ingest.events)} events from {ingest.firstDay} to {ingest.lastDay} (UTC)
       {ingest.latestOccurredAt
         ? `, latest at ${new Date(ingest.latestOccurredAt).toISOString().replace("T", " ").slice(0, 19)} UTC`
@@ -316,7 +329,8 @@ export default function UsageExplorer() {
       <div className="page-header">
         <h1>Usage</h1>
         <p className="muted">
-          Usage per feature from the console's timeline (Commet's usage.recorded webhooks and manual entries). Days are UTC days.
+          Usage per feature from the console's timeline (Commet's usage.recorded webhooks and manual entries). Days are
+          UTC days.
         </p>
       </div>
       <Filters d={d} />
@@ -361,9 +375,7 @@ export default function UsageExplorer() {
                           <th scope="row">
                             <code>{f}</code>
                           </th>
-                          <td className="num">
-                            {formatQuantity(total, d.units[f])}
-                          </td>
+                          <td className="num">{formatQuantity(total, d.units[f])}</td>
                         </tr>
                       );
                     })}
@@ -484,8 +496,8 @@ function DriftSection({
     <section className="usage-section" aria-labelledby="usage-drift">
       <h2 id="usage-drift">Drifted customers</h2>
       <p className="muted small">
-        Customers whose timeline for the current period differs from Commet's live counters, as last checked (largest difference
-        first).
+        Customers whose timeline for the current period differs from Commet's live counters, as last checked (largest
+        difference first).
       </p>
       <Form method="post" className="toolbar">
         <button type="submit" name="intent" value="reconcile" className="button button--quiet" disabled={reconciling}>

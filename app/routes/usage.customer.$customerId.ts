@@ -32,7 +32,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   try {
     range = resolveRange({ range: search.range, from: search.from, to: search.to }, Date.now());
   } catch (error) {
-    if (error instanceof InvalidRangeError) return data({ ok: false as const, message: error.message }, { status: 400 });
+    if (error instanceof InvalidRangeError)
+      return data({ ok: false as const, message: error.message }, { status: 400 });
     throw error;
   }
   const database = await getReadyDb();
@@ -40,7 +41,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const [tab, drift, ingest, plans] = await Promise.all([
     customerUsageTab(database, commet, customerRef, range).then(
       (value) => ({ value, problem: null }),
-      async (error: unknown) => ({ value: null, problem: toCommetProblem(error) })
+      async (error: unknown) => ({ value: null, problem: toCommetProblem(error) }),
     ),
     reconcileCustomer(database, commet, customerRef).catch(() => getDriftStatus(database, customerRef)),
     getIngestStatus(database),

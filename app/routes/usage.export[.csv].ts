@@ -17,13 +17,16 @@ export async function loader({ request }: LoaderFunctionArgs) {
     filters = parseExplorerFilters(new URLSearchParams(usageSearchString(search, { withSort: false })), Date.now());
   } catch (error) {
     if (error instanceof InvalidRangeError)
-      return new Response(`${error.message}\n`, { status: 400, headers: { "content-type": "text/plain; charset=utf-8" } });
+      return new Response(`${error.message}\n`, {
+        status: 400,
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      });
     throw error;
   }
   const database = await getReadyDb();
   const csv = streamUsageCsv(database, filters);
   const range = `${new Date(filters.range.fromDay * 86_400_000).toISOString().slice(0, 10)}_${new Date(
-    filters.range.toDay * 86_400_000
+    filters.range.toDay * 86_400_000,
   )
     .toISOString()
     .slice(0, 10)}`;

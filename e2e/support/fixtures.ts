@@ -19,7 +19,7 @@ export async function expectAccessible(page: Page, testInfo: TestInfo, label: st
   }
   expect(
     blocking.map((v) => `${v.impact}: ${v.id} — ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`),
-    `accessibility violations on ${label}`
+    `accessibility violations on ${label}`,
   ).toEqual([]);
 }
 
@@ -53,7 +53,8 @@ export const test = base.extend<Fixtures>({
     page.on("pageerror", (error) => pageErrors.push(error.message));
     page.on("console", (message) => {
       // React reports hydration mismatches on the console; failed loads are expected on 404/502 pages.
-      if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) pageErrors.push(message.text());
+      if (message.type() === "error" && !message.text().startsWith("Failed to load resource"))
+        pageErrors.push(message.text());
     });
     await use(async (label) => {
       checked += 1;

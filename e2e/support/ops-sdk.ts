@@ -16,10 +16,16 @@ export function sandboxSdk(): Commet {
 export async function freshProCustomer(commet: Commet, label: string, initialSeats: Record<string, number> = {}) {
   const tag = randomUUID().slice(0, 8);
   const customer = (
-    await commet.customers.create({ email: `${label}+${tag}@example.test`, externalId: `e2e_${label}_${tag}`, fullName: `E2E ${label} ${tag}` })
+    await commet.customers.create({
+      email: `${label}+${tag}@example.test`,
+      externalId: `e2e_${label}_${tag}`,
+      fullName: `E2E ${label} ${tag}`,
+    })
   ).data;
   if (!customer) throw new Error("the sandbox created no customer");
-  const subscription = (await commet.subscriptions.create({ customerId: customer.id, planCode: "pro", skipTrial: true, initialSeats })).data;
+  const subscription = (
+    await commet.subscriptions.create({ customerId: customer.id, planCode: "pro", skipTrial: true, initialSeats })
+  ).data;
   if (subscription?.status !== "active") throw new Error(`the Pro subscription came back ${subscription?.status}`);
   return { id: customer.id, email: customer.email };
 }

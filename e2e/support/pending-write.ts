@@ -21,7 +21,10 @@ async function sandboxGet<T>(sandbox: SandboxAccess, route: string): Promise<T> 
 
 /** Editor seats of a customer, as Commet (the sandbox) counts them. */
 export async function editorSeats(sandbox: SandboxAccess, customerId: string): Promise<number> {
-  const balance = await sandboxGet<{ current: number }>(sandbox, `/seats/balance?customerId=${encodeURIComponent(customerId)}&featureCode=editor`);
+  const balance = await sandboxGet<{ current: number }>(
+    sandbox,
+    `/seats/balance?customerId=${encodeURIComponent(customerId)}&featureCode=editor`,
+  );
   return balance.current;
 }
 
@@ -32,7 +35,10 @@ export async function seedPendingSeatChange(options: {
   add?: number;
   ageMs?: number;
 }) {
-  const [subscription] = await sandboxGet<Array<{ customerId: string }>>(options.sandbox, "/subscriptions?status=active&limit=1");
+  const [subscription] = await sandboxGet<Array<{ customerId: string }>>(
+    options.sandbox,
+    "/subscriptions?status=active&limit=1",
+  );
   if (!subscription) throw new Error("the sandbox has no active subscription to change seats on");
   const customerId = subscription.customerId;
   const before = await editorSeats(options.sandbox, customerId);

@@ -23,7 +23,11 @@ export async function seedStaffAccounts(dataDir: string): Promise<void> {
   const database = createDatabase(path.join(dataDir, "console.sqlite"));
   try {
     await migrateToLatest(database);
-    const auth = createAuth({ db: database.db, secrets: ["e2e-seed-only-secret-0123456789abcdef"], secureCookies: false });
+    const auth = createAuth({
+      db: database.db,
+      secrets: ["e2e-seed-only-secret-0123456789abcdef"],
+      secureCookies: false,
+    });
     for (const [role, account] of Object.entries(E2E_ACCOUNTS) as Array<[Role, (typeof E2E_ACCOUNTS)[Role]]>) {
       await auth.staff.createStaff(SYSTEM_ACTOR, { ...account, role });
     }
@@ -33,7 +37,11 @@ export async function seedStaffAccounts(dataDir: string): Promise<void> {
 }
 
 /** Signs in over HTTP (the login form's POST, from the console's origin); the session cookie lands in `request`'s jar. */
-export async function postSignIn(request: APIRequestContext, baseURL: string, credentials: { email: string; password: string }) {
+export async function postSignIn(
+  request: APIRequestContext,
+  baseURL: string,
+  credentials: { email: string; password: string },
+) {
   const response = await request.post(new URL("/login", baseURL).href, {
     form: { email: credentials.email, password: credentials.password, redirectTo: "/" },
     headers: { Origin: new URL(baseURL).origin },

@@ -43,7 +43,11 @@ describeEachEngine("audit trail: write-ahead lifecycle", (ctx) => {
   it("writes a pending row with redacted parameters before the side effect", async () => {
     const key = crypto.randomUUID();
     const id = await log.begin(
-      input({ idempotencyKey: key, action: "portal.issue", params: { customerId: "cus_1", portalUrl: "https://x/y?token=z", note: "ck_live_abcdef" } }),
+      input({
+        idempotencyKey: key,
+        action: "portal.issue",
+        params: { customerId: "cus_1", portalUrl: "https://x/y?token=z", note: "ck_live_abcdef" },
+      }),
     );
     const row = await log.get(id);
     expect(row).toMatchObject({
@@ -64,8 +68,17 @@ describeEachEngine("audit trail: write-ahead lifecycle", (ctx) => {
   it("finalizes a pending row once, as succeeded with Commet's ids, and refuses a second finalize", async () => {
     const id = await log.begin(input());
     now += 1500;
-    const done = await log.finalize(id, { status: "succeeded", commetIds: { subscriptionId: "sub_1" }, requestId: "req_1" });
-    expect(done).toMatchObject({ status: "succeeded", finalizedAt: now, commetIds: { subscriptionId: "sub_1" }, requestId: "req_1" });
+    const done = await log.finalize(id, {
+      status: "succeeded",
+      commetIds: { subscriptionId: "sub_1" },
+      requestId: "req_1",
+    });
+    expect(done).toMatchObject({
+      status: "succeeded",
+      finalizedAt: now,
+      commetIds: { subscriptionId: "sub_1" },
+      requestId: "req_1",
+    });
     const again = await log.finalize(id, { status: "failed", errorCode: "x" }).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(AuditFinalizeError);
     expect((again as AuditFinalizeError).reason).toBe("already_final");
@@ -111,10 +124,14 @@ describeEachEngine("audit trail: write-ahead lifecycle", (ctx) => {
     const key = crypto.randomUUID();
     const id = await log.begin(input({ idempotencyKey: key, params: { seats: 7 } })); // …crash
     const seen: unknown[] = [];
-    const out = await log.retryPending(id, async (entry) => {
-      seen.push([entry.idempotencyKey, entry.params]);
-      return { subscriptionId: "sub_r" };
-    }, { success: (r) => ({ commetIds: r }) });
+    const out = await log.retryPending(
+      id,
+      async (entry) => {
+        seen.push([entry.idempotencyKey, entry.params]);
+        return { subscriptionId: "sub_r" };
+      },
+      { success: (r) => ({ commetIds: r }) },
+    );
     expect(out).toEqual({ subscriptionId: "sub_r" });
     expect(seen).toEqual([[key, { seats: 7 }]]);
     expect(await log.get(id)).toMatchObject({ status: "succeeded", commetIds: { subscriptionId: "sub_r" } });
@@ -130,7 +147,11 @@ describeEachEngine("audit trail: write-ahead lifecycle", (ctx) => {
     const boom = Object.assign(new Error("Commet said no"), { code: "rate_limited" });
     const key = crypto.randomUUID();
     await expect(log.run(input({ idempotencyKey: key }), async () => Promise.reject(boom))).rejects.toBe(boom);
-    expect(await log.findByIdempotencyKey(key)).toMatchObject({ status: "failed", errorCode: "rate_limited", errorMessage: "Commet said no" });
+    expect(await log.findByIdempotencyKey(key)).toMatchObject({
+      status: "failed",
+      errorCode: "rate_limited",
+      errorMessage: "Commet said no",
+    });
   });
 
   it("run() never masks the call's outcome when the finalize write fails: the row stays pending", async () => {
@@ -169,7 +190,9 @@ describeEachEngine("audit trail: write-ahead lifecycle", (ctx) => {
   it("the database itself refuses to rewrite or delete history", async () => {
     const id = await log.begin(input());
     // a pending row may not have its facts changed
-    await expect(ctx.db.updateTable("audit_log").set({ params: "{}" }).where("id", "=", id).execute()).rejects.toThrow(/append-only/);
+    await expect(ctx.db.updateTable("audit_log").set({ params: "{}" }).where("id", "=", id).execute()).rejects.toThrow(
+      /append-only/,
+    );
     await log.finalize(id, { status: "succeeded" });
     await expect(
       ctx.db.updateTable("audit_log").set({ status: "failed", error_code: "x" }).where("id", "=", id).execute(),
@@ -202,7 +225,7 @@ describeEachEngine("audit trail: filters, paging and CSV", (ctx) => {
           params: { i },
         }),
       );
-      if (i % 4 === 1) await log.finalize(id, { status: "failed", errorCode: "not_found", message: "=HYPERLINK(\"x\")" });
+      if (i % 4 === 1) await log.finalize(id, { status: "failed", errorCode: "not_found", message: '=HYPERLINK("x")' });
       else if (i % 4 !== 3) await log.finalize(id, { status: "succeeded" });
     }
     all = (await log.list({}, { pageSize: 200, page: 1 })).rows;

@@ -104,7 +104,8 @@ function outcomeColumns(outcome: AuditOutcome, now: number) {
     ? {
         status: "succeeded" as const,
         finalized_at: now,
-        commet_ids: outcome.commetIds && Object.keys(outcome.commetIds).length ? JSON.stringify(outcome.commetIds) : null,
+        commet_ids:
+          outcome.commetIds && Object.keys(outcome.commetIds).length ? JSON.stringify(outcome.commetIds) : null,
         request_id: outcome.requestId ?? null,
         error_code: null,
         error_message: null,
@@ -262,7 +263,12 @@ export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
   };
 
   /** Calls fn for a pending row and finalizes the row with its outcome (see run). */
-  async function settle<T>(id: string, action: string, fn: (auditId: string) => Promise<T>, describe: Describe<T>): Promise<T> {
+  async function settle<T>(
+    id: string,
+    action: string,
+    fn: (auditId: string) => Promise<T>,
+    describe: Describe<T>,
+  ): Promise<T> {
     const finalizeOrLog = (outcome: AuditOutcome) =>
       finalize(id, outcome).catch((error: unknown) => {
         console.error(`audit: entry ${id} (${action}) left pending, finalize failed:`, error);
@@ -285,7 +291,11 @@ export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
    * fails — the row stays pending: "outcome unknown" in the UI. A failed finalize after a successful
    * call is logged, not thrown: throwing would invite a retry with a new key, i.e. a second write.
    */
-  async function run<T>(input: BeginAuditInput, fn: (auditId: string) => Promise<T>, describe: Describe<T> = {}): Promise<T> {
+  async function run<T>(
+    input: BeginAuditInput,
+    fn: (auditId: string) => Promise<T>,
+    describe: Describe<T> = {},
+  ): Promise<T> {
     const id = await begin(input);
     return settle(id, input.action, fn, describe);
   }
@@ -295,7 +305,11 @@ export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
    * idempotencyKey and parameters) to repeat the call; the row is finalized like run() does.
    * Throws AuditFinalizeError when the row is missing or already final.
    */
-  async function retryPending<T>(id: string, fn: (entry: AuditEntry) => Promise<T>, describe: Describe<T> = {}): Promise<T> {
+  async function retryPending<T>(
+    id: string,
+    fn: (entry: AuditEntry) => Promise<T>,
+    describe: Describe<T> = {},
+  ): Promise<T> {
     const entry = await get(id);
     if (!entry) throw new AuditFinalizeError(id, "not_found");
     if (entry.status !== "pending") throw new AuditFinalizeError(id, "already_final");
@@ -306,7 +320,11 @@ export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
     const pageSize = Math.min(Math.max(1, Math.trunc(paging.pageSize)), MAX_PAGE_SIZE);
     const base = applyFilters(db.selectFrom("audit_log"), filters);
     const { total } = await base.select((eb) => eb.fn.countAll<number>().as("total")).executeTakeFirstOrThrow();
-    let q = base.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").limit(pageSize + 1);
+    let q = base
+      .selectAll()
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(pageSize + 1);
     if ("page" in paging) q = q.offset((Math.max(1, Math.trunc(paging.page)) - 1) * pageSize);
     else q = afterCursor(q, paging.cursor);
     const rows = await q.execute();

@@ -122,7 +122,12 @@ for (const engine of engines) {
           sinceGc = 0;
         }
       }
-      line(`audit-${engine}-csv-retained-heap`, (peak - before) / 2 ** 20, "MiB", `< 16 MiB while streaming ${(bytes / 2 ** 20).toFixed(0)} MiB of CSV`);
+      line(
+        `audit-${engine}-csv-retained-heap`,
+        (peak - before) / 2 ** 20,
+        "MiB",
+        `< 16 MiB while streaming ${(bytes / 2 ** 20).toFixed(0)} MiB of CSV`,
+      );
     } else {
       console.log("# run with node --expose-gc to measure retained memory");
     }

@@ -92,6 +92,8 @@ export function parseAuditSearch(search: URLSearchParams | string): { filters: A
   if (s.status) filters.status = s.status;
   if (s.from) filters.from = s.from.ms;
   if (s.to) filters.to = s.to.dayOnly ? s.to.ms + DAY_MS : s.to.ms;
-  const paging: AuditPaging = s.cursor ? { pageSize: s.pageSize, cursor: s.cursor } : { pageSize: s.pageSize, page: s.page ?? 1 };
+  const paging: AuditPaging = s.cursor
+    ? { pageSize: s.pageSize, cursor: s.cursor }
+    : { pageSize: s.pageSize, page: s.page ?? 1 };
   return { filters, paging };
 }

@@ -35,7 +35,13 @@
  */
 import { createReadableStreamFromReadable } from "@remix-run/node";
 import { getReadyDb } from "../db/index.ts";
-import { createAuditLog, type AuditEntry, type AuditLog, type AuditOutcome, type BeginAuditInput } from "./audit-log.ts";
+import {
+  createAuditLog,
+  type AuditEntry,
+  type AuditLog,
+  type AuditOutcome,
+  type BeginAuditInput,
+} from "./audit-log.ts";
 import { entriesToCsv } from "./csv.ts";
 import type { AuditFilters, AuditPaging } from "./filters.ts";
 
@@ -80,8 +86,10 @@ function auditLog(): Promise<AuditLog> {
 
 export const beginAudit = async (input: BeginAuditInput) => (await auditLog()).begin(input);
 export const finalizeAudit = async (id: string, outcome: AuditOutcome) => (await auditLog()).finalize(id, outcome);
-export const recordAudit = async (input: BeginAuditInput, outcome: AuditOutcome) => (await auditLog()).record(input, outcome);
-export const findByIdempotencyKey = async (key: string, action?: string) => (await auditLog()).findByIdempotencyKey(key, action);
+export const recordAudit = async (input: BeginAuditInput, outcome: AuditOutcome) =>
+  (await auditLog()).record(input, outcome);
+export const findByIdempotencyKey = async (key: string, action?: string) =>
+  (await auditLog()).findByIdempotencyKey(key, action);
 export const getAuditEntry = async (id: string) => (await auditLog()).get(id);
 export const listAudit = async (filters: AuditFilters, paging: AuditPaging) => (await auditLog()).list(filters, paging);
 export const runAudited: AuditLog["run"] = async (input, fn, describe) => (await auditLog()).run(input, fn, describe);

@@ -18,7 +18,12 @@ describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
 
   it("signs in with email + password: a hardened session cookie, audited without the password", async () => {
     const s = await addStaff(auth, "ops");
-    const result = await auth.signIn({ email: `  ${s.email.toUpperCase()} `, password: s.password, ip: "10.1.1.1", userAgent: "vitest" });
+    const result = await auth.signIn({
+      email: `  ${s.email.toUpperCase()} `,
+      password: s.password,
+      ip: "10.1.1.1",
+      userAgent: "vitest",
+    });
     if (!result.ok) throw new Error(result.message);
     expect(result.staff).toEqual({ id: s.id, email: s.email, name: s.name, role: "ops" });
     const cookie = result.setCookie;
@@ -38,9 +43,17 @@ describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
 
   it("upgrades a hash made with weaker parameters on the next successful sign-in", async () => {
     const s = await addStaff(auth, "support");
-    await ctx.db.updateTable("staff").set({ password_hash: await hashPassword(s.password, { N: 512, r: 8, p: 1 }) }).where("id", "=", s.id).execute();
+    await ctx.db
+      .updateTable("staff")
+      .set({ password_hash: await hashPassword(s.password, { N: 512, r: 8, p: 1 }) })
+      .where("id", "=", s.id)
+      .execute();
     expect((await auth.signIn({ email: s.email, password: s.password })).ok).toBe(true);
-    const { password_hash } = await ctx.db.selectFrom("staff").select("password_hash").where("id", "=", s.id).executeTakeFirstOrThrow();
+    const { password_hash } = await ctx.db
+      .selectFrom("staff")
+      .select("password_hash")
+      .where("id", "=", s.id)
+      .executeTakeFirstOrThrow();
     expect(password_hash).toMatch(/^scrypt\$1024\$/);
     expect(await verifyPassword(s.password, password_hash)).toBe(true);
   });
@@ -63,7 +76,12 @@ describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
     const unknown = await auth.signIn({ email: "nobody@example.com", password: "whatever-long", ip: "10.2.2.2" });
     expect(unknown).toEqual(wrong);
     const [failed] = await auditRows(s.email);
-    expect(failed).toMatchObject({ action: "sign_in.failed", status: "failed", errorCode: "invalid_credentials", actor: { id: null } });
+    expect(failed).toMatchObject({
+      action: "sign_in.failed",
+      status: "failed",
+      errorCode: "invalid_credentials",
+      actor: { id: null },
+    });
     expect(JSON.stringify(failed)).not.toContain("not-the-password");
     expect((await auditRows("nobody@example.com"))[0]?.action).toBe("sign_in.failed");
   });
@@ -107,7 +125,8 @@ describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
 
   it("locks an IP that fails across many accounts, without locking those accounts elsewhere", async () => {
     const victim = await addStaff(auth, "support");
-    for (let i = 0; i < 5; i++) await auth.signIn({ email: `guess-${i}@example.com`, password: "guess-password", ip: "10.5.5.5" });
+    for (let i = 0; i < 5; i++)
+      await auth.signIn({ email: `guess-${i}@example.com`, password: "guess-password", ip: "10.5.5.5" });
     const fromAttacker = await auth.signIn({ email: victim.email, password: victim.password, ip: "10.5.5.5" });
     expect(fromAttacker).toMatchObject({ ok: false, status: 429 });
     expect((await auth.signIn({ email: victim.email, password: victim.password, ip: "10.6.6.6" })).ok).toBe(true);
@@ -133,11 +152,15 @@ describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
     const signedIn = await auth.signIn({ email: s.email, password: s.password });
     if (!signedIn.ok) throw new Error(signedIn.message);
 
-    const out = await thrown(auth.requireStaff(requestWithCookie(null, { path: "/customers?q=acme" }), "customers:read"));
+    const out = await thrown(
+      auth.requireStaff(requestWithCookie(null, { path: "/customers?q=acme" }), "customers:read"),
+    );
     expect(out).toBeInstanceOf(Response);
     expect((out as Response).status).toBe(302);
     expect((out as Response).headers.get("Location")).toBe("/login?redirectTo=%2Fcustomers%3Fq%3Dacme");
-    const data = await thrown(auth.requireStaff(requestWithCookie(null, { path: "/audit?status=pending&_data=routes%2Faudit" })));
+    const data = await thrown(
+      auth.requireStaff(requestWithCookie(null, { path: "/audit?status=pending&_data=routes%2Faudit" })),
+    );
     expect((data as Response).headers.get("Location")).toBe("/login?redirectTo=%2Faudit%3Fstatus%3Dpending");
 
     const forbidden = await thrown(auth.requireStaff(requestWithCookie(signedIn.setCookie), "seats:write"));
@@ -165,7 +188,12 @@ describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
     const { setCookie } = await auth.signOut(requestWithCookie(r.setCookie, { method: "POST" }));
     expect(setCookie).toMatch(/Max-Age=0|Expires=Thu, 01 Jan 1970/);
     expect(await auth.getCurrentStaff(requestWithCookie(r.setCookie))).toBeNull();
-    expect((await auditRows(s.email))[0]).toMatchObject({ action: "sign_out", status: "succeeded", actor: { id: s.id }, role: "finance" });
+    expect((await auditRows(s.email))[0]).toMatchObject({
+      action: "sign_out",
+      status: "succeeded",
+      actor: { id: s.id },
+      role: "finance",
+    });
   });
 
   it("staff management: audited changes without passwords; guards for self and the last admin", async () => {
@@ -175,11 +203,19 @@ describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
     const actor = { id: keeper.id, email: keeper.email, role: "admin" as const };
     for (const a of admins) await auth.staff.deactivate(actor, a.id);
 
-    const created = await auth.staff.createStaff(actor, { email: "New.Person@Example.com", name: "New Person", role: "support" });
+    const created = await auth.staff.createStaff(actor, {
+      email: "New.Person@Example.com",
+      name: "New Person",
+      role: "support",
+    });
     expect(created.staff).toMatchObject({ email: "new.person@example.com", role: "support", active: true });
     expect(created.generatedPassword).toHaveLength(24);
-    expect((await auth.signIn({ email: "new.person@example.com", password: created.generatedPassword! })).ok).toBe(true);
-    expect(await thrown(auth.staff.createStaff(actor, { email: "new.person@example.com", name: "Again", role: "ops" }))).toMatchObject({
+    expect((await auth.signIn({ email: "new.person@example.com", password: created.generatedPassword! })).ok).toBe(
+      true,
+    );
+    expect(
+      await thrown(auth.staff.createStaff(actor, { email: "new.person@example.com", name: "Again", role: "ops" })),
+    ).toMatchObject({
       code: "email_taken",
     });
 
@@ -199,7 +235,9 @@ describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
     expect((await auth.signIn({ email: "new.person@example.com", password: reset.generatedPassword! })).ok).toBe(true);
 
     const trail = (await audit().list({ action: "staff." }, { pageSize: 200, page: 1 })).rows;
-    const actions = trail.filter((r) => r.params.email === "new.person@example.com").map((r) => `${r.action}:${r.status}`);
+    const actions = trail
+      .filter((r) => r.params.email === "new.person@example.com")
+      .map((r) => `${r.action}:${r.status}`);
     expect(actions.sort()).toEqual([
       "staff.change_role:succeeded",
       "staff.create:failed",
@@ -207,11 +245,15 @@ describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
       "staff.reset_password:succeeded",
     ]);
     expect(trail.find((r) => r.action === "staff.create" && r.status === "failed")?.errorCode).toBe("email_taken");
-    expect(trail.find((r) => r.action === "staff.change_role" && r.params.staffId === created.staff.id)?.params).toMatchObject({
+    expect(
+      trail.find((r) => r.action === "staff.change_role" && r.params.staffId === created.staff.id)?.params,
+    ).toMatchObject({
       from: "support",
       to: "ops",
     });
-    expect(JSON.stringify(trail)).not.toMatch(new RegExp(`${created.generatedPassword}|${reset.generatedPassword}|scrypt\\$`));
+    expect(JSON.stringify(trail)).not.toMatch(
+      new RegExp(`${created.generatedPassword}|${reset.generatedPassword}|scrypt\\$`),
+    );
     expect(trail.find((r) => r.action === "staff.deactivate" && r.status === "failed")?.errorCode).toBe("self");
   });
 });

@@ -5,7 +5,14 @@ import { z } from "zod";
 import { createAuditLog, type AuditLog } from "../audit/index.ts";
 import { systemClock, type Clock, type DB } from "../db/index.ts";
 import { assertSameOrigin } from "./csrf.ts";
-import { DEFAULT_COST, burnPasswordCheck, hashPassword, needsRehash, verifyPassword, type ScryptCost } from "./password.ts";
+import {
+  DEFAULT_COST,
+  burnPasswordCheck,
+  hashPassword,
+  needsRehash,
+  verifyPassword,
+  type ScryptCost,
+} from "./password.ts";
 import { can, isRole, type Permission, type Role } from "./permissions.ts";
 import { createSignInLimiter } from "./rate-limit.ts";
 import { ABSOLUTE_TIMEOUT_MS, createSessionStore } from "./sessions.ts";
@@ -81,7 +88,12 @@ export function createAuth(options: AuthOptions) {
     return typeof value === "string" && value ? value : null;
   }
 
-  function eventAudit(action: string, actor: { id: string | null; email: string }, role: Role | null, params: Record<string, unknown>) {
+  function eventAudit(
+    action: string,
+    actor: { id: string | null; email: string },
+    role: Role | null,
+    params: Record<string, unknown>,
+  ) {
     return { actor, role, action, params, idempotencyKey: randomUUID() };
   }
 
@@ -118,11 +130,19 @@ export function createAuth(options: AuthOptions) {
     const gate = await limiter.check(email, ip);
     if (!gate.allowed) {
       await failed("rate_limited", gate.message);
-      return { ok: false, status: 429, error: "locked", message: gate.message, retryAfterSeconds: gate.retryAfterSeconds };
+      return {
+        ok: false,
+        status: 429,
+        error: "locked",
+        message: gate.message,
+        retryAfterSeconds: gate.retryAfterSeconds,
+      };
     }
 
     const row = await staff.findByEmail(email);
-    const passwordOk = row ? await verifyPassword(password, row.password_hash) : (await burnPasswordCheck(password, passwordCost), false);
+    const passwordOk = row
+      ? await verifyPassword(password, row.password_hash)
+      : (await burnPasswordCheck(password, passwordCost), false);
     if (!row || !passwordOk) {
       await limiter.recordFailure(email, ip);
       await failed("invalid_credentials", INVALID_CREDENTIALS);
@@ -135,8 +155,14 @@ export function createAuth(options: AuthOptions) {
 
     await limiter.reset(email);
     const { token } = await sessions.createSession(row.id, meta);
-    const rehashed = needsRehash(row.password_hash, passwordCost) ? { password_hash: await hashPassword(password, passwordCost) } : {};
-    await db.updateTable("staff").set({ last_sign_in_at: clock(), ...rehashed }).where("id", "=", row.id).execute();
+    const rehashed = needsRehash(row.password_hash, passwordCost)
+      ? { password_hash: await hashPassword(password, passwordCost) }
+      : {};
+    await db
+      .updateTable("staff")
+      .set({ last_sign_in_at: clock(), ...rehashed })
+      .where("id", "=", row.id)
+      .execute();
     await audit.record(eventAudit("sign_in.succeeded", { id: row.id, email: row.email }, row.role, meta), {
       status: "succeeded",
       commetIds: {},

@@ -44,7 +44,12 @@ describeEachEngine(
 
     it("live mode with CONSOLE_ADMIN_EMAIL / CONSOLE_ADMIN_PASSWORD: that admin, password not printed", async () => {
       const { auth } = makeAuth(ctx.db);
-      await ensureInitialStaff(auth.staff, { mode: "live", adminEmail: "Boss@Example.com", adminPassword: "a-chosen-password", log });
+      await ensureInitialStaff(auth.staff, {
+        mode: "live",
+        adminEmail: "Boss@Example.com",
+        adminPassword: "a-chosen-password",
+        log,
+      });
       expect(logs.join("\n")).not.toContain("a-chosen-password");
       const r = await auth.signIn({ email: "boss@example.com", password: "a-chosen-password" });
       expect(r.ok && r.staff.role).toBe("admin");

@@ -41,7 +41,10 @@ function isDemo(email: string): boolean {
  *   (default admin@console.local) with CONSOLE_ADMIN_PASSWORD or a generated password printed once;
  *   then any active demo account (left from a sandbox run on the same database) is deactivated.
  */
-export async function ensureInitialStaff(directory: StaffDirectory, options: InitialStaffOptions): Promise<InitialStaffResult> {
+export async function ensureInitialStaff(
+  directory: StaffDirectory,
+  options: InitialStaffOptions,
+): Promise<InitialStaffResult> {
   const result: InitialStaffResult = { created: [], deactivated: [] };
   const adminEmail = options.adminEmail ? emailSchema.parse(options.adminEmail) : undefined;
   const adminPassword = options.adminPassword ? passwordSchema.parse(options.adminPassword) : undefined;
@@ -62,7 +65,9 @@ export async function ensureInitialStaff(directory: StaffDirectory, options: Ini
       );
     } catch (error) {
       if (error instanceof StaffError && error.code === "email_taken") {
-        throw new Error(`CONSOLE_ADMIN_EMAIL ${email} belongs to an account that is not an active admin; fix it in the staff page or choose another email`);
+        throw new Error(
+          `CONSOLE_ADMIN_EMAIL ${email} belongs to an account that is not an active admin; fix it in the staff page or choose another email`,
+        );
       }
       throw error;
     }
@@ -78,7 +83,9 @@ export async function ensureInitialStaff(directory: StaffDirectory, options: Ini
         if (!(error instanceof StaffError && error.code === "email_taken")) throw error; // a concurrent start won
       }
     }
-    options.log(`Sandbox mode: demo accounts ${DEMO_ACCOUNTS.map((d) => d.email).join(", ")} (passwords in the README).`);
+    options.log(
+      `Sandbox mode: demo accounts ${DEMO_ACCOUNTS.map((d) => d.email).join(", ")} (passwords in the README).`,
+    );
     if (adminEmail && !isDemo(adminEmail)) await createAdmin(adminEmail);
     return result;
   }

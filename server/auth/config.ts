@@ -25,7 +25,11 @@ export function resolveAuthConfig(settings: AuthSettings): AuthConfig {
   const blank = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
   return {
     mode: settings.mode,
-    sessionSecret: loadSessionSecret({ secret: blank(settings.sessionSecret), dataDir: settings.dataDir, mode: settings.mode }),
+    sessionSecret: loadSessionSecret({
+      secret: blank(settings.sessionSecret),
+      dataDir: settings.dataDir,
+      mode: settings.mode,
+    }),
     secureCookies: (settings.nodeEnv ?? "production") !== "development",
     adminEmail: blank(settings.adminEmail),
     adminPassword: settings.adminPassword || undefined,

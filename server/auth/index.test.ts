@@ -8,7 +8,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 const dataDir = mkdtempSync(join(tmpdir(), "console-auth-index-"));
-for (const name of ["DATABASE_URL", "COMMET_API_KEY", "SESSION_SECRET", "CONSOLE_ADMIN_EMAIL", "CONSOLE_ADMIN_PASSWORD"]) {
+for (const name of [
+  "DATABASE_URL",
+  "COMMET_API_KEY",
+  "SESSION_SECRET",
+  "CONSOLE_ADMIN_EMAIL",
+  "CONSOLE_ADMIN_PASSWORD",
+]) {
   delete process.env[name];
 }
 process.env.DATA_DIR = dataDir;
@@ -32,7 +38,9 @@ afterAll(async () => {
 it("starts in sandbox mode with the demo accounts and a persisted session secret", async () => {
   expect(authModule.authMode()).toBe("sandbox");
   expect(lines.join("\n")).toContain("admin@demo.local");
-  expect((await authModule.listStaff()).map((s) => s.email).sort()).toEqual(authModule.DEMO_ACCOUNTS.map((d) => d.email).sort());
+  expect((await authModule.listStaff()).map((s) => s.email).sort()).toEqual(
+    authModule.DEMO_ACCOUNTS.map((d) => d.email).sort(),
+  );
   expect((await dbModule.getReadyDb()).location).toBe(join(dataDir, "console.sqlite"));
 });
 
@@ -51,7 +59,9 @@ it("signs in, authorizes by role, changes staff and exports the audit trail", as
   const page = await auditModule.listAudit({ actor: admin.email }, { pageSize: 10, page: 1 });
   expect(page.rows.map((r) => r.action)).toEqual(["staff.deactivate", "staff.create", "sign_in.succeeded"]);
 
-  const response = auditModule.auditCsvResponse(auditModule.parseAuditSearch("action=staff.").filters, { filename: "audit.csv" });
+  const response = auditModule.auditCsvResponse(auditModule.parseAuditSearch("action=staff.").filters, {
+    filename: "audit.csv",
+  });
   expect(response.headers.get("Content-Type")).toBe("text/csv; charset=utf-8");
   expect(response.headers.get("Content-Disposition")).toBe('attachment; filename="audit.csv"');
   const csv = await response.text();

@@ -56,7 +56,16 @@ export type { InitialStaffOptions, InitialStaffResult } from "./bootstrap.ts";
 export { readAuthConfig, resolveAuthConfig, type AuthConfig, type AuthSettings } from "./config.ts";
 export { assertSameOrigin, isSameOriginRequest } from "./csrf.ts";
 export { generatePassword, hashPassword, MIN_PASSWORD_LENGTH, passwordSchema, verifyPassword } from "./password.ts";
-export { PERMISSION_ROLES, PERMISSIONS, ROLES, can, isRole, permissionsOf, type Permission, type Role } from "./permissions.ts";
+export {
+  PERMISSION_ROLES,
+  PERMISSIONS,
+  ROLES,
+  can,
+  isRole,
+  permissionsOf,
+  type Permission,
+  type Role,
+} from "./permissions.ts";
 export { FAILURE_WINDOW_MS, MAX_FAILURES, createSignInLimiter, lockedMessage } from "./rate-limit.ts";
 export { loadSessionSecret, MIN_SECRET_LENGTH } from "./secret.ts";
 export { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, createSessionStore } from "./sessions.ts";
@@ -96,7 +105,9 @@ const auth = () => singleton().auth;
  * Secure cookies unless NODE_ENV=development — and creates the first-run accounts.
  * Pass the mode as the operator started the console: "sandbox" when COMMET_API_KEY was unset.
  */
-export async function startAuth(settings: AuthSettings & { log?: (line: string) => void }): Promise<InitialStaffResult> {
+export async function startAuth(
+  settings: AuthSettings & { log?: (line: string) => void },
+): Promise<InitialStaffResult> {
   const { log, ...rest } = settings;
   const { config, auth: ready } = install(resolveAuthConfig(rest));
   return ensureInitialStaffOn((await ready).staff, {
@@ -109,7 +120,8 @@ export async function startAuth(settings: AuthSettings & { log?: (line: string) 
 
 /** "sandbox" shows the demo accounts on the sign-in page; "live" never does. */
 export const authMode = (): "sandbox" | "live" => singleton().config.mode;
-export const requireStaff = async (request: Request, permission?: Permission) => (await auth()).requireStaff(request, permission);
+export const requireStaff = async (request: Request, permission?: Permission) =>
+  (await auth()).requireStaff(request, permission);
 export const getCurrentStaff = async (request: Request) => (await auth()).getCurrentStaff(request);
 export const signIn: Auth["signIn"] = async (input) => (await auth()).signIn(input);
 export const signOut = async (request: Request) => (await auth()).signOut(request);
@@ -118,7 +130,9 @@ export const createStaff = async (actor: StaffActor, input: NewStaffInput, optio
   (await auth()).staff.createStaff(actor, input, options);
 export const changeStaffRole = async (actor: StaffActor, staffId: string, role: Role) =>
   (await auth()).staff.changeRole(actor, staffId, role);
-export const deactivateStaff = async (actor: StaffActor, staffId: string) => (await auth()).staff.deactivate(actor, staffId);
-export const reactivateStaff = async (actor: StaffActor, staffId: string) => (await auth()).staff.reactivate(actor, staffId);
+export const deactivateStaff = async (actor: StaffActor, staffId: string) =>
+  (await auth()).staff.deactivate(actor, staffId);
+export const reactivateStaff = async (actor: StaffActor, staffId: string) =>
+  (await auth()).staff.reactivate(actor, staffId);
 export const resetStaffPassword = async (actor: StaffActor, staffId: string, password?: string) =>
   (await auth()).staff.resetPassword(actor, staffId, password);

@@ -29,7 +29,13 @@ describe("password hashing (scrypt)", () => {
   });
 
   it("treats malformed or hostile hashes as a mismatch, never as an exception", async () => {
-    for (const bad of ["", "plain", "bcrypt$x", "scrypt$3$8$1$aaaaaaaaaaa$bbbbbbbbbbbbbbbbbbbbbbb", "scrypt$1073741824$8$1$aaaaaaaaaaaa$bbbbbbbbbbbbbbbbbbbbbbbb"]) {
+    for (const bad of [
+      "",
+      "plain",
+      "bcrypt$x",
+      "scrypt$3$8$1$aaaaaaaaaaa$bbbbbbbbbbbbbbbbbbbbbbb",
+      "scrypt$1073741824$8$1$aaaaaaaaaaaa$bbbbbbbbbbbbbbbbbbbbbbbb",
+    ]) {
       expect(await verifyPassword("x", bad)).toBe(false);
     }
   });

@@ -11,7 +11,12 @@ describeEachEngine("sign-in rate limit", (ctx) => {
     for (let i = 0; i < 3; i++) await a.recordFailure("x@example.com", `10.0.0.${i}`);
     for (let i = 0; i < 2; i++) await b.recordFailure("x@example.com", `10.0.1.${i}`);
     const gate = await a.check("x@example.com", "10.9.9.9");
-    expect(gate).toEqual({ allowed: false, scope: "account", retryAfterSeconds: FAILURE_WINDOW_MS / 1000, message: lockedMessage(900) });
+    expect(gate).toEqual({
+      allowed: false,
+      scope: "account",
+      retryAfterSeconds: FAILURE_WINDOW_MS / 1000,
+      message: lockedMessage(900),
+    });
     expect(await b.check("other@example.com", "10.9.9.9")).toEqual({ allowed: true });
     clock.tick(FAILURE_WINDOW_MS);
     expect(await b.check("x@example.com", "10.9.9.9")).toEqual({ allowed: true });

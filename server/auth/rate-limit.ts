@@ -6,8 +6,7 @@ export const MAX_FAILURES = 5;
 export const FAILURE_WINDOW_MS = 15 * 60 * 1000;
 
 export type SignInGate =
-  | { allowed: true }
-  | { allowed: false; scope: "account" | "ip"; retryAfterSeconds: number; message: string };
+  { allowed: true } | { allowed: false; scope: "account" | "ip"; retryAfterSeconds: number; message: string };
 
 export function lockedMessage(retryAfterSeconds: number): string {
   const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
@@ -54,7 +53,10 @@ export function createSignInLimiter(
   async function recordFailure(email: string, ip: string | null): Promise<void> {
     const now = clock();
     await db.insertInto("sign_in_attempts").values({ id: randomUUID(), email, ip, at: now }).execute();
-    await db.deleteFrom("sign_in_attempts").where("at", "<=", now - windowMs).execute();
+    await db
+      .deleteFrom("sign_in_attempts")
+      .where("at", "<=", now - windowMs)
+      .execute();
   }
 
   async function reset(email: string): Promise<void> {

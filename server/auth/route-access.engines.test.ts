@@ -25,13 +25,22 @@ describeEachEngine("route access matrix through requireStaff", (ctx) => {
   });
 
   async function outcome(row: (typeof ROUTE_ACCESS)[number], cookie: string | null, origin?: string) {
-    const request = requestWithCookie(cookie, { method: row.method, path: row.path, headers: origin ? { Origin: origin } : {} });
+    const request = requestWithCookie(cookie, {
+      method: row.method,
+      path: row.path,
+      headers: origin ? { Origin: origin } : {},
+    });
     const permission = row.access === "public" || row.access === "signed-in" ? undefined : row.access;
     if (row.access === "public") return "allowed";
     const error = await thrown(auth.requireStaff(request, permission)).catch(() => null);
     if (error === null) return "allowed";
     if (error instanceof Response && error.status === 403) return "forbidden";
-    if (error instanceof Response && error.status === 302 && error.headers.get("Location")?.startsWith("/login?redirectTo=")) return "login";
+    if (
+      error instanceof Response &&
+      error.status === 302 &&
+      error.headers.get("Location")?.startsWith("/login?redirectTo=")
+    )
+      return "login";
     return `unexpected ${String(error)}`;
   }
 
@@ -40,20 +49,34 @@ describeEachEngine("route access matrix through requireStaff", (ctx) => {
     for (const row of ROUTE_ACCESS) {
       for (const role of [null, ...ROLES] as Array<Role | null>) {
         const expected =
-          row.access === "public" ? "allowed" : !role ? "login" : row.access === "signed-in" || can(role, row.access) ? "allowed" : "forbidden";
+          row.access === "public"
+            ? "allowed"
+            : !role
+              ? "login"
+              : row.access === "signed-in" || can(role, row.access)
+                ? "allowed"
+                : "forbidden";
         const got = await outcome(row, role ? cookies.get(role)! : null);
-        if (got !== expected) failures.push(`${row.method} ${row.path} ${row.intent ?? ""} as ${role ?? "signed out"}: ${got}, expected ${expected}`);
+        if (got !== expected)
+          failures.push(
+            `${row.method} ${row.path} ${row.intent ?? ""} as ${role ?? "signed out"}: ${got}, expected ${expected}`,
+          );
       }
     }
     expect(failures).toEqual([]);
   });
 
   it("a cross-site POST is refused on every protected action, whatever the role", async () => {
-    const posts = ROUTE_ACCESS.filter((row) => row.method === "POST" && row.access !== "public" && !row.crossSiteExempt);
+    const posts = ROUTE_ACCESS.filter(
+      (row) => row.method === "POST" && row.access !== "public" && !row.crossSiteExempt,
+    );
     expect(posts.length).toBeGreaterThan(0);
     for (const row of posts) {
       for (const role of ROLES) {
-        expect(await outcome(row, cookies.get(role)!, "https://evil.example"), `${row.path} ${row.intent ?? ""} as ${role}`).toBe("forbidden");
+        expect(
+          await outcome(row, cookies.get(role)!, "https://evil.example"),
+          `${row.path} ${row.intent ?? ""} as ${role}`,
+        ).toBe("forbidden");
       }
     }
   });

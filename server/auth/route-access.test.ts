@@ -13,7 +13,9 @@ function routeModules(): Map<string, string> {
     if (entry.isFile() && /\.(tsx?|jsx?)$/.test(entry.name) && !/\.test\.|\.server\./.test(entry.name)) {
       modules.set(entry.name.replace(/\.(tsx?|jsx?)$/, ""), fs.readFileSync(path.join(ROUTES_DIR, entry.name), "utf8"));
     } else if (entry.isDirectory()) {
-      const file = ["route.tsx", "route.ts"].map((f) => path.join(ROUTES_DIR, entry.name, f)).find((f) => fs.existsSync(f));
+      const file = ["route.tsx", "route.ts"]
+        .map((f) => path.join(ROUTES_DIR, entry.name, f))
+        .find((f) => fs.existsSync(f));
       if (file) modules.set(entry.name, fs.readFileSync(file, "utf8"));
     }
   }
@@ -78,7 +80,11 @@ describe("route access table (server/auth/route-access.ts)", () => {
 
   it("every public action still refuses cross-site POSTs (assertSameOrigin) unless it says why not", () => {
     const open = [...modules]
-      .filter(([route]) => ROUTE_ACCESS.some((r) => r.route === route && r.method === "POST" && r.access === "public" && !r.crossSiteExempt))
+      .filter(([route]) =>
+        ROUTE_ACCESS.some(
+          (r) => r.route === route && r.method === "POST" && r.access === "public" && !r.crossSiteExempt,
+        ),
+      )
       .filter(([, source]) => !/\bassertSameOrigin\s*\(/.test(source))
       .map(([route]) => route);
     expect(open).toEqual([]);

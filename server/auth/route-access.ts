@@ -52,10 +52,25 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
   { route: "customers._index", method: "GET", path: "/customers", access: "customers:read" },
   { route: "subscriptions._index", method: "GET", path: "/subscriptions", access: "customers:read" },
   { route: "customers.$customerId", method: "GET", path: "/customers/no-such-customer", access: "customers:read" },
-  { route: "customers.by-external.$externalId", method: "GET", path: "/customers/by-external/no-such-customer", access: "customers:read" },
-  { route: "customers.$customerId_.invoices.$invoiceId", method: "GET", path: "/customers/no-such-customer/invoices/inv_none", access: "customers:read" },
+  {
+    route: "customers.by-external.$externalId",
+    method: "GET",
+    path: "/customers/by-external/no-such-customer",
+    access: "customers:read",
+  },
+  {
+    route: "customers.$customerId_.invoices.$invoiceId",
+    method: "GET",
+    path: "/customers/no-such-customer/invoices/inv_none",
+    access: "customers:read",
+  },
   // Unknown customer: Commet answers 404 (audited as a failed portal.issue); no link is issued.
-  { route: "customers.$customerId_.portal", method: "POST", path: "/customers/no-such-customer/portal", access: "portal:issue" },
+  {
+    route: "customers.$customerId_.portal",
+    method: "POST",
+    path: "/customers/no-such-customer/portal",
+    access: "portal:issue",
+  },
   { route: "search", method: "GET", path: "/search?q=nobody", access: "customers:read" },
   // POST /webhooks/commet is not a Remix route: Express answers it ahead of Remix (server/app-server.ts
   // commetWebhooks), authenticated by the X-Commet-Signature HMAC, not by a session.
@@ -65,28 +80,110 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
   // Reconciliation sweep: reads Commet and stores each check; changes nothing in Commet.
   { route: "usage._index", method: "POST", path: "/usage", intent: "reconcile", access: "usage:explore" },
   { route: "usage.export[.csv]", method: "GET", path: "/usage/export.csv?range=7d", access: "export:csv" },
-  { route: "usage.customer.$customerId", method: "GET", path: "/usage/customer/no-such-customer?range=7d", access: "customers:read" },
+  {
+    route: "usage.customer.$customerId",
+    method: "GET",
+    path: "/usage/customer/no-such-customer?range=7d",
+    access: "customers:read",
+  },
 
   // Ops writes on the customer page (issue 6): action-only resource routes. The bodies carry no
   // reason or key, so an allowed role gets 400 field errors and nothing reaches Commet.
-  { route: "customers.$customerId_.seats", method: "POST", path: "/customers/no-such-customer/seats", intent: "preview", access: "seats:write", body: { seatType: "editor", op: "add" } },
-  { route: "customers.$customerId_.seats", method: "POST", path: "/customers/no-such-customer/seats", intent: "apply", access: "seats:write", body: { seatType: "editor", op: "add" } },
-  { route: "customers.$customerId_.usage", method: "POST", path: "/customers/no-such-customer/usage", intent: "record", access: "usage:write", body: { featureCode: "api_calls" } },
-  { route: "customers.$customerId_.usage", method: "POST", path: "/customers/no-such-customer/usage", intent: "set", access: "usage:write", body: { featureCode: "api_calls" } },
+  {
+    route: "customers.$customerId_.seats",
+    method: "POST",
+    path: "/customers/no-such-customer/seats",
+    intent: "preview",
+    access: "seats:write",
+    body: { seatType: "editor", op: "add" },
+  },
+  {
+    route: "customers.$customerId_.seats",
+    method: "POST",
+    path: "/customers/no-such-customer/seats",
+    intent: "apply",
+    access: "seats:write",
+    body: { seatType: "editor", op: "add" },
+  },
+  {
+    route: "customers.$customerId_.usage",
+    method: "POST",
+    path: "/customers/no-such-customer/usage",
+    intent: "record",
+    access: "usage:write",
+    body: { featureCode: "api_calls" },
+  },
+  {
+    route: "customers.$customerId_.usage",
+    method: "POST",
+    path: "/customers/no-such-customer/usage",
+    intent: "set",
+    access: "usage:write",
+    body: { featureCode: "api_calls" },
+  },
 
   // Audit trail
   { route: "audit._index", method: "GET", path: "/audit", access: "audit:read" },
   { route: "audit.export[.csv]", method: "GET", path: "/audit/export.csv", access: "export:csv" },
   // Check again / retry of a pending row: "audit:read" to reach it, then the permission of the row's
   // own action (seats:write, usage:write) to retry it — the e2e audit journey covers that second step.
-  { route: "audit._index", method: "POST", path: "/audit", intent: "check", access: "audit:read", body: { auditId: "no-such-entry" } },
-  { route: "audit._index", method: "POST", path: "/audit", intent: "retry", access: "audit:read", body: { auditId: "no-such-entry" } },
+  {
+    route: "audit._index",
+    method: "POST",
+    path: "/audit",
+    intent: "check",
+    access: "audit:read",
+    body: { auditId: "no-such-entry" },
+  },
+  {
+    route: "audit._index",
+    method: "POST",
+    path: "/audit",
+    intent: "retry",
+    access: "audit:read",
+    body: { auditId: "no-such-entry" },
+  },
 
   // Staff admin
   { route: "admin.staff", method: "GET", path: "/admin/staff", access: "staff:manage" },
-  { route: "admin.staff", method: "POST", path: "/admin/staff", intent: "create", access: "staff:manage", body: { email: "not-an-email" } },
-  { route: "admin.staff", method: "POST", path: "/admin/staff", intent: "change-role", access: "staff:manage", body: { staffId: "no-such-staff", role: "nobody" } },
-  { route: "admin.staff", method: "POST", path: "/admin/staff", intent: "deactivate", access: "staff:manage", body: { staffId: "no-such-staff" } },
-  { route: "admin.staff", method: "POST", path: "/admin/staff", intent: "reactivate", access: "staff:manage", body: { staffId: "no-such-staff" } },
-  { route: "admin.staff", method: "POST", path: "/admin/staff", intent: "reset-password", access: "staff:manage", body: { staffId: "no-such-staff" } },
+  {
+    route: "admin.staff",
+    method: "POST",
+    path: "/admin/staff",
+    intent: "create",
+    access: "staff:manage",
+    body: { email: "not-an-email" },
+  },
+  {
+    route: "admin.staff",
+    method: "POST",
+    path: "/admin/staff",
+    intent: "change-role",
+    access: "staff:manage",
+    body: { staffId: "no-such-staff", role: "nobody" },
+  },
+  {
+    route: "admin.staff",
+    method: "POST",
+    path: "/admin/staff",
+    intent: "deactivate",
+    access: "staff:manage",
+    body: { staffId: "no-such-staff" },
+  },
+  {
+    route: "admin.staff",
+    method: "POST",
+    path: "/admin/staff",
+    intent: "reactivate",
+    access: "staff:manage",
+    body: { staffId: "no-such-staff" },
+  },
+  {
+    route: "admin.staff",
+    method: "POST",
+    path: "/admin/staff",
+    intent: "reset-password",
+    access: "staff:manage",
+    body: { staffId: "no-such-staff" },
+  },
 ];

@@ -15,7 +15,8 @@ export const SECRET_FILE = "session-secret";
 export function loadSessionSecret(options: { secret?: string; dataDir: string; mode: "sandbox" | "live" }): string {
   const given = options.secret?.trim();
   if (given) {
-    if (given.length < MIN_SECRET_LENGTH) throw new Error(`SESSION_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
+    if (given.length < MIN_SECRET_LENGTH)
+      throw new Error(`SESSION_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
     return given;
   }
   if (options.mode === "live") {
@@ -25,7 +26,9 @@ export function loadSessionSecret(options: { secret?: string; dataDir: string; m
   try {
     const existing = readFileSync(file, "utf8").trim();
     if (existing.length >= MIN_SECRET_LENGTH) return existing;
-    throw new Error(`${file} holds a secret shorter than ${MIN_SECRET_LENGTH} characters; delete it to generate a new one`);
+    throw new Error(
+      `${file} holds a secret shorter than ${MIN_SECRET_LENGTH} characters; delete it to generate a new one`,
+    );
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }

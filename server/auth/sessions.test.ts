@@ -1,6 +1,13 @@
 import { beforeAll, expect, it } from "vitest";
 import { describeEachEngine } from "../db/test-support.ts";
-import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, TOUCH_INTERVAL_MS, createSessionStore, hashToken, type SessionStore } from "./sessions.ts";
+import {
+  ABSOLUTE_TIMEOUT_MS,
+  IDLE_TIMEOUT_MS,
+  TOUCH_INTERVAL_MS,
+  createSessionStore,
+  hashToken,
+  type SessionStore,
+} from "./sessions.ts";
 import { addStaff, makeAuth, testClock } from "./test-helpers.ts";
 
 const HOUR = 3_600_000;
@@ -58,8 +65,13 @@ describeEachEngine("sessions", (ctx) => {
     const s = await addStaff(auth, "ops");
     const { token } = await store.createSession(s.id);
     const seen = async () =>
-      (await ctx.db.selectFrom("sessions").select("last_seen_at").where("id_hash", "=", hashToken(token)).executeTakeFirstOrThrow())
-        .last_seen_at;
+      (
+        await ctx.db
+          .selectFrom("sessions")
+          .select("last_seen_at")
+          .where("id_hash", "=", hashToken(token))
+          .executeTakeFirstOrThrow()
+      ).last_seen_at;
     const start = await seen();
     clock.tick(TOUCH_INTERVAL_MS - 1);
     await store.getSession(token);

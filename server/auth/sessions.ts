@@ -58,12 +58,17 @@ export function createSessionStore(db: Kysely<DB>, options: SessionStoreOptions 
       })
       .execute();
     // housekeeping: sessions long dead are of no further use
-    await db.deleteFrom("sessions").where("expires_at", "<", now - absolute).execute();
+    await db
+      .deleteFrom("sessions")
+      .where("expires_at", "<", now - absolute)
+      .execute();
     return { token, expiresAt };
   }
 
   /** The live session and its (active) staff account, or null. Touches last_seen_at. */
-  async function getSession(token: string | null | undefined): Promise<{ session: SessionInfo; staff: StaffRow } | null> {
+  async function getSession(
+    token: string | null | undefined,
+  ): Promise<{ session: SessionInfo; staff: StaffRow } | null> {
     if (!token) return null;
     const idHash = hashToken(token);
     const row = await db
@@ -98,9 +103,25 @@ export function createSessionStore(db: Kysely<DB>, options: SessionStoreOptions 
       await db.updateTable("sessions").set({ last_seen_at: now }).where("id_hash", "=", idHash).execute();
       lastSeenAt = now;
     }
-    const { staff_id, s_created_at, last_seen_at: _seen, expires_at, revoked_at: _revoked, ip, user_agent, ...staff } = row;
+    const {
+      staff_id,
+      s_created_at,
+      last_seen_at: _seen,
+      expires_at,
+      revoked_at: _revoked,
+      ip,
+      user_agent,
+      ...staff
+    } = row;
     return {
-      session: { staffId: staff_id, createdAt: s_created_at, lastSeenAt, expiresAt: expires_at, ip, userAgent: user_agent },
+      session: {
+        staffId: staff_id,
+        createdAt: s_created_at,
+        lastSeenAt,
+        expiresAt: expires_at,
+        ip,
+        userAgent: user_agent,
+      },
       staff,
     };
   }

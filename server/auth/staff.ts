@@ -38,11 +38,7 @@ export class StaffError extends Error {
   }
 }
 
-export const emailSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.email("Enter a valid email address").max(254));
+export const emailSchema = z.string().trim().toLowerCase().pipe(z.email("Enter a valid email address").max(254));
 
 export const newStaffSchema = z.object({
   email: emailSchema,
@@ -106,11 +102,9 @@ export function createStaffDirectory({ db, audit, sessions, clock = systemClock,
     fn: () => Promise<T>,
     idempotencyKey?: string,
   ): Promise<T> {
-    return audit.run(
-      { actor, role: actor.role, action, params, idempotencyKey: idempotencyKey ?? randomUUID() },
-      fn,
-      { success: () => ({ commetIds: { staffId: String(params.staffId) } }) },
-    );
+    return audit.run({ actor, role: actor.role, action, params, idempotencyKey: idempotencyKey ?? randomUUID() }, fn, {
+      success: () => ({ commetIds: { staffId: String(params.staffId) } }),
+    });
   }
 
   async function list(): Promise<StaffMember[]> {
@@ -124,12 +118,19 @@ export function createStaffDirectory({ db, audit, sessions, clock = systemClock,
   }
 
   async function findByEmail(email: string): Promise<StaffRow | null> {
-    const row = await db.selectFrom("staff").selectAll().where("email", "=", email.trim().toLowerCase()).executeTakeFirst();
+    const row = await db
+      .selectFrom("staff")
+      .selectAll()
+      .where("email", "=", email.trim().toLowerCase())
+      .executeTakeFirst();
     return row ?? null;
   }
 
   async function count(): Promise<number> {
-    const { n } = await db.selectFrom("staff").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    const { n } = await db
+      .selectFrom("staff")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
     return Number(n);
   }
 
@@ -167,7 +168,8 @@ export function createStaffDirectory({ db, audit, sessions, clock = systemClock,
         try {
           await db.insertInto("staff").values(row).execute();
         } catch (error) {
-          if (isUniqueViolation(error)) throw new StaffError("email_taken", "An account with this email already exists");
+          if (isUniqueViolation(error))
+            throw new StaffError("email_taken", "An account with this email already exists");
           throw error;
         }
       },
@@ -180,13 +182,18 @@ export function createStaffDirectory({ db, audit, sessions, clock = systemClock,
     if (!isRole(role)) throw new TypeError(`Unknown role ${String(role)}`);
     const before = await findRow(staffId);
     if (before.role === role) return toStaffMember(before);
-    await audited(actor, "staff.change_role", { staffId, email: before.email, from: before.role, to: role }, async () => {
-      if (before.role === "admin") {
-        if (actor.id === staffId) throw new StaffError("self", "You cannot remove your own admin role");
-        await assertAnotherActiveAdmin(staffId);
-      }
-      await db.updateTable("staff").set({ role, updated_at: clock() }).where("id", "=", staffId).execute();
-    });
+    await audited(
+      actor,
+      "staff.change_role",
+      { staffId, email: before.email, from: before.role, to: role },
+      async () => {
+        if (before.role === "admin") {
+          if (actor.id === staffId) throw new StaffError("self", "You cannot remove your own admin role");
+          await assertAnotherActiveAdmin(staffId);
+        }
+        await db.updateTable("staff").set({ role, updated_at: clock() }).where("id", "=", staffId).execute();
+      },
+    );
     return toStaffMember(await findRow(staffId));
   }
 
@@ -210,7 +217,11 @@ export function createStaffDirectory({ db, audit, sessions, clock = systemClock,
     const before = await findRow(staffId);
     if (before.deactivated_at === null) return toStaffMember(before);
     await audited(actor, "staff.reactivate", { staffId, email: before.email }, async () => {
-      await db.updateTable("staff").set({ deactivated_at: null, updated_at: clock() }).where("id", "=", staffId).execute();
+      await db
+        .updateTable("staff")
+        .set({ deactivated_at: null, updated_at: clock() })
+        .where("id", "=", staffId)
+        .execute();
     });
     return toStaffMember(await findRow(staffId));
   }
@@ -227,7 +238,11 @@ export function createStaffDirectory({ db, audit, sessions, clock = systemClock,
     const passwordHash = await hashPassword(chosen ?? generatedPassword!, passwordCost);
     await audited(actor, "staff.reset_password", { staffId, email: before.email }, async () => {
       await db.transaction().execute(async (tx) => {
-        await tx.updateTable("staff").set({ password_hash: passwordHash, updated_at: clock() }).where("id", "=", staffId).execute();
+        await tx
+          .updateTable("staff")
+          .set({ password_hash: passwordHash, updated_at: clock() })
+          .where("id", "=", staffId)
+          .execute();
         await sessions.revokeAllForStaff(staffId, tx);
       });
     });

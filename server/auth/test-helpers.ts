@@ -21,14 +21,21 @@ export function makeAuth(db: Kysely<DB>, clock = testClock()) {
 
 let seq = 0;
 /** A fresh account with a known password (unique email per call). */
-export async function addStaff(auth: ReturnType<typeof makeAuth>["auth"], role: Role, password = "a-good-long-password") {
+export async function addStaff(
+  auth: ReturnType<typeof makeAuth>["auth"],
+  role: Role,
+  password = "a-good-long-password",
+) {
   const email = `${role}-${++seq}-${Math.random().toString(36).slice(2, 8)}@example.com`;
   const { staff } = await auth.staff.createStaff(SYSTEM_ACTOR, { email, name: `Test ${role}`, role, password });
   return { ...staff, password };
 }
 
 /** A request from the console's own origin carrying the session cookie from a Set-Cookie header. */
-export function requestWithCookie(setCookie: string | null, init: { method?: string; path?: string; headers?: Record<string, string> } = {}) {
+export function requestWithCookie(
+  setCookie: string | null,
+  init: { method?: string; path?: string; headers?: Record<string, string> } = {},
+) {
   const headers = new Headers(init.headers);
   if (setCookie) headers.set("Cookie", setCookie.split(";")[0]!);
   if ((init.method ?? "GET") !== "GET" && !headers.has("Origin")) headers.set("Origin", APP_ORIGIN);

@@ -34,7 +34,11 @@ export function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export function spawnUntilReady(options: ReadyChildOptions): Promise<ReadyChild> {
-  const child = spawn(options.command, options.args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(options.command, options.args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const output: string[] = [];
   const stop = () => stopChild(child);
   let ready = false;
@@ -42,7 +46,11 @@ export function spawnUntilReady(options: ReadyChildOptions): Promise<ReadyChild>
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();
-      reject(new Error(`${options.name} did not become ready within ${options.timeoutMs} ms: ${output.slice(-5).join(" | ")}`));
+      reject(
+        new Error(
+          `${options.name} did not become ready within ${options.timeoutMs} ms: ${output.slice(-5).join(" | ")}`,
+        ),
+      );
     }, options.timeoutMs);
     const onLine = (line: string) => {
       const match = ready ? null : options.ready.exec(line);
@@ -66,7 +74,9 @@ export function spawnUntilReady(options: ReadyChildOptions): Promise<ReadyChild>
       if (ready) return;
       clearTimeout(timer);
       reject(
-        new Error(`${options.name} exited (${signal ?? `code ${code}`}) before it was ready: ${output.slice(-5).join(" | ")}`)
+        new Error(
+          `${options.name} exited (${signal ?? `code ${code}`}) before it was ready: ${output.slice(-5).join(" | ")}`,
+        ),
       );
     });
   });

@@ -31,7 +31,9 @@ export function getCommetConnection(): CommetConnection {
   if (connection) return connection;
   const env = getEnv();
   if (!env.COMMET_API_KEY) {
-    throw new Error("COMMET_API_KEY is not set: start the console with `npm start` (embedded sandbox) or set COMMET_API_KEY");
+    throw new Error(
+      "COMMET_API_KEY is not set: start the console with `npm start` (embedded sandbox) or set COMMET_API_KEY",
+    );
   }
   const fromEnv = { apiKey: env.COMMET_API_KEY, apiUrl: env.COMMET_API_URL, embeddedSandbox: false };
   connectCommet(fromEnv);

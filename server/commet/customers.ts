@@ -30,14 +30,18 @@ export function toCustomerRow(customer: Customer): CustomerRow {
 }
 
 /** One page of customers, following Commet's cursor pagination. */
-export async function listCustomers(params: { cursor?: string; limit: number; externalId?: string }): Promise<CustomerPage> {
+export async function listCustomers(params: {
+  cursor?: string;
+  limit: number;
+  externalId?: string;
+}): Promise<CustomerPage> {
   const response = await callCommet(() =>
-    getCommet().customers.list({ limit: params.limit, cursor: params.cursor, externalId: params.externalId })
+    getCommet().customers.list({ limit: params.limit, cursor: params.cursor, externalId: params.externalId }),
   );
   const hasMore = response.hasMore ?? false;
   return {
     customers: (response.data ?? []).map(toCustomerRow),
     hasMore,
-    nextCursor: hasMore ? response.nextCursor ?? null : null,
+    nextCursor: hasMore ? (response.nextCursor ?? null) : null,
   };
 }

@@ -26,11 +26,17 @@ const answers: Record<string, { status: number; body: string; type?: string }> =
   },
   "/api/v1/customers/limited": {
     status: 429,
-    body: JSON.stringify({ success: false, error: { type: "rate_limit_error", code: "rate_limited", message: "Slow down" } }),
+    body: JSON.stringify({
+      success: false,
+      error: { type: "rate_limit_error", code: "rate_limited", message: "Slow down" },
+    }),
   },
   "/api/v1/customers/broken": {
     status: 500,
-    body: JSON.stringify({ success: false, error: { type: "internal_error", code: "internal_error", message: "boom" } }),
+    body: JSON.stringify({
+      success: false,
+      error: { type: "internal_error", code: "internal_error", message: "boom" },
+    }),
   },
   "/api/v1/customers/html": { status: 200, body: "<!doctype html><title>Not Commet</title>", type: "text/html" },
   "/api/v1/customers/invalid": {
@@ -102,7 +108,11 @@ describe("toCommetProblem", () => {
 
   it("not found → 404 with Commet's message", async () => {
     const problem = toCommetProblem(await sdkError(() => commet.customers.get({ id: "missing" })), origin);
-    expect(problem).toMatchObject({ kind: "not_found", message: "Customer cus_x not found", code: "customer_not_found" });
+    expect(problem).toMatchObject({
+      kind: "not_found",
+      message: "Customer cus_x not found",
+      code: "customer_not_found",
+    });
     expect(problemStatus.not_found).toBe(404);
   });
 

@@ -108,7 +108,13 @@ export function toCommetProblem(error: unknown, baseUrl?: string): Problem | nul
       return { kind: "not_found", title: "Not found in Commet", message: error.message, retryable: false, code };
     }
     if (status === 400 || status === 409 || status === 422) {
-      return { kind: "invalid_request", title: "Commet refused the request", message: error.message, retryable: false, code };
+      return {
+        kind: "invalid_request",
+        title: "Commet refused the request",
+        message: error.message,
+        retryable: false,
+        code,
+      };
     }
     return null;
   }

@@ -30,7 +30,9 @@ describe("spawnSandbox (the sandbox CLI as a child process)", () => {
       expect(sandbox.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const health = await (await fetch(`${sandbox.url}/__sandbox/health`)).json();
       expect(health).toMatchObject({ ok: true, livemode: false, customers: 3 });
-      const customers = await fetch(`${sandbox.url}/api/v1/customers?limit=1`, { headers: { "x-api-key": "ck_spawn_test" } });
+      const customers = await fetch(`${sandbox.url}/api/v1/customers?limit=1`, {
+        headers: { "x-api-key": "ck_spawn_test" },
+      });
       expect(customers.status).toBe(200);
     } finally {
       await sandbox.stop();

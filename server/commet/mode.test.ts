@@ -25,7 +25,10 @@ beforeAll(async () => {
     if (!org) {
       res.statusCode = 401;
       res.end(
-        JSON.stringify({ success: false, error: { type: "authentication_error", code: "unauthorized", message: "bad key" } })
+        JSON.stringify({
+          success: false,
+          error: { type: "authentication_error", code: "unauthorized", message: "bad key" },
+        }),
       );
       return;
     }

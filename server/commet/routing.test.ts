@@ -73,7 +73,11 @@ describe("installCommetRouting with Node's built-in fetch", () => {
     const res = await fetch("https://commet.co/api/v1/customers?limit=2&cursor=abc");
     expect(await res.json()).toMatchObject({ server: "sandbox" });
     expect(sandbox.seen).toEqual([
-      expect.objectContaining({ method: "GET", url: "/api/v1/customers?limit=2&cursor=abc", host: new URL(sandbox.origin).host }),
+      expect.objectContaining({
+        method: "GET",
+        url: "/api/v1/customers?limit=2&cursor=abc",
+        host: new URL(sandbox.origin).host,
+      }),
     ]);
     expect(other.seen).toEqual([]);
   });
@@ -89,7 +93,9 @@ describe("installCommetRouting with Node's built-in fetch", () => {
     const commet = new Commet({ apiKey: "ck_routing_test", retries: 0, telemetry: false });
     const response = await commet.plans.list();
     expect(response.success).toBe(true);
-    expect(sandbox.seen).toEqual([expect.objectContaining({ method: "GET", url: "/api/v1/plans", apiKey: "ck_routing_test" })]);
+    expect(sandbox.seen).toEqual([
+      expect.objectContaining({ method: "GET", url: "/api/v1/plans", apiKey: "ck_routing_test" }),
+    ]);
   });
 
   it("re-installing moves the target instead of stacking rewrites", async () => {

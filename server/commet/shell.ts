@@ -10,7 +10,7 @@ export type ShellInfo = { livemode: boolean | null; commetTarget: string };
 
 export async function getShellInfo(): Promise<ShellInfo> {
   const { apiUrl, embeddedSandbox } = getCommetConnection();
-  const commetTarget = embeddedSandbox ? "embedded sandbox" : apiUrl ?? "commet.co";
+  const commetTarget = embeddedSandbox ? "embedded sandbox" : (apiUrl ?? "commet.co");
   try {
     const mode = await getOrgMode();
     return { livemode: mode?.livemode ?? null, commetTarget };

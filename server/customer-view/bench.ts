@@ -78,12 +78,24 @@ try {
     walls.push(wall);
     slowest.push(max);
   }
-  const injected = latencies.map((l) => `${l.route.split(" ")[1]!.replace("/api/v1/", "").replace(/[*?]+$/, "")}=${l.latencyMs}`).join(" ");
+  const injected = latencies
+    .map(
+      (l) =>
+        `${l.route
+          .split(" ")[1]!
+          .replace("/api/v1/", "")
+          .replace(/[*?]+$/, "")}=${l.latencyMs}`,
+    )
+    .join(" ");
   console.log(`injected latency per route (ms): ${injected}`);
-  console.log(`rounds: ${rounds}; median slowest call ${median(slowest).toFixed(0)} ms; median wall ${median(walls).toFixed(0)} ms`);
+  console.log(
+    `rounds: ${rounds}; median slowest call ${median(slowest).toFixed(0)} ms; median wall ${median(walls).toFixed(0)} ms`,
+  );
   console.log(`bench customer-page-parallelism: ${median(ratios).toFixed(3)} ratio (target ≤ 1.2)`);
   console.log(`bench customer-page-parallelism-worst: ${Math.max(...ratios).toFixed(3)} ratio (target ≤ 1.2)`);
-  console.log(`bench customer-page-wall: ${median(walls).toFixed(0)} ms (target ≤ ${(median(slowest) * 1.2).toFixed(0)})`);
+  console.log(
+    `bench customer-page-wall: ${median(walls).toFixed(0)} ms (target ≤ ${(median(slowest) * 1.2).toFixed(0)})`,
+  );
 } finally {
   await sandbox.dispose();
   await closeDb();

@@ -69,7 +69,15 @@ describe("loadCustomerView against the sandbox", () => {
       expect(panels.seats.problem.kind).toBe("unavailable");
       expect(panels.seats.problem.retryable).toBe(true);
     }
-    for (const name of ["profile", "subscription", "history", "features", "quota", "invoices", "staffActions"] as const) {
+    for (const name of [
+      "profile",
+      "subscription",
+      "history",
+      "features",
+      "quota",
+      "invoices",
+      "staffActions",
+    ] as const) {
       expect(panels[name].ok, name).toBe(true);
     }
   });
@@ -137,7 +145,7 @@ describe("loadCustomerView against the sandbox", () => {
         params: {},
         idempotencyKey: `test-${Date.now()}`,
       },
-      { status: "succeeded" }
+      { status: "succeeded" },
     );
     const actions = data(await loadCustomerView("usr_000003", { commet }).staffActions);
     expect(actions).toHaveLength(1);

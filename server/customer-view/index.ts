@@ -112,7 +112,7 @@ async function toPanel<T>(promise: Promise<T>, panel: PanelName, deadlineMs: num
   });
   const settled = promise.then(
     (data): PanelResult<T> => ({ ok: true, data }),
-    (error: unknown): PanelResult<T> => ({ ok: false, problem: panelProblem(error, panel) })
+    (error: unknown): PanelResult<T> => ({ ok: false, problem: panelProblem(error, panel) }),
   );
   try {
     return await Promise.race([settled, late]);
@@ -244,7 +244,7 @@ export function toSeats(data: unknown): SeatView[] {
 /** Recent staff actions on this customer, from the audit trail (server/audit). */
 export const auditStaffActions: StaffActionsSource = async (customerIds, limit) => {
   const pages = await Promise.all(
-    [...new Set(customerIds)].map((customerId) => listAudit({ customerId }, { pageSize: limit, page: 1 }))
+    [...new Set(customerIds)].map((customerId) => listAudit({ customerId }, { pageSize: limit, page: 1 })),
   );
   return pages
     .flatMap((page) => page.rows)
@@ -275,7 +275,11 @@ function isNotFound(error: unknown): boolean {
  * The customer by Commet id, or else by externalId (customers.list filters on it exactly): a
  * second request only when the first answers 404.
  */
-async function getCustomer(commet: Pick<CustomerViewCommet, "customers">, customerRef: string, timeout: number): Promise<Customer> {
+async function getCustomer(
+  commet: Pick<CustomerViewCommet, "customers">,
+  customerRef: string,
+  timeout: number,
+): Promise<Customer> {
   try {
     return required(await commet.customers.get({ id: customerRef }, { timeout }), "customers.get");
   } catch (error) {
@@ -300,44 +304,62 @@ export function loadCustomerView(customerRef: string, options: CustomerViewOptio
     const promise = call();
     promise.then(
       () => options.onCall?.(name, performance.now() - started, true),
-      () => options.onCall?.(name, performance.now() - started, false)
+      () => options.onCall?.(name, performance.now() - started, false),
     );
     return promise;
   };
   const customerId = { customerId: customerRef };
 
   const customer = timed("customers.get", () => getCustomer(commet, customerRef, timeout));
-  const active = timed("subscriptions.getActive", async () => (await commet.subscriptions.getActive(customerId, { timeout })).data ?? null);
-  const history = timed("subscriptions.list", async () => (await commet.subscriptions.list(customerId, { timeout })).data ?? []);
-  const features = timed("featureAccess.list", async () => (await commet.featureAccess.list(customerId, { timeout })).data ?? []);
-  const seats = timed("seats.getAllBalances", async () => (await commet.seats.getAllBalances(customerId, { timeout })).data);
+  const active = timed(
+    "subscriptions.getActive",
+    async () => (await commet.subscriptions.getActive(customerId, { timeout })).data ?? null,
+  );
+  const history = timed(
+    "subscriptions.list",
+    async () => (await commet.subscriptions.list(customerId, { timeout })).data ?? [],
+  );
+  const features = timed(
+    "featureAccess.list",
+    async () => (await commet.featureAccess.list(customerId, { timeout })).data ?? [],
+  );
+  const seats = timed(
+    "seats.getAllBalances",
+    async () => (await commet.seats.getAllBalances(customerId, { timeout })).data,
+  );
   const quota = timed("quota.getAll", async () => (await commet.quota.getAll(customerId, { timeout })).data ?? []);
-  const invoices = timed("invoices.list", () => commet.invoices.list({ customerId: customerRef, limit: INVOICES_SHOWN }, { timeout }));
+  const invoices = timed("invoices.list", () =>
+    commet.invoices.list({ customerId: customerRef, limit: INVOICES_SHOWN }, { timeout }),
+  );
 
   // The audit trail is local: it only needs the customer's ids, known once the profile arrives.
   const actions = customer.then(
     (c) => staffActions([c.id, ...(c.externalId ? [c.externalId] : [])], STAFF_ACTIONS_SHOWN),
-    () => staffActions([customerRef], STAFF_ACTIONS_SHOWN)
+    () => staffActions([customerRef], STAFF_ACTIONS_SHOWN),
   );
 
   return {
     profile: panel(customer.then(toProfile), "profile"),
     subscription: panel(
       active.then((s) => (s ? toSubscriptionView(s) : null)),
-      "subscription"
+      "subscription",
     ),
     history: panel(
-      history.then((list) =>
-        list.map(toSubscriptionView).sort((a, b) => b.startDate.localeCompare(a.startDate))
-      ),
-      "history"
+      history.then((list) => list.map(toSubscriptionView).sort((a, b) => b.startDate.localeCompare(a.startDate))),
+      "history",
     ),
-    features: panel(features.then((list) => list.map(toFeature)), "features"),
+    features: panel(
+      features.then((list) => list.map(toFeature)),
+      "features",
+    ),
     seats: panel(seats.then(toSeats), "seats"),
-    quota: panel(quota.then((list) => list.map(toQuota)), "quota"),
+    quota: panel(
+      quota.then((list) => list.map(toQuota)),
+      "quota",
+    ),
     invoices: panel(
       invoices.then((page) => ({ invoices: (page.data ?? []).map(toInvoice), hasMore: page.hasMore ?? false })),
-      "invoices"
+      "invoices",
     ),
     staffActions: panel(actions, "staffActions"),
   };
@@ -347,7 +369,7 @@ export function loadCustomerView(customerRef: string, options: CustomerViewOptio
 export async function getInvoiceDetail(
   customerRef: string,
   invoiceId: string,
-  options: { commet?: Pick<CustomerViewCommet, "invoices" | "customers">; timeoutMs?: number } = {}
+  options: { commet?: Pick<CustomerViewCommet, "invoices" | "customers">; timeoutMs?: number } = {},
 ): Promise<InvoiceDetailView | null> {
   const commet = options.commet ?? getCommet();
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

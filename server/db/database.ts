@@ -26,7 +26,9 @@ const pgTypes: pg.CustomTypesConfig = {
 };
 
 /** Which engine a DATABASE_URL names, and the SQLite file path when it is SQLite. */
-export function parseDatabaseUrl(url: string): { dialect: "postgres"; url: string } | { dialect: "sqlite"; file: string } {
+export function parseDatabaseUrl(
+  url: string,
+): { dialect: "postgres"; url: string } | { dialect: "sqlite"; file: string } {
   if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: "postgres", url };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^(sqlite|file):/i.test(url)) {
     throw new Error(`DATABASE_URL: unsupported scheme in ${url.split(":")[0]}:// (use postgres:// or a SQLite path)`);
@@ -59,7 +61,9 @@ export function createDatabase(url: string, options: { poolSize?: number } = {})
     // An idle client that loses its connection (server restart, admin termination) must not crash the
     // process: pg-pool re-emits such errors on the pool, and an unhandled 'error' event would throw.
     pool.on("error", (error) => {
-      process.stderr.write(`database: idle PostgreSQL connection lost (${error.message}); the pool reconnects on demand\n`);
+      process.stderr.write(
+        `database: idle PostgreSQL connection lost (${error.message}); the pool reconnects on demand\n`,
+      );
     });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: "postgres", location: describeUrl(parsed.url), close: () => db.destroy() };

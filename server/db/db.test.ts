@@ -29,14 +29,25 @@ describeEachEngine("database", (ctx) => {
     const row = await ctx.db.selectFrom("staff").selectAll().where("id", "=", "s-1").executeTakeFirstOrThrow();
     expect(row.created_at).toBe(at);
     expect(typeof row.created_at).toBe("number");
-    const { n } = await ctx.db.selectFrom("staff").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    const { n } = await ctx.db
+      .selectFrom("staff")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
     expect(n).toBe(1);
   });
 
   it("enforces unique emails and reports it as a unique violation", async () => {
     const error = await ctx.db
       .insertInto("staff")
-      .values({ id: "s-2", email: "a@example.com", name: "B", role: "ops", password_hash: "x", created_at: 1, updated_at: 1 })
+      .values({
+        id: "s-2",
+        email: "a@example.com",
+        name: "B",
+        role: "ops",
+        password_hash: "x",
+        created_at: 1,
+        updated_at: 1,
+      })
       .execute()
       .catch((e: unknown) => e);
     expect(isUniqueViolation(error)).toBe(true);

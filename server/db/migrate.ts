@@ -27,9 +27,12 @@ export async function migrateToLatest(database: Pick<Database, "db" | "dialect">
   const { error, results } = await migratorFor(database.db, database.dialect).migrateToLatest();
   if (error) {
     const failed = results?.find((r: MigrationResult) => r.status === "Error")?.migrationName;
-    throw new Error(`Database migration ${failed ?? ""} failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `Database migration ${failed ?? ""} failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }

@@ -215,7 +215,7 @@ export async function listIndexedCustomers(
       plan: r.plan_name ?? "",
       status: r.subscription_status ?? "",
       seats: Number(r.seats_total),
-    }[o.sort]);
+    })[o.sort];
   return toPage(rows, Number(countRow.n), o, (r) => ({ v: sortValue(r), id: r.id }), toIndexedCustomer);
 }
 

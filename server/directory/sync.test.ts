@@ -36,14 +36,14 @@ beforeEach(async () => {
 /** Everything Commet has, read straight through the SDK (the truth the index must match). */
 async function commetTruth() {
   const customers = [];
-  for (let cursor: string | undefined; ; ) {
+  for (let cursor: string | undefined; ;) {
     const page = await commet.customers.list({ limit: 100, ...(cursor ? { cursor } : {}) });
     customers.push(...(page.data ?? []));
     if (!page.hasMore || !page.nextCursor) break;
     cursor = page.nextCursor;
   }
   const subscriptions: Subscription[] = [];
-  for (let cursor: string | undefined; ; ) {
+  for (let cursor: string | undefined; ;) {
     const page = await commet.subscriptions.list({ limit: 100, ...(cursor ? { cursor } : {}) } as never);
     subscriptions.push(...(page.data ?? []));
     if (!page.hasMore || !page.nextCursor) break;

@@ -340,8 +340,8 @@ export async function runSync(
           state.phase === "customers"
             ? await fetchCustomers(commet, cursor, pageSize, log)
             : state.phase === "subscriptions"
-            ? await fetchSubscriptions(commet, cursor, pageSize, fetchSeats, signal, log)
-            : await fetchInvoices(commet, cursor, pageSize, log);
+              ? await fetchSubscriptions(commet, cursor, pageSize, fetchSeats, signal, log)
+              : await fetchInvoices(commet, cursor, pageSize, log);
         consecutiveWaits = 0;
       } catch (error) {
         if (!isRateLimited(error)) throw error;
@@ -383,8 +383,8 @@ export async function runSync(
             ...(state.phase === "customers"
               ? { customers_synced: Number(state.customers_synced) + n }
               : state.phase === "subscriptions"
-              ? { subscriptions_synced: Number(state.subscriptions_synced) + n }
-              : {}),
+                ? { subscriptions_synced: Number(state.subscriptions_synced) + n }
+                : {}),
             ...(nextPhase === "done" ? { status: "idle", finished_at: at, last_completed_at: at } : {}),
           });
           return n;

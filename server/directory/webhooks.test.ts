@@ -340,24 +340,40 @@ describeEachEngine("directory webhooks", (ctx) => {
 
   it("serves POST /webhooks/commet over HTTP (Express middleware): raw body, headers, status and JSON", async () => {
     const app = express();
-    app.use(commetWebhookRouter("/webhooks/commet", { database: async () => ctx.database, secret: () => SECRET, commet: () => commet, handlers: directoryWebhookHandlers }));
+    app.use(
+      commetWebhookRouter("/webhooks/commet", {
+        database: async () => ctx.database,
+        secret: () => SECRET,
+        commet: () => commet,
+        handlers: directoryWebhookHandlers,
+      }),
+    );
     const server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/commet`;
     try {
       const post = (raw: string, headers: Record<string, string>) => fetch(url, { method: "POST", body: raw, headers });
-      const body = JSON.stringify(envelope("customer.created", customerData("cus_http", { email: "http@example.org" })));
+      const body = JSON.stringify(
+        envelope("customer.created", customerData("cus_http", { email: "http@example.org" })),
+      );
       const ok = await post(body, { "x-commet-signature": sign(body), "content-type": "application/json" });
       expect(ok.status).toBe(200);
       expect(await ok.json()).toMatchObject({ ok: true, result: "received" });
       // The signature covers the exact bytes, whatever the content type says.
-      const asText = JSON.stringify(envelope("customer.created", customerData("cus_text", { email: "text@example.org" })));
-      expect((await post(asText, { "x-commet-signature": sign(asText), "content-type": "text/plain" })).status).toBe(200);
+      const asText = JSON.stringify(
+        envelope("customer.created", customerData("cus_text", { email: "text@example.org" })),
+      );
+      expect((await post(asText, { "x-commet-signature": sign(asText), "content-type": "text/plain" })).status).toBe(
+        200,
+      );
       const unsigned = await post(body, { "content-type": "application/json" });
       expect(unsigned.status).toBe(401);
       expect(await unsigned.json()).toMatchObject({ ok: false, error: "missing_signature" });
       // The event id may come from the X-Commet-Event-Id header when the body has none.
-      const { id: _drop, ...noId } = envelope("customer.created", customerData("cus_hdr", { email: "hdr@example.org" }));
+      const { id: _drop, ...noId } = envelope(
+        "customer.created",
+        customerData("cus_hdr", { email: "hdr@example.org" }),
+      );
       const raw = JSON.stringify(noId);
       const viaHeader = await post(raw, { "x-commet-signature": sign(raw), "x-commet-event-id": "whev_from_header" });
       expect(await viaHeader.json()).toMatchObject({ ok: true, eventId: "whev_from_header" });
@@ -401,7 +417,14 @@ describeEachEngine("webhook group commit", (ctx) => {
 
   const deliver = (body: unknown, handlers: WebhookHandlers) => {
     const rawBody = JSON.stringify(body);
-    return handleCommetWebhook(ctx.database, { rawBody, signature: sign(rawBody), secret: SECRET, commet, handlers, onError: () => {} });
+    return handleCommetWebhook(ctx.database, {
+      rawBody,
+      signature: sign(rawBody),
+      secret: SECRET,
+      commet,
+      handlers,
+      onError: () => {},
+    });
   };
 
   it("a burst is committed in batches: batch handlers see several events at once, redeliveries in the burst count once", async () => {
@@ -443,8 +466,13 @@ describeEachEngine("webhook group commit", (ctx) => {
     const results = await Promise.all(bodies.map((b) => deliver(b, handlers)));
     results.forEach((r, i) => expect(r.status).toBe(ids[i] === "cus_poison" ? 500 : 200));
     expect(await getIndexedCustomer(ctx.database, "cus_poison")).toBeNull();
-    for (const id of ids.filter((x) => x !== "cus_poison")) expect(await getIndexedCustomer(ctx.database, id)).not.toBeNull();
-    const stored = await tables(ctx.database).selectFrom("webhook_events").select("id").where("id", "=", bodies[17]!.id).execute();
+    for (const id of ids.filter((x) => x !== "cus_poison"))
+      expect(await getIndexedCustomer(ctx.database, id)).not.toBeNull();
+    const stored = await tables(ctx.database)
+      .selectFrom("webhook_events")
+      .select("id")
+      .where("id", "=", bodies[17]!.id)
+      .execute();
     expect(stored).toEqual([]);
   });
 });

@@ -327,7 +327,9 @@ class CommitQueue {
   }
 
   private commit(group: readonly PendingEvent[]): Promise<ApplyResult[]> {
-    return tables(this.database).transaction().execute((trx) => applyEvents(trx, group));
+    return tables(this.database)
+      .transaction()
+      .execute((trx) => applyEvents(trx, group));
   }
 }
 
@@ -382,13 +384,20 @@ async function applyEvents(trx: Db, group: readonly PendingEvent[]): Promise<App
     }
   }
   for (const [handler, jobs] of batches) {
-    await handler.applyMany!(jobs.map((job) => ({ data: job.data, ctx: ctx(job) })), trx);
+    await handler.applyMany!(
+      jobs.map((job) => ({ data: job.data, ctx: ctx(job) })),
+      trx,
+    );
   }
   for (const [i, job] of group.entries()) {
     if (!isNew(job, i) || !job.invoice) continue;
     await recordInvoice(
       trx,
-      { invoiceNumber: job.invoice.invoiceNumber, invoiceId: job.invoice.invoiceId ?? null, customerRef: job.invoice.customerId },
+      {
+        invoiceNumber: job.invoice.invoiceNumber,
+        invoiceId: job.invoice.invoiceId ?? null,
+        customerRef: job.invoice.customerId,
+      },
       job.now,
     );
   }
@@ -447,7 +456,8 @@ export function commetWebhookRouter(path: string, options: CommetWebhookEndpoint
   router.use(path, ((error, _req, res, next) => {
     const status = (error as { status?: number; type?: string }).status;
     if (res.headersSent) return next(error);
-    if (status === 413) return jsonError(res, 413, "payload_too_large", `Webhook bodies are limited to ${MAX_WEBHOOK_BODY_BYTES} bytes.`);
+    if (status === 413)
+      return jsonError(res, 413, "payload_too_large", `Webhook bodies are limited to ${MAX_WEBHOOK_BODY_BYTES} bytes.`);
     if (status === 400) return jsonError(res, 400, "invalid_body", "The body could not be read.");
     console.error("[webhooks] delivery failed:", error);
     return jsonError(res, 500, "processing_failed", "The event could not be applied; Commet will retry it.");

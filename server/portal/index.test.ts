@@ -58,9 +58,9 @@ describe("issuePortalLink", () => {
   });
 
   it("an unknown customer: Commet's 404 is rethrown and the audit row is final as failed", async () => {
-    await expect(issuePortalLink({ actor, role: "support", customerId: "usr_nobody" }, { commet })).rejects.toBeInstanceOf(
-      CommetAPIError
-    );
+    await expect(
+      issuePortalLink({ actor, role: "support", customerId: "usr_nobody" }, { commet }),
+    ).rejects.toBeInstanceOf(CommetAPIError);
     const { listAudit } = await import("../audit/index.ts");
     const { rows } = await listAudit({ action: PORTAL_ACTION, customerId: "usr_nobody" }, { pageSize: 10, page: 1 });
     expect(rows).toHaveLength(1);

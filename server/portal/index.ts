@@ -46,7 +46,10 @@ export interface IssuePortalLinkOptions {
   clock?: () => number;
 }
 
-export async function issuePortalLink(input: IssuePortalLinkInput, options: IssuePortalLinkOptions = {}): Promise<PortalLink> {
+export async function issuePortalLink(
+  input: IssuePortalLinkInput,
+  options: IssuePortalLinkOptions = {},
+): Promise<PortalLink> {
   const { actor, role, customerId } = issuePortalLinkSchema.parse(input);
   const commet = options.commet ?? getCommet();
   const runAudited = options.runAudited ?? runAuditedInConsoleDb;
@@ -56,11 +59,12 @@ export async function issuePortalLink(input: IssuePortalLinkInput, options: Issu
     async () => {
       const response = await commet.portal.getUrl({ customerId }, { idempotencyKey });
       const url = response.data?.portalUrl;
-      if (!url) throw Object.assign(new Error("Commet answered portal.getUrl without a portalUrl"), { code: "no_portal_url" });
+      if (!url)
+        throw Object.assign(new Error("Commet answered portal.getUrl without a portalUrl"), { code: "no_portal_url" });
       return url;
     },
     // The row records that a link was issued; the link itself is a bearer credential and stays out.
-    { success: () => ({}) }
+    { success: () => ({}) },
   );
   return { portalUrl, customerId, issuedAt: new Date((options.clock ?? Date.now)()).toISOString() };
 }

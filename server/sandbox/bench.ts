@@ -56,10 +56,29 @@ function report(name: string, value: string, unit: string, target: string): void
 }
 
 /** Spawn the sandbox CLI on a free port; resolves with its URL once it prints the listening line. */
-function spawnSandbox(dataDir: string, customers: number, webhookUrl = ""): Promise<{ url: string; child: ChildProcess }> {
+function spawnSandbox(
+  dataDir: string,
+  customers: number,
+  webhookUrl = "",
+): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", cliPath, "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--reset", "--customers", String(customers), "--api-key", API_KEY],
+    [
+      "--import",
+      "tsx",
+      cliPath,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--data-dir",
+      dataDir,
+      "--reset",
+      "--customers",
+      String(customers),
+      "--api-key",
+      API_KEY,
+    ],
     {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, SANDBOX_WEBHOOK_URL: webhookUrl, SANDBOX_WEBHOOK_SECRET: webhookUrl ? "whsec_bench" : "" },
@@ -122,10 +141,12 @@ async function benchSeeding(url: string, serverPid: number | undefined): Promise
   const cpu1 = await processCpuSeconds(serverPid);
   if (res.status !== 200) throw new Error(`reset → ${res.status} ${await res.text()}`);
   const health = (await (await fetch(new URL("/__sandbox/health", url))).json()) as { customers: number };
-  if (health.customers < SEED_CUSTOMERS) throw new Error(`after reseed the sandbox reports ${health.customers} customers`);
+  if (health.customers < SEED_CUSTOMERS)
+    throw new Error(`after reseed the sandbox reports ${health.customers} customers`);
   report("sandbox.seed_100k_customers", seconds.toFixed(2), "s", `<= ${SEED_TARGET_S} s`);
   // CPU time of the sandbox process for the reseed: what it costs regardless of other load on the machine.
-  if (cpu0 !== null && cpu1 !== null) report("sandbox.seed_100k_customers_cpu", (cpu1 - cpu0).toFixed(2), "s", `<= ${SEED_TARGET_S} s`);
+  if (cpu0 !== null && cpu1 !== null)
+    report("sandbox.seed_100k_customers_cpu", (cpu1 - cpu0).toFixed(2), "s", `<= ${SEED_TARGET_S} s`);
 }
 
 interface TrackJob {
@@ -168,7 +189,12 @@ async function runTrackJob(job: TrackJob, waitForGo: () => Promise<void>): Promi
       const customerId = job.customers[i % job.customers.length]!;
       const t0 = performance.now();
       try {
-        await commet.usage.track({ customerId, feature: job.feature, value: 1, idempotencyKey: `${job.keyPrefix}_${i}` });
+        await commet.usage.track({
+          customerId,
+          feature: job.feature,
+          value: 1,
+          idempotencyKey: `${job.keyPrefix}_${i}`,
+        });
         ok++;
         if (record) latencies.push(performance.now() - t0);
       } catch (error) {
@@ -226,7 +252,8 @@ async function benchTrack(url: string, serverPid: number | undefined): Promise<v
   const catalog = await loadCatalog(commet);
   const feature = catalog.metered.usage;
   const customers: string[] = [];
-  for (let i = 0; i < CUSTOMERS; i++) customers.push((await subscribedCustomer(commet, catalog.metered.plan)).customer.id);
+  for (let i = 0; i < CUSTOMERS; i++)
+    customers.push((await subscribedCustomer(commet, catalog.metered.plan)).customer.id);
 
   const run = randomSuffix();
   const perClient = Math.ceil(TRACK_REQUESTS / CLIENT_PROCESSES);
@@ -256,12 +283,14 @@ async function benchTrack(url: string, serverPid: number | undefined): Promise<v
     results = await Promise.all(clients.map((c) => c.result));
     const serverCpu1 = await processCpuSeconds(serverPid);
     const ok = results.reduce((a, r) => a + r.ok, 0);
-    if (serverCpu0 !== null && serverCpu1 !== null) serverCpuPerCallMs = ((serverCpu1 - serverCpu0) * 1000) / Math.max(ok, 1);
+    if (serverCpu0 !== null && serverCpu1 !== null)
+      serverCpuPerCallMs = ((serverCpu1 - serverCpu0) * 1000) / Math.max(ok, 1);
   } finally {
     for (const c of clients) c.kill();
   }
   const failed = results.reduce((a, r) => a + r.failed, 0);
-  if (failed > 0) throw new Error(`${failed} usage.track calls failed, e.g. ${results.flatMap((r) => r.errors).join(" | ")}`);
+  if (failed > 0)
+    throw new Error(`${failed} usage.track calls failed, e.g. ${results.flatMap((r) => r.errors).join(" | ")}`);
   const ok = results.reduce((a, r) => a + r.ok, 0);
   const warmOk = results.reduce((a, r) => a + r.warmOk, 0);
   const elapsed = (Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))) / 1000;
@@ -279,16 +308,31 @@ async function benchTrack(url: string, serverPid: number | undefined): Promise<v
   const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
   const inFlight = `${CLIENT_PROCESSES * CONCURRENCY} in flight`;
-  report("sandbox.usage_track_throughput", Math.round(ok / elapsed).toString(), "req/s", `>= ${TRACK_TARGET_RPS} req/s`);
+  report(
+    "sandbox.usage_track_throughput",
+    Math.round(ok / elapsed).toString(),
+    "req/s",
+    `>= ${TRACK_TARGET_RPS} req/s`,
+  );
   report("sandbox.usage_track_p50", pct(0.5).toFixed(1), "ms", `informational, ${inFlight}`);
   report("sandbox.usage_track_p99", pct(0.99).toFixed(1), "ms", `informational, ${inFlight}`);
   // CPU time per call does not depend on what else the machine runs: the sandbox's own cost, and
   // what one core of it sustains; the SDK client's cost shows how much of the wall-clock figure is the load generator.
   if (serverCpuPerCallMs !== null) {
     const perCore = Math.round(1000 / serverCpuPerCallMs);
-    report("sandbox.usage_track_server_cpu", serverCpuPerCallMs.toFixed(3), "ms/call", `<= 0.5 ms/call, i.e. >= 2000 req/s on one core; now ${perCore} req/s/core`);
+    report(
+      "sandbox.usage_track_server_cpu",
+      serverCpuPerCallMs.toFixed(3),
+      "ms/call",
+      `<= 0.5 ms/call, i.e. >= 2000 req/s on one core; now ${perCore} req/s/core`,
+    );
   }
-  report("sandbox.usage_track_client_cpu", ((clientCpu * 1000) / Math.max(ok, 1)).toFixed(3), "ms/call", "informational, SDK + Node fetch");
+  report(
+    "sandbox.usage_track_client_cpu",
+    ((clientCpu * 1000) / Math.max(ok, 1)).toFixed(3),
+    "ms/call",
+    "informational, SDK + Node fetch",
+  );
 }
 
 /**
@@ -321,7 +365,10 @@ async function benchHistory(): Promise<void> {
     const started = await spawnSandbox(dataDir, HISTORY_CUSTOMERS, hookUrl);
     child = started.child;
     const health = async () =>
-      (await (await fetch(new URL("/__sandbox/health", started.url))).json()) as { historyEvents: number; historyDelivered: number };
+      (await (await fetch(new URL("/__sandbox/health", started.url))).json()) as {
+        historyEvents: number;
+        historyDelivered: number;
+      };
     const total = (await health()).historyEvents;
     const cpu0 = await processCpuSeconds(child.pid);
     const t1 = performance.now();
@@ -346,18 +393,39 @@ async function benchHistory(): Promise<void> {
         liveDelayMs = at === undefined ? Number.POSITIVE_INFINITY : at - sent;
       }
       if (h.historyDelivered >= total) break;
-      if (performance.now() - t0 > HISTORY_MAX_MS) throw new Error(`history not delivered within ${HISTORY_MAX_MS} ms (${h.historyDelivered}/${total})`);
+      if (performance.now() - t0 > HISTORY_MAX_MS)
+        throw new Error(`history not delivered within ${HISTORY_MAX_MS} ms (${h.historyDelivered}/${total})`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const seconds = (performance.now() - t1) / 1000;
     const cpu1 = await processCpuSeconds(child.pid);
-    report("sandbox.history_replay_rate", (total / seconds).toFixed(0), "events/s", `>= 1000 events/s (${total} events after the seed)`);
+    report(
+      "sandbox.history_replay_rate",
+      (total / seconds).toFixed(0),
+      "events/s",
+      `>= 1000 events/s (${total} events after the seed)`,
+    );
     if (cpu0 !== null && cpu1 !== null) {
       const perEvent = ((cpu1 - cpu0) * 1000) / total;
-      report("sandbox.history_replay_cpu", perEvent.toFixed(3), "ms/event", `<= 0.5 ms/event (sandbox CPU; ${Math.round(1000 / perEvent)} events/s per core)`);
+      report(
+        "sandbox.history_replay_cpu",
+        perEvent.toFixed(3),
+        "ms/event",
+        `<= 0.5 ms/event (sandbox CPU; ${Math.round(1000 / perEvent)} events/s per core)`,
+      );
     }
-    report("sandbox.history_live_event_delay", (liveDelayMs ?? 0).toFixed(0), "ms", "<= 500 ms, a live usage.recorded during the backlog");
-    report("sandbox.history_api_latency_max", worstApiMs.toFixed(0), "ms", "<= 250 ms, GET /customers while the backlog drains");
+    report(
+      "sandbox.history_live_event_delay",
+      (liveDelayMs ?? 0).toFixed(0),
+      "ms",
+      "<= 500 ms, a live usage.recorded during the backlog",
+    );
+    report(
+      "sandbox.history_api_latency_max",
+      worstApiMs.toFixed(0),
+      "ms",
+      "<= 250 ms, GET /customers while the backlog drains",
+    );
     if (received < total) throw new Error(`receiver saw ${received} deliveries for ${total} events`);
   } finally {
     if (child) await stop(child);

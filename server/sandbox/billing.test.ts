@@ -10,7 +10,11 @@ const KEY = "ck_unit_billing";
 let sandbox: RunningSandbox;
 let dir: string;
 
-async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+async function api<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: T }> {
   const res = await fetch(`${sandbox.url}${path}`, {
     method,
     headers: { "x-api-key": KEY, "content-type": "application/json" },
@@ -20,7 +24,12 @@ async function api<T = Record<string, unknown>>(method: string, path: string, bo
 }
 
 type Data<T> = { success: boolean; data: T };
-type Sub = { id: string; status: string; checkoutUrl: string | null; currentPeriod: { start: string; end: string } | null };
+type Sub = {
+  id: string;
+  status: string;
+  checkoutUrl: string | null;
+  currentPeriod: { start: string; end: string } | null;
+};
 
 async function newCustomer(tag: string): Promise<string> {
   const r = await api<Data<{ id: string }>>("POST", "/api/v1/customers", { email: `${tag}@example.test` });
@@ -40,7 +49,10 @@ describe("sandbox billing flows", () => {
   it("successUrl gives a pending_payment subscription whose checkout page pays and activates it", async () => {
     const customerId = await newCustomer("checkout");
     const created = await api<Data<Sub>>("POST", "/api/v1/subscriptions", {
-      customerId, planCode: "pro", skipTrial: true, successUrl: "https://app.example/ok",
+      customerId,
+      planCode: "pro",
+      skipTrial: true,
+      successUrl: "https://app.example/ok",
     });
     expect(created.json.data.status).toBe("pending_payment");
     const url = created.json.data.checkoutUrl!;
@@ -51,21 +63,33 @@ describe("sandbox billing flows", () => {
     expect(await paid.text()).toContain("Payment confirmed");
     const sub = await api<Data<Sub>>("GET", `/api/v1/subscriptions/${created.json.data.id}`);
     expect(sub.json.data.status).toBe("active");
-    const invoices = await api<Data<Array<{ subscriptionId: string }>>>("GET", `/api/v1/invoices?customerId=${customerId}`);
+    const invoices = await api<Data<Array<{ subscriptionId: string }>>>(
+      "GET",
+      `/api/v1/invoices?customerId=${customerId}`,
+    );
     expect(invoices.json.data.map((i) => i.subscriptionId)).toEqual([created.json.data.id]);
   });
 
   it("a trial converts to active at its end; a period-end cancellation takes effect at the next billing run", async () => {
     const trialCustomer = await newCustomer("trial");
-    const trial = (await api<Data<Sub>>("POST", "/api/v1/subscriptions", { customerId: trialCustomer, planCode: "starter" })).json.data;
+    const trial = (
+      await api<Data<Sub>>("POST", "/api/v1/subscriptions", { customerId: trialCustomer, planCode: "starter" })
+    ).json.data;
     expect(trial.status).toBe("trialing");
     const cancelCustomer = await newCustomer("cancel");
-    const toCancel = (await api<Data<Sub>>("POST", "/api/v1/subscriptions", { customerId: cancelCustomer, planCode: "business" })).json.data;
+    const toCancel = (
+      await api<Data<Sub>>("POST", "/api/v1/subscriptions", { customerId: cancelCustomer, planCode: "business" })
+    ).json.data;
     expect(toCancel.status).toBe("active");
     const scheduled = await api<Data<{ status: string; scheduledCancellationDate: string }>>(
-      "POST", `/api/v1/subscriptions/${toCancel.id}/cancel`, { reason: "unit test" },
+      "POST",
+      `/api/v1/subscriptions/${toCancel.id}/cancel`,
+      { reason: "unit test" },
     );
-    expect(scheduled.json.data).toMatchObject({ status: "active", scheduledCancellationDate: toCancel.currentPeriod!.end });
+    expect(scheduled.json.data).toMatchObject({
+      status: "active",
+      scheduledCancellationDate: toCancel.currentPeriod!.end,
+    });
 
     const clock = (await api<Data<{ now: string }>>("GET", "/api/v1/test-clock")).json.data;
     const target = Math.max(Date.parse(trial.currentPeriod!.end), Date.parse(toCancel.currentPeriod!.end)) + 3_600_000;

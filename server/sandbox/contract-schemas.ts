@@ -634,7 +634,9 @@ function liveModePaths(value: unknown, path = "$"): string[] {
 export function expectShape<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new Error(`contract shape mismatch:\n${z.prettifyError(result.error)}\nvalue: ${JSON.stringify(value).slice(0, 2000)}`);
+    throw new Error(
+      `contract shape mismatch:\n${z.prettifyError(result.error)}\nvalue: ${JSON.stringify(value).slice(0, 2000)}`,
+    );
   }
   const live = liveModePaths(value);
   if (live.length > 0) throw new Error(`sandbox response with livemode !== false at ${live.join(", ")}`);

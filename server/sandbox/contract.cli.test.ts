@@ -85,7 +85,10 @@ describe("sandbox CLI", () => {
     routeSdk(first.url);
     const commet = new Commet({ apiKey, telemetry: false });
     const tag = randomSuffix();
-    const created = expectShape(envelope(Customer), await commet.customers.create({ email: `cli+${tag}@example.test` })).data;
+    const created = expectShape(
+      envelope(Customer),
+      await commet.customers.create({ email: `cli+${tag}@example.test` }),
+    ).data;
     expect(created.livemode).toBe(false);
 
     first.child.kill("SIGTERM");
@@ -124,7 +127,9 @@ describe("sandbox CLI", () => {
     routeSdk(r.url);
     const list = expectShape(pageEnvelope(Customer), await new Commet({ apiKey, telemetry: false }).customers.list());
     expect(list.data).toHaveLength(2);
-    await expect(new Commet({ apiKey: "ck_local_sandbox_wrong", telemetry: false }).customers.list()).rejects.toMatchObject({
+    await expect(
+      new Commet({ apiKey: "ck_local_sandbox_wrong", telemetry: false }).customers.list(),
+    ).rejects.toMatchObject({
       statusCode: 401,
       code: "unauthorized",
     });

@@ -31,7 +31,10 @@ import {
 
 const DAY = 86_400_000;
 const RETRY_BASE_MS = 400;
-const t = useContractSandbox({ beforeAll, afterAll }, { seed: { customers: 8 }, delivery: { retryBaseMs: RETRY_BASE_MS } });
+const t = useContractSandbox(
+  { beforeAll, afterAll },
+  { seed: { customers: 8 }, delivery: { retryBaseMs: RETRY_BASE_MS } },
+);
 
 async function usageOf(customerId: string, code: string) {
   return expectShape(envelope(FeatureLookup), await t.commet.featureAccess.get({ customerId, code })).data;
@@ -57,8 +60,13 @@ describe("test clock", () => {
     await t.commet.usage.track({ customerId: customer.id, feature, value: included + 5 });
     expect((await usageOf(customer.id, feature)).current).toBe(included + 5);
     // Seats above the plan's included amount are billed in advance for the next period.
-    const seatsIncluded = t.catalog.metered.plan.features?.find((f) => f.code === t.catalog.metered.seats)?.includedAmount ?? 0;
-    await t.commet.seats.set({ customerId: customer.id, featureCode: t.catalog.metered.seats, count: seatsIncluded + 2 });
+    const seatsIncluded =
+      t.catalog.metered.plan.features?.find((f) => f.code === t.catalog.metered.seats)?.includedAmount ?? 0;
+    await t.commet.seats.set({
+      customerId: customer.id,
+      featureCode: t.catalog.metered.seats,
+      count: seatsIncluded + 2,
+    });
     // A credits subscription consumes part of its plan credits; they refill at the new period.
     const credits = await subscribedCustomer(t.commet, t.catalog.credits.plan);
     const planCredits = credits.subscription.credits!.included;
@@ -85,29 +93,53 @@ describe("test clock", () => {
     expect(Date.parse(now.currentPeriod!.end)).toBeGreaterThan(Date.parse(advanced.now));
     expect((await usageOf(customer.id, feature)).current).toBe(0);
 
-    const invoices = expectShape(pageEnvelope(Invoice), await t.commet.invoices.list({ subscriptionId: subscription.id })).data;
+    const invoices = expectShape(
+      pageEnvelope(Invoice),
+      await t.commet.invoices.list({ subscriptionId: subscription.id }),
+    ).data;
     const closed = invoices.filter((i) => i.periodStart === oldPeriod.start && i.periodEnd === oldPeriod.end);
-    const withOverage = await Promise.all(closed.map(async (i) => expectShape(envelope(Invoice), await t.commet.invoices.get({ id: i.id })).data));
-    const overageLines = withOverage.flatMap((i) => (i.lineItems ?? []).filter((l) => l.lineType === "feature_overage"));
+    const withOverage = await Promise.all(
+      closed.map(async (i) => expectShape(envelope(Invoice), await t.commet.invoices.get({ id: i.id })).data),
+    );
+    const overageLines = withOverage.flatMap((i) =>
+      (i.lineItems ?? []).filter((l) => l.lineType === "feature_overage"),
+    );
     expect(overageLines).toHaveLength(1);
-    expect(overageLines[0]).toMatchObject({ quantity: 5, usedAmount: included + 5, includedAmount: included, overageAmount: 5 });
+    expect(overageLines[0]).toMatchObject({
+      quantity: 5,
+      usedAmount: included + 5,
+      includedAmount: included,
+      overageAmount: 5,
+    });
     const closedInvoice = withOverage.find((i) => i.lineItems?.some((l) => l.lineType === "feature_overage"))!;
     const seatLines = (closedInvoice.lineItems ?? []).filter((l) => l.lineType === "feature_seats");
     expect(seatLines.find((l) => l.chargeType === "advance")).toMatchObject({ quantity: 2 });
-    const left = expectShape(envelope(Subscription), await t.commet.subscriptions.get({ id: leaving.subscription.id })).data;
+    const left = expectShape(
+      envelope(Subscription),
+      await t.commet.subscriptions.get({ id: leaving.subscription.id }),
+    ).data;
     expect(left.status).toBe("canceled");
     const noneActive = await t.commet.subscriptions.getActive({ customerId: leaving.customer.id });
     expect(noneActive.data).toBeNull();
-    const creditsNow = expectShape(envelope(Subscription), await t.commet.subscriptions.get({ id: credits.subscription.id })).data;
+    const creditsNow = expectShape(
+      envelope(Subscription),
+      await t.commet.subscriptions.get({ id: credits.subscription.id }),
+    ).data;
     expect(creditsNow.credits?.remaining).toBe(planCredits);
     expect(closedInvoice.lineItems?.map((l) => l.lineType)).toContain("plan_base");
     expect((closedInvoice.lineItems ?? []).reduce((acc, l) => acc + l.amount, 0)).toBe(closedInvoice.subtotal);
     expect(closedInvoice.total).toBe(closedInvoice.subtotal - closedInvoice.discountAmount + closedInvoice.taxAmount);
-    const tx = expectShape(pageEnvelope(Transaction), await t.commet.transactions.list({ customerEmail: customer.email })).data;
+    const tx = expectShape(
+      pageEnvelope(Transaction),
+      await t.commet.transactions.list({ customerEmail: customer.email }),
+    ).data;
     expect(tx.some((x) => x.invoiceId === closedInvoice.id)).toBe(true);
     // Running billing again at the same instant bills nothing twice.
     await t.commet.testClock.processBilling();
-    const again = expectShape(pageEnvelope(Invoice), await t.commet.invoices.list({ subscriptionId: subscription.id })).data;
+    const again = expectShape(
+      pageEnvelope(Invoice),
+      await t.commet.invoices.list({ subscriptionId: subscription.id }),
+    ).data;
     expect(again.length).toBe(invoices.length);
   });
 });
@@ -136,8 +168,14 @@ describe("persistence", () => {
     const tag = randomSuffix();
     const key = `persist_${tag}`;
     const params = { email: `persist+${tag}@example.test` };
-    const created = expectShape(envelope(Customer), await t.commet.customers.create(params, { idempotencyKey: key })).data;
-    const endpoint = await t.commet.webhooks.create({ url: "http://127.0.0.1:9/persist", events: ["customer.created"] });
+    const created = expectShape(
+      envelope(Customer),
+      await t.commet.customers.create(params, { idempotencyKey: key }),
+    ).data;
+    const endpoint = await t.commet.webhooks.create({
+      url: "http://127.0.0.1:9/persist",
+      events: ["customer.created"],
+    });
     const clockBefore = expectShape(envelope(TestClock), await t.commet.testClock.get()).data;
     const countBefore = (await t.sandbox.health()).customers;
 
@@ -155,7 +193,10 @@ describe("persistence", () => {
     const clockAfter = expectShape(envelope(TestClock), await t.commet.testClock.get()).data;
     expect(clockAfter.isActive).toBe(clockBefore.isActive);
     expect(clockAfter.simulatedTime).toBe(clockBefore.simulatedTime);
-    const replay = expectShape(envelope(Customer), await t.commet.customers.create(params, { idempotencyKey: key })).data;
+    const replay = expectShape(
+      envelope(Customer),
+      await t.commet.customers.create(params, { idempotencyKey: key }),
+    ).data;
     expect(replay).toEqual(created);
     const countAfter = (await t.sandbox.health()).customers;
     expect(countAfter).toBe(countBefore);
@@ -171,17 +212,29 @@ describe("webhook outbox across a restart", () => {
         await t.commet.webhooks.create({ url: receiver.url, events: ["customer.created"] }),
       ).data;
       const tag = randomSuffix();
-      const customer = expectShape(envelope(Customer), await t.commet.customers.create({ email: `outbox+${tag}@example.test` })).data;
+      const customer = expectShape(
+        envelope(Customer),
+        await t.commet.customers.create({ email: `outbox+${tag}@example.test` }),
+      ).data;
       const mine = () => receiver.hooks.filter((h) => (h.json.data as { id?: string } | undefined)?.id === customer.id);
       await waitFor(() => mine().length >= 1, { what: "first delivery attempt" });
       await t.sandbox.restart();
       const restartedAt = Date.now();
-      await waitFor(() => mine().some((h) => h.answered === 200), { timeoutMs: 15_000, what: "delivery after restart" });
+      await waitFor(() => mine().some((h) => h.answered === 200), {
+        timeoutMs: 15_000,
+        what: "delivery after restart",
+      });
       const hooks = mine();
       expect(hooks.map((h) => h.answered)).toEqual([500, 500, 200]);
       expect(new Set(hooks.map((h) => h.json.id)).size).toBe(1);
       expect(hooks.at(-1)!.at).toBeGreaterThanOrEqual(restartedAt);
-      expect(t.commet.webhooks.verify({ payload: hooks.at(-1)!.rawBody, signature: hooks.at(-1)!.headers["x-commet-signature"] ?? null, secret: endpoint.secretKey })).toBe(true);
+      expect(
+        t.commet.webhooks.verify({
+          payload: hooks.at(-1)!.rawBody,
+          signature: hooks.at(-1)!.headers["x-commet-signature"] ?? null,
+          secret: endpoint.secretKey,
+        }),
+      ).toBe(true);
     } finally {
       await receiver.close();
     }

@@ -43,38 +43,70 @@ describe("seats", () => {
   it("add / set / remove each return a SeatEvent with previous and new balance", async () => {
     const { customer } = await subscribedCustomer(t.commet, t.catalog.metered.plan);
     const featureCode = t.catalog.metered.seats;
-    const start = expectShape(envelope(SeatBalance), await t.commet.seats.getBalance({ customerId: customer.id, featureCode })).data;
+    const start = expectShape(
+      envelope(SeatBalance),
+      await t.commet.seats.getBalance({ customerId: customer.id, featureCode }),
+    ).data;
 
-    const added = expectShape(envelope(SeatEvent), await t.commet.seats.add({ customerId: customer.id, featureCode, count: 3 })).data;
-    expect(added).toMatchObject({ customerId: customer.id, featureCode, previousBalance: start.current, newBalance: start.current + 3 });
+    const added = expectShape(
+      envelope(SeatEvent),
+      await t.commet.seats.add({ customerId: customer.id, featureCode, count: 3 }),
+    ).data;
+    expect(added).toMatchObject({
+      customerId: customer.id,
+      featureCode,
+      previousBalance: start.current,
+      newBalance: start.current + 3,
+    });
 
-    const set = expectShape(envelope(SeatEvent), await t.commet.seats.set({ customerId: customer.id, featureCode, count: 10 })).data;
+    const set = expectShape(
+      envelope(SeatEvent),
+      await t.commet.seats.set({ customerId: customer.id, featureCode, count: 10 }),
+    ).data;
     expect(set).toMatchObject({ previousBalance: start.current + 3, newBalance: 10 });
     expect(set.id).not.toBe(added.id);
 
-    const removed = expectShape(envelope(SeatEvent), await t.commet.seats.remove({ customerId: customer.id, featureCode, count: 4 })).data;
+    const removed = expectShape(
+      envelope(SeatEvent),
+      await t.commet.seats.remove({ customerId: customer.id, featureCode, count: 4 }),
+    ).data;
     expect(removed).toMatchObject({ previousBalance: 10, newBalance: 6 });
 
-    const balance = expectShape(envelope(SeatBalance), await t.commet.seats.getBalance({ customerId: customer.id, featureCode })).data;
+    const balance = expectShape(
+      envelope(SeatBalance),
+      await t.commet.seats.getBalance({ customerId: customer.id, featureCode }),
+    ).data;
     expect(balance.current).toBe(6);
     expect(balance.livemode).toBe(false);
     // Feature access reports the same seat count, and seats beyond the plan's included amount.
     const included = t.catalog.metered.plan.features?.find((f) => f.code === featureCode)?.includedAmount ?? 0;
     const access = await lookup(customer.id, featureCode);
-    expect(access).toMatchObject({ code: featureCode, type: "seats", current: 6, included, overageQuantity: Math.max(0, 6 - included) });
+    expect(access).toMatchObject({
+      code: featureCode,
+      type: "seats",
+      current: 6,
+      included,
+      overageQuantity: Math.max(0, 6 - included),
+    });
   });
 
   it("concurrent adds each see a distinct balance and all of them count", async () => {
     const { customer } = await subscribedCustomer(t.commet, t.catalog.metered.plan);
     const featureCode = t.catalog.metered.seats;
-    const start = expectShape(envelope(SeatBalance), await t.commet.seats.getBalance({ customerId: customer.id, featureCode })).data.current;
+    const start = expectShape(
+      envelope(SeatBalance),
+      await t.commet.seats.getBalance({ customerId: customer.id, featureCode }),
+    ).data.current;
     const events = await Promise.all(
       Array.from({ length: 20 }, () => t.commet.seats.add({ customerId: customer.id, featureCode, count: 1 })),
     );
     const news = events.map((e) => e.data!.newBalance).sort((a, b) => a - b);
     expect(news).toEqual(Array.from({ length: 20 }, (_, i) => start + i + 1));
     for (const e of events) expect(e.data!.newBalance - e.data!.previousBalance).toBe(1);
-    const end = expectShape(envelope(SeatBalance), await t.commet.seats.getBalance({ customerId: customer.id, featureCode })).data.current;
+    const end = expectShape(
+      envelope(SeatBalance),
+      await t.commet.seats.getBalance({ customerId: customer.id, featureCode }),
+    ).data.current;
     expect(end).toBe(start + 20);
   });
 
@@ -86,7 +118,10 @@ describe("seats", () => {
       await t.commet.seats.set({ customerId: customer.externalId!, featureCode, count: 4 }),
     ).data;
     expect(viaExternal.newBalance).toBe(4);
-    const viaId = expectShape(envelope(SeatBalance), await t.commet.seats.getBalance({ customerId: customer.id, featureCode })).data;
+    const viaId = expectShape(
+      envelope(SeatBalance),
+      await t.commet.seats.getBalance({ customerId: customer.id, featureCode }),
+    ).data;
     expect(viaId.current).toBe(4);
     await t.commet.usage.track({ customerId: customer.externalId!, feature: t.catalog.metered.usage, value: 3 });
     expect((await lookup(customer.id, t.catalog.metered.usage)).current).toBe(3);
@@ -102,7 +137,10 @@ describe("seats", () => {
       code: "insufficient_seats",
     });
     expect(err.type).toBe("billing_error");
-    const balance = expectShape(envelope(SeatBalance), await t.commet.seats.getBalance({ customerId: customer.id, featureCode })).data;
+    const balance = expectShape(
+      envelope(SeatBalance),
+      await t.commet.seats.getBalance({ customerId: customer.id, featureCode }),
+    ).data;
     expect(balance.current).toBe(2);
   });
 
@@ -116,7 +154,10 @@ describe("seats", () => {
     ).data;
     expect(all).toHaveLength(1);
     expect(all[0]).toMatchObject({ featureCode, previousBalance: 5, newBalance: 8 });
-    const balances = expectShape(envelope(SeatBalanceList), await t.commet.seats.getAllBalances({ customerId: customer.id })).data;
+    const balances = expectShape(
+      envelope(SeatBalanceList),
+      await t.commet.seats.getAllBalances({ customerId: customer.id }),
+    ).data;
     expect(balances.balances[featureCode]?.current).toBe(8);
   });
 
@@ -126,10 +167,13 @@ describe("seats", () => {
       status: 404,
       code: "feature_not_found",
     });
-    await expectApiError(t.commet.seats.add({ customerId: "cus_missing", featureCode: t.catalog.metered.seats, count: 1 }), {
-      status: 404,
-      code: "customer_not_found",
-    });
+    await expectApiError(
+      t.commet.seats.add({ customerId: "cus_missing", featureCode: t.catalog.metered.seats, count: 1 }),
+      {
+        status: 404,
+        code: "customer_not_found",
+      },
+    );
     const nosub = await unsubscribedCustomer();
     await expectApiError(t.commet.seats.add({ customerId: nosub.id, featureCode: t.catalog.metered.seats, count: 1 }), {
       status: 404,
@@ -154,7 +198,13 @@ describe("usage", () => {
     const key = `use_${randomSuffix()}`;
     const first = expectShape(
       envelope(UsageEvent),
-      await t.commet.usage.track({ customerId: customer.id, feature, value: 5, idempotencyKey: key, properties: { model: "m1" } }),
+      await t.commet.usage.track({
+        customerId: customer.id,
+        feature,
+        value: 5,
+        idempotencyKey: key,
+        properties: { model: "m1" },
+      }),
     ).data;
     expect(first).toMatchObject({ customerId: customer.id, feature, idempotencyKey: key, livemode: false });
     expect(first.properties?.map((p) => [p.property, p.value])).toEqual([["model", "m1"]]);
@@ -169,17 +219,36 @@ describe("usage", () => {
     const included = t.catalog.metered.includedUsage;
     await t.commet.usage.track({ customerId: customer.id, feature, value: included + 4 });
     const after = await lookup(customer.id, feature);
-    expect(after).toMatchObject({ current: included + 4, included, overageQuantity: 4, allowed: true, overageEnabled: true });
+    expect(after).toMatchObject({
+      current: included + 4,
+      included,
+      overageQuantity: 4,
+      allowed: true,
+      overageEnabled: true,
+    });
     const check = expectShape(
       envelope(UsageCheckResult),
       await t.commet.usage.check({ customerId: customer.id, featureCode: feature, quantity: 1 }),
     ).data;
-    expect(check).toMatchObject({ allowed: true, consumptionModel: "metered", feature, quantity: 1, current: included + 4 });
-    const can = expectShape(envelope(FeatureLookup), await t.commet.featureAccess.canUse({ customerId: customer.id, code: feature })).data;
+    expect(check).toMatchObject({
+      allowed: true,
+      consumptionModel: "metered",
+      feature,
+      quantity: 1,
+      current: included + 4,
+    });
+    const can = expectShape(
+      envelope(FeatureLookup),
+      await t.commet.featureAccess.canUse({ customerId: customer.id, code: feature }),
+    ).data;
     expect(can).toMatchObject({ allowed: true, willBeCharged: true });
     // The subscription reports the same period usage.
     const sub = expectShape(envelope(Subscription), await t.commet.subscriptions.get({ id: subscription.id })).data;
-    expect(sub.features?.find((f) => f.code === feature)?.usage).toMatchObject({ current: included + 4, included, overageQuantity: 4 });
+    expect(sub.features?.find((f) => f.code === feature)?.usage).toMatchObject({
+      current: included + 4,
+      included,
+      overageQuantity: 4,
+    });
   });
 
   it("track without a value counts one unit", async () => {
@@ -214,8 +283,14 @@ describe("usage", () => {
     const trialDays = plan.prices?.find((pr) => pr.isDefault)?.trialDays ?? 0;
     expect(trialDays, "the metered plan has a trial").toBeGreaterThan(0);
     const tag = randomSuffix();
-    const c = expectShape(envelope(Customer), await t.commet.customers.create({ email: `trialuse+${tag}@example.test` })).data;
-    const sub = expectShape(envelope(Subscription), await t.commet.subscriptions.create({ customerId: c.id, planCode: plan.code })).data;
+    const c = expectShape(
+      envelope(Customer),
+      await t.commet.customers.create({ email: `trialuse+${tag}@example.test` }),
+    ).data;
+    const sub = expectShape(
+      envelope(Subscription),
+      await t.commet.subscriptions.create({ customerId: c.id, planCode: plan.code }),
+    ).data;
     expect(sub.status).toBe("trialing");
     const feature = t.catalog.metered.usage;
     await t.commet.usage.track({ customerId: c.id, feature, value: t.catalog.metered.includedUsage });
@@ -234,7 +309,14 @@ describe("usage", () => {
       envelope(UsageAdjustment),
       await t.commet.usage.set({ customerId: customer.id, feature, value: 2, reason: "correction" }),
     ).data;
-    expect(adj).toMatchObject({ feature, value: 2, previousValue: 9, adjustment: -7, customerId: customer.id, reason: "correction" });
+    expect(adj).toMatchObject({
+      feature,
+      value: 2,
+      previousValue: 9,
+      adjustment: -7,
+      customerId: customer.id,
+      reason: "correction",
+    });
     expect((await lookup(customer.id, feature)).current).toBe(2);
   });
 
@@ -244,10 +326,13 @@ describe("usage", () => {
     const key = `dup_${randomSuffix()}`;
     await t.commet.usage.track({ customerId: customer.id, feature, value: 4, idempotencyKey: key });
     // A fresh client call: new Idempotency-Key header, same body idempotencyKey.
-    const err = await expectApiError(t.commet.usage.track({ customerId: customer.id, feature, value: 4, idempotencyKey: key }), {
-      status: 409,
-      code: "duplicate",
-    });
+    const err = await expectApiError(
+      t.commet.usage.track({ customerId: customer.id, feature, value: 4, idempotencyKey: key }),
+      {
+        status: 409,
+        code: "duplicate",
+      },
+    );
     expect(err.type).toBe("conflict_error");
     expect((await lookup(customer.id, feature)).current).toBe(4);
   });
@@ -266,7 +351,8 @@ describe("usage", () => {
     expect(perUnit).toBeGreaterThan(0);
     const affordable = Math.floor(remaining! / perUnit);
     await t.commet.usage.track({ customerId: customer.id, feature, value: affordable });
-    const left = expectShape(envelope(Subscription), await t.commet.subscriptions.get({ id: subscription.id })).data.credits?.remaining;
+    const left = expectShape(envelope(Subscription), await t.commet.subscriptions.get({ id: subscription.id })).data
+      .credits?.remaining;
     expect(left).toBe(remaining! - affordable * perUnit);
 
     const denied = expectShape(
@@ -278,7 +364,8 @@ describe("usage", () => {
       status: 400,
       code: "insufficient_credits",
     });
-    const still = expectShape(envelope(Subscription), await t.commet.subscriptions.get({ id: subscription.id })).data.credits?.remaining;
+    const still = expectShape(envelope(Subscription), await t.commet.subscriptions.get({ id: subscription.id })).data
+      .credits?.remaining;
     expect(still).toBe(left);
   });
 
@@ -288,10 +375,13 @@ describe("usage", () => {
       status: 404,
       code: "feature_not_found",
     });
-    await expectApiError(t.commet.usage.track({ customerId: "cus_missing", feature: t.catalog.metered.usage, value: 1 }), {
-      status: 404,
-      code: "customer_not_found",
-    });
+    await expectApiError(
+      t.commet.usage.track({ customerId: "cus_missing", feature: t.catalog.metered.usage, value: 1 }),
+      {
+        status: 404,
+        code: "customer_not_found",
+      },
+    );
     const nosub = await unsubscribedCustomer();
     await expectApiError(t.commet.usage.track({ customerId: nosub.id, feature: t.catalog.metered.usage, value: 1 }), {
       status: 404,
@@ -309,14 +399,26 @@ describe("quota", () => {
   it("add / set / remove return UsageQuotaEvents; get and getAll report the balance", async () => {
     const { customer } = await subscribedCustomer(t.commet, t.catalog.metered.plan);
     const featureCode = t.catalog.metered.quota;
-    const start = expectShape(envelope(UsageQuota), await t.commet.quota.get({ customerId: customer.id, featureCode })).data;
+    const start = expectShape(
+      envelope(UsageQuota),
+      await t.commet.quota.get({ customerId: customer.id, featureCode }),
+    ).data;
     expect(start).toMatchObject({ featureCode, current: 0 });
 
-    const added = expectShape(envelope(UsageQuotaEvent), await t.commet.quota.add({ customerId: customer.id, featureCode, count: 5 })).data;
+    const added = expectShape(
+      envelope(UsageQuotaEvent),
+      await t.commet.quota.add({ customerId: customer.id, featureCode, count: 5 }),
+    ).data;
     expect(added).toMatchObject({ customerId: customer.id, featureCode, previousBalance: 0, newBalance: 5 });
-    const one = expectShape(envelope(UsageQuotaEvent), await t.commet.quota.add({ externalId: customer.externalId!, featureCode })).data;
+    const one = expectShape(
+      envelope(UsageQuotaEvent),
+      await t.commet.quota.add({ externalId: customer.externalId!, featureCode }),
+    ).data;
     expect(one).toMatchObject({ previousBalance: 5, newBalance: 6 });
-    const set = expectShape(envelope(UsageQuotaEvent), await t.commet.quota.set({ customerId: customer.id, featureCode, count: 3 })).data;
+    const set = expectShape(
+      envelope(UsageQuotaEvent),
+      await t.commet.quota.set({ customerId: customer.id, featureCode, count: 3 }),
+    ).data;
     expect(set).toMatchObject({ previousBalance: 6, newBalance: 3 });
     const removed = expectShape(
       envelope(UsageQuotaEvent),
@@ -324,10 +426,16 @@ describe("quota", () => {
     ).data;
     expect(removed).toMatchObject({ previousBalance: 3, newBalance: 1 });
 
-    const got = expectShape(envelope(UsageQuota), await t.commet.quota.get({ customerId: customer.id, featureCode })).data;
+    const got = expectShape(
+      envelope(UsageQuota),
+      await t.commet.quota.get({ customerId: customer.id, featureCode }),
+    ).data;
     expect(got.current).toBe(1);
     expect(got.remaining).toBe(got.unlimited ? null : Math.max(got.included - 1, 0));
-    const all = expectShape(envelope(z.array(UsageQuota)), await t.commet.quota.getAll({ customerId: customer.id })).data;
+    const all = expectShape(
+      envelope(z.array(UsageQuota)),
+      await t.commet.quota.getAll({ customerId: customer.id }),
+    ).data;
     expect(all.find((q) => q.featureCode === featureCode)).toEqual(got);
   });
 
@@ -337,10 +445,13 @@ describe("quota", () => {
       status: 404,
       code: "feature_not_found",
     });
-    await expectApiError(t.commet.usage.check({ customerId: customer.id, featureCode: "no_such_feature", quantity: 1 }), {
-      status: 404,
-      code: "feature_not_found",
-    });
+    await expectApiError(
+      t.commet.usage.check({ customerId: customer.id, featureCode: "no_such_feature", quantity: 1 }),
+      {
+        status: 404,
+        code: "feature_not_found",
+      },
+    );
   });
 
   it("removing below zero is 400 insufficient_balance", async () => {
@@ -351,7 +462,10 @@ describe("quota", () => {
       status: 400,
       code: "insufficient_balance",
     });
-    const got = expectShape(envelope(UsageQuota), await t.commet.quota.get({ customerId: customer.id, featureCode })).data;
+    const got = expectShape(
+      envelope(UsageQuota),
+      await t.commet.quota.get({ customerId: customer.id, featureCode }),
+    ).data;
     expect(got.current).toBe(1);
   });
 });

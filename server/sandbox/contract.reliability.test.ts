@@ -144,7 +144,10 @@ describe("Idempotency-Key", () => {
     const b = await t.commet.usage.set(params, { idempotencyKey: key });
     expect(b).toEqual(a);
     expect(a.data).toMatchObject({ previousValue: 10, value: 4 });
-    const usage = expectShape(envelope(FeatureLookup), await t.commet.featureAccess.get({ customerId: customer.id, code: feature })).data;
+    const usage = expectShape(
+      envelope(FeatureLookup),
+      await t.commet.featureAccess.get({ customerId: customer.id, code: feature }),
+    ).data;
     expect(usage.current).toBe(5);
     expect(calls("PUT", "/api/v1/usage").map((e) => e.idempotencyKey)).toEqual([key, key]);
   });
@@ -154,10 +157,13 @@ describe("Idempotency-Key", () => {
     const key = `mismatch_${tag}`;
     await t.commet.customers.create({ email: `m1+${tag}@example.test` }, { idempotencyKey: key });
     const before = await customerCount();
-    const err = await expectApiError(t.commet.customers.create({ email: `m2+${tag}@example.test` }, { idempotencyKey: key }), {
-      status: 409,
-      code: "idempotency_key_mismatch",
-    });
+    const err = await expectApiError(
+      t.commet.customers.create({ email: `m2+${tag}@example.test` }, { idempotencyKey: key }),
+      {
+        status: 409,
+        code: "idempotency_key_mismatch",
+      },
+    );
     expect(err.type).toBe("conflict_error");
     expect(await customerCount()).toBe(before);
   });
@@ -180,7 +186,10 @@ describe("Idempotency-Key", () => {
     expect(created.email).toBe(params.email);
     expect(await customerCount()).toBe(before + 1);
     // Once finished, the same key replays the first response.
-    const replay = expectShape(envelope(Customer), await t.commet.customers.create(params, { idempotencyKey: key })).data;
+    const replay = expectShape(
+      envelope(Customer),
+      await t.commet.customers.create(params, { idempotencyKey: key }),
+    ).data;
     expect(replay).toEqual(created);
   });
 });
@@ -209,7 +218,10 @@ describe("fault injection observed through the SDK", () => {
     expect(sent[0]!.idempotencyKey).toBeTruthy();
     expect(sent[1]!.idempotencyKey).toBe(sent[0]!.idempotencyKey);
     expect(await customerCount()).toBe(before + 1);
-    const found = expectShape(pageEnvelope(Customer), await t.commet.customers.list({ externalId: `ext_retry_${tag}` }));
+    const found = expectShape(
+      pageEnvelope(Customer),
+      await t.commet.customers.list({ externalId: `ext_retry_${tag}` }),
+    );
     expect(found.data.map((c) => c.id)).toEqual([res.data.id]);
   });
 
@@ -262,7 +274,10 @@ describe("fault injection observed through the SDK", () => {
     expect(sent[0]!.error).toBeTruthy();
     expect(sent[1]!.status).toBeLessThan(300);
     expect(sent[1]!.idempotencyKey).toBe(sent[0]!.idempotencyKey);
-    const usage = expectShape(envelope(FeatureLookup), await t.commet.featureAccess.get({ customerId: customer.id, code: feature })).data;
+    const usage = expectShape(
+      envelope(FeatureLookup),
+      await t.commet.featureAccess.get({ customerId: customer.id, code: feature }),
+    ).data;
     expect(usage.current).toBe(6);
   });
 
@@ -282,7 +297,10 @@ describe("every response", () => {
     await t.commet.customers.list({ limit: 1 });
     await expectApiError(t.commet.customers.get({ id: "cus_missing" }), { status: 404, code: "customer_not_found" });
     await setFaults(t.sandbox, [{ route: "GET /api/v1/plans", errorStatus: 503, times: 1 }]);
-    await t.sandbox.client({ retries: 0 }).plans.list().catch(() => undefined);
+    await t.sandbox
+      .client({ retries: 0 })
+      .plans.list()
+      .catch(() => undefined);
     const seen = exchanges().filter((e) => e.status !== null);
     expect(seen.map((e) => e.status)).toEqual([200, 404, 503]);
     expect(seen.filter((e) => !e.headers["x-request-id"])).toEqual([]);

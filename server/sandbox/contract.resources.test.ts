@@ -100,7 +100,12 @@ describe("customers", () => {
       envelope(Customer),
       await t.commet.customers.update({ id: created.id, fullName: "After", metadata: { a: 2, b: "x" } }),
     ).data;
-    expect(updated).toMatchObject({ id: created.id, email: created.email, fullName: "After", metadata: { a: 2, b: "x" } });
+    expect(updated).toMatchObject({
+      id: created.id,
+      email: created.email,
+      fullName: "After",
+      metadata: { a: 2, b: "x" },
+    });
     expect(Date.parse(updated.updatedAt)).toBeGreaterThan(Date.parse(created.updatedAt));
     expect(updated.createdAt).toBe(created.createdAt);
     const fetched = expectShape(envelope(Customer), await t.commet.customers.get({ id: created.id })).data;
@@ -133,11 +138,17 @@ describe("customers", () => {
   it("create with your own id is idempotent: the same id returns the existing customer", async () => {
     const tag = randomSuffix();
     const ownId = `app_user_${tag}`;
-    const first = expectShape(envelope(Customer), await t.commet.customers.create({ id: ownId, email: `own+${tag}@example.test` })).data;
+    const first = expectShape(
+      envelope(Customer),
+      await t.commet.customers.create({ id: ownId, email: `own+${tag}@example.test` }),
+    ).data;
     expect(first.id).toBe(ownId);
     const before = await customerCount();
     // A new SDK call (new Idempotency-Key), same id: the existing customer, nothing created.
-    const again = expectShape(envelope(Customer), await t.commet.customers.create({ id: ownId, email: `own+${tag}@example.test` })).data;
+    const again = expectShape(
+      envelope(Customer),
+      await t.commet.customers.create({ id: ownId, email: `own+${tag}@example.test` }),
+    ).data;
     expect(again).toEqual(first);
     expect(await customerCount()).toBe(before);
     expect(expectShape(envelope(Customer), await t.commet.customers.get({ id: ownId })).data).toEqual(first);
@@ -160,9 +171,14 @@ describe("customers", () => {
       envelope(Customer),
       await t.commet.customers.create({ email: `mv+${tag}@example.test`, externalId: `ext_old_${tag}` }),
     ).data;
-    const moved = expectShape(envelope(Customer), await t.commet.customers.update({ id: `ext_old_${tag}`, externalId: `ext_new_${tag}` })).data;
+    const moved = expectShape(
+      envelope(Customer),
+      await t.commet.customers.update({ id: `ext_old_${tag}`, externalId: `ext_new_${tag}` }),
+    ).data;
     expect(moved).toMatchObject({ id: created.id, externalId: `ext_new_${tag}` });
-    expect(expectShape(envelope(Customer), await t.commet.customers.get({ id: `ext_new_${tag}` })).data.id).toBe(created.id);
+    expect(expectShape(envelope(Customer), await t.commet.customers.get({ id: `ext_new_${tag}` })).data.id).toBe(
+      created.id,
+    );
     await expectApiError(t.commet.customers.get({ id: `ext_old_${tag}` }), { status: 404, code: "customer_not_found" });
     await expectValidationError(t.commet.customers.update({ id: created.id, email: "nope" }), "email");
   });
@@ -183,7 +199,10 @@ describe("customers", () => {
     const res = expectShape(pageEnvelope(Customer), await t.commet.customers.list({ externalId: `ext_filter_${tag}` }));
     expect(res.data).toEqual([created]);
     expect(res.hasMore).toBe(false);
-    const none = expectShape(pageEnvelope(Customer), await t.commet.customers.list({ externalId: `ext_absent_${tag}` }));
+    const none = expectShape(
+      pageEnvelope(Customer),
+      await t.commet.customers.list({ externalId: `ext_absent_${tag}` }),
+    );
     expect(none.data).toEqual([]);
   });
 
@@ -204,7 +223,10 @@ describe("customers", () => {
     expect(batch.successful[0]?.externalId).toBe(`ext_b1_${tag}`);
     expect(batch.successful[1]?.externalId).toBeNull();
     expect(batch.failed).toHaveLength(1);
-    expect(batch.failed[0]).toMatchObject({ index: 2, data: { email: `b3+${tag}@example.test`, externalId: existing } });
+    expect(batch.failed[0]).toMatchObject({
+      index: 2,
+      data: { email: `b3+${tag}@example.test`, externalId: existing },
+    });
     expect(await customerCount()).toBe(before + 2);
     const b1 = expectShape(envelope(Customer), await t.commet.customers.get({ id: `ext_b1_${tag}` })).data;
     expect(b1.id).toBe(batch.successful[0]?.id);
@@ -220,47 +242,75 @@ describe("plans and features", () => {
     const byId = expectShape(envelope(Plan), await t.commet.plans.get({ id: plan.id })).data;
     const byCode = expectShape(envelope(Plan), await t.commet.plans.get({ id: plan.code })).data;
     expect(byId).toEqual(byCode);
-    expect(byId.features?.map((f) => f.code)).toEqual(expect.arrayContaining([t.catalog.metered.usage, t.catalog.metered.seats]));
+    expect(byId.features?.map((f) => f.code)).toEqual(
+      expect.arrayContaining([t.catalog.metered.usage, t.catalog.metered.seats]),
+    );
     expect(byId.prices?.length).toBeGreaterThan(0);
     await expectApiError(t.commet.plans.get({ id: "plan_does_not_exist" }), { status: 404, code: "plan_not_found" });
   });
 
   it("features.list and features.get return the catalog definitions", async () => {
     const list = expectShape(envelope(z.array(Feature)), await t.commet.features.list()).data;
-    expect(list.map((f) => f.code)).toEqual(expect.arrayContaining([t.catalog.metered.usage, t.catalog.metered.seats, t.catalog.metered.quota]));
+    expect(list.map((f) => f.code)).toEqual(
+      expect.arrayContaining([t.catalog.metered.usage, t.catalog.metered.seats, t.catalog.metered.quota]),
+    );
     const one = expectShape(envelope(Feature), await t.commet.features.get({ code: t.catalog.metered.seats })).data;
     expect(one).toEqual(list.find((f) => f.code === t.catalog.metered.seats));
     expect(one.type).toBe("seats");
-    await expectApiError(t.commet.features.get({ code: "no_such_feature" }), { status: 404, code: "feature_not_found" });
+    await expectApiError(t.commet.features.get({ code: "no_such_feature" }), {
+      status: 404,
+      code: "feature_not_found",
+    });
   });
 });
 
 describe("subscriptions", () => {
   it("create → get → getActive → list (customerId, status) → cancel", async () => {
     const { customer, subscription } = await subscribedCustomer(t.commet, t.catalog.metered.plan);
-    expect(subscription).toMatchObject({ customerId: customer.id, plan: { id: t.catalog.metered.plan.id }, status: "active" });
+    expect(subscription).toMatchObject({
+      customerId: customer.id,
+      plan: { id: t.catalog.metered.plan.id },
+      status: "active",
+    });
     expect(subscription.currentPeriod).not.toBeNull();
     expect(Date.parse(subscription.currentPeriod!.end)).toBeGreaterThan(Date.parse(subscription.currentPeriod!.start));
 
     const got = expectShape(envelope(Subscription), await t.commet.subscriptions.get({ id: subscription.id })).data;
     expect(got.id).toBe(subscription.id);
-    const active = expectShape(envelope(Subscription.nullable()), await t.commet.subscriptions.getActive({ customerId: customer.id }));
+    const active = expectShape(
+      envelope(Subscription.nullable()),
+      await t.commet.subscriptions.getActive({ customerId: customer.id }),
+    );
     expect(active.data?.id).toBe(subscription.id);
 
-    const mine = expectShape(pageEnvelope(Subscription), await t.commet.subscriptions.list({ customerId: customer.id }));
+    const mine = expectShape(
+      pageEnvelope(Subscription),
+      await t.commet.subscriptions.list({ customerId: customer.id }),
+    );
     expect(mine.data.map((s) => s.id)).toEqual([subscription.id]);
 
-    await expectApiError(t.commet.subscriptions.create({ customerId: customer.id, planCode: t.catalog.metered.plan.code }), {
-      status: 409,
-      code: "already_has_active_subscription",
-    });
+    await expectApiError(
+      t.commet.subscriptions.create({ customerId: customer.id, planCode: t.catalog.metered.plan.code }),
+      {
+        status: 409,
+        code: "already_has_active_subscription",
+      },
+    );
 
     const canceled = expectShape(
       envelope(CanceledSubscription),
       await t.commet.subscriptions.cancel({ id: subscription.id, reason: "contract test", immediate: true }),
     ).data;
-    expect(canceled).toMatchObject({ id: subscription.id, customerId: customer.id, status: "canceled", cancelReason: "contract test" });
-    const none = expectShape(envelope(Subscription.nullable()), await t.commet.subscriptions.getActive({ customerId: customer.id }));
+    expect(canceled).toMatchObject({
+      id: subscription.id,
+      customerId: customer.id,
+      status: "canceled",
+      cancelReason: "contract test",
+    });
+    const none = expectShape(
+      envelope(Subscription.nullable()),
+      await t.commet.subscriptions.getActive({ customerId: customer.id }),
+    );
     expect(none.data).toBeNull();
     const canceledList = expectShape(
       pageEnvelope(Subscription),
@@ -275,40 +325,69 @@ describe("subscriptions", () => {
   });
 
   it("a plan with trial days starts trialing unless skipTrial; trialing counts as active", async () => {
-    const trialPlan = t.catalog.plans.find((p) => !p.isFree && (p.prices ?? []).some((pr) => pr.isDefault && pr.trialDays > 0));
+    const trialPlan = t.catalog.plans.find(
+      (p) => !p.isFree && (p.prices ?? []).some((pr) => pr.isDefault && pr.trialDays > 0),
+    );
     expect(trialPlan, "seed has a paid plan with a trial").toBeDefined();
     const trialDays = trialPlan!.prices!.find((pr) => pr.isDefault)!.trialDays;
     const tag = randomSuffix();
-    const c = expectShape(envelope(Customer), await t.commet.customers.create({ email: `trial+${tag}@example.test` })).data;
-    const sub = expectShape(envelope(Subscription), await t.commet.subscriptions.create({ customerId: c.id, planCode: trialPlan!.code })).data;
+    const c = expectShape(
+      envelope(Customer),
+      await t.commet.customers.create({ email: `trial+${tag}@example.test` }),
+    ).data;
+    const sub = expectShape(
+      envelope(Subscription),
+      await t.commet.subscriptions.create({ customerId: c.id, planCode: trialPlan!.code }),
+    ).data;
     expect(sub.status).toBe("trialing");
     expect(sub.trialEndsAt).not.toBeNull();
     const trialMs = Date.parse(sub.trialEndsAt!) - Date.parse(sub.startDate);
     expect(Math.round(trialMs / 86_400_000)).toBe(trialDays);
-    const active = expectShape(envelope(Subscription.nullable()), await t.commet.subscriptions.getActive({ customerId: c.id })).data;
+    const active = expectShape(
+      envelope(Subscription.nullable()),
+      await t.commet.subscriptions.getActive({ customerId: c.id }),
+    ).data;
     expect(active?.id).toBe(sub.id);
-    const trialing = expectShape(pageEnvelope(Subscription), await t.commet.subscriptions.list({ customerId: c.id, status: "trialing" }));
+    const trialing = expectShape(
+      pageEnvelope(Subscription),
+      await t.commet.subscriptions.list({ customerId: c.id, status: "trialing" }),
+    );
     expect(trialing.data.map((x) => x.id)).toEqual([sub.id]);
   });
 
   it("errors: unknown customer, plan and subscription", async () => {
-    await expectApiError(t.commet.subscriptions.create({ customerId: "cus_missing", planCode: t.catalog.metered.plan.code }), {
-      status: 404,
-      code: "customer_not_found",
-    });
+    await expectApiError(
+      t.commet.subscriptions.create({ customerId: "cus_missing", planCode: t.catalog.metered.plan.code }),
+      {
+        status: 404,
+        code: "customer_not_found",
+      },
+    );
     const tag = randomSuffix();
-    const c = expectShape(envelope(Customer), await t.commet.customers.create({ email: `sub+${tag}@example.test` })).data;
+    const c = expectShape(
+      envelope(Customer),
+      await t.commet.customers.create({ email: `sub+${tag}@example.test` }),
+    ).data;
     await expectApiError(t.commet.subscriptions.create({ customerId: c.id, planCode: "no_such_plan" }), {
       status: 404,
       code: "plan_not_found",
     });
-    await expectApiError(t.commet.subscriptions.get({ id: "sub_missing" }), { status: 404, code: "subscription_not_found" });
-    await expectApiError(t.commet.subscriptions.cancel({ id: "sub_missing" }), { status: 404, code: "subscription_not_found" });
+    await expectApiError(t.commet.subscriptions.get({ id: "sub_missing" }), {
+      status: 404,
+      code: "subscription_not_found",
+    });
+    await expectApiError(t.commet.subscriptions.cancel({ id: "sub_missing" }), {
+      status: 404,
+      code: "subscription_not_found",
+    });
   });
 
   it("cancel at period end keeps the subscription active with a scheduled cancellation", async () => {
     const { subscription } = await subscribedCustomer(t.commet, t.catalog.metered.plan);
-    const canceled = expectShape(envelope(CanceledSubscription), await t.commet.subscriptions.cancel({ id: subscription.id })).data;
+    const canceled = expectShape(
+      envelope(CanceledSubscription),
+      await t.commet.subscriptions.cancel({ id: subscription.id }),
+    ).data;
     expect(canceled.status).toBe("active");
     expect(canceled.scheduledCancellationDate).toBe(subscription.currentPeriod?.end);
     const got = expectShape(envelope(Subscription), await t.commet.subscriptions.get({ id: subscription.id })).data;
@@ -321,7 +400,10 @@ describe("subscriptions", () => {
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const page = expectShape(pageEnvelope(Subscription), await t.commet.subscriptions.list({ status: "active", ...(cursor ? { cursor } : {}) } as never));
+      const page = expectShape(
+        pageEnvelope(Subscription),
+        await t.commet.subscriptions.list({ status: "active", ...(cursor ? { cursor } : {}) } as never),
+      );
       for (const s of page.data) {
         expect(s.status).toBe("active");
         expect(seen.has(s.id)).toBe(false);
@@ -348,14 +430,22 @@ describe("subscriptions", () => {
 describe("feature access", () => {
   it("list, get and canUse reflect the subscription's plan", async () => {
     const { customer } = await subscribedCustomer(t.commet, t.catalog.metered.plan);
-    const list = expectShape(envelope(z.array(FeatureAccess)), await t.commet.featureAccess.list({ customerId: customer.id })).data;
+    const list = expectShape(
+      envelope(z.array(FeatureAccess)),
+      await t.commet.featureAccess.list({ customerId: customer.id }),
+    ).data;
     const codes = list.map((f) => f.code).sort();
     expect(codes).toEqual((t.catalog.metered.plan.features ?? []).map((f) => f.code).sort());
     const usage = expectShape(
       envelope(FeatureLookup),
       await t.commet.featureAccess.get({ customerId: customer.id, code: t.catalog.metered.usage }),
     ).data;
-    expect(usage).toMatchObject({ code: t.catalog.metered.usage, allowed: true, current: 0, included: t.catalog.metered.includedUsage });
+    expect(usage).toMatchObject({
+      code: t.catalog.metered.usage,
+      allowed: true,
+      current: 0,
+      included: t.catalog.metered.includedUsage,
+    });
     const can = expectShape(
       envelope(FeatureLookup),
       await t.commet.featureAccess.canUse({ customerId: customer.id, code: t.catalog.metered.usage }),
@@ -376,7 +466,10 @@ describe("feature access", () => {
       status: 404,
       code: "feature_not_found",
     });
-    await expectApiError(t.commet.featureAccess.list({ customerId: "cus_missing" }), { status: 404, code: "customer_not_found" });
+    await expectApiError(t.commet.featureAccess.list({ customerId: "cus_missing" }), {
+      status: 404,
+      code: "customer_not_found",
+    });
   });
 });
 
@@ -404,7 +497,10 @@ describe("portal", () => {
     const { customer } = await subscribedCustomer(t.commet, t.catalog.metered.plan);
     const access = expectShape(envelope(PortalAccess), await t.commet.portal.getUrl({ email: customer.email })).data;
     expect(new URL(access.portalUrl).origin).toBe(new URL(t.sandbox.url).origin);
-    await expectApiError(t.commet.portal.getUrl({ customerId: "cus_missing" }), { status: 404, code: "customer_not_found" });
+    await expectApiError(t.commet.portal.getUrl({ customerId: "cus_missing" }), {
+      status: 404,
+      code: "customer_not_found",
+    });
   });
 });
 
@@ -419,11 +515,17 @@ describe("invoices and transactions", () => {
     expect(full.lineItems?.length).toBeGreaterThan(0);
     const sum = (full.lineItems ?? []).reduce((acc, li) => acc + li.amount, 0);
     expect(sum).toBe(full.subtotal);
-    const byCustomer = expectShape(pageEnvelope(Invoice), await t.commet.invoices.list({ customerId: first.customerId }));
+    const byCustomer = expectShape(
+      pageEnvelope(Invoice),
+      await t.commet.invoices.list({ customerId: first.customerId }),
+    );
     expect(byCustomer.data.every((i) => i.customerId === first.customerId)).toBe(true);
     expect(byCustomer.data.map((i) => i.id)).toContain(first.id);
     await expectApiError(t.commet.invoices.get({ id: "inv_missing" }), { status: 404, code: "invoice_not_found" });
-    const byStatus = expectShape(pageEnvelope(Invoice), await t.commet.invoices.list({ status: first.status, limit: 20 }));
+    const byStatus = expectShape(
+      pageEnvelope(Invoice),
+      await t.commet.invoices.list({ status: first.status, limit: 20 }),
+    );
     expect(byStatus.data.length).toBeGreaterThan(0);
     expect(byStatus.data.every((i) => i.status === first.status)).toBe(true);
   });
@@ -432,7 +534,10 @@ describe("invoices and transactions", () => {
     const page = expectShape(pageEnvelope(Transaction), await t.commet.transactions.list({ limit: 3 }));
     expect(page.data).toHaveLength(3);
     expect(page.hasMore).toBe(true);
-    const next = expectShape(pageEnvelope(Transaction), await t.commet.transactions.list({ limit: 3, cursor: page.nextCursor }));
+    const next = expectShape(
+      pageEnvelope(Transaction),
+      await t.commet.transactions.list({ limit: 3, cursor: page.nextCursor }),
+    );
     const ids = new Set(page.data.map((tx) => tx.id));
     expect(next.data.length).toBeGreaterThan(0);
     expect(next.data.some((tx) => ids.has(tx.id))).toBe(false);
@@ -452,7 +557,11 @@ describe("webhook endpoints", () => {
   it("create (returns secretKey) → list → update → delete", async () => {
     const created = expectShape(
       envelope(WebhookEndpointCreated),
-      await t.commet.webhooks.create({ url: "http://127.0.0.1:9/hook", events: ["customer.created"], description: "contract" }),
+      await t.commet.webhooks.create({
+        url: "http://127.0.0.1:9/hook",
+        events: ["customer.created"],
+        description: "contract",
+      }),
     ).data;
     expect(created).toMatchObject({ url: "http://127.0.0.1:9/hook", events: ["customer.created"], isActive: true });
     const listed = expectShape(pageEnvelope(WebhookEndpoint), await t.commet.webhooks.list());
@@ -461,7 +570,11 @@ describe("webhook endpoints", () => {
     expect(entry).not.toHaveProperty("secretKey");
     const updated = expectShape(
       envelope(WebhookEndpoint),
-      await t.commet.webhooks.update({ id: created.id, events: ["customer.created", "seats.updated"], isActive: false }),
+      await t.commet.webhooks.update({
+        id: created.id,
+        events: ["customer.created", "seats.updated"],
+        isActive: false,
+      }),
     ).data;
     expect(updated).toMatchObject({ id: created.id, events: ["customer.created", "seats.updated"], isActive: false });
     const deleted = expectShape(envelope(WebhookDeleted), await t.commet.webhooks.delete({ id: created.id })).data;

@@ -84,7 +84,11 @@ afterAll(async () => {
   await Promise.all([flaky?.close(), seatsOnly?.close(), configured?.close(), stubborn?.close()]);
 });
 
-function ofEvent(receiver: WebhookReceiver, event: string, match: (data: Record<string, unknown>) => boolean): ReceivedHook[] {
+function ofEvent(
+  receiver: WebhookReceiver,
+  event: string,
+  match: (data: Record<string, unknown>) => boolean,
+): ReceivedHook[] {
   return receiver.hooks.filter((h) => h.json.event === event && match(h.json.data ?? {}));
 }
 
@@ -138,7 +142,10 @@ describe("webhook delivery", () => {
 
   it("non-2xx answers are retried with growing delays, the same event id and the same signed body", async () => {
     const tag = randomSuffix();
-    const customer = expectShape(envelope(Customer), await t.commet.customers.create({ email: `stub+${tag}@example.test` })).data;
+    const customer = expectShape(
+      envelope(Customer),
+      await t.commet.customers.create({ email: `stub+${tag}@example.test` }),
+    ).data;
     const hooks = await delivered(stubborn, "customer.created", (d) => d.id === customer.id);
     expect(hooks.map((h) => h.answered)).toEqual([500, 500, 500, 200]);
     expect(new Set(hooks.map((h) => h.json.id)).size).toBe(1);
@@ -153,12 +160,14 @@ describe("webhook delivery", () => {
 
   it("the endpoint from startSandbox({ webhookUrl, webhookSecret }) gets every event, signed with that secret", async () => {
     const tag = randomSuffix();
-    const customer = expectShape(envelope(Customer), await t.commet.customers.create({ email: `cfg+${tag}@example.test` })).data;
+    const customer = expectShape(
+      envelope(Customer),
+      await t.commet.customers.create({ email: `cfg+${tag}@example.test` }),
+    ).data;
     const hooks = await delivered(configured, "customer.created", (d) => d.id === customer.id);
     expect(hooks).toHaveLength(1);
     expectSigned(hooks[0]!, ENV_SECRET);
   });
-
 });
 
 describe("events follow state changes (data shapes of 7.10.0)", () => {
@@ -184,11 +193,26 @@ describe("events follow state changes (data shapes of 7.10.0)", () => {
     await t.commet.customers.update({ id: flow.customer.id, fullName: "Renamed" });
     flow.sub = expectShape(
       envelope(Subscription),
-      await t.commet.subscriptions.create({ customerId: flow.customer.id, planCode: t.catalog.metered.plan.code, skipTrial: true }),
+      await t.commet.subscriptions.create({
+        customerId: flow.customer.id,
+        planCode: t.catalog.metered.plan.code,
+        skipTrial: true,
+      }),
     ).data;
-    flow.seat = (await t.commet.seats.add({ customerId: flow.customer.id, featureCode: t.catalog.metered.seats, count: 3 })).data!;
-    flow.usageEventId = (await t.commet.usage.track({ customerId: flow.customer.id, feature: t.catalog.metered.usage, value: 2 })).data!.id;
-    flow.adjustment = (await t.commet.usage.set({ customerId: flow.customer.id, feature: t.catalog.metered.usage, value: 7, reason: "correction" })).data!;
+    flow.seat = (
+      await t.commet.seats.add({ customerId: flow.customer.id, featureCode: t.catalog.metered.seats, count: 3 })
+    ).data!;
+    flow.usageEventId = (
+      await t.commet.usage.track({ customerId: flow.customer.id, feature: t.catalog.metered.usage, value: 2 })
+    ).data!.id;
+    flow.adjustment = (
+      await t.commet.usage.set({
+        customerId: flow.customer.id,
+        feature: t.catalog.metered.usage,
+        value: 7,
+        reason: "correction",
+      })
+    ).data!;
     await t.commet.subscriptions.cancel({ id: flow.sub.id, immediate: true });
   });
 
@@ -239,7 +263,11 @@ describe("events follow state changes (data shapes of 7.10.0)", () => {
   });
 
   it("usage.recorded", async () => {
-    const usageHooks = await delivered(flaky, "usage.recorded", (d) => isMine(d) && d.usageEventId === flow.usageEventId);
+    const usageHooks = await delivered(
+      flaky,
+      "usage.recorded",
+      (d) => isMine(d) && d.usageEventId === flow.usageEventId,
+    );
     const usageData = expectShape(UsageRecordedData, expectSigned(usageHooks.at(-1)!, flakySecret).data);
     expect(usageData).toMatchObject({
       customerId: flow.externalId,
@@ -263,7 +291,10 @@ describe("events follow state changes (data shapes of 7.10.0)", () => {
       const ep = await t.commet.webhooks.create({ url: quiet.url, events: ["customer.created"] });
       await t.commet.webhooks.update({ id: ep.data!.id, isActive: false });
       const tag = randomSuffix();
-      const customer = expectShape(envelope(Customer), await t.commet.customers.create({ email: `quiet+${tag}@example.test` })).data;
+      const customer = expectShape(
+        envelope(Customer),
+        await t.commet.customers.create({ email: `quiet+${tag}@example.test` }),
+      ).data;
       await delivered(configured, "customer.created", (d) => d.id === customer.id);
       await new Promise((r) => setTimeout(r, 300));
       expect(quiet.hooks).toEqual([]);

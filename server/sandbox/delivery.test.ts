@@ -33,7 +33,11 @@ describe("webhook delivery", () => {
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString("utf8")));
       req.on("end", () => {
-        hits.push({ body, signature: req.headers["x-commet-signature"] as string, eventId: req.headers["x-commet-event-id"] as string });
+        hits.push({
+          body,
+          signature: req.headers["x-commet-signature"] as string,
+          eventId: req.headers["x-commet-event-id"] as string,
+        });
         res.statusCode = answers.shift() ?? 200;
         res.end();
       });
@@ -71,7 +75,12 @@ describe("webhook delivery", () => {
     }
     expect(new Set(hits.map((h) => h.body)).size).toBe(1);
     const payload = JSON.parse(hits[0]!.body) as Record<string, unknown>;
-    expect(payload).toMatchObject({ event: "customer.updated", mode: "sandbox", apiVersion: "2026-07-11", data: { id: "cus_1" } });
+    expect(payload).toMatchObject({
+      event: "customer.updated",
+      mode: "sandbox",
+      apiVersion: "2026-07-11",
+      data: { id: "cus_1" },
+    });
     expect(hits.every((h) => h.eventId === payload.id)).toBe(true);
     const row = db.prepare("SELECT status, attempts, last_status FROM webhook_deliveries").get();
     expect(row).toEqual({ status: "delivered", attempts: 3, last_status: 200 });
@@ -84,7 +93,9 @@ describe("webhook delivery", () => {
     sb.onEventsQueued = () => deliverer.kick();
     answers.push(500, 500, 500, 500);
     sb.emit("seats.updated", { customerId: "c" });
-    await until(() => (db.prepare("SELECT status FROM webhook_deliveries").get() as { status: string }).status === "failed");
+    await until(
+      () => (db.prepare("SELECT status FROM webhook_deliveries").get() as { status: string }).status === "failed",
+    );
     await deliverer.close();
     expect(hits).toHaveLength(3);
   });

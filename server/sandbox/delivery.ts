@@ -19,7 +19,11 @@ export interface DeliveryOptions {
 }
 
 export const DEFAULT_DELIVERY: DeliveryOptions = {
-  retryBaseMs: 1000, maxDelayMs: 5 * 60_000, maxAttempts: 8, timeoutMs: 10_000, concurrency: 32,
+  retryBaseMs: 1000,
+  maxDelayMs: 5 * 60_000,
+  maxAttempts: 8,
+  timeoutMs: 10_000,
+  concurrency: 32,
 };
 
 export interface DeliveryHooks {
@@ -32,8 +36,16 @@ export interface DeliveryHooks {
 type Outcome = "delivered" | "pending" | "failed" | "dropped";
 
 interface Due {
-  seq: number; event_id: string; endpoint_id: string; history: number; type: string; payload: string; created_at: string;
-  attempts: number; url: string; secret: string;
+  seq: number;
+  event_id: string;
+  endpoint_id: string;
+  history: number;
+  type: string;
+  payload: string;
+  created_at: string;
+  attempts: number;
+  url: string;
+  secret: string;
 }
 
 /**
@@ -52,12 +64,22 @@ export class Deliverer {
   private epoch = 0;
   private inflight = new Set<Promise<void>>();
   private settled: Array<{
-    d: Due; outcome: Outcome; attempts: number; status: number | null; error: string | null; next: number; at: string | null;
+    d: Due;
+    outcome: Outcome;
+    attempts: number;
+    status: number | null;
+    error: string | null;
+    next: number;
+    at: string | null;
   }> = [];
 
   private readonly opts: DeliveryOptions;
 
-  constructor(private readonly db: Db, opts: Partial<DeliveryOptions> = {}, private readonly hooks: DeliveryHooks = {}) {
+  constructor(
+    private readonly db: Db,
+    opts: Partial<DeliveryOptions> = {},
+    private readonly hooks: DeliveryHooks = {},
+  ) {
     this.opts = { ...DEFAULT_DELIVERY, ...opts };
     this.q = statements(db);
     this.agent = new Agent({ connections: this.opts.concurrency });
@@ -141,7 +163,12 @@ export class Deliverer {
   private async attempt(d: Due, epoch: number): Promise<void> {
     // Live events were decided when queued (Sandbox.dropDelivery); replayed history is decided as it is sent.
     if (d.history === 1 && this.hooks.dropDelivery?.(d.type)) {
-      this.settle(d, "dropped", { attempts: d.attempts, status: null, error: "dropped by a fault rule", next: Date.now() });
+      this.settle(d, "dropped", {
+        attempts: d.attempts,
+        status: null,
+        error: "dropped by a fault rule",
+        next: Date.now(),
+      });
       return;
     }
     let status: number | null = null;
@@ -187,7 +214,11 @@ export class Deliverer {
    * claim): a commit per delivery would write a WAL frame per row and cap the outbox at a few hundred per second.
    * A crash before the write leaves the row 'sending', which the next start turns back into 'pending'.
    */
-  private settle(d: Due, outcome: Outcome, r: { attempts: number; status: number | null; error: string | null; next: number }): void {
+  private settle(
+    d: Due,
+    outcome: Outcome,
+    r: { attempts: number; status: number | null; error: string | null; next: number },
+  ): void {
     this.settled.push({ d, outcome, ...r, at: outcome === "delivered" ? new Date().toISOString() : null });
   }
 
@@ -209,7 +240,9 @@ export class Deliverer {
         progress.set(r.d.endpoint_id, p);
       }
     }
-    const bump = this.q("UPDATE webhook_history SET delivered = delivered + ?, failed = failed + ? WHERE endpoint_id = ?");
+    const bump = this.q(
+      "UPDATE webhook_history SET delivered = delivered + ?, failed = failed + ? WHERE endpoint_id = ?",
+    );
     for (const [endpointId, p] of progress) bump.run(p.delivered, p.failed, endpointId);
   }
 

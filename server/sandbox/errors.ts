@@ -56,8 +56,13 @@ export const errors = {
       details: [{ field: "body", message: "Malformed JSON" }],
     }),
   unauthorized: () =>
-    new ApiError("authentication_error", "unauthorized", "Missing or invalid API key. Send it in the x-api-key header."),
-  notFound: (message = "The requested endpoint does not exist.") => new ApiError("not_found_error", "not_found", message),
+    new ApiError(
+      "authentication_error",
+      "unauthorized",
+      "Missing or invalid API key. Send it in the x-api-key header.",
+    ),
+  notFound: (message = "The requested endpoint does not exist.") =>
+    new ApiError("not_found_error", "not_found", message),
   customerNotFound: (id: string) =>
     new ApiError("not_found_error", "customer_not_found", `Customer '${id}' does not exist.`, { param: "customerId" }),
   featureNotFound: (code: string, param = "featureCode") =>
@@ -65,7 +70,8 @@ export const errors = {
   planNotFound: (id: string) => new ApiError("not_found_error", "plan_not_found", `Plan '${id}' does not exist.`),
   subscriptionNotFound: (id: string) =>
     new ApiError("not_found_error", "subscription_not_found", `Subscription '${id}' does not exist.`),
-  invoiceNotFound: (id: string) => new ApiError("not_found_error", "invoice_not_found", `Invoice '${id}' does not exist.`),
+  invoiceNotFound: (id: string) =>
+    new ApiError("not_found_error", "invoice_not_found", `Invoice '${id}' does not exist.`),
   transactionNotFound: (id: string) =>
     new ApiError("not_found_error", "transaction_not_found", `Transaction '${id}' does not exist.`),
   webhookNotFound: (id: string) =>
@@ -126,7 +132,11 @@ export const errors = {
       "This Idempotency-Key was already used with a different request payload or operation.",
     ),
   idempotencyInProgress: () =>
-    new ApiError("conflict_error", "idempotency_in_progress", "A request with this Idempotency-Key is still being processed."),
+    new ApiError(
+      "conflict_error",
+      "idempotency_in_progress",
+      "A request with this Idempotency-Key is still being processed.",
+    ),
   rateLimited: (retryAfterSeconds: number) =>
     new ApiError("rate_limit_error", "rate_limited", `Too many requests. Retry after ${retryAfterSeconds} s.`, {
       headers: { "retry-after": String(retryAfterSeconds) },

@@ -25,7 +25,11 @@ describe("Faults", () => {
       { route: "DELETE /api/v1/seats", latencyMs: 5, rateLimit: { retryAfterSeconds: 2 } },
       { route: "DELETE /api/v1/*", errorStatus: 500 },
     ]);
-    expect(f.decide("DELETE", "/api/v1/seats")).toEqual({ latencyMs: 15, rateLimit: { retryAfterSeconds: 2 }, applyThenDrop: false });
+    expect(f.decide("DELETE", "/api/v1/seats")).toEqual({
+      latencyMs: 15,
+      rateLimit: { retryAfterSeconds: 2 },
+      applyThenDrop: false,
+    });
     expect(f.decide("PUT", "/api/v1/seats/bulk")).toEqual({ latencyMs: 10, applyThenDrop: false });
     expect(f.decide("DELETE", "/api/v1/usage/quota")?.error).toBe(500);
   });
@@ -41,7 +45,10 @@ describe("Faults", () => {
 
   it("webhook rules drop outgoing deliveries by event type (glob), consume times, and never touch API requests", () => {
     const f = new Faults();
-    f.set([{ webhook: "usage.recorded", drop: true, times: 2 }, { webhook: "subscription.*", drop: true }]);
+    f.set([
+      { webhook: "usage.recorded", drop: true, times: 2 },
+      { webhook: "subscription.*", drop: true },
+    ]);
     expect(f.decide("POST", "/api/v1/usage/events")).toBeNull();
     expect(f.dropDelivery("customer.created")).toBe(false);
     expect(f.dropDelivery("usage.recorded")).toBe(true);

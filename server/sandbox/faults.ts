@@ -27,10 +27,11 @@ export const faultRuleSchema = z
   .strict()
   .superRefine((rule, ctx) => {
     if (rule.webhook === undefined) {
-      if (rule.drop) ctx.addIssue({ code: "custom", path: ["drop"], message: "drop applies to webhook rules: add \"webhook\"" });
+      if (rule.drop)
+        ctx.addIssue({ code: "custom", path: ["drop"], message: 'drop applies to webhook rules: add "webhook"' });
       return;
     }
-    if (!rule.drop) ctx.addIssue({ code: "custom", path: ["drop"], message: "a webhook rule needs \"drop\": true" });
+    if (!rule.drop) ctx.addIssue({ code: "custom", path: ["drop"], message: 'a webhook rule needs "drop": true' });
     for (const key of REQUEST_ONLY) {
       if (rule[key] !== undefined) {
         ctx.addIssue({ code: "custom", path: [key], message: `${key} applies to API requests, not to webhook rules` });
@@ -65,7 +66,8 @@ export class Faults {
 
   set(rules: FaultRule[]): void {
     this.rules = rules.map((rule) => {
-      if (rule.webhook !== undefined) return { rule, matcher: globToRegExp(rule.webhook), remaining: rule.times ?? null, acc: 0 };
+      if (rule.webhook !== undefined)
+        return { rule, matcher: globToRegExp(rule.webhook), remaining: rule.times ?? null, acc: 0 };
       const route = rule.route ?? "*";
       const pattern = /^([A-Z]+|\*) \//.test(route) ? route : `* ${route}`;
       return { rule, matcher: globToRegExp(pattern), remaining: rule.times ?? null, acc: 0 };
@@ -95,7 +97,8 @@ export class Faults {
       matched = true;
       if (r.remaining !== null) r.remaining -= 1;
       decision.latencyMs += r.rule.latencyMs ?? 0;
-      if (r.rule.rateLimit && !decision.rateLimit && decision.error === undefined) decision.rateLimit = r.rule.rateLimit;
+      if (r.rule.rateLimit && !decision.rateLimit && decision.error === undefined)
+        decision.rateLimit = r.rule.rateLimit;
       if (r.rule.errorStatus !== undefined || r.rule.errorRate !== undefined) {
         r.acc += r.rule.errorRate ?? 1;
         if (r.acc >= 1 - 1e-9) {

@@ -37,11 +37,21 @@ function seededHistory(dataDir: string): Array<Record<string, unknown>> {
          ORDER BY u.ts, u.seq`,
       )
       .all() as Array<{
-      id: string; subscription_id: string; feature_code: string; value: number; ts: string; cid: string; external_id: string | null;
+      id: string;
+      subscription_id: string;
+      feature_code: string;
+      value: number;
+      ts: string;
+      cid: string;
+      external_id: string | null;
     }>;
     return rows.map((r) => ({
-      subscriptionId: r.subscription_id, customerId: r.external_id ?? r.cid, usageEventId: r.id, featureCode: r.feature_code,
-      value: r.value, ts: r.ts,
+      subscriptionId: r.subscription_id,
+      customerId: r.external_id ?? r.cid,
+      usageEventId: r.id,
+      featureCode: r.feature_code,
+      value: r.value,
+      ts: r.ts,
     }));
   } finally {
     db.close();
@@ -88,7 +98,9 @@ describe("seeded usage history replayed as usage.recorded", () => {
     expect(hooks.filter((h) => h.answered === 200)).toHaveLength(expected.length);
     const byEventId = new Map<string, ReceivedHook[]>();
     for (const h of hooks) {
-      expect(verifier.verify({ payload: h.rawBody, signature: h.headers["x-commet-signature"] ?? null, secret: SECRET })).toBe(true);
+      expect(
+        verifier.verify({ payload: h.rawBody, signature: h.headers["x-commet-signature"] ?? null, secret: SECRET }),
+      ).toBe(true);
       expect(h.headers["x-commet-event-id"]).toBe(h.json.id);
       byEventId.set(String(h.json.id), [...(byEventId.get(String(h.json.id)) ?? []), h]);
     }
@@ -116,7 +128,11 @@ describe("seeded usage history replayed as usage.recorded", () => {
     await sandbox.restart();
     await new Promise((r) => setTimeout(r, 600));
     expect(usageHooks(receiver).length).toBe(before);
-    expect(await sandbox.health()).toMatchObject({ historyEvents: expected.length, historyDelivered: expected.length, historyFailed: 0 });
+    expect(await sandbox.health()).toMatchObject({
+      historyEvents: expected.length,
+      historyDelivered: expected.length,
+      historyFailed: 0,
+    });
   });
 
   it("an endpoint created through POST /api/v1/webhooks gets it once; endpoints without usage.recorded do not; a reset replays", async () => {
@@ -126,22 +142,34 @@ describe("seeded usage history replayed as usage.recorded", () => {
       startWebhookReceiver(),
     ]);
     cleanups.push(() => Promise.all([subscribed.close(), other.close(), envReceiver.close()]).then(() => {}));
-    const sandbox = await startTestSandbox({ seed: { customers: 6 }, webhookUrl: envReceiver.url, webhookSecret: SECRET });
+    const sandbox = await startTestSandbox({
+      seed: { customers: 6 },
+      webhookUrl: envReceiver.url,
+      webhookSecret: SECRET,
+    });
     cleanups.push(() => sandbox.dispose());
     const expected = seededHistory(sandbox.dataDir);
     const ids = new Set(expected.map((e) => String(e.usageEventId)));
     await allDelivered(sandbox, expected.length);
 
     const commet = sandbox.client();
-    const created = await commet.webhooks.create({ url: subscribed.url, events: ["usage.recorded", "customer.created"] });
+    const created = await commet.webhooks.create({
+      url: subscribed.url,
+      events: ["usage.recorded", "customer.created"],
+    });
     await commet.webhooks.create({ url: other.url, events: ["customer.created"] });
     await allDelivered(sandbox, 2 * expected.length);
     const got = historyIds(subscribed, ids);
     expect(got).toHaveLength(expected.length);
     expect(new Set(got.map((h) => h.json.data?.usageEventId)).size).toBe(expected.length);
     for (const h of got) {
-      expect(verifier.verify({ payload: h.rawBody, signature: h.headers["x-commet-signature"] ?? null, secret: created.data!.secretKey }))
-        .toBe(true);
+      expect(
+        verifier.verify({
+          payload: h.rawBody,
+          signature: h.headers["x-commet-signature"] ?? null,
+          secret: created.data!.secretKey,
+        }),
+      ).toBe(true);
     }
     // An update of the same endpoint does not start it over.
     await commet.webhooks.update({ id: created.data!.id, description: "renamed" });
@@ -156,7 +184,9 @@ describe("seeded usage history replayed as usage.recorded", () => {
     expect(reset.status).toBe(200);
     const reseeded = seededHistory(sandbox.dataDir);
     await allDelivered(sandbox, reseeded.length);
-    const afterReset = usageHooks(envReceiver).slice(-reseeded.length).map((h) => h.json.data);
+    const afterReset = usageHooks(envReceiver)
+      .slice(-reseeded.length)
+      .map((h) => h.json.data);
     expect(new Set(afterReset.map((d) => d?.usageEventId))).toEqual(new Set(reseeded.map((d) => d.usageEventId)));
   });
 
@@ -173,9 +203,20 @@ describe("seeded usage history replayed as usage.recorded", () => {
       });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
-    const sandbox = await startTestSandbox({ seed: { customers: 40 }, webhookUrl: url, webhookSecret: SECRET, delivery: { concurrency: 2 } });
+    const sandbox = await startTestSandbox({
+      seed: { customers: 40 },
+      webhookUrl: url,
+      webhookSecret: SECRET,
+      delivery: { concurrency: 2 },
+    });
     cleanups.push(() => sandbox.dispose());
     const total = (await sandbox.health()).historyEvents;
     expect(total).toBeGreaterThan(1000);
@@ -183,8 +224,12 @@ describe("seeded usage history replayed as usage.recorded", () => {
 
     const started = Date.now();
     const tracked = await sandbox.client().usage.track({ customerId: "usr_000001", feature: "api_calls", value: 1 });
-    const live = await waitFor(() => hooks.find((h) => h.usageEventId === tracked.data!.id), { what: "the live event" });
-    const history = hooks.filter((h) => h.event === "usage.recorded" && h.usageEventId !== tracked.data!.id && h.at <= live.at);
+    const live = await waitFor(() => hooks.find((h) => h.usageEventId === tracked.data!.id), {
+      what: "the live event",
+    });
+    const history = hooks.filter(
+      (h) => h.event === "usage.recorded" && h.usageEventId !== tracked.data!.id && h.at <= live.at,
+    );
     expect(history.length).toBeLessThan(total / 2);
     expect(live.at - started).toBeLessThan(2500); // generous: the box may be busy; the point is not waiting for the backlog
   });
@@ -218,9 +263,13 @@ describe("history feeding (in-process)", () => {
     const sb = new Sandbox(db, () => "http://sandbox.test");
     const chunk = 40;
     const history = new HistoryReplay(sb, chunk);
-    const deliverer = new Deliverer(db, { retryBaseMs: 30, maxDelayMs: 60, maxAttempts: 100, concurrency: 8 }, {
-      refill: () => history.refill(),
-    });
+    const deliverer = new Deliverer(
+      db,
+      { retryBaseMs: 30, maxDelayMs: 60, maxAttempts: 100, concurrency: 8 },
+      {
+        refill: () => history.refill(),
+      },
+    );
     sb.onEventsQueued = () => deliverer.kick();
     sb.onEndpointsChanged = () => {
       if (history.register() > 0) deliverer.kick();
@@ -235,7 +284,10 @@ describe("history feeding (in-process)", () => {
     expect(history.progress()).toEqual({ historyEvents: total, historyDelivered: 0, historyFailed: 0 });
 
     status = 200;
-    await waitFor(() => history.progress().historyDelivered === total, { what: "the whole history", timeoutMs: 15_000 });
+    await waitFor(() => history.progress().historyDelivered === total, {
+      what: "the whole history",
+      timeoutMs: 15_000,
+    });
     expect(seen.size).toBe(total);
     expect(delivered).toBe(total);
     // Registering again (a restart, an endpoint update) queues nothing more.

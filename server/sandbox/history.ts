@@ -29,7 +29,10 @@ interface HistoryRow {
 type ReplayRow = UsageEventRef & { seq: number; customer_id: string; external_id: string | null };
 
 export class HistoryReplay {
-  constructor(private readonly sb: Sandbox, private readonly chunk = HISTORY_CHUNK) {}
+  constructor(
+    private readonly sb: Sandbox,
+    private readonly chunk = HISTORY_CHUNK,
+  ) {}
 
   /** The last usage_events seq written by the seed (stores seeded before the meta key existed: derived once). */
   private seedLastSeq(): number {
@@ -37,7 +40,9 @@ export class HistoryReplay {
     if (stored !== null) return Number(stored);
     // Seeded events are all dated before the seed anchor; live ones are created at (or after) the real now.
     const anchor = getMeta(this.sb.db, "seed_anchor") ?? "";
-    const { last } = this.sb.q("SELECT COALESCE(MAX(seq), 0) AS last FROM usage_events WHERE created_at < ?").get(anchor) as {
+    const { last } = this.sb
+      .q("SELECT COALESCE(MAX(seq), 0) AS last FROM usage_events WHERE created_at < ?")
+      .get(anchor) as {
       last: number;
     };
     setMeta(this.sb.db, "seed_usage_last_seq", String(last));
@@ -58,7 +63,9 @@ export class HistoryReplay {
     // Built on first use, not with the seed: ~0.5 s at 425k events that a store without subscribers never needs.
     this.sb.db.exec("CREATE INDEX IF NOT EXISTS usage_events_replay ON usage_events (ts, seq) WHERE kind = 'track'");
     const lastSeq = this.seedLastSeq();
-    const { total } = this.sb.q("SELECT COUNT(*) AS total FROM usage_events WHERE kind = 'track' AND seq <= ?").get(lastSeq) as {
+    const { total } = this.sb
+      .q("SELECT COUNT(*) AS total FROM usage_events WHERE kind = 'track' AND seq <= ?")
+      .get(lastSeq) as {
       total: number;
     };
     const now = this.sb.clock.iso();
@@ -75,8 +82,9 @@ export class HistoryReplay {
 
   /** Tops up the outbox with the next chunk of every endpoint that has room; returns how many events were queued. */
   refill(): number {
-    const open = this.sb.q("SELECT endpoint_id, last_seq, cursor_ts, cursor_seq FROM webhook_history WHERE completed_at IS NULL").all() as
-      HistoryRow[];
+    const open = this.sb
+      .q("SELECT endpoint_id, last_seq, cursor_ts, cursor_seq FROM webhook_history WHERE completed_at IS NULL")
+      .all() as HistoryRow[];
     if (open.length === 0) return 0;
     const subscribed = new Set(this.subscribedEndpoints().map((e) => e.id));
     let queued = 0;
@@ -104,7 +112,12 @@ export class HistoryReplay {
       )
       .all(h.last_seq, h.cursor_ts ?? "", h.cursor_seq ?? 0, this.chunk) as ReplayRow[];
     for (const r of rows) {
-      this.sb.enqueue("usage.recorded", usageRecordedData(r, { id: r.customer_id, external_id: r.external_id }), [h.endpoint_id], true);
+      this.sb.enqueue(
+        "usage.recorded",
+        usageRecordedData(r, { id: r.customer_id, external_id: r.external_id }),
+        [h.endpoint_id],
+        true,
+      );
     }
     const last = rows.at(-1);
     this.sb
@@ -112,7 +125,14 @@ export class HistoryReplay {
         `UPDATE webhook_history SET queued = queued + ?, cursor_ts = COALESCE(?, cursor_ts), cursor_seq = COALESCE(?, cursor_seq),
            completed_at = CASE WHEN ? THEN ? ELSE completed_at END WHERE endpoint_id = ?`,
       )
-      .run(rows.length, last?.ts ?? null, last?.seq ?? null, rows.length < this.chunk ? 1 : 0, this.sb.clock.iso(), h.endpoint_id);
+      .run(
+        rows.length,
+        last?.ts ?? null,
+        last?.seq ?? null,
+        rows.length < this.chunk ? 1 : 0,
+        this.sb.clock.iso(),
+        h.endpoint_id,
+      );
     return rows.length;
   }
 

@@ -28,7 +28,11 @@ describe("IdempotencyStore", () => {
     expect(store.begin("k1", "POST /api/v1/customers", hash)).toEqual({ kind: "new" });
     expect(store.begin("k1", "POST /api/v1/customers", hash)).toEqual({ kind: "in_progress" });
     store.complete("k1", 201, '{"success":true}');
-    expect(store.begin("k1", "POST /api/v1/customers", hash)).toEqual({ kind: "replay", status: 201, response: '{"success":true}' });
+    expect(store.begin("k1", "POST /api/v1/customers", hash)).toEqual({
+      kind: "replay",
+      status: 201,
+      response: '{"success":true}',
+    });
   });
 
   it("a different body or a different route with the same key is a mismatch", () => {
@@ -61,7 +65,9 @@ describe("IdempotencyStore", () => {
     store.begin("fresh", "POST /x", hash);
     store.complete("fresh", 200, "{}");
     store.prune(true);
-    const keys = (db.prepare("SELECT key FROM idempotency ORDER BY key").all() as Array<{ key: string }>).map((r) => r.key);
+    const keys = (db.prepare("SELECT key FROM idempotency ORDER BY key").all() as Array<{ key: string }>).map(
+      (r) => r.key,
+    );
     expect(keys).toEqual(["fresh"]);
   });
 });

@@ -17,7 +17,10 @@ export type Begin =
  */
 export class IdempotencyStore {
   private q: ReturnType<typeof statements>;
-  constructor(db: Db, private readonly now: () => number = Date.now) {
+  constructor(
+    db: Db,
+    private readonly now: () => number = Date.now,
+  ) {
     this.q = statements(db);
   }
 
@@ -26,8 +29,17 @@ export class IdempotencyStore {
   }
 
   begin(key: string, route: string, bodyHash: string): Begin {
-    const row = this.q("SELECT route, body_hash, state, status, response, created_at FROM idempotency WHERE key = ?").get(key) as
-      | { route: string; body_hash: string; state: string; status: number | null; response: string | null; created_at: number }
+    const row = this.q(
+      "SELECT route, body_hash, state, status, response, created_at FROM idempotency WHERE key = ?",
+    ).get(key) as
+      | {
+          route: string;
+          body_hash: string;
+          state: string;
+          status: number | null;
+          response: string | null;
+          created_at: number;
+        }
       | undefined;
     const now = this.now();
     if (row && now - row.created_at < IDEMPOTENCY_TTL_MS) {

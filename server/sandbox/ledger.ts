@@ -1,5 +1,12 @@
 import { newId } from "./ids.ts";
-import { type CustomerRow, type PlanRow, type Sandbox, type SubscriptionRow, addInterval, webhookCustomerId } from "./model.ts";
+import {
+  type CustomerRow,
+  type PlanRow,
+  type Sandbox,
+  type SubscriptionRow,
+  addInterval,
+  webhookCustomerId,
+} from "./model.ts";
 import { line } from "./seed.ts";
 
 /**
@@ -21,7 +28,20 @@ function nextInvoiceNumber(sb: Sandbox, periodEnd: string): string {
 function advanceLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
   const lines: Line[] = [];
   if (plan.price > 0) {
-    lines.push(line("plan_base", null, `${plan.name} plan (${s.billing_interval})`, 1, plan.price / 100, plan.price / 100, null, null, null, "advance"));
+    lines.push(
+      line(
+        "plan_base",
+        null,
+        `${plan.name} plan (${s.billing_interval})`,
+        1,
+        plan.price / 100,
+        plan.price / 100,
+        null,
+        null,
+        null,
+        "advance",
+      ),
+    );
   }
   for (const pf of sb.catalog.planFeatures.get(plan.id)?.values() ?? []) {
     const f = sb.catalog.featuresByCode.get(pf.feature_code)!;
@@ -31,9 +51,20 @@ function advanceLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
     const count = f.type === "seats" ? sb.seatCount(s.customer_id, f.code) : sb.quotaCount(s.customer_id, f.code);
     const extra = Math.max(0, count - included);
     if (extra > 0) {
-      lines.push(line(f.type === "seats" ? "feature_seats" : "feature_quota", f.name,
-        `${extra} ${f.name.toLowerCase()} beyond the included ${included}`, extra, pf.overage_unit_price / 100,
-        (extra * pf.overage_unit_price) / 100, included, count, extra, "advance"));
+      lines.push(
+        line(
+          f.type === "seats" ? "feature_seats" : "feature_quota",
+          f.name,
+          `${extra} ${f.name.toLowerCase()} beyond the included ${included}`,
+          extra,
+          pf.overage_unit_price / 100,
+          (extra * pf.overage_unit_price) / 100,
+          included,
+          count,
+          extra,
+          "advance",
+        ),
+      );
     }
   }
   return lines;
@@ -45,20 +76,38 @@ function overageLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
   const lines: Line[] = [];
   for (const pf of sb.catalog.planFeatures.get(plan.id)?.values() ?? []) {
     const f = sb.catalog.featuresByCode.get(pf.feature_code)!;
-    if (f.type !== "usage" || !pf.enabled || !pf.overage_enabled || pf.unlimited || pf.overage_unit_price === null) continue;
+    if (f.type !== "usage" || !pf.enabled || !pf.overage_enabled || pf.unlimited || pf.overage_unit_price === null)
+      continue;
     const included = pf.included ?? 0;
     const used = sb.usageTotal(s, f.code);
     const over = Math.max(0, used - included);
     if (over > 0) {
-      lines.push(line("feature_overage", f.name, `${over} ${f.unit_name ?? "unit"}s over the included ${included}`, over,
-        pf.overage_unit_price / 100, (over * pf.overage_unit_price) / 100, included, used, over, "true_up"));
+      lines.push(
+        line(
+          "feature_overage",
+          f.name,
+          `${over} ${f.unit_name ?? "unit"}s over the included ${included}`,
+          over,
+          pf.overage_unit_price / 100,
+          (over * pf.overage_unit_price) / 100,
+          included,
+          used,
+          over,
+          "true_up",
+        ),
+      );
     }
   }
   return lines;
 }
 
 function issueInvoice(
-  sb: Sandbox, s: SubscriptionRow, customer: CustomerRow, plan: PlanRow, period: { start: string; end: string }, lines: Line[],
+  sb: Sandbox,
+  s: SubscriptionRow,
+  customer: CustomerRow,
+  plan: PlanRow,
+  period: { start: string; end: string },
+  lines: Line[],
   outstanding: boolean,
 ): { id: string; number: string; total: number } | null {
   if (lines.length === 0) return null;
@@ -72,18 +121,54 @@ function issueInvoice(
     `INSERT INTO invoices (id, customer_id, subscription_id, invoice_number, status, invoice_type, currency, subtotal,
        discount_amount, tax_amount, total, period_start, period_end, issue_date, due_date, plan_name, memo, line_items, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, 'recurring', 'USD', ?, 0, 0, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
-  ).run(invoiceId, customer.id, s.id, number, status, subtotal, subtotal, period.start, period.end, now, due, plan.name,
-    JSON.stringify(lines), now, now);
+  ).run(
+    invoiceId,
+    customer.id,
+    s.id,
+    number,
+    status,
+    subtotal,
+    subtotal,
+    period.start,
+    period.end,
+    now,
+    due,
+    plan.name,
+    JSON.stringify(lines),
+    now,
+    now,
+  );
   const txnId = newId("txn");
   sb.q(
     `INSERT INTO transactions (id, invoice_id, customer_id, gross_amount, subtotal, tax_amount, currency, provider, status,
        customer_email, customer_name, paid_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 'USD', 'commet', ?, ?, ?, ?, ?, ?)`,
-  ).run(txnId, invoiceId, customer.id, subtotal, subtotal, outstanding ? "failed" : "succeeded", customer.email,
-    customer.full_name, outstanding ? null : now, now, now);
+  ).run(
+    txnId,
+    invoiceId,
+    customer.id,
+    subtotal,
+    subtotal,
+    outstanding ? "failed" : "succeeded",
+    customer.email,
+    customer.full_name,
+    outstanding ? null : now,
+    now,
+    now,
+  );
   const customerRef = webhookCustomerId(customer);
   sb.emit("invoice.created", {
-    invoiceId, invoiceNumber: number, invoiceStatus: status, periodStart: period.start, periodEnd: period.end, issueDate: now,
-    dueDate: due, currency: "USD", subtotal, total: subtotal, customerId: customerRef, subscriptionId: s.id,
+    invoiceId,
+    invoiceNumber: number,
+    invoiceStatus: status,
+    periodStart: period.start,
+    periodEnd: period.end,
+    issueDate: now,
+    dueDate: due,
+    currency: "USD",
+    subtotal,
+    total: subtotal,
+    customerId: customerRef,
+    subscriptionId: s.id,
   });
   return { id: invoiceId, number, total: subtotal };
 }
@@ -98,13 +183,23 @@ export function subscriptionActivated(sb: Sandbox, s: SubscriptionRow): void {
   const period = { start: s.period_start!, end: s.period_end! };
   const lines = advanceLines(sb, s, plan);
   if (lines.length === 0) {
-    lines.push(line("plan_base", null, `${plan.name} plan (${s.billing_interval})`, 1, 0, 0, null, null, null, "advance"));
+    lines.push(
+      line("plan_base", null, `${plan.name} plan (${s.billing_interval})`, 1, 0, 0, null, null, null, "advance"),
+    );
   }
   const invoice = issueInvoice(sb, s, customer, plan, period, lines, false)!;
   sb.emit("subscription.activated", {
-    subscriptionId: s.id, customerId: webhookCustomerId(customer), status: "active", currentPeriodStart: period.start,
-    currentPeriodEnd: period.end, name: s.name, invoiceId: invoice.id, invoiceNumber: invoice.number,
-    invoiceTotal: invoice.total, invoiceCurrency: "USD", provider: "commet",
+    subscriptionId: s.id,
+    customerId: webhookCustomerId(customer),
+    status: "active",
+    currentPeriodStart: period.start,
+    currentPeriodEnd: period.end,
+    name: s.name,
+    invoiceId: invoice.id,
+    invoiceNumber: invoice.number,
+    invoiceTotal: invoice.total,
+    invoiceCurrency: "USD",
+    provider: "commet",
   });
 }
 
@@ -116,23 +211,41 @@ function closePeriod(sb: Sandbox, s: SubscriptionRow): void {
   const lines = [...(wasTrial ? [] : overageLines(sb, s, plan)), ...advanceLines(sb, s, plan)];
   issueInvoice(sb, s, customer, plan, { start: s.period_start!, end: s.period_end! }, lines, s.status === "past_due");
   const now = sb.clock.iso();
-  sb.q("UPDATE subscriptions SET status = ?, period_start = ?, period_end = ?, credits_remaining = ?, updated_at = ? WHERE id = ?").run(
-    wasTrial ? "active" : s.status, s.period_end, addInterval(s.period_end!, s.billing_interval), plan.included_credits, now, s.id,
+  sb.q(
+    "UPDATE subscriptions SET status = ?, period_start = ?, period_end = ?, credits_remaining = ?, updated_at = ? WHERE id = ?",
+  ).run(
+    wasTrial ? "active" : s.status,
+    s.period_end,
+    addInterval(s.period_end!, s.billing_interval),
+    plan.included_credits,
+    now,
+    s.id,
   );
   sb.q("DELETE FROM usage_totals WHERE subscription_id = ?").run(s.id);
   if (wasTrial) {
     sb.emit("trial.converted", {
-      subscriptionId: s.id, customerId: webhookCustomerId(customer), status: "active", planId: plan.id, planName: plan.name,
+      subscriptionId: s.id,
+      customerId: webhookCustomerId(customer),
+      status: "active",
+      planId: plan.id,
+      planName: plan.name,
     });
   }
 }
 
 function cancelAtEnd(sb: Sandbox, s: SubscriptionRow): void {
   const now = sb.clock.iso();
-  sb.q("UPDATE subscriptions SET status = 'canceled', end_date = period_end, updated_at = ? WHERE id = ?").run(now, s.id);
+  sb.q("UPDATE subscriptions SET status = 'canceled', end_date = period_end, updated_at = ? WHERE id = ?").run(
+    now,
+    s.id,
+  );
   sb.emit("subscription.canceled", {
-    subscriptionId: s.id, customerId: webhookCustomerId(sb.customer(s.customer_id)), status: "canceled",
-    canceledAt: s.canceled_at ?? now, cancelReason: s.cancel_reason, endDate: s.period_end!,
+    subscriptionId: s.id,
+    customerId: webhookCustomerId(sb.customer(s.customer_id)),
+    status: "canceled",
+    canceledAt: s.canceled_at ?? now,
+    cancelReason: s.cancel_reason,
+    endDate: s.period_end!,
   });
 }
 
@@ -161,7 +274,12 @@ export function processBilling(sb: Sandbox) {
     }
   });
   return {
-    customersFound: customers.size, enqueued, failed: 0, dunningRetried: 0, dunningFailed: 0, object: "test_clock" as const,
+    customersFound: customers.size,
+    enqueued,
+    failed: 0,
+    dunningRetried: 0,
+    dunningFailed: 0,
+    object: "test_clock" as const,
     livemode: false,
   };
 }

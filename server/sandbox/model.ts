@@ -7,33 +7,81 @@ export const API_VERSION = "2026-07-11";
 export const LIVE_STATUSES = ["trialing", "active", "past_due"] as const;
 
 export interface FeatureRow {
-  id: string; code: string; name: string; type: "boolean" | "usage" | "seats" | "quota";
-  description: string | null; unit_name: string | null; created_at: string; updated_at: string;
+  id: string;
+  code: string;
+  name: string;
+  type: "boolean" | "usage" | "seats" | "quota";
+  description: string | null;
+  unit_name: string | null;
+  created_at: string;
+  updated_at: string;
 }
 export interface PlanRow {
-  seq: number; id: string; code: string; name: string; description: string | null;
-  consumption_model: "metered" | "credits" | "balance" | null; is_public: number; is_default: number; is_free: number;
-  block_on_exhaustion: number | null; sort_order: number; metadata: string | null;
-  billing_interval: Interval; price: number; trial_days: number; included_credits: number | null;
-  created_at: string; updated_at: string;
+  seq: number;
+  id: string;
+  code: string;
+  name: string;
+  description: string | null;
+  consumption_model: "metered" | "credits" | "balance" | null;
+  is_public: number;
+  is_default: number;
+  is_free: number;
+  block_on_exhaustion: number | null;
+  sort_order: number;
+  metadata: string | null;
+  billing_interval: Interval;
+  price: number;
+  trial_days: number;
+  included_credits: number | null;
+  created_at: string;
+  updated_at: string;
 }
 export interface PlanFeatureRow {
-  plan_id: string; feature_code: string; enabled: number; included: number | null; unlimited: number;
-  overage_enabled: number; overage_unit_price: number | null; credits_per_unit: number | null;
+  plan_id: string;
+  feature_code: string;
+  enabled: number;
+  included: number | null;
+  unlimited: number;
+  overage_enabled: number;
+  overage_unit_price: number | null;
+  credits_per_unit: number | null;
 }
 export interface CustomerRow {
-  seq: number; id: string; external_id: string | null; full_name: string | null; email: string;
-  tax_document: string | null; timezone: string | null; metadata: string | null; address: string | null;
-  created_at: string; updated_at: string;
+  seq: number;
+  id: string;
+  external_id: string | null;
+  full_name: string | null;
+  email: string;
+  tax_document: string | null;
+  timezone: string | null;
+  metadata: string | null;
+  address: string | null;
+  created_at: string;
+  updated_at: string;
 }
 export type SubscriptionStatus = "draft" | "pending_payment" | "trialing" | "active" | "past_due" | "canceled";
 export type Interval = "weekly" | "monthly" | "quarterly" | "yearly" | "one_time";
 export interface SubscriptionRow {
-  seq: number; id: string; customer_id: string; plan_id: string; name: string; description: string | null;
-  status: SubscriptionStatus; billing_interval: Interval; trial_ends_at: string | null;
-  period_start: string | null; period_end: string | null; start_date: string; end_date: string | null;
-  canceled_at: string | null; cancel_reason: string | null; cancel_at_period_end: number;
-  credits_remaining: number | null; credits_purchased: number; created_at: string; updated_at: string;
+  seq: number;
+  id: string;
+  customer_id: string;
+  plan_id: string;
+  name: string;
+  description: string | null;
+  status: SubscriptionStatus;
+  billing_interval: Interval;
+  trial_ends_at: string | null;
+  period_start: string | null;
+  period_end: string | null;
+  start_date: string;
+  end_date: string | null;
+  canceled_at: string | null;
+  cancel_reason: string | null;
+  cancel_at_period_end: number;
+  credits_remaining: number | null;
+  credits_purchased: number;
+  created_at: string;
+  updated_at: string;
 }
 
 /** The organization's clock: real time, or the frozen simulated instant once the test clock was advanced. */
@@ -106,8 +154,15 @@ export class Catalog {
 }
 
 export interface EndpointRow {
-  seq: number; id: string; url: string; events: string; description: string | null; is_active: number;
-  api_version: string | null; secret: string; created_at: string;
+  seq: number;
+  id: string;
+  url: string;
+  events: string;
+  description: string | null;
+  is_active: number;
+  api_version: string | null;
+  secret: string;
+  created_at: string;
 }
 
 /** Shared state handed to every route handler. */
@@ -127,7 +182,10 @@ export class Sandbox {
    */
   dropDelivery: (eventType: string) => boolean = () => false;
 
-  constructor(readonly db: Db, readonly origin: () => string) {
+  constructor(
+    readonly db: Db,
+    readonly origin: () => string,
+  ) {
     this.q = statements(db);
     this.clock = new Clock(db);
     this.catalog = new Catalog(db);
@@ -163,7 +221,12 @@ export class Sandbox {
   emit(type: string, data: Record<string, unknown>): void {
     const targets = this.activeEndpoints().filter((e) => e.events.has(type));
     if (targets.length === 0) return;
-    this.enqueue(type, data, targets.map((e) => e.row.id), false);
+    this.enqueue(
+      type,
+      data,
+      targets.map((e) => e.row.id),
+      false,
+    );
     queueMicrotask(() => this.onEventsQueued());
   }
 
@@ -175,9 +238,20 @@ export class Sandbox {
     const id = newId("whev", 24);
     const timestamp = this.clock.iso();
     const payload = JSON.stringify({
-      id, event: type, timestamp, organizationId: this.organizationId, mode: "sandbox", apiVersion: API_VERSION, data,
+      id,
+      event: type,
+      timestamp,
+      organizationId: this.organizationId,
+      mode: "sandbox",
+      apiVersion: API_VERSION,
+      data,
     });
-    this.q("INSERT INTO webhook_events (id, type, payload, created_at) VALUES (?, ?, ?, ?)").run(id, type, payload, timestamp);
+    this.q("INSERT INTO webhook_events (id, type, payload, created_at) VALUES (?, ?, ?, ?)").run(
+      id,
+      type,
+      payload,
+      timestamp,
+    );
     const now = Date.now();
     for (const endpointId of endpointIds) {
       if (!history && this.dropDelivery(type)) {
@@ -236,23 +310,25 @@ export class Sandbox {
   }
 
   usageTotal(sub: SubscriptionRow, code: string): number {
-    const row = this.q("SELECT total, period_start FROM usage_totals WHERE subscription_id = ? AND feature_code = ?").get(
-      sub.id, code,
-    ) as { total: number; period_start: string } | undefined;
+    const row = this.q(
+      "SELECT total, period_start FROM usage_totals WHERE subscription_id = ? AND feature_code = ?",
+    ).get(sub.id, code) as { total: number; period_start: string } | undefined;
     return row && row.period_start === sub.period_start ? row.total : 0;
   }
 
   seatCount(customerId: string, code: string): number {
-    const row = this.q("SELECT count FROM seat_balances WHERE customer_id = ? AND feature_code = ?").get(customerId, code) as
-      | { count: number }
-      | undefined;
+    const row = this.q("SELECT count FROM seat_balances WHERE customer_id = ? AND feature_code = ?").get(
+      customerId,
+      code,
+    ) as { count: number } | undefined;
     return row?.count ?? 0;
   }
 
   quotaCount(customerId: string, code: string): number {
-    const row = this.q("SELECT count FROM quota_balances WHERE customer_id = ? AND feature_code = ?").get(customerId, code) as
-      | { count: number }
-      | undefined;
+    const row = this.q("SELECT count FROM quota_balances WHERE customer_id = ? AND feature_code = ?").get(
+      customerId,
+      code,
+    ) as { count: number } | undefined;
     return row?.count ?? 0;
   }
 }
@@ -272,10 +348,17 @@ export interface UsageEventRef {
 }
 
 /** `usage.recorded` data (7.10.0 UsageRecordedData) — live tracks and the replayed seed history both use this. */
-export function usageRecordedData(e: UsageEventRef, customer: Pick<CustomerRow, "id" | "external_id">): Record<string, unknown> {
+export function usageRecordedData(
+  e: UsageEventRef,
+  customer: Pick<CustomerRow, "id" | "external_id">,
+): Record<string, unknown> {
   return {
-    subscriptionId: e.subscription_id, customerId: webhookCustomerId(customer), usageEventId: e.id, featureCode: e.feature_code,
-    value: e.value, ts: e.ts,
+    subscriptionId: e.subscription_id,
+    customerId: webhookCustomerId(customer),
+    usageEventId: e.id,
+    featureCode: e.feature_code,
+    value: e.value,
+    ts: e.ts,
   };
 }
 

@@ -39,24 +39,37 @@ describe("seedDemo", () => {
   });
 
   it("has the demo catalog and every subscription status", () => {
-    const plans = (a.db.prepare("SELECT code FROM plans ORDER BY sort_order").all() as Array<{ code: string }>).map((p) => p.code);
+    const plans = (a.db.prepare("SELECT code FROM plans ORDER BY sort_order").all() as Array<{ code: string }>).map(
+      (p) => p.code,
+    );
     expect(plans).toEqual(["free", "starter", "pro", "business", "ai_credits"]);
     const types = a.db.prepare("SELECT code, type FROM features ORDER BY code").all();
     expect(types).toEqual([
-      { code: "api_calls", type: "usage" }, { code: "editor", type: "seats" }, { code: "projects", type: "quota" },
-      { code: "sso", type: "boolean" }, { code: "viewer", type: "seats" },
+      { code: "api_calls", type: "usage" },
+      { code: "editor", type: "seats" },
+      { code: "projects", type: "quota" },
+      { code: "sso", type: "boolean" },
+      { code: "viewer", type: "seats" },
     ]);
-    const statuses = (a.db.prepare("SELECT DISTINCT status FROM subscriptions ORDER BY status").all() as Array<{ status: string }>).map(
-      (s) => s.status,
-    );
+    const statuses = (
+      a.db.prepare("SELECT DISTINCT status FROM subscriptions ORDER BY status").all() as Array<{ status: string }>
+    ).map((s) => s.status);
     expect(statuses).toEqual(["active", "canceled", "past_due", "pending_payment", "trialing"]);
-    const emails = a.db.prepare("SELECT COUNT(DISTINCT email) AS n, COUNT(*) AS total FROM customers").get() as { n: number; total: number };
+    const emails = a.db.prepare("SELECT COUNT(DISTINCT email) AS n, COUNT(*) AS total FROM customers").get() as {
+      n: number;
+      total: number;
+    };
     expect(emails.n).toBe(emails.total);
   });
 
   it("keeps 90 days of individual usage events with ids and timestamps, and period totals that add up", () => {
-    const range = a.db.prepare("SELECT MIN(ts) AS lo, MAX(ts) AS hi, COUNT(DISTINCT id) AS ids, COUNT(*) AS n FROM usage_events").get() as {
-      lo: string; hi: string; ids: number; n: number;
+    const range = a.db
+      .prepare("SELECT MIN(ts) AS lo, MAX(ts) AS hi, COUNT(DISTINCT id) AS ids, COUNT(*) AS n FROM usage_events")
+      .get() as {
+      lo: string;
+      hi: string;
+      ids: number;
+      n: number;
     };
     expect(range.ids).toBe(range.n);
     expect(Date.parse(range.lo)).toBeGreaterThanOrEqual(ANCHOR - 90 * DAY);
@@ -74,7 +87,10 @@ describe("seedDemo", () => {
 
   it("has paid invoices for past periods whose line items add up, and one exhausted credits customer", () => {
     const invoices = a.db.prepare("SELECT subtotal, total, line_items, period_end FROM invoices").all() as Array<{
-      subtotal: number; total: number; line_items: string; period_end: string;
+      subtotal: number;
+      total: number;
+      line_items: string;
+      period_end: string;
     }>;
     expect(invoices.length).toBeGreaterThan(50);
     for (const inv of invoices) {
@@ -83,7 +99,9 @@ describe("seedDemo", () => {
       expect(Date.parse(inv.period_end)).toBeLessThanOrEqual(ANCHOR);
     }
     const exhausted = a.db
-      .prepare("SELECT s.credits_remaining FROM subscriptions s JOIN customers c ON c.id = s.customer_id WHERE c.external_id = ?")
+      .prepare(
+        "SELECT s.credits_remaining FROM subscriptions s JOIN customers c ON c.id = s.customer_id WHERE c.external_id = ?",
+      )
       .get(`usr_${String(EXHAUSTED_CREDITS_CUSTOMER_INDEX + 1).padStart(6, "0")}`) as { credits_remaining: number };
     expect(exhausted.credits_remaining).toBe(0);
   });

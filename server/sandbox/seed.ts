@@ -30,74 +30,240 @@ interface PF {
   enabled?: boolean;
 }
 interface PlanSeed {
-  code: string; name: string; description: string; model: "metered" | "credits"; price: number; trialDays: number;
-  isFree?: boolean; isDefault?: boolean; includedCredits?: number; blockOnExhaustion?: boolean; public?: boolean;
+  code: string;
+  name: string;
+  description: string;
+  model: "metered" | "credits";
+  price: number;
+  trialDays: number;
+  isFree?: boolean;
+  isDefault?: boolean;
+  includedCredits?: number;
+  blockOnExhaustion?: boolean;
+  public?: boolean;
   features: Record<string, PF>;
 }
 
 /** Prices in rate scale (10000 = $1.00). */
 export const PLANS: PlanSeed[] = [
   {
-    code: "free", name: "Free", description: "For trying things out", model: "metered", price: 0, trialDays: 0,
-    isFree: true, isDefault: true,
+    code: "free",
+    name: "Free",
+    description: "For trying things out",
+    model: "metered",
+    price: 0,
+    trialDays: 0,
+    isFree: true,
+    isDefault: true,
     features: {
-      api_calls: { included: 1_000 }, editor: { included: 1 }, viewer: { included: 3 }, projects: { included: 3 },
+      api_calls: { included: 1_000 },
+      editor: { included: 1 },
+      viewer: { included: 3 },
+      projects: { included: 3 },
     },
   },
   {
-    code: "starter", name: "Starter", description: "For small teams", model: "metered", price: 290_000, trialDays: 14,
+    code: "starter",
+    name: "Starter",
+    description: "For small teams",
+    model: "metered",
+    price: 290_000,
+    trialDays: 14,
     features: {
-      api_calls: { included: 10_000, overage: 20 }, editor: { included: 3, overage: 120_000 },
-      viewer: { included: 5, overage: 40_000 }, projects: { included: 10, overage: 20_000 },
+      api_calls: { included: 10_000, overage: 20 },
+      editor: { included: 3, overage: 120_000 },
+      viewer: { included: 5, overage: 40_000 },
+      projects: { included: 10, overage: 20_000 },
     },
   },
   {
-    code: "pro", name: "Pro", description: "For growing teams", model: "metered", price: 990_000, trialDays: 14,
+    code: "pro",
+    name: "Pro",
+    description: "For growing teams",
+    model: "metered",
+    price: 990_000,
+    trialDays: 14,
     features: {
-      api_calls: { included: 100_000, overage: 10 }, editor: { included: 10, overage: 100_000 },
-      viewer: { included: 20, overage: 30_000 }, projects: { included: 50, overage: 10_000 },
+      api_calls: { included: 100_000, overage: 10 },
+      editor: { included: 10, overage: 100_000 },
+      viewer: { included: 20, overage: 30_000 },
+      projects: { included: 50, overage: 10_000 },
     },
   },
   {
-    code: "business", name: "Business", description: "For organizations with compliance needs", model: "metered",
-    price: 2_990_000, trialDays: 0,
+    code: "business",
+    name: "Business",
+    description: "For organizations with compliance needs",
+    model: "metered",
+    price: 2_990_000,
+    trialDays: 0,
     features: {
-      api_calls: { included: 1_000_000, overage: 5 }, editor: { included: 25, overage: 80_000 },
-      viewer: { included: 100, overage: 20_000 }, projects: { included: null, unlimited: true }, sso: { included: null },
+      api_calls: { included: 1_000_000, overage: 5 },
+      editor: { included: 25, overage: 80_000 },
+      viewer: { included: 100, overage: 20_000 },
+      projects: { included: null, unlimited: true },
+      sso: { included: null },
     },
   },
   {
-    code: "ai_credits", name: "AI Credits", description: "Prepaid credits, blocked when exhausted", model: "credits",
-    price: 490_000, trialDays: 0, includedCredits: 50_000, blockOnExhaustion: true,
+    code: "ai_credits",
+    name: "AI Credits",
+    description: "Prepaid credits, blocked when exhausted",
+    model: "credits",
+    price: 490_000,
+    trialDays: 0,
+    includedCredits: 50_000,
+    blockOnExhaustion: true,
     features: {
-      api_calls: { included: null, creditsPerUnit: 1 }, editor: { included: 2, overage: 100_000 },
+      api_calls: { included: null, creditsPerUnit: 1 },
+      editor: { included: 2, overage: 100_000 },
       projects: { included: 5 },
     },
   },
 ];
 
 const FIRST = [
-  "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sofia", "Lucas", "Mia", "Ethan", "Isabella", "Hugo", "Amelia",
-  "Leo", "Chloe", "Arjun", "Yuki", "Lena", "Omar", "Priya", "Jonas", "Camila", "Diego", "Hannah", "Kenji", "Nora",
-  "Samuel", "Zara", "Felix", "Aisha", "Gabriel", "Elena", "Tomás", "Ingrid", "Rafael", "Mei", "Victor", "Lucía",
-  "Daniel", "Freya", "Marco", "Anika", "Julian", "Valentina", "Ravi", "Clara", "Ibrahim", "Maya", "Stefan", "Paula",
+  "Olivia",
+  "Liam",
+  "Emma",
+  "Noah",
+  "Ava",
+  "Mateo",
+  "Sofia",
+  "Lucas",
+  "Mia",
+  "Ethan",
+  "Isabella",
+  "Hugo",
+  "Amelia",
+  "Leo",
+  "Chloe",
+  "Arjun",
+  "Yuki",
+  "Lena",
+  "Omar",
+  "Priya",
+  "Jonas",
+  "Camila",
+  "Diego",
+  "Hannah",
+  "Kenji",
+  "Nora",
+  "Samuel",
+  "Zara",
+  "Felix",
+  "Aisha",
+  "Gabriel",
+  "Elena",
+  "Tomás",
+  "Ingrid",
+  "Rafael",
+  "Mei",
+  "Victor",
+  "Lucía",
+  "Daniel",
+  "Freya",
+  "Marco",
+  "Anika",
+  "Julian",
+  "Valentina",
+  "Ravi",
+  "Clara",
+  "Ibrahim",
+  "Maya",
+  "Stefan",
+  "Paula",
 ];
 const LAST = [
-  "Smith", "García", "Müller", "Rossi", "Dubois", "Kowalski", "Tanaka", "Silva", "Johansson", "Nguyen", "Patel",
-  "Fernández", "O'Brien", "Kim", "Schmidt", "Martin", "López", "Novak", "Costa", "Jensen", "Yamamoto", "Haddad",
-  "Moreau", "Bianchi", "Wójcik", "Andersen", "Okafor", "Chen", "Ramírez", "Fischer", "Dupont", "Svensson", "Ali",
-  "Romero", "Weber", "Rahman", "Lindqvist", "Ortiz", "Sato", "Murphy",
+  "Smith",
+  "García",
+  "Müller",
+  "Rossi",
+  "Dubois",
+  "Kowalski",
+  "Tanaka",
+  "Silva",
+  "Johansson",
+  "Nguyen",
+  "Patel",
+  "Fernández",
+  "O'Brien",
+  "Kim",
+  "Schmidt",
+  "Martin",
+  "López",
+  "Novak",
+  "Costa",
+  "Jensen",
+  "Yamamoto",
+  "Haddad",
+  "Moreau",
+  "Bianchi",
+  "Wójcik",
+  "Andersen",
+  "Okafor",
+  "Chen",
+  "Ramírez",
+  "Fischer",
+  "Dupont",
+  "Svensson",
+  "Ali",
+  "Romero",
+  "Weber",
+  "Rahman",
+  "Lindqvist",
+  "Ortiz",
+  "Sato",
+  "Murphy",
 ];
 const COMPANIES = [
-  "acme", "globex", "initech", "umbrella", "hooli", "vandelay", "stark", "wayne", "tyrell", "cyberdyne", "soylent",
-  "massive", "oscorp", "wonka", "aperture", "blackmesa", "gringotts", "monarch", "pied-piper", "dunder",
-  "sterling", "bluth", "prestige", "nakatomi", "weyland", "zorg", "octan", "virtucon", "genco", "krusty",
+  "acme",
+  "globex",
+  "initech",
+  "umbrella",
+  "hooli",
+  "vandelay",
+  "stark",
+  "wayne",
+  "tyrell",
+  "cyberdyne",
+  "soylent",
+  "massive",
+  "oscorp",
+  "wonka",
+  "aperture",
+  "blackmesa",
+  "gringotts",
+  "monarch",
+  "pied-piper",
+  "dunder",
+  "sterling",
+  "bluth",
+  "prestige",
+  "nakatomi",
+  "weyland",
+  "zorg",
+  "octan",
+  "virtucon",
+  "genco",
+  "krusty",
 ];
 const TLDS = ["com", "io", "co", "dev", "eu", "app"];
 const TIMEZONES = [
-  "UTC", "America/New_York", "America/Chicago", "America/Los_Angeles", "America/Sao_Paulo", "America/Mexico_City",
-  "America/Buenos_Aires", "Europe/London", "Europe/Paris", "Europe/Berlin", "Europe/Madrid", "Asia/Tokyo",
-  "Asia/Singapore", "Australia/Sydney",
+  "UTC",
+  "America/New_York",
+  "America/Chicago",
+  "America/Los_Angeles",
+  "America/Sao_Paulo",
+  "America/Mexico_City",
+  "America/Buenos_Aires",
+  "Europe/London",
+  "Europe/Paris",
+  "Europe/Berlin",
+  "Europe/Madrid",
+  "Asia/Tokyo",
+  "Asia/Singapore",
+  "Australia/Sydney",
 ];
 const SEGMENTS = ["startup", "smb", "mid-market", "enterprise"];
 
@@ -130,7 +296,11 @@ function weighted<T>(rnd: () => number, entries: Array<[T, number]>): T {
 }
 
 function slug(s: string): string {
-  return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[^a-zA-Z]/g, "").toLowerCase();
+  return s
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^a-zA-Z]/g, "")
+    .toLowerCase();
 }
 
 function uuidFrom(rnd: () => number): string {
@@ -179,14 +349,32 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
       const id = seededId("plan", idRnd);
       planIds.set(p.code, id);
       insPlan.run(
-        id, p.code, p.name, p.description, p.model, p.public === false ? 0 : 1, p.isDefault ? 1 : 0, p.isFree ? 1 : 0,
-        p.model === "credits" ? (p.blockOnExhaustion ? 1 : 0) : null, i, p.price, p.trialDays, p.includedCredits ?? null,
-        catalogAt, catalogAt,
+        id,
+        p.code,
+        p.name,
+        p.description,
+        p.model,
+        p.public === false ? 0 : 1,
+        p.isDefault ? 1 : 0,
+        p.isFree ? 1 : 0,
+        p.model === "credits" ? (p.blockOnExhaustion ? 1 : 0) : null,
+        i,
+        p.price,
+        p.trialDays,
+        p.includedCredits ?? null,
+        catalogAt,
+        catalogAt,
       );
       for (const [code, pf] of Object.entries(p.features)) {
         insPF.run(
-          id, code, pf.enabled === false ? 0 : 1, pf.included, pf.unlimited ? 1 : 0, pf.overage !== undefined ? 1 : 0,
-          pf.overage ?? null, pf.creditsPerUnit ?? null,
+          id,
+          code,
+          pf.enabled === false ? 0 : 1,
+          pf.included,
+          pf.unlimited ? 1 : 0,
+          pf.overage !== undefined ? 1 : 0,
+          pf.overage ?? null,
+          pf.creditsPerUnit ?? null,
         );
       }
     });
@@ -201,12 +389,16 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
          credits_purchased, created_at, updated_at)
        VALUES (?, ?, ?, ?, NULL, ?, 'monthly', ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?, ?)`,
     );
-    const insSeat = db.prepare("INSERT INTO seat_balances (customer_id, feature_code, count, updated_at) VALUES (?, ?, ?, ?)");
+    const insSeat = db.prepare(
+      "INSERT INTO seat_balances (customer_id, feature_code, count, updated_at) VALUES (?, ?, ?, ?)",
+    );
     const insSeatEvent = db.prepare(
       `INSERT INTO seat_events (id, customer_id, feature_code, previous_balance, new_balance, ts, created_at)
        VALUES (?, ?, ?, 0, ?, ?, ?)`,
     );
-    const insQuota = db.prepare("INSERT INTO quota_balances (customer_id, feature_code, count, updated_at) VALUES (?, ?, ?, ?)");
+    const insQuota = db.prepare(
+      "INSERT INTO quota_balances (customer_id, feature_code, count, updated_at) VALUES (?, ?, ?, ?)",
+    );
     const insUsage = db.prepare(
       `INSERT INTO usage_events (id, customer_id, subscription_id, feature_code, value, kind, idempotency_key, properties, ts, created_at)
        VALUES (?, ?, ?, 'api_calls', ?, 'track', NULL, NULL, ?, ?)`,
@@ -236,14 +428,27 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
         continue;
       }
       const status = weighted<SubscriptionStatus | null>(rnd, [
-        ["active", 58], ["trialing", 8], ["past_due", 7], ["canceled", 12], ["pending_payment", 5], [null, 10],
+        ["active", 58],
+        ["trialing", 8],
+        ["past_due", 7],
+        ["canceled", 12],
+        ["pending_payment", 5],
+        [null, 10],
       ]);
-      let plan = weighted(rnd, [[PLANS[0]!, 25], [PLANS[1]!, 30], [PLANS[2]!, 25], [PLANS[3]!, 10], [PLANS[4]!, 10]]);
+      let plan = weighted(rnd, [
+        [PLANS[0]!, 25],
+        [PLANS[1]!, 30],
+        [PLANS[2]!, 25],
+        [PLANS[3]!, 10],
+        [PLANS[4]!, 10],
+      ]);
       if (status !== "active" && plan.isFree) plan = PLANS[1]!;
       if (status === "trialing" && plan.trialDays === 0) plan = PLANS[2]!;
       drafts.push({ status, plan });
     }
-    const liveCount = drafts.filter((d) => d.status === "active" || d.status === "trialing" || d.status === "past_due").length;
+    const liveCount = drafts.filter(
+      (d) => d.status === "active" || d.status === "trialing" || d.status === "past_due",
+    ).length;
     const bucketDays = Math.max(1, Math.ceil((liveCount * HISTORY_DAYS) / MAX_HISTORY_EVENTS));
     setMeta(db, "seed_usage_bucket_days", String(bucketDays));
 
@@ -267,7 +472,17 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
       const createdMs = anchor - (120 + Math.floor(rnd() * 600)) * DAY + Math.floor(rnd() * DAY);
       const metadata = JSON.stringify({ segment: pick(rnd, SEGMENTS), company });
       const tax = rnd() < 0.3 ? String(10_000_000 + Math.floor(rnd() * 89_999_999)) : null;
-      insCustomer.run(customerId, externalId, fullName, email, tax, pick(rnd, TIMEZONES), metadata, iso(createdMs), iso(createdMs));
+      insCustomer.run(
+        customerId,
+        externalId,
+        fullName,
+        email,
+        tax,
+        pick(rnd, TIMEZONES),
+        metadata,
+        iso(createdMs),
+        iso(createdMs),
+      );
       result.customers++;
       if (!draft.status) return;
 
@@ -322,8 +537,7 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
       const daily = new Float64Array(HISTORY_DAYS);
       const apiPF = plan.features.api_calls;
       const perMonth = plan.model === "credits" ? plan.includedCredits! : (apiPF?.included ?? 0);
-      const intensity =
-        i === EXHAUSTED_CREDITS_CUSTOMER_INDEX ? 1.6 : 0.15 + rnd() * (plan.isFree ? 0.9 : 1.25);
+      const intensity = i === EXHAUSTED_CREDITS_CUSTOMER_INDEX ? 1.6 : 0.15 + rnd() * (plan.isFree ? 0.9 : 1.25);
       const activeFrom = status === "canceled" ? startMs : startMs;
       const activeTo = status === "canceled" ? Date.parse(endDate!) : anchor;
       if (status !== "pending_payment" && apiPF) {
@@ -352,13 +566,27 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
       }
       let creditsRemaining: number | null = null;
       if (plan.model === "credits") {
-        creditsRemaining = i === EXHAUSTED_CREDITS_CUSTOMER_INDEX ? 0 : Math.max(0, plan.includedCredits! - periodTotal);
+        creditsRemaining =
+          i === EXHAUSTED_CREDITS_CUSTOMER_INDEX ? 0 : Math.max(0, plan.includedCredits! - periodTotal);
       }
       if (live && periodStart) insTotal.run(subId, periodStart, periodTotal);
 
       insSub.run(
-        subId, customerId, planId, plan.name, status, trialEnds, periodStart, periodEnd, iso(startMs), endDate, canceledAt,
-        cancelReason, creditsRemaining, iso(startMs), iso(Math.max(startMs, canceledAt ? Date.parse(canceledAt) : startMs)),
+        subId,
+        customerId,
+        planId,
+        plan.name,
+        status,
+        trialEnds,
+        periodStart,
+        periodEnd,
+        iso(startMs),
+        endDate,
+        canceledAt,
+        cancelReason,
+        creditsRemaining,
+        iso(startMs),
+        iso(Math.max(startMs, canceledAt ? Date.parse(canceledAt) : startMs)),
       );
       result.subscriptions++;
 
@@ -375,22 +603,51 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
           insSeatEvent.run(seededId("seat", idRnd), customerId, code, count, at, at);
         }
         const q = plan.features.projects;
-        if (q) insQuota.run(customerId, "projects", Math.floor(rnd() * ((q.unlimited ? 40 : q.included ?? 3) + 2)), iso(startMs));
+        if (q)
+          insQuota.run(
+            customerId,
+            "projects",
+            Math.floor(rnd() * ((q.unlimited ? 40 : (q.included ?? 3)) + 2)),
+            iso(startMs),
+          );
       }
 
       // Invoices for closed periods inside the history window.
       closedPeriods.forEach(([ps, pe], idx) => {
         if (pe <= historyStart || plan.price === 0) return;
         const lines: Array<Record<string, unknown>> = [
-          line("plan_base", null, `${plan.name} plan (monthly)`, 1, plan.price / 100, plan.price / 100, null, null, null, "advance"),
+          line(
+            "plan_base",
+            null,
+            `${plan.name} plan (monthly)`,
+            1,
+            plan.price / 100,
+            plan.price / 100,
+            null,
+            null,
+            null,
+            "advance",
+          ),
         ];
         for (const code of ["editor", "viewer"] as const) {
           const pf = plan.features[code];
           const count = seatCounts[code] ?? 0;
           if (pf?.overage && count > (pf.included ?? 0)) {
             const extra = count - (pf.included ?? 0);
-            lines.push(line("feature_seats", code === "editor" ? "Editor seats" : "Viewer seats", `${extra} additional ${code} seats`,
-              extra, pf.overage / 100, (extra * pf.overage) / 100, pf.included, count, extra, "advance"));
+            lines.push(
+              line(
+                "feature_seats",
+                code === "editor" ? "Editor seats" : "Viewer seats",
+                `${extra} additional ${code} seats`,
+                extra,
+                pf.overage / 100,
+                (extra * pf.overage) / 100,
+                pf.included,
+                count,
+                extra,
+                "advance",
+              ),
+            );
           }
         }
         if (apiPF?.overage) {
@@ -401,8 +658,20 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
           }
           const over = Math.max(0, used - (apiPF.included ?? 0));
           if (over > 0) {
-            lines.push(line("feature_overage", "API calls", `${over} API calls over the included ${apiPF.included}`, over,
-              apiPF.overage / 100, Math.round((over * apiPF.overage) / 100), apiPF.included, used, over, "true_up"));
+            lines.push(
+              line(
+                "feature_overage",
+                "API calls",
+                `${over} API calls over the included ${apiPF.included}`,
+                over,
+                apiPF.overage / 100,
+                Math.round((over * apiPF.overage) / 100),
+                apiPF.included,
+                used,
+                over,
+                "true_up",
+              ),
+            );
           }
         }
         const subtotal = Math.round(lines.reduce((s, l) => s + (l.amount as number), 0));
@@ -412,12 +681,34 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
         invoiceNo++;
         const number = `INV-${new Date(pe).getUTCFullYear()}-${String(invoiceNo).padStart(6, "0")}`;
         insInvoice.run(
-          invoiceId, customerId, subId, number, outstanding ? "outstanding" : "paid", subtotal, subtotal, iso(ps), iso(pe),
-          iso(pe), iso(pe + 7 * DAY), plan.name, JSON.stringify(lines), iso(pe), iso(pe),
+          invoiceId,
+          customerId,
+          subId,
+          number,
+          outstanding ? "outstanding" : "paid",
+          subtotal,
+          subtotal,
+          iso(ps),
+          iso(pe),
+          iso(pe),
+          iso(pe + 7 * DAY),
+          plan.name,
+          JSON.stringify(lines),
+          iso(pe),
+          iso(pe),
         );
         insTx.run(
-          seededId("txn", idRnd), invoiceId, customerId, subtotal, subtotal, outstanding ? "failed" : "succeeded", email, fullName,
-          outstanding ? null : iso(pe + 60_000), iso(pe), iso(pe),
+          seededId("txn", idRnd),
+          invoiceId,
+          customerId,
+          subtotal,
+          subtotal,
+          outstanding ? "failed" : "succeeded",
+          email,
+          fullName,
+          outstanding ? null : iso(pe + 60_000),
+          iso(pe),
+          iso(pe),
         );
         result.invoices++;
       });
@@ -444,11 +735,30 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
 }
 
 export function line(
-  lineType: string, featureName: string | null, description: string, quantity: number, unitAmount: number, amount: number,
-  includedAmount: number | null, usedAmount: number | null, overageAmount: number | null, chargeType: "standard" | "advance" | "true_up",
+  lineType: string,
+  featureName: string | null,
+  description: string,
+  quantity: number,
+  unitAmount: number,
+  amount: number,
+  includedAmount: number | null,
+  usedAmount: number | null,
+  overageAmount: number | null,
+  chargeType: "standard" | "advance" | "true_up",
 ) {
   return {
-    lineType, featureName, description, quantity, unitAmount, amount: Math.round(amount), includedAmount, usedAmount,
-    overageAmount, discountType: null, discountValue: null, discountName: null, chargeType,
+    lineType,
+    featureName,
+    description,
+    quantity,
+    unitAmount,
+    amount: Math.round(amount),
+    includedAmount,
+    usedAmount,
+    overageAmount,
+    discountType: null,
+    discountValue: null,
+    discountName: null,
+    chargeType,
   };
 }

@@ -5,8 +5,19 @@ import { parseJson } from "./model.ts";
 
 /** The local tax document label, inferred from the address country as Commet does (fallback TAX_ID). */
 const DOCUMENT_TYPES: Record<string, string> = {
-  AR: "CUIT", MX: "RFC", CL: "RUT", BR: "CPF", CO: "NIT", PE: "RUC", UY: "RUT", PY: "RUC", US: "EIN", ES: "NIF",
-  DE: "USt-IdNr", FR: "SIREN", GB: "VAT",
+  AR: "CUIT",
+  MX: "RFC",
+  CL: "RUT",
+  BR: "CPF",
+  CO: "NIT",
+  PE: "RUC",
+  UY: "RUT",
+  PY: "RUC",
+  US: "EIN",
+  ES: "NIF",
+  DE: "USt-IdNr",
+  FR: "SIREN",
+  GB: "VAT",
 };
 
 function documentType(address: string | null): string {
@@ -59,7 +70,11 @@ export function planOut(sb: Sandbox, p: PlanRow) {
       includedAmount: metered ? pf.included : null,
       unlimited: pf.unlimited === 1,
       overage: metered
-        ? { enabled: pf.overage_enabled === 1, model: pf.overage_enabled ? ("per_unit" as const) : null, unitPrice: pf.overage_unit_price }
+        ? {
+            enabled: pf.overage_enabled === 1,
+            model: pf.overage_enabled ? ("per_unit" as const) : null,
+            unitPrice: pf.overage_unit_price,
+          }
         : null,
     };
   });
@@ -168,10 +183,27 @@ export function subscriptionOut(sb: Sandbox, s: SubscriptionRow, withFeatures: b
 }
 
 export interface InvoiceRowFull {
-  seq: number; id: string; customer_id: string; subscription_id: string | null; invoice_number: string; status: string;
-  invoice_type: string; currency: string; subtotal: number; discount_amount: number; tax_amount: number; total: number;
-  period_start: string; period_end: string; issue_date: string; due_date: string; plan_name: string | null;
-  memo: string | null; line_items: string; created_at: string; updated_at: string;
+  seq: number;
+  id: string;
+  customer_id: string;
+  subscription_id: string | null;
+  invoice_number: string;
+  status: string;
+  invoice_type: string;
+  currency: string;
+  subtotal: number;
+  discount_amount: number;
+  tax_amount: number;
+  total: number;
+  period_start: string;
+  period_end: string;
+  issue_date: string;
+  due_date: string;
+  plan_name: string | null;
+  memo: string | null;
+  line_items: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export function invoiceOut(i: InvoiceRowFull, withLines: boolean) {
@@ -204,9 +236,21 @@ export function invoiceOut(i: InvoiceRowFull, withLines: boolean) {
 }
 
 export interface TransactionRow {
-  seq: number; id: string; invoice_id: string | null; customer_id: string; gross_amount: number | null;
-  subtotal: number | null; tax_amount: number | null; currency: string; provider: string; status: string;
-  customer_email: string | null; customer_name: string | null; paid_at: string | null; created_at: string; updated_at: string;
+  seq: number;
+  id: string;
+  invoice_id: string | null;
+  customer_id: string;
+  gross_amount: number | null;
+  subtotal: number | null;
+  tax_amount: number | null;
+  currency: string;
+  provider: string;
+  status: string;
+  customer_email: string | null;
+  customer_name: string | null;
+  paid_at: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 export function transactionOut(t: TransactionRow) {

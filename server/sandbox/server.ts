@@ -128,10 +128,14 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const faults = new Faults();
   if (options.faults) faults.set(options.faults);
   const history = new HistoryReplay(sb);
-  const deliverer = new Deliverer(db, { ...DEFAULT_DELIVERY, ...options.delivery }, {
-    dropDelivery: (type) => faults.dropDelivery(type),
-    refill: () => history.refill(),
-  });
+  const deliverer = new Deliverer(
+    db,
+    { ...DEFAULT_DELIVERY, ...options.delivery },
+    {
+      dropDelivery: (type) => faults.dropDelivery(type),
+      refill: () => history.refill(),
+    },
+  );
   sb.onEventsQueued = () => deliverer.kick();
   sb.dropDelivery = (type) => faults.dropDelivery(type);
   // Every endpoint subscribed to usage.recorded gets the seeded usage history once (history.ts).
@@ -201,7 +205,12 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     return sendError(res, errors.notFound());
   }
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, search: URLSearchParams): Promise<void> {
+  async function handleApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    search: URLSearchParams,
+  ): Promise<void> {
     const method = (req.method ?? "GET") as Method;
     if (!authorized(req)) return sendError(res, errors.unauthorized());
     const fault = faults.decide(method, path);
@@ -233,7 +242,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
         if (reply.nextCursor !== undefined) envelope.nextCursor = reply.nextCursor;
         return { status: reply.status ?? 200, text: JSON.stringify(envelope), ok: true };
       } catch (e) {
-        if (e instanceof ApiError && e.status < 500) return { status: e.status, text: JSON.stringify(e.toBody()), ok: false };
+        if (e instanceof ApiError && e.status < 500)
+          return { status: e.status, text: JSON.stringify(e.toBody()), ok: false };
         throw e;
       }
     };
@@ -285,7 +295,10 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     });
   }
 
-  function answerExisting(res: ServerResponse, begun: Exclude<ReturnType<IdempotencyStore["begin"]>, { kind: "new" }>): void {
+  function answerExisting(
+    res: ServerResponse,
+    begun: Exclude<ReturnType<IdempotencyStore["begin"]>, { kind: "new" }>,
+  ): void {
     if (begun.kind === "mismatch") return sendError(res, errors.idempotencyKeyMismatch());
     if (begun.kind === "in_progress") return sendError(res, errors.idempotencyInProgress());
     sendJson(res, begun.status, begun.response, { "idempotent-replayed": "true" });
@@ -299,7 +312,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     const work = async () => {
       if (path.startsWith("/api/v1/") || path === "/api/v1") return handleApi(req, res, path, url.searchParams);
       if (path.startsWith("/__sandbox/")) return handleAdmin(req, res, path);
-      if (req.method === "GET" && path.startsWith("/portal/")) return renderPortal(sb, res, decodeURIComponent(path.slice(8)));
+      if (req.method === "GET" && path.startsWith("/portal/"))
+        return renderPortal(sb, res, decodeURIComponent(path.slice(8)));
       if ((req.method === "GET" || req.method === "POST") && path.startsWith("/checkout/")) {
         return renderCheckout(sb, res, decodeURIComponent(path.slice(10)), req.method);
       }
@@ -309,7 +323,10 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       if (res.headersSent || res.destroyed) return;
       if (e instanceof ApiError) return sendError(res, e);
       if (e instanceof BodyTooLarge) {
-        return sendError(res, errors.validation("Request body exceeds 1 MB.", [{ field: "body", message: "Too large" }]));
+        return sendError(
+          res,
+          errors.validation("Request body exceeds 1 MB.", [{ field: "body", message: "Too large" }]),
+        );
       }
       log(`internal error on ${req.method} ${path}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       sendError(res, errors.internal());

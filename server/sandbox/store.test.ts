@@ -37,10 +37,12 @@ describe("atomic and WriteBatch", () => {
     const batch = new WriteBatch(db);
     const seen: Array<{ ok: boolean; inTx: boolean }> = [];
     batch.run(() => db.prepare("INSERT INTO t VALUES (1)").run());
-    expect(() => batch.run(() => {
-      db.prepare("INSERT INTO t VALUES (2)").run();
-      throw new Error("rejected request");
-    })).toThrow();
+    expect(() =>
+      batch.run(() => {
+        db.prepare("INSERT INTO t VALUES (2)").run();
+        throw new Error("rejected request");
+      }),
+    ).toThrow();
     batch.run(() => db.prepare("INSERT INTO t VALUES (3)").run());
     batch.afterCommit((ok) => seen.push({ ok, inTx: db.inTransaction }));
     expect(db.inTransaction).toBe(true);

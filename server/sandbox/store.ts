@@ -142,9 +142,25 @@ function migrate(db: Db): void {
 }
 
 const TABLES = [
-  "meta", "features", "plans", "plan_features", "customers", "subscriptions", "seat_balances", "seat_events",
-  "quota_balances", "usage_events", "usage_totals", "invoices", "transactions", "webhook_endpoints",
-  "webhook_events", "webhook_deliveries", "webhook_history", "idempotency", "portal_sessions",
+  "meta",
+  "features",
+  "plans",
+  "plan_features",
+  "customers",
+  "subscriptions",
+  "seat_balances",
+  "seat_events",
+  "quota_balances",
+  "usage_events",
+  "usage_totals",
+  "invoices",
+  "transactions",
+  "webhook_endpoints",
+  "webhook_events",
+  "webhook_deliveries",
+  "webhook_history",
+  "idempotency",
+  "portal_sessions",
 ];
 
 /** Drops every table and index and recreates the empty schema (used by reset before reseeding). */
@@ -179,7 +195,10 @@ export function statements(db: Db) {
   };
 }
 
-const txStatements = new WeakMap<Db, Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Database.Statement>>();
+const txStatements = new WeakMap<
+  Db,
+  Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Database.Statement>
+>();
 
 const atomicDepth = new WeakMap<Db, number>();
 

@@ -325,7 +325,13 @@ export async function loadCatalog(commet: Commet): Promise<Catalog> {
     const seats = featureOf(plan, (f) => f.type === "seats" && f.enabled);
     const quota = featureOf(plan, (f) => f.type === "quota" && f.enabled);
     if (usage && seats && quota) {
-      metered = { plan, usage: usage.code, seats: seats.code, quota: quota.code, includedUsage: usage.includedAmount ?? 0 };
+      metered = {
+        plan,
+        usage: usage.code,
+        seats: seats.code,
+        quota: quota.code,
+        includedUsage: usage.includedAmount ?? 0,
+      };
       break;
     }
   }
@@ -362,7 +368,11 @@ export async function subscribedCustomer(
   const tag = randomSuffix();
   const customer = expectShape(
     envelope(Customer),
-    await commet.customers.create({ email: `contract+${tag}@example.test`, externalId: `ext_${tag}`, fullName: `Contract ${tag}` }),
+    await commet.customers.create({
+      email: `contract+${tag}@example.test`,
+      externalId: `ext_${tag}`,
+      fullName: `Contract ${tag}`,
+    }),
   ).data;
   const subscription = expectShape(
     envelope(Subscription),
@@ -458,7 +468,9 @@ export async function expectValidationError(promise: Promise<unknown>, field: st
     caught = error;
   }
   if (!(caught instanceof CommetValidationError)) {
-    throw new Error(`expected CommetValidationError on '${field}', got ${caught === undefined ? "success" : String(caught)}`);
+    throw new Error(
+      `expected CommetValidationError on '${field}', got ${caught === undefined ? "success" : String(caught)}`,
+    );
   }
   if (!caught.validationErrors[field]?.length) {
     throw new Error(`expected a validation error on '${field}', got ${JSON.stringify(caught.validationErrors)}`);
@@ -484,7 +496,9 @@ export interface ContractContext {
  */
 export function useContractSandbox(
   hooks: SuiteHooks,
-  options: Omit<Partial<SandboxOptions>, "port" | "host" | "dataDir"> | (() => Promise<Omit<Partial<SandboxOptions>, "port" | "host" | "dataDir">>),
+  options:
+    | Omit<Partial<SandboxOptions>, "port" | "host" | "dataDir">
+    | (() => Promise<Omit<Partial<SandboxOptions>, "port" | "host" | "dataDir">>),
 ): ContractContext {
   let current: { sandbox: TestSandbox; commet: Commet; catalog: Catalog } | null = null;
   const get = () => {

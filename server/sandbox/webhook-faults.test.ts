@@ -1,7 +1,13 @@
 import Database from "better-sqlite3";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestSandbox, type WebhookReceiver, startTestSandbox, startWebhookReceiver, waitFor } from "./test-support.ts";
+import {
+  type TestSandbox,
+  type WebhookReceiver,
+  startTestSandbox,
+  startWebhookReceiver,
+  waitFor,
+} from "./test-support.ts";
 
 /** Outgoing webhook fault rules through the admin endpoint, against a live sandbox and a receiver on 127.0.0.1. */
 let sandbox: TestSandbox;
@@ -24,20 +30,28 @@ const createdEmails = () =>
 
 describe("webhook fault rules", () => {
   it("{ webhook, drop: true, times: 2 } drops the next two matching deliveries — never sent, never retried", async () => {
-    const put = await sandbox.admin("PUT", "/__sandbox/faults", [{ webhook: "customer.created", drop: true, times: 2 }]);
+    const put = await sandbox.admin("PUT", "/__sandbox/faults", [
+      { webhook: "customer.created", drop: true, times: 2 },
+    ]);
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ success: true, data: [{ webhook: "customer.created", drop: true, times: 2, remaining: 2 }] });
+    expect(put.body).toMatchObject({
+      success: true,
+      data: [{ webhook: "customer.created", drop: true, times: 2, remaining: 2 }],
+    });
 
     const commet = sandbox.client();
     const emails = ["drop-1@example.test", "drop-2@example.test", "kept-3@example.test"];
     for (const email of emails) {
       await commet.customers.create({ email });
       // One at a time, so the deliveries meet the rule in this order.
-      await waitFor(async () => {
-        const h = await sandbox.admin("GET", "/__sandbox/faults");
-        const rules = (h.body as { data: Array<{ remaining: number }> }).data;
-        return email === emails[0] ? rules[0]?.remaining === 1 : email === emails[1] ? rules.length === 0 : true;
-      }, { what: `the delivery for ${email}` });
+      await waitFor(
+        async () => {
+          const h = await sandbox.admin("GET", "/__sandbox/faults");
+          const rules = (h.body as { data: Array<{ remaining: number }> }).data;
+          return email === emails[0] ? rules[0]?.remaining === 1 : email === emails[1] ? rules.length === 0 : true;
+        },
+        { what: `the delivery for ${email}` },
+      );
     }
     await waitFor(() => createdEmails().includes("kept-3@example.test"), { what: "the third customer.created" });
     await new Promise((r) => setTimeout(r, 400)); // 8× the retry base: a retried drop would have arrived by now

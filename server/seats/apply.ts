@@ -1,8 +1,22 @@
 import type { Commet } from "@commet/node";
-import { parseForm, seatChangeFormSchema, seatChangeSchemaFor, type SeatChangeForm, type SeatOp } from "../../app/lib/ops-forms.ts";
+import {
+  parseForm,
+  seatChangeFormSchema,
+  seatChangeSchemaFor,
+  type SeatChangeForm,
+  type SeatOp,
+} from "../../app/lib/ops-forms.ts";
 import type { Role } from "../auth/permissions.ts";
 import { loadBillingContext, type BillingContext } from "../usage/context.ts";
-import { admit, fieldErrors, readFailure, writeEngineFor, type Staff, type WriteEngine, type WriteResult } from "../usage/exactly-once.ts";
+import {
+  admit,
+  fieldErrors,
+  readFailure,
+  writeEngineFor,
+  type Staff,
+  type WriteEngine,
+  type WriteResult,
+} from "../usage/exactly-once.ts";
 import { previewSeatChange, type SeatPreview } from "./preview.ts";
 
 /** The balance changed since the form was rendered: nothing was sent; show the fresh value. */
@@ -30,7 +44,9 @@ const SEAT_CALL: Record<SeatOp, "seats.add" | "seats.set" | "seats.remove"> = {
 };
 
 export function seatTypesOf(context: BillingContext): Array<{ code: string; name: string }> {
-  return context.plan.features.filter((f) => f.type === "seats" && f.enabled).map((f) => ({ code: f.code, name: f.name }));
+  return context.plan.features
+    .filter((f) => f.type === "seats" && f.enabled)
+    .map((f) => ({ code: f.code, name: f.name }));
 }
 
 /**
@@ -67,7 +83,11 @@ async function changeSeats(
   try {
     const loaded = await loadBillingContext(writes.commet(), form.customerId, { customer: true });
     if (!loaded.ok) {
-      return { kind: "field_errors", fieldErrors: { _form: [`Customer ${form.customerId} has no active subscription`] }, message: "No active subscription" };
+      return {
+        kind: "field_errors",
+        fieldErrors: { _form: [`Customer ${form.customerId} has no active subscription`] },
+        message: "No active subscription",
+      };
     }
     context = loaded.context;
     const checked = parseForm(seatChangeSchemaFor({ seatTypes: seatTypesOf(context) }), input.form);
@@ -87,7 +107,8 @@ async function changeSeats(
       message: `${preview.label} changed from ${form.seenCount} to ${current} since you opened this page`,
     };
   }
-  if (!preview.valid) return { kind: "field_errors", fieldErrors: { quantity: [preview.effect] }, message: preview.effect };
+  if (!preview.valid)
+    return { kind: "field_errors", fieldErrors: { quantity: [preview.effect] }, message: preview.effect };
   if (preview.needsEmailConfirmation) {
     const expected = context.customer?.email.trim().toLowerCase();
     const typed = form.confirmEmail?.trim().toLowerCase();
@@ -177,7 +198,8 @@ export async function loadSeatPanel(customerId: string, engine?: WriteEngine): P
   const loaded = await loadBillingContext(commet, customerId, { customer: true });
   if (!loaded.ok) return null;
   const { context } = loaded;
-  const balances = (await commet.seats.getAllBalances({ customerId })).data as { balances?: Record<string, { current: number }> } | undefined;
+  const balances = (await commet.seats.getAllBalances({ customerId })).data as
+    { balances?: Record<string, { current: number }> } | undefined;
   return {
     customer: context.customer,
     livemode: context.livemode,

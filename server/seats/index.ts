@@ -19,6 +19,15 @@
  *   resolvePendingWrite(auditId, { actor, role }) → "check again" for a pending seat change
  * WriteResult kinds are documented in server/usage/index.ts. Permission: "seats:write" (ops, admin).
  */
-export { applySeatChange, loadSeatPanel, readSeatCount, seatTypesOf, type SeatChangeInput, type SeatChangeResult, type SeatPanel, type StaleSeatCount } from "./apply.ts";
+export {
+  applySeatChange,
+  loadSeatPanel,
+  readSeatCount,
+  seatTypesOf,
+  type SeatChangeInput,
+  type SeatChangeResult,
+  type SeatPanel,
+  type StaleSeatCount,
+} from "./apply.ts";
 export { previewSeatChange, type SeatPreview, type SeatPreviewInput } from "./preview.ts";
 export { resolvePendingWrite, type WriteResult } from "../usage/exactly-once.ts";

@@ -37,7 +37,13 @@ describe("previewSeatChange", () => {
     // 3 more extra seats × $25 × 14/30 = $35.00
     expect(p.effect).toBe("Editor seats 5 → 8; prorated charge for the 14 days left ≈ $35.00");
     expect(p).toMatchObject({ from: 5, to: 8, delta: 3, direction: "increase", valid: true });
-    expect(p.charge).toMatchObject({ amount: 350_000, extraSeats: 3, daysLeft: 14, daysInPeriod: 30, formatted: "$35.00" });
+    expect(p.charge).toMatchObject({
+      amount: 350_000,
+      extraSeats: 3,
+      daysLeft: 14,
+      daysInPeriod: 30,
+      formatted: "$35.00",
+    });
   });
 
   it("charges only the seats above the included count", () => {
@@ -51,7 +57,9 @@ describe("previewSeatChange", () => {
 
   it("removals take effect at the period end with no refund", () => {
     const p = previewSeatChange(input({ op: "remove", quantity: 2, seenCount: 8 }));
-    expect(p.effect).toBe("Editor seats 8 → 6; the removal takes effect at the end of the period (2026-12-07 00:00 UTC), no refund");
+    expect(p.effect).toBe(
+      "Editor seats 8 → 6; the removal takes effect at the end of the period (2026-12-07 00:00 UTC), no refund",
+    );
     expect(p).toMatchObject({ direction: "decrease", charge: null, effectiveAt: period.end });
   });
 
@@ -70,9 +78,18 @@ describe("previewSeatChange", () => {
   });
 
   it("refuses impossible changes and unknown seat types", () => {
-    expect(previewSeatChange(input({ op: "remove", quantity: 6, seenCount: 5 }))).toMatchObject({ valid: false, problem: "below_zero" });
-    expect(previewSeatChange(input({ op: "set", quantity: 5, seenCount: 5 }))).toMatchObject({ valid: false, problem: "no_change" });
-    expect(previewSeatChange(input({ seatType: "viewer" }))).toMatchObject({ valid: false, problem: "not_a_seat_type" });
+    expect(previewSeatChange(input({ op: "remove", quantity: 6, seenCount: 5 }))).toMatchObject({
+      valid: false,
+      problem: "below_zero",
+    });
+    expect(previewSeatChange(input({ op: "set", quantity: 5, seenCount: 5 }))).toMatchObject({
+      valid: false,
+      problem: "no_change",
+    });
+    expect(previewSeatChange(input({ seatType: "viewer" }))).toMatchObject({
+      valid: false,
+      problem: "not_a_seat_type",
+    });
   });
 
   it("says so when the plan has no extra-seat price or there is no period", () => {

@@ -72,13 +72,37 @@ export function previewSeatChange(input: SeatPreviewInput): SeatPreview {
   };
 
   if (!feature) {
-    return { ...base, direction: "none", effect: `${input.seatType} is not a seat type of plan ${input.plan.name}`, charge: null, effectiveAt: null, valid: false, problem: "not_a_seat_type" };
+    return {
+      ...base,
+      direction: "none",
+      effect: `${input.seatType} is not a seat type of plan ${input.plan.name}`,
+      charge: null,
+      effectiveAt: null,
+      valid: false,
+      problem: "not_a_seat_type",
+    };
   }
   if (to < 0) {
-    return { ...base, direction: "decrease", effect: `Cannot remove ${input.quantity}: ${label} is ${from} (seats cannot go below 0)`, charge: null, effectiveAt: null, valid: false, problem: "below_zero" };
+    return {
+      ...base,
+      direction: "decrease",
+      effect: `Cannot remove ${input.quantity}: ${label} is ${from} (seats cannot go below 0)`,
+      charge: null,
+      effectiveAt: null,
+      valid: false,
+      problem: "below_zero",
+    };
   }
   if (delta === 0) {
-    return { ...base, direction: "none", effect: `${label} stay at ${from}: nothing to change`, charge: null, effectiveAt: null, valid: false, problem: "no_change" };
+    return {
+      ...base,
+      direction: "none",
+      effect: `${label} stay at ${from}: nothing to change`,
+      charge: null,
+      effectiveAt: null,
+      valid: false,
+      problem: "no_change",
+    };
   }
 
   const arrow = `${label} ${from} → ${to}`;
@@ -98,14 +122,38 @@ export function previewSeatChange(input: SeatPreviewInput): SeatPreview {
   const included = feature.unlimited ? Number.POSITIVE_INFINITY : (feature.included ?? 0);
   const extraSeats = Math.max(0, to - included) - Math.max(0, from - included);
   if (extraSeats <= 0) {
-    return { ...base, direction: "increase", effect: `${arrow}; within the ${feature.unlimited ? "unlimited" : included} included seats, no extra charge`, charge: null, effectiveAt: null, valid: true, problem: null };
+    return {
+      ...base,
+      direction: "increase",
+      effect: `${arrow}; within the ${feature.unlimited ? "unlimited" : included} included seats, no extra charge`,
+      charge: null,
+      effectiveAt: null,
+      valid: true,
+      problem: null,
+    };
   }
   const unitPrice = feature.overageUnitPrice;
   if (unitPrice === null) {
-    return { ...base, direction: "increase", effect: `${arrow}; plan ${input.plan.name} has no price for extra seats, no charge`, charge: null, effectiveAt: null, valid: true, problem: null };
+    return {
+      ...base,
+      direction: "increase",
+      effect: `${arrow}; plan ${input.plan.name} has no price for extra seats, no charge`,
+      charge: null,
+      effectiveAt: null,
+      valid: true,
+      problem: null,
+    };
   }
   if (!period) {
-    return { ...base, direction: "increase", effect: `${arrow}; ${extraSeats} extra seat${extraSeats === 1 ? "" : "s"} at ${formatRateCents(unitPrice)} each (no current period to prorate)`, charge: null, effectiveAt: null, valid: true, problem: null };
+    return {
+      ...base,
+      direction: "increase",
+      effect: `${arrow}; ${extraSeats} extra seat${extraSeats === 1 ? "" : "s"} at ${formatRateCents(unitPrice)} each (no current period to prorate)`,
+      charge: null,
+      effectiveAt: null,
+      valid: true,
+      problem: null,
+    };
   }
   const start = new Date(period.start).getTime();
   const end = new Date(period.end).getTime();

@@ -6,7 +6,16 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { describeEachEngine } from "../db/test-support.ts";
 import { SimulatedCrash } from "../usage/exactly-once.ts";
-import { ADMIN, OPS, SUPPORT, auditRows, clearExchanges, exchanges, newKey, useWriteHarness } from "../usage/test-support.ts";
+import {
+  ADMIN,
+  OPS,
+  SUPPORT,
+  auditRows,
+  clearExchanges,
+  exchanges,
+  newKey,
+  useWriteHarness,
+} from "../usage/test-support.ts";
 import { applySeatChange, loadSeatPanel, type SeatChangeResult } from "./apply.ts";
 
 const h = useWriteHarness({ beforeAll, afterAll });
@@ -33,7 +42,10 @@ function seatForm(customerId: string, overrides: Record<string, unknown> = {}) {
   };
 }
 
-function expectKind<K extends SeatChangeResult["kind"]>(result: SeatChangeResult, kind: K): Extract<SeatChangeResult, { kind: K }> {
+function expectKind<K extends SeatChangeResult["kind"]>(
+  result: SeatChangeResult,
+  kind: K,
+): Extract<SeatChangeResult, { kind: K }> {
   if (result.kind !== kind) throw new Error(`expected ${kind}, got ${JSON.stringify(result)}`);
   return result as Extract<SeatChangeResult, { kind: K }>;
 }
@@ -52,10 +64,28 @@ describeEachEngine("seat changes", (ctx) => {
     const engine = h.engine(ctx.db);
     const customer = await h.customer(5);
     clearExchanges();
-    const add = expectKind(await applySeatChange({ ...OPS, form: seatForm(customer.id, { op: "add", quantity: "2", seenCount: "5" }) }, engine), "ok");
+    const add = expectKind(
+      await applySeatChange(
+        { ...OPS, form: seatForm(customer.id, { op: "add", quantity: "2", seenCount: "5" }) },
+        engine,
+      ),
+      "ok",
+    );
     expect(add.data).toMatchObject({ previousBalance: 5, newBalance: 7 });
-    expectKind(await applySeatChange({ ...OPS, form: seatForm(customer.id, { op: "set", quantity: "9", seenCount: "7" }) }, engine), "ok");
-    expectKind(await applySeatChange({ ...ADMIN, form: seatForm(customer.id, { op: "remove", quantity: "3", seenCount: "9" }) }, engine), "ok");
+    expectKind(
+      await applySeatChange(
+        { ...OPS, form: seatForm(customer.id, { op: "set", quantity: "9", seenCount: "7" }) },
+        engine,
+      ),
+      "ok",
+    );
+    expectKind(
+      await applySeatChange(
+        { ...ADMIN, form: seatForm(customer.id, { op: "remove", quantity: "3", seenCount: "9" }) },
+        engine,
+      ),
+      "ok",
+    );
     expect(await h.seatCount(customer.id)).toBe(6);
     const rows = await auditRows(ctx.db, customer.id);
     expect(rows.map((r) => [r.action, r.status, r.params.op, r.params.from, r.params.to])).toEqual([
@@ -64,7 +94,11 @@ describeEachEngine("seat changes", (ctx) => {
       ["seats.change", "succeeded", "remove", 9, 6],
     ]);
     expect(rows[2]!.params.effect).toMatch(/9 → 6; the removal takes effect at the end of the period .*, no refund/);
-    expect(exchanges().filter((e) => e.method !== "GET").map((e) => e.method)).toEqual(["POST", "PUT", "DELETE"]);
+    expect(
+      exchanges()
+        .filter((e) => e.method !== "GET")
+        .map((e) => e.method),
+    ).toEqual(["POST", "PUT", "DELETE"]);
     for (const row of rows) expect(seatWrites(row.idempotencyKey)).toHaveLength(1);
   });
 
@@ -87,7 +121,13 @@ describeEachEngine("seat changes", (ctx) => {
     const customer = await h.customer(5);
     await h.commet.seats.add({ customerId: customer.id, featureCode: h.catalog.metered.seats, count: 1 }); // someone else: 6
     clearExchanges();
-    const stale = expectKind(await applySeatChange({ ...OPS, form: seatForm(customer.id, { op: "set", quantity: "8", seenCount: "5" }) }, engine), "stale");
+    const stale = expectKind(
+      await applySeatChange(
+        { ...OPS, form: seatForm(customer.id, { op: "set", quantity: "8", seenCount: "5" }) },
+        engine,
+      ),
+      "stale",
+    );
     expect(stale).toMatchObject({ seen: 5, current: 6 });
     expect(stale.message).toMatch(/seats changed from 5 to 6 since you opened this page$/);
     expect(writes()).toHaveLength(0);
@@ -100,7 +140,10 @@ describeEachEngine("seat changes", (ctx) => {
     await h.faults([{ route: "PUT /api/v1/seats", latencyMs: 100 }]);
     const [a, b] = await Promise.all([
       applySeatChange({ ...OPS, form: seatForm(customer.id, { op: "set", quantity: "12", seenCount: "10" }) }, engine),
-      applySeatChange({ ...ADMIN, form: seatForm(customer.id, { op: "set", quantity: "13", seenCount: "10" }) }, engine),
+      applySeatChange(
+        { ...ADMIN, form: seatForm(customer.id, { op: "set", quantity: "13", seenCount: "10" }) },
+        engine,
+      ),
     ]);
     expectKind(a, "ok");
     expect(expectKind(b, "stale")).toMatchObject({ seen: 10, current: 12 });
@@ -114,10 +157,16 @@ describeEachEngine("seat changes", (ctx) => {
     const form = seatForm(customer.id, { op: "set", quantity: "30", seenCount: "5" });
     const missing = expectKind(await applySeatChange({ ...OPS, form }, engine), "field_errors");
     expect(missing.fieldErrors.confirmEmail?.[0]).toMatch(/large change \(5 → 30\): type the customer's email/);
-    const wrong = expectKind(await applySeatChange({ ...OPS, form: { ...form, confirmEmail: "someone@else.test" } }, engine), "field_errors");
+    const wrong = expectKind(
+      await applySeatChange({ ...OPS, form: { ...form, confirmEmail: "someone@else.test" } }, engine),
+      "field_errors",
+    );
     expect(wrong.fieldErrors.confirmEmail?.[0]).toMatch(/not the customer's email/);
     expect(writes()).toHaveLength(0);
-    expectKind(await applySeatChange({ ...OPS, form: { ...form, confirmEmail: ` ${customer.email.toUpperCase()} ` } }, engine), "ok");
+    expectKind(
+      await applySeatChange({ ...OPS, form: { ...form, confirmEmail: ` ${customer.email.toUpperCase()} ` } }, engine),
+      "ok",
+    );
     expect(await h.seatCount(customer.id)).toBe(30);
   });
 
@@ -151,7 +200,10 @@ describeEachEngine("seat changes", (ctx) => {
   it.each(bad)("refuses %s with a field error and sends nothing", async (_name, override, field, message) => {
     const customer = await h.customer(5);
     clearExchanges();
-    const form = seatForm(customer.id, override.seatType === "__usage__" ? { ...override, seatType: h.catalog.metered.usage } : override);
+    const form = seatForm(
+      customer.id,
+      override.seatType === "__usage__" ? { ...override, seatType: h.catalog.metered.usage } : override,
+    );
     const result = expectKind(await applySeatChange({ ...OPS, form }, h.engine(ctx.db)), "field_errors");
     expect(result.fieldErrors[field]?.join(" ")).toMatch(message);
     expect(writes()).toHaveLength(0);
@@ -161,7 +213,11 @@ describeEachEngine("seat changes", (ctx) => {
 
   // ------------------------------------------------------------ reliability (sandbox faults)
 
-  async function appliesOnceThrough(rule: Parameters<typeof h.faults>[0][number], op: "add" | "remove", expectedAttempts: number) {
+  async function appliesOnceThrough(
+    rule: Parameters<typeof h.faults>[0][number],
+    op: "add" | "remove",
+    expectedAttempts: number,
+  ) {
     const engine = h.engine(ctx.db);
     const customer = await h.customer(5);
     const form = seatForm(customer.id, { op, quantity: "2" });
@@ -192,7 +248,10 @@ describeEachEngine("seat changes", (ctx) => {
     const customer = await h.customer(5);
     const form = seatForm(customer.id, { op: "add", quantity: "1" });
     await h.faults([{ route: "POST /api/v1/seats", latencyMs: 150 }]);
-    const results = await Promise.all([applySeatChange({ ...OPS, form }, engine), applySeatChange({ ...OPS, form }, engine)]);
+    const results = await Promise.all([
+      applySeatChange({ ...OPS, form }, engine),
+      applySeatChange({ ...OPS, form }, engine),
+    ]);
     expect(results.map((r) => r.kind).sort()).toEqual(["already_recorded", "ok"]);
     expect(seatWrites(form.idempotencyKey)).toHaveLength(1);
     expect(await h.seatCount(customer.id)).toBe(6);
@@ -201,7 +260,13 @@ describeEachEngine("seat changes", (ctx) => {
   it("killed between the pending row and the Commet call, then restarted: check again applies it once", async () => {
     const customer = await h.customer(5);
     const form = seatForm(customer.id, { op: "add", quantity: "2" });
-    const crashing = h.engine(ctx.db, { hooks: { afterBegin: () => { throw new SimulatedCrash(); } } });
+    const crashing = h.engine(ctx.db, {
+      hooks: {
+        afterBegin: () => {
+          throw new SimulatedCrash();
+        },
+      },
+    });
     await expect(applySeatChange({ ...OPS, form }, crashing)).rejects.toBeInstanceOf(SimulatedCrash);
     const [pending] = await auditRows(ctx.db, customer.id);
     expect(pending?.status).toBe("pending");

@@ -19,7 +19,8 @@ export interface BillingContext {
   livemode: boolean;
 }
 
-export type BillingContextResult = { ok: true; context: BillingContext } | { ok: false; reason: "no_active_subscription" };
+export type BillingContextResult =
+  { ok: true; context: BillingContext } | { ok: false; reason: "no_active_subscription" };
 
 export async function loadBillingContext(
   commet: Commet,

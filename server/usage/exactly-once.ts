@@ -57,7 +57,13 @@ const trackParams = z
   })
   .strict();
 const setUsageParams = z
-  .object({ customerId: z.string(), feature: z.string(), value: z.number(), idempotencyKey: z.string(), reason: z.string().optional() })
+  .object({
+    customerId: z.string(),
+    feature: z.string(),
+    value: z.number(),
+    idempotencyKey: z.string(),
+    reason: z.string().optional(),
+  })
   .strict();
 
 /** The one SDK call a logical write makes, with its exact params (stored in the audit row). */
@@ -102,9 +108,26 @@ async function execute(commet: Commet, request: CommetRequest, key: string): Pro
 
 export type WriteResult =
   /** Commet applied the write (now, or — `resumed` — completing an attempt whose outcome was unknown). */
-  | { kind: "ok"; auditId: string; at: number; by: string; eventId: string | null; data: unknown; resumed: boolean; message: string }
+  | {
+      kind: "ok";
+      auditId: string;
+      at: number;
+      by: string;
+      eventId: string | null;
+      data: unknown;
+      resumed: boolean;
+      message: string;
+    }
   /** The key was used before for this action and that write succeeded: nothing was sent again. */
-  | { kind: "already_recorded"; auditId: string; at: number; by: string; eventId: string | null; sameRequest: boolean; message: string }
+  | {
+      kind: "already_recorded";
+      auditId: string;
+      at: number;
+      by: string;
+      eventId: string | null;
+      sameRequest: boolean;
+      message: string;
+    }
   /** The key's earlier attempt was refused by Commet: use a new key. */
   | { kind: "previous_failed"; auditId: string; at: number; by: string; errorCode: string; message: string }
   /** The same key is being written right now (another tab / process); check again shortly. */
@@ -202,7 +225,12 @@ function classify(error: unknown, commetUrl: string): Classified {
     return { kind: "definitive", code, message: error.message, problem };
   }
   if (problem) return { kind: "ambiguous", code: null, message: problem.message, problem };
-  return { kind: "ambiguous", code: null, message: error instanceof Error ? error.message : String(error), problem: null };
+  return {
+    kind: "ambiguous",
+    code: null,
+    message: error instanceof Error ? error.message : String(error),
+    problem: null,
+  };
 }
 
 function resolvedCommetUrl(deps: WriteDeps): string {
@@ -285,7 +313,9 @@ function fromRow(entry: AuditEntry, form: Record<string, unknown> | null): Write
       sameRequest,
       message:
         `${ACTION_NOUN[action].done} at ${formatUtc(at)} by ${by}${eventId ? ` (Commet id ${eventId})` : ""}` +
-        (sameRequest ? "" : " — with different values than this form; nothing was sent again. Use a new key for a new change."),
+        (sameRequest
+          ? ""
+          : " — with different values than this form; nothing was sent again. Use a new key for a new change."),
     };
   }
   if (entry.status === "failed") {
@@ -333,14 +363,26 @@ export function createWriteEngine(deps: WriteDeps = {}) {
   }
 
   /** Calls Commet for a pending row and finalizes it (unless the outcome stays unknown). */
-  async function call(entry: Pick<AuditEntry, "id" | "createdAt" | "actor">, action: WriteAction, key: string, request: CommetRequest, resumed: boolean): Promise<WriteResult> {
+  async function call(
+    entry: Pick<AuditEntry, "id" | "createdAt" | "actor">,
+    action: WriteAction,
+    key: string,
+    request: CommetRequest,
+    resumed: boolean,
+  ): Promise<WriteResult> {
     let data: { id?: string } | undefined;
     try {
       data = await execute(commet(), request, key);
     } catch (error) {
       const c = classify(error, commetUrl());
       if (c.kind === "in_progress") {
-        return { kind: "in_progress", auditId: entry.id, since: entry.createdAt, by: entry.actor.email, message: `Commet is still processing this ${ACTION_NOUN[action].what}. Check again in a moment.` };
+        return {
+          kind: "in_progress",
+          auditId: entry.id,
+          since: entry.createdAt,
+          by: entry.actor.email,
+          message: `Commet is still processing this ${ACTION_NOUN[action].what}. Check again in a moment.`,
+        };
       }
       if (c.kind === "ambiguous") {
         return {
@@ -366,7 +408,15 @@ export function createWriteEngine(deps: WriteDeps = {}) {
           message: `Commet already holds an event with idempotency key '${key}', and the console has no record of recording it — it was not recorded now. Check the customer's usage in Commet; use a new key for a new event.`,
         };
       }
-      return { kind: "commet_error", auditId: entry.id, retryable: false, outcome: "failed", code: c.code, message: c.message, problem: c.problem };
+      return {
+        kind: "commet_error",
+        auditId: entry.id,
+        retryable: false,
+        outcome: "failed",
+        code: c.code,
+        message: c.message,
+        problem: c.problem,
+      };
     }
     const eventId = typeof data?.id === "string" ? data.id : null;
     const final = await finalizeQuietly(entry.id, { status: "succeeded", commetIds: eventId ? { eventId } : {} });
@@ -402,7 +452,8 @@ export function createWriteEngine(deps: WriteDeps = {}) {
 
   /** Repeats the stored request of a pending row with its key (in-process callers hold `once(key)`). */
   async function resume(entry: AuditEntry): Promise<WriteResult> {
-    if (!isWriteAction(entry.action)) throw new Error(`audit entry ${entry.id} (${entry.action}) is not an exactly-once write`);
+    if (!isWriteAction(entry.action))
+      throw new Error(`audit entry ${entry.id} (${entry.action}) is not an exactly-once write`);
     const parsed = commetRequestSchema.safeParse(entry.params.request);
     if (!parsed.success) throw new Error(`audit entry ${entry.id} has no replayable request`);
     return call(entry, entry.action, entry.idempotencyKey, parsed.data, true);
@@ -413,7 +464,12 @@ export function createWriteEngine(deps: WriteDeps = {}) {
    * A pending row is resolved with the same key (the submission that began it is not running in
    * this process: `once` serializes those).
    */
-  async function lookup(key: string, action: WriteAction, customerId: string, form: Record<string, unknown>): Promise<WriteResult | null> {
+  async function lookup(
+    key: string,
+    action: WriteAction,
+    customerId: string,
+    form: Record<string, unknown>,
+  ): Promise<WriteResult | null> {
     const entry = await audit.findByIdempotencyKey(key);
     if (!entry) return null;
     if (entry.action !== action || entry.customerId !== customerId) {
@@ -438,7 +494,10 @@ export function createWriteEngine(deps: WriteDeps = {}) {
     // The audit row must hold exactly what is sent (a retry repeats it): free text arrives redacted
     // already; an identifier that redaction would alter is refused rather than sent in two versions.
     if (stableJson(redactParams(spec.request.params)) !== stableJson(spec.request.params)) {
-      return fieldErrors({ _form: ["A value looks like a secret (an API key or a URL): remove it"] }, "A value looks like a secret");
+      return fieldErrors(
+        { _form: ["A value looks like a secret (an API key or a URL): remove it"] },
+        "A value looks like a secret",
+      );
     }
     const request = spec.request;
     const input: BeginAuditInput = {
@@ -470,14 +529,23 @@ export function createWriteEngine(deps: WriteDeps = {}) {
   async function resolvePending(auditId: string, staff: Staff): Promise<WriteResult> {
     const entry = await audit.get(auditId);
     if (!entry || !isWriteAction(entry.action)) {
-      return { kind: "field_errors", fieldErrors: { _form: ["No such pending write"] }, message: "No such pending write" };
+      return {
+        kind: "field_errors",
+        fieldErrors: { _form: ["No such pending write"] },
+        message: "No such pending write",
+      };
     }
     if (!can(staff.role, WRITE_ACTIONS[entry.action])) {
       return { kind: "forbidden", message: "Your role may not retry this write" };
     }
     return once(entry.idempotencyKey, async () => {
       const current = await audit.get(auditId);
-      if (!current) return { kind: "field_errors", fieldErrors: { _form: ["No such pending write"] }, message: "No such pending write" };
+      if (!current)
+        return {
+          kind: "field_errors",
+          fieldErrors: { _form: ["No such pending write"] },
+          message: "No such pending write",
+        };
       return current.status === "pending" ? resume(current) : fromRow(current, null);
     });
   }

@@ -46,4 +46,11 @@ export {
   type WriteResult,
 } from "./exactly-once.ts";
 export { loadBillingContext, periodStartOf, usageFeaturesOf, type BillingContext } from "./context.ts";
-export { loadUsagePanel, recordManualUsage, setPeriodUsage, usageFormContext, type UsagePanel, type UsageWriteInput } from "./manual.ts";
+export {
+  loadUsagePanel,
+  recordManualUsage,
+  setPeriodUsage,
+  usageFormContext,
+  type UsagePanel,
+  type UsageWriteInput,
+} from "./manual.ts";

@@ -16,7 +16,8 @@ afterEach(async () => {
 });
 
 const writes = () => exchanges().filter((e) => e.method !== "GET");
-const tracks = (key: string) => exchanges().filter((e) => e.path === "/api/v1/usage/events" && e.idempotencyKey === key);
+const tracks = (key: string) =>
+  exchanges().filter((e) => e.path === "/api/v1/usage/events" && e.idempotencyKey === key);
 
 function usageForm(customerId: string, overrides: Record<string, unknown> = {}) {
   return {
@@ -64,11 +65,16 @@ describeEachEngine("manual usage", (ctx) => {
     expect(again.eventId).toBe(first.eventId);
     expect(again.by).toBe(OPS.actor.email);
     expect(again.sameRequest).toBe(true);
-    expect(again.message).toMatch(/^Already recorded at \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC by ops@example.test \(Commet id evt_/);
+    expect(again.message).toMatch(
+      /^Already recorded at \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC by ops@example.test \(Commet id evt_/,
+    );
     expect(writes()).toHaveLength(0);
 
     // Same key, different values: still nothing sent, and the answer says so.
-    const changed = expectKind(await recordManualUsage({ ...OPS, form: { ...form, quantity: "9" } }, engine), "already_recorded");
+    const changed = expectKind(
+      await recordManualUsage({ ...OPS, form: { ...form, quantity: "9" } }, engine),
+      "already_recorded",
+    );
     expect(changed.sameRequest).toBe(false);
     expect(await h.usageTotal(customer.id)).toBe(7);
 
@@ -84,7 +90,11 @@ describeEachEngine("manual usage", (ctx) => {
     const eventTime = new Date(Math.max(Date.parse(customer.periodStart) + 1000, Date.now() - 1000)).toISOString();
     const form = usageForm(customer.id, { eventTime, quantity: "3" });
     const ok = expectKind(await recordManualUsage({ ...OPS, form }, engine), "ok");
-    expect(ok.data).toMatchObject({ idempotencyKey: form.idempotencyKey, ts: eventTime, feature: h.catalog.metered.usage });
+    expect(ok.data).toMatchObject({
+      idempotencyKey: form.idempotencyKey,
+      ts: eventTime,
+      feature: h.catalog.metered.usage,
+    });
     expect(tracks(form.idempotencyKey)).toHaveLength(1);
   });
 
@@ -93,8 +103,16 @@ describeEachEngine("manual usage", (ctx) => {
     const customer = await h.customer();
     const key = newKey("foreign");
     // Another system recorded an event with this key (a different request: the Idempotency-Key differs).
-    await h.commet.usage.track({ feature: h.catalog.metered.usage, customerId: customer.id, value: 1, idempotencyKey: key });
-    const result = expectKind(await recordManualUsage({ ...OPS, form: usageForm(customer.id, { idempotencyKey: key }) }, engine), "duplicate_unknown");
+    await h.commet.usage.track({
+      feature: h.catalog.metered.usage,
+      customerId: customer.id,
+      value: 1,
+      idempotencyKey: key,
+    });
+    const result = expectKind(
+      await recordManualUsage({ ...OPS, form: usageForm(customer.id, { idempotencyKey: key }) }, engine),
+      "duplicate_unknown",
+    );
     expect(result.message).toMatch(/no record/);
     expect(await h.usageTotal(customer.id)).toBe(1);
     const rows = await auditRows(ctx.db, customer.id);
@@ -105,7 +123,14 @@ describeEachEngine("manual usage", (ctx) => {
     const engine = h.engine(ctx.db);
     const customer = await h.customer();
     expectKind(await recordManualUsage({ ...OPS, form: usageForm(customer.id, { quantity: "10" }) }, engine), "ok");
-    const form = { customerId: customer.id, featureCode: h.catalog.metered.usage, value: "4", reasonCode: "billing_correction", reasonText: "", idempotencyKey: newKey("set") };
+    const form = {
+      customerId: customer.id,
+      featureCode: h.catalog.metered.usage,
+      value: "4",
+      reasonCode: "billing_correction",
+      reasonText: "",
+      idempotencyKey: newKey("set"),
+    };
     const ok = expectKind(await setPeriodUsage({ ...ADMIN, form }, engine), "ok");
     expect(ok.data).toMatchObject({ value: 4, previousValue: 10, adjustment: -6 });
     expect(await h.usageTotal(customer.id)).toBe(4);
@@ -118,12 +143,19 @@ describeEachEngine("manual usage", (ctx) => {
     const engine = h.engine(ctx.db);
     const customer = await h.customer();
     const reasonText = "see https://support.example.test/t/4812?token=abc and key ck_live_abcdef123";
-    const ok = expectKind(await recordManualUsage({ ...OPS, form: usageForm(customer.id, { reasonText }) }, engine), "ok");
-    const sent = (ok.data as { properties?: Array<{ property: string; value: string }> }).properties?.find((p) => p.property === "note");
+    const ok = expectKind(
+      await recordManualUsage({ ...OPS, form: usageForm(customer.id, { reasonText }) }, engine),
+      "ok",
+    );
+    const sent = (ok.data as { properties?: Array<{ property: string; value: string }> }).properties?.find(
+      (p) => p.property === "note",
+    );
     expect(sent?.value).toBe("see [redacted] and key [redacted]");
     const [row] = await auditRows(ctx.db, customer.id);
     expect(JSON.stringify(row!.params)).not.toMatch(/https:|ck_live/);
-    expect((row!.params.request as { params: { properties: Record<string, string> } }).params.properties.note).toBe(sent?.value);
+    expect((row!.params.request as { params: { properties: Record<string, string> } }).params.properties.note).toBe(
+      sent?.value,
+    );
   });
 
   it("support may not write usage", async () => {
@@ -140,10 +172,21 @@ describeEachEngine("manual usage", (ctx) => {
     const key = newKey("shared");
     expectKind(await recordManualUsage({ ...OPS, form: usageForm(a.id, { idempotencyKey: key }) }, engine), "ok");
     clearExchanges();
-    const other = expectKind(await recordManualUsage({ ...OPS, form: usageForm(b.id, { idempotencyKey: key }) }, engine), "field_errors");
+    const other = expectKind(
+      await recordManualUsage({ ...OPS, form: usageForm(b.id, { idempotencyKey: key }) }, engine),
+      "field_errors",
+    );
     expect(other.fieldErrors.idempotencyKey?.[0]).toMatch(/already used .* on customer/);
-    const set = { customerId: a.id, featureCode: h.catalog.metered.usage, value: "1", reasonCode: "billing_correction", idempotencyKey: key };
-    expect(expectKind(await setPeriodUsage({ ...OPS, form: set }, engine), "field_errors").fieldErrors.idempotencyKey).toBeDefined();
+    const set = {
+      customerId: a.id,
+      featureCode: h.catalog.metered.usage,
+      value: "1",
+      reasonCode: "billing_correction",
+      idempotencyKey: key,
+    };
+    expect(
+      expectKind(await setPeriodUsage({ ...OPS, form: set }, engine), "field_errors").fieldErrors.idempotencyKey,
+    ).toBeDefined();
     expect(writes()).toHaveLength(0);
   });
 
@@ -161,7 +204,12 @@ describeEachEngine("manual usage", (ctx) => {
     ["unknown feature code", { featureCode: "no_such_feature" }, "featureCode", /not a usage feature/],
     ["malformed feature code", { featureCode: "API Calls; drop" }, "featureCode", /Unknown feature/],
     ["event time in the future", { eventTime: new Date(Date.now() + 3_600_000).toISOString() }, "eventTime", /future/],
-    ["event time before the period start", { eventTime: "2020-01-01T00:00:00Z" }, "eventTime", /before the current billing period, which started/],
+    [
+      "event time before the period start",
+      { eventTime: "2020-01-01T00:00:00Z" },
+      "eventTime",
+      /before the current billing period, which started/,
+    ],
     ["unparseable event time", { eventTime: "yesterday" }, "eventTime", /valid date/],
     ["reason over 500 characters", { reasonText: "x".repeat(501) }, "reasonText", /at most 500/],
     ["control characters in the reason", { reasonText: "ok\u0000then\u001b[31m" }, "reasonText", /control characters/],
@@ -171,7 +219,12 @@ describeEachEngine("manual usage", (ctx) => {
     ["idempotency key with spaces", { idempotencyKey: "ticket 4812" }, "idempotencyKey", /letters, digits/],
     ["idempotency key with control characters", { idempotencyKey: "k\u0007" }, "idempotencyKey", /letters, digits/],
     ["empty idempotency key", { idempotencyKey: "" }, "idempotencyKey", /required/],
-    ["an idempotency key shaped like an API key", { idempotencyKey: "ticket-sk_live1234" }, "idempotencyKey", /API key/],
+    [
+      "an idempotency key shaped like an API key",
+      { idempotencyKey: "ticket-sk_live1234" },
+      "idempotencyKey",
+      /API key/,
+    ],
     ["over-long idempotency key", { idempotencyKey: "k".repeat(101) }, "idempotencyKey", /at most 100/],
     ["customer id with control characters", { customerId: "cus_\u0000" }, "customerId", /control/],
   ];
@@ -179,7 +232,10 @@ describeEachEngine("manual usage", (ctx) => {
   it.each(bad)("refuses %s with a field error and sends nothing", async (_name, override, field, message) => {
     const customer = await h.customer();
     clearExchanges();
-    const result = expectKind(await recordManualUsage({ ...OPS, form: usageForm(customer.id, override) }, h.engine(ctx.db)), "field_errors");
+    const result = expectKind(
+      await recordManualUsage({ ...OPS, form: usageForm(customer.id, override) }, h.engine(ctx.db)),
+      "field_errors",
+    );
     expect(result.fieldErrors[field]?.join(" ")).toMatch(message);
     expect(writes()).toHaveLength(0);
     expect(await auditRows(ctx.db, customer.id)).toHaveLength(0);
@@ -189,7 +245,10 @@ describeEachEngine("manual usage", (ctx) => {
     const customer = await h.customer();
     clearExchanges();
     const result = expectKind(
-      await recordManualUsage({ ...OPS, form: usageForm(customer.id, { featureCode: h.catalog.metered.seats }) }, h.engine(ctx.db)),
+      await recordManualUsage(
+        { ...OPS, form: usageForm(customer.id, { featureCode: h.catalog.metered.seats }) },
+        h.engine(ctx.db),
+      ),
       "field_errors",
     );
     expect(result.fieldErrors.featureCode?.[0]).toMatch(/not a usage feature/);
@@ -199,8 +258,19 @@ describeEachEngine("manual usage", (ctx) => {
   it("setPeriodUsage refuses negative, NaN and huge values", async () => {
     const customer = await h.customer();
     clearExchanges();
-    for (const [value, message] of [["-1", /negative/], ["NaN", /number/], ["2000000", /at most/], ["1.5", /whole/]] as const) {
-      const form = { customerId: customer.id, featureCode: h.catalog.metered.usage, value, reasonCode: "billing_correction", idempotencyKey: newKey("set") };
+    for (const [value, message] of [
+      ["-1", /negative/],
+      ["NaN", /number/],
+      ["2000000", /at most/],
+      ["1.5", /whole/],
+    ] as const) {
+      const form = {
+        customerId: customer.id,
+        featureCode: h.catalog.metered.usage,
+        value,
+        reasonCode: "billing_correction",
+        idempotencyKey: newKey("set"),
+      };
       const result = expectKind(await setPeriodUsage({ ...OPS, form }, h.engine(ctx.db)), "field_errors");
       expect(result.fieldErrors.value?.join(" ")).toMatch(message);
     }
@@ -254,7 +324,10 @@ describeEachEngine("manual usage", (ctx) => {
     const customer = await h.customer();
     const form = usageForm(customer.id, { quantity: "2" });
     await h.faults([{ route: "POST /api/v1/usage/events", latencyMs: 150 }]);
-    const results = await Promise.all([recordManualUsage({ ...OPS, form }, engine), recordManualUsage({ ...OPS, form }, engine)]);
+    const results = await Promise.all([
+      recordManualUsage({ ...OPS, form }, engine),
+      recordManualUsage({ ...OPS, form }, engine),
+    ]);
     expect(results.map((r) => r.kind).sort()).toEqual(["already_recorded", "ok"]);
     expect(await h.usageTotal(customer.id)).toBe(2);
     expect(tracks(form.idempotencyKey)).toHaveLength(1);
@@ -268,7 +341,9 @@ describeEachEngine("manual usage", (ctx) => {
     await h.faults([{ route: "POST /api/v1/usage/events", latencyMs: 1500, times: 1 }]);
     const first = recordManualUsage({ ...OPS, form }, a);
     // The first has written its pending audit row and is waiting on Commet.
-    await expect.poll(async () => (await auditRows(ctx.db, customer.id)).map((r) => r.status), { timeout: 5_000, interval: 20 }).toEqual(["pending"]);
+    await expect
+      .poll(async () => (await auditRows(ctx.db, customer.id)).map((r) => r.status), { timeout: 5_000, interval: 20 })
+      .toEqual(["pending"]);
     const second = await recordManualUsage({ ...ADMIN, form }, b);
     expect(second.kind).toBe("in_progress");
     expectKind(await first, "ok");
@@ -279,7 +354,13 @@ describeEachEngine("manual usage", (ctx) => {
   it("killed between the pending row and the Commet call, then restarted: check again applies it once", async () => {
     const customer = await h.customer();
     const form = usageForm(customer.id, { quantity: "8" });
-    const crashing = h.engine(ctx.db, { hooks: { afterBegin: () => { throw new SimulatedCrash(); } } });
+    const crashing = h.engine(ctx.db, {
+      hooks: {
+        afterBegin: () => {
+          throw new SimulatedCrash();
+        },
+      },
+    });
     await expect(recordManualUsage({ ...OPS, form }, crashing)).rejects.toBeInstanceOf(SimulatedCrash);
     const [pending] = await auditRows(ctx.db, customer.id);
     expect(pending).toMatchObject({ status: "pending", idempotencyKey: form.idempotencyKey });

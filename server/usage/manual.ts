@@ -12,7 +12,15 @@ import {
 import { redactText } from "../audit/index.ts";
 import type { Role } from "../auth/permissions.ts";
 import { loadBillingContext, periodStartOf, usageFeaturesOf, type BillingContext } from "./context.ts";
-import { admit, fieldErrors, readFailure, writeEngineFor, type Staff, type WriteEngine, type WriteResult } from "./exactly-once.ts";
+import {
+  admit,
+  fieldErrors,
+  readFailure,
+  writeEngineFor,
+  type Staff,
+  type WriteEngine,
+  type WriteResult,
+} from "./exactly-once.ts";
 
 /**
  * Manual usage (ops, admin): record one usage event, or set the current period's total exactly.
@@ -57,7 +65,13 @@ function reasonNote(code: keyof typeof USAGE_REASONS, text: string): string {
  */
 export async function recordManualUsage(input: UsageWriteInput, engine?: WriteEngine): Promise<WriteResult> {
   const writes = writeEngineFor(engine);
-  const admitted = admit(input.role, "usage:write", usageRecordFormSchema, input.form, "Your role may not record usage");
+  const admitted = admit(
+    input.role,
+    "usage:write",
+    usageRecordFormSchema,
+    input.form,
+    "Your role may not record usage",
+  );
   if (!admitted.ok) return admitted.result;
   const form = admitted.form;
   const staff = { actor: input.actor, role: input.role };

@@ -116,24 +116,73 @@ function plan(r: ReturnType<typeof prng>, op: Op, customer: { id: string; email:
   switch (op) {
     case "seats.add": {
       const q = r.int(1, 4);
-      return { op, key, expect: { seats: seats + q, usage: 0 }, form: { ...base, seatType, op: "add", quantity: String(q), seenCount: String(seats), reasonCode: "customer_request", confirmEmail: customer.email } };
+      return {
+        op,
+        key,
+        expect: { seats: seats + q, usage: 0 },
+        form: {
+          ...base,
+          seatType,
+          op: "add",
+          quantity: String(q),
+          seenCount: String(seats),
+          reasonCode: "customer_request",
+          confirmEmail: customer.email,
+        },
+      };
     }
     case "seats.remove": {
       const q = r.int(1, Math.min(4, seats));
-      return { op, key, expect: { seats: seats - q, usage: 0 }, form: { ...base, seatType, op: "remove", quantity: String(q), seenCount: String(seats), reasonCode: "billing_correction", confirmEmail: customer.email } };
+      return {
+        op,
+        key,
+        expect: { seats: seats - q, usage: 0 },
+        form: {
+          ...base,
+          seatType,
+          op: "remove",
+          quantity: String(q),
+          seenCount: String(seats),
+          reasonCode: "billing_correction",
+          confirmEmail: customer.email,
+        },
+      };
     }
     case "seats.set": {
       let to = seats + r.pick([-3, -2, -1, 1, 2, 3]);
       if (to < 0) to = seats + 1;
-      return { op, key, expect: { seats: to, usage: 0 }, form: { ...base, seatType, op: "set", quantity: String(to), seenCount: String(seats), reasonCode: "sales_agreement", confirmEmail: customer.email } };
+      return {
+        op,
+        key,
+        expect: { seats: to, usage: 0 },
+        form: {
+          ...base,
+          seatType,
+          op: "set",
+          quantity: String(to),
+          seenCount: String(seats),
+          reasonCode: "sales_agreement",
+          confirmEmail: customer.email,
+        },
+      };
     }
     case "usage.record": {
       const q = r.int(1, 50);
-      return { op, key, expect: { seats, usage: q }, form: { ...base, featureCode: feature, quantity: String(q), reasonCode: "missed_events" } };
+      return {
+        op,
+        key,
+        expect: { seats, usage: q },
+        form: { ...base, featureCode: feature, quantity: String(q), reasonCode: "missed_events" },
+      };
     }
     case "usage.set": {
       const v = r.int(0, 80);
-      return { op, key, expect: { seats, usage: v }, form: { ...base, featureCode: feature, value: String(v), reasonCode: "billing_correction" } };
+      return {
+        op,
+        key,
+        expect: { seats, usage: v },
+        form: { ...base, featureCode: feature, value: String(v), reasonCode: "billing_correction" },
+      };
     }
   }
 }
@@ -160,173 +209,213 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
     await database?.dispose();
   });
 
-  it(`≥ ${SEQUENCES} seeded sequences of seat and usage writes under faults: duplicates=0 lost=0`, { timeout: TIME_CAP_MS + 30_000 }, async () => {
-    const r = prng(SEED);
-    const started = Date.now();
-    const db = database.db;
-    // One console "process" per SDK configuration; a crash replaces the process (new client).
-    const consoles = {
-      sdk: h.engine(db, { client: { retries: 2, timeout: 5_000 } }),
-      plain: h.engine(db, { client: { retries: 0, timeout: 5_000 } }),
-      other: h.engine(db, { client: { retries: 0, timeout: 5_000 } }),
-    };
-    const ledger = new Database(path.join(h.sandbox.dataDir, "sandbox.sqlite"), { readonly: true, fileMustExist: true });
-    const events = (customerId: string) =>
-      (ledger.prepare("SELECT COUNT(*) AS n FROM seat_events WHERE customer_id = ?").get(customerId) as { n: number }).n +
-      (ledger.prepare("SELECT COUNT(*) AS n FROM usage_events WHERE customer_id = ?").get(customerId) as { n: number }).n;
-    const eventExists = (id: string) =>
-      Boolean(ledger.prepare("SELECT 1 FROM seat_events WHERE id = ? UNION ALL SELECT 1 FROM usage_events WHERE id = ?").get(id, id));
-
-    const done: Array<{ p: Planned; customerId: string; baseline: number; flavour: Flavour }> = [];
-    const flavourCounts: Record<string, number> = {};
-    const problems: string[] = [];
-    const kinds: Record<string, number> = {};
-
-    for (let i = 0; i < SEQUENCES; i++) {
-      if (Date.now() - started > TIME_CAP_MS) throw new Error(`time cap reached after ${i} sequences`);
-      const flavour = pickFlavour(r);
-      flavourCounts[flavour] = (flavourCounts[flavour] ?? 0) + 1;
-      const op = r.pick(OPS_LIST);
-      const seats = r.int(8, 30);
-      const customer = await h.customer(seats);
-      const baseline = events(customer.id);
-      const p = plan(r, op, customer, seats);
-      const route = writeRoute(op);
-      const note = (result: { kind: string }) => {
-        kinds[result.kind] = (kinds[result.kind] ?? 0) + 1;
+  it(
+    `≥ ${SEQUENCES} seeded sequences of seat and usage writes under faults: duplicates=0 lost=0`,
+    { timeout: TIME_CAP_MS + 30_000 },
+    async () => {
+      const r = prng(SEED);
+      const started = Date.now();
+      const db = database.db;
+      // One console "process" per SDK configuration; a crash replaces the process (new client).
+      const consoles = {
+        sdk: h.engine(db, { client: { retries: 2, timeout: 5_000 } }),
+        plain: h.engine(db, { client: { retries: 0, timeout: 5_000 } }),
+        other: h.engine(db, { client: { retries: 0, timeout: 5_000 } }),
       };
+      const ledger = new Database(path.join(h.sandbox.dataDir, "sandbox.sqlite"), {
+        readonly: true,
+        fileMustExist: true,
+      });
+      const events = (customerId: string) =>
+        (ledger.prepare("SELECT COUNT(*) AS n FROM seat_events WHERE customer_id = ?").get(customerId) as { n: number })
+          .n +
+        (
+          ledger.prepare("SELECT COUNT(*) AS n FROM usage_events WHERE customer_id = ?").get(customerId) as {
+            n: number;
+          }
+        ).n;
+      const eventExists = (id: string) =>
+        Boolean(
+          ledger
+            .prepare("SELECT 1 FROM seat_events WHERE id = ? UNION ALL SELECT 1 FROM usage_events WHERE id = ?")
+            .get(id, id),
+        );
 
-      let current: WriteEngine = consoles.plain;
-      const results: Array<{ kind: string }> = [];
-      const fault = async (rule: FaultRule) => h.faults([rule]);
-      switch (flavour) {
-        case "clean-double-submit":
-          results.push(await submit(p, current), await submit(p, current, ADMIN));
-          break;
-        case "500-sdk":
-          await fault({ route, errorStatus: r.pick([500, 503] as const), times: 1 });
-          current = consoles.sdk;
-          results.push(await submit(p, current));
-          break;
-        case "500-resubmit":
-          await fault({ route, errorStatus: 500, times: r.int(1, 2) });
-          results.push(await submit(p, current));
-          break;
-        case "drop-sdk":
-          await fault({ route, applyThenDrop: true, times: 1 });
-          current = consoles.sdk;
-          results.push(await submit(p, current));
-          break;
-        case "drop-resubmit":
-          await fault({ route, applyThenDrop: true, times: r.int(1, 2) });
-          results.push(await submit(p, current));
-          break;
-        case "429-sdk":
-          await fault({ route, rateLimit: { retryAfterSeconds: 1 }, times: 1 });
-          current = consoles.sdk;
-          results.push(await submit(p, current));
-          break;
-        case "429-resubmit":
-          await fault({ route, rateLimit: { retryAfterSeconds: 1 }, times: r.int(1, 2) });
-          results.push(await submit(p, current));
-          break;
-        case "parallel-same-console": {
-          await fault({ route, latencyMs: r.int(20, 80) });
-          const n = r.int(2, 3);
-          results.push(...(await Promise.all(Array.from({ length: n }, () => submit(p, current)))));
-          break;
-        }
-        case "parallel-two-consoles": {
-          await fault({ route, latencyMs: r.int(30, 90), times: 1 });
-          results.push(...(await Promise.all([submit(p, consoles.plain), submit(p, consoles.other, ADMIN), submit(p, consoles.plain)])));
-          break;
-        }
-        case "crash-restart":
-        case "crash-restart-then-500": {
-          const crashing = h.engine(db, { client: { retries: 0 }, hooks: { afterBegin: () => { throw new SimulatedCrash(); } } });
-          await expect(submit(p, crashing)).rejects.toBeInstanceOf(SimulatedCrash);
-          current = h.engine(db, { client: { retries: 0, timeout: 5_000 } }); // the restarted console
-          if (flavour === "crash-restart-then-500") await fault({ route, errorStatus: 500, times: 1 });
-          const pending = await createAuditLog(db).findByIdempotencyKey(p.key);
-          if (pending?.status !== "pending") problems.push(`#${i} ${flavour}: expected a pending row after the crash, got ${pending?.status}`);
-          // Restart: "check again" on the audit screen, or the staffer resubmits the form.
-          results.push(r.next() < 0.5 && pending ? await current.resolvePending(pending.id, OPS) : await submit(p, current));
-          break;
-        }
-      }
-      results.forEach(note);
+      const done: Array<{ p: Planned; customerId: string; baseline: number; flavour: Flavour }> = [];
+      const flavourCounts: Record<string, number> = {};
+      const problems: string[] = [];
+      const kinds: Record<string, number> = {};
 
-      // Keep resubmitting the same form until the console reports it done (bounded).
-      let last = results.find((x) => DONE.has(x.kind)) ?? results.at(-1)!;
-      for (let attempt = 0; !DONE.has(last.kind) && attempt < 6; attempt++) {
-        if (!(isUnknown(last) || RETRYABLE.has(last.kind))) break;
-        if (RETRYABLE.has(last.kind)) await new Promise((res) => setTimeout(res, 60));
-        last = await submit(p, current);
-        note(last);
-      }
-      if (!DONE.has(last.kind)) problems.push(`#${i} ${flavour} ${op}: ended ${JSON.stringify(last)}`);
-      const okCount = results.filter((x) => x.kind === "ok").length;
-      if (okCount > 1) problems.push(`#${i} ${flavour} ${op}: ${okCount} submissions answered ok`);
-      for (const x of results) {
-        if (!DONE.has(x.kind) && !isUnknown(x) && !RETRYABLE.has(x.kind)) problems.push(`#${i} ${flavour} ${op}: unexpected ${JSON.stringify(x)}`);
-      }
-      await h.clearFaults();
-      done.push({ p, customerId: customer.id, baseline, flavour });
-    }
+      for (let i = 0; i < SEQUENCES; i++) {
+        if (Date.now() - started > TIME_CAP_MS) throw new Error(`time cap reached after ${i} sequences`);
+        const flavour = pickFlavour(r);
+        flavourCounts[flavour] = (flavourCounts[flavour] ?? 0) + 1;
+        const op = r.pick(OPS_LIST);
+        const seats = r.int(8, 30);
+        const customer = await h.customer(seats);
+        const baseline = events(customer.id);
+        const p = plan(r, op, customer, seats);
+        const route = writeRoute(op);
+        const note = (result: { kind: string }) => {
+          kinds[result.kind] = (kinds[result.kind] ?? 0) + 1;
+        };
 
-    // ---------------------------------------------------------- compare Commet and the audit trail
-    let duplicates = 0;
-    let lost = 0;
-    const audit = createAuditLog(db);
-    for (const [index, { p, customerId, baseline, flavour }] of done.entries()) {
-      const tag = `#${index} ${flavour} ${p.op}`;
-      const ledgerEvents = events(customerId) - baseline;
-      if (ledgerEvents > 1) {
-        duplicates += ledgerEvents - 1;
-        problems.push(`${tag}: ${ledgerEvents} Commet events`);
+        let current: WriteEngine = consoles.plain;
+        const results: Array<{ kind: string }> = [];
+        const fault = async (rule: FaultRule) => h.faults([rule]);
+        switch (flavour) {
+          case "clean-double-submit":
+            results.push(await submit(p, current), await submit(p, current, ADMIN));
+            break;
+          case "500-sdk":
+            await fault({ route, errorStatus: r.pick([500, 503] as const), times: 1 });
+            current = consoles.sdk;
+            results.push(await submit(p, current));
+            break;
+          case "500-resubmit":
+            await fault({ route, errorStatus: 500, times: r.int(1, 2) });
+            results.push(await submit(p, current));
+            break;
+          case "drop-sdk":
+            await fault({ route, applyThenDrop: true, times: 1 });
+            current = consoles.sdk;
+            results.push(await submit(p, current));
+            break;
+          case "drop-resubmit":
+            await fault({ route, applyThenDrop: true, times: r.int(1, 2) });
+            results.push(await submit(p, current));
+            break;
+          case "429-sdk":
+            await fault({ route, rateLimit: { retryAfterSeconds: 1 }, times: 1 });
+            current = consoles.sdk;
+            results.push(await submit(p, current));
+            break;
+          case "429-resubmit":
+            await fault({ route, rateLimit: { retryAfterSeconds: 1 }, times: r.int(1, 2) });
+            results.push(await submit(p, current));
+            break;
+          case "parallel-same-console": {
+            await fault({ route, latencyMs: r.int(20, 80) });
+            const n = r.int(2, 3);
+            results.push(...(await Promise.all(Array.from({ length: n }, () => submit(p, current)))));
+            break;
+          }
+          case "parallel-two-consoles": {
+            await fault({ route, latencyMs: r.int(30, 90), times: 1 });
+            results.push(
+              ...(await Promise.all([
+                submit(p, consoles.plain),
+                submit(p, consoles.other, ADMIN),
+                submit(p, consoles.plain),
+              ])),
+            );
+            break;
+          }
+          case "crash-restart":
+          case "crash-restart-then-500": {
+            const crashing = h.engine(db, {
+              client: { retries: 0 },
+              hooks: {
+                afterBegin: () => {
+                  throw new SimulatedCrash();
+                },
+              },
+            });
+            await expect(submit(p, crashing)).rejects.toBeInstanceOf(SimulatedCrash);
+            current = h.engine(db, { client: { retries: 0, timeout: 5_000 } }); // the restarted console
+            if (flavour === "crash-restart-then-500") await fault({ route, errorStatus: 500, times: 1 });
+            const pending = await createAuditLog(db).findByIdempotencyKey(p.key);
+            if (pending?.status !== "pending")
+              problems.push(`#${i} ${flavour}: expected a pending row after the crash, got ${pending?.status}`);
+            // Restart: "check again" on the audit screen, or the staffer resubmits the form.
+            results.push(
+              r.next() < 0.5 && pending ? await current.resolvePending(pending.id, OPS) : await submit(p, current),
+            );
+            break;
+          }
+        }
+        results.forEach(note);
+
+        // Keep resubmitting the same form until the console reports it done (bounded).
+        let last = results.find((x) => DONE.has(x.kind)) ?? results.at(-1)!;
+        for (let attempt = 0; !DONE.has(last.kind) && attempt < 6; attempt++) {
+          if (!(isUnknown(last) || RETRYABLE.has(last.kind))) break;
+          if (RETRYABLE.has(last.kind)) await new Promise((res) => setTimeout(res, 60));
+          last = await submit(p, current);
+          note(last);
+        }
+        if (!DONE.has(last.kind)) problems.push(`#${i} ${flavour} ${op}: ended ${JSON.stringify(last)}`);
+        const okCount = results.filter((x) => x.kind === "ok").length;
+        if (okCount > 1) problems.push(`#${i} ${flavour} ${op}: ${okCount} submissions answered ok`);
+        for (const x of results) {
+          if (!DONE.has(x.kind) && !isUnknown(x) && !RETRYABLE.has(x.kind))
+            problems.push(`#${i} ${flavour} ${op}: unexpected ${JSON.stringify(x)}`);
+        }
+        await h.clearFaults();
+        done.push({ p, customerId: customer.id, baseline, flavour });
       }
-      if (ledgerEvents < 1) {
-        lost += 1;
-        problems.push(`${tag}: no Commet event`);
-      }
-      const seats = await h.seatCount(customerId);
-      const usage = await h.usageTotal(customerId);
-      const [wantSeats, wantUsage] = [p.expect.seats, p.expect.usage];
-      const over = (p.op === "seats.add" && seats > wantSeats) || (p.op === "seats.remove" && seats < wantSeats) || (p.op === "usage.record" && usage > wantUsage);
-      if (seats !== wantSeats || usage !== wantUsage) {
-        if (over) duplicates += 1;
-        else lost += 1;
-        problems.push(`${tag}: Commet has seats=${seats} usage=${usage}, expected seats=${wantSeats} usage=${wantUsage}`);
-      }
-      const rows = (await audit.list({ customerId }, { pageSize: 50, page: 1 })).rows.filter((row) => row.idempotencyKey === p.key);
-      const finalized = rows.filter((row) => row.status === "succeeded");
-      if (rows.length > 1 || finalized.length > 1) {
-        duplicates += rows.length - 1;
-        problems.push(`${tag}: ${rows.length} audit rows`);
-      }
-      if (finalized.length !== 1) {
-        lost += 1;
-        problems.push(`${tag}: audit rows ${JSON.stringify(rows.map((row) => row.status))}`);
-      } else {
-        const eventId = finalized[0]!.commetIds?.eventId;
-        if (!eventId || !eventExists(eventId)) {
+
+      // ---------------------------------------------------------- compare Commet and the audit trail
+      let duplicates = 0;
+      let lost = 0;
+      const audit = createAuditLog(db);
+      for (const [index, { p, customerId, baseline, flavour }] of done.entries()) {
+        const tag = `#${index} ${flavour} ${p.op}`;
+        const ledgerEvents = events(customerId) - baseline;
+        if (ledgerEvents > 1) {
+          duplicates += ledgerEvents - 1;
+          problems.push(`${tag}: ${ledgerEvents} Commet events`);
+        }
+        if (ledgerEvents < 1) {
           lost += 1;
-          problems.push(`${tag}: audit names Commet id ${eventId}, not in Commet`);
+          problems.push(`${tag}: no Commet event`);
+        }
+        const seats = await h.seatCount(customerId);
+        const usage = await h.usageTotal(customerId);
+        const [wantSeats, wantUsage] = [p.expect.seats, p.expect.usage];
+        const over =
+          (p.op === "seats.add" && seats > wantSeats) ||
+          (p.op === "seats.remove" && seats < wantSeats) ||
+          (p.op === "usage.record" && usage > wantUsage);
+        if (seats !== wantSeats || usage !== wantUsage) {
+          if (over) duplicates += 1;
+          else lost += 1;
+          problems.push(
+            `${tag}: Commet has seats=${seats} usage=${usage}, expected seats=${wantSeats} usage=${wantUsage}`,
+          );
+        }
+        const rows = (await audit.list({ customerId }, { pageSize: 50, page: 1 })).rows.filter(
+          (row) => row.idempotencyKey === p.key,
+        );
+        const finalized = rows.filter((row) => row.status === "succeeded");
+        if (rows.length > 1 || finalized.length > 1) {
+          duplicates += rows.length - 1;
+          problems.push(`${tag}: ${rows.length} audit rows`);
+        }
+        if (finalized.length !== 1) {
+          lost += 1;
+          problems.push(`${tag}: audit rows ${JSON.stringify(rows.map((row) => row.status))}`);
+        } else {
+          const eventId = finalized[0]!.commetIds?.eventId;
+          if (!eventId || !eventExists(eventId)) {
+            lost += 1;
+            problems.push(`${tag}: audit names Commet id ${eventId}, not in Commet`);
+          }
         }
       }
-    }
-    ledger.close();
+      ledger.close();
 
-    const elapsed = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(
-      `reliability [${engine}] seed=${SEED} sequences=${done.length} elapsed=${elapsed}s\n` +
-        `  flavours ${JSON.stringify(flavourCounts)}\n  answers ${JSON.stringify(kinds)}`,
-    );
-    console.log(`duplicates=${duplicates} lost=${lost}`);
-    if (problems.length) console.log(problems.slice(0, 20).join("\n"));
-    expect(done.length).toBeGreaterThanOrEqual(200);
-    expect(problems).toEqual([]);
-    expect(duplicates).toBe(0);
-    expect(lost).toBe(0);
-  });
+      const elapsed = ((Date.now() - started) / 1000).toFixed(1);
+      console.log(
+        `reliability [${engine}] seed=${SEED} sequences=${done.length} elapsed=${elapsed}s\n` +
+          `  flavours ${JSON.stringify(flavourCounts)}\n  answers ${JSON.stringify(kinds)}`,
+      );
+      console.log(`duplicates=${duplicates} lost=${lost}`);
+      if (problems.length) console.log(problems.slice(0, 20).join("\n"));
+      expect(done.length).toBeGreaterThanOrEqual(200);
+      expect(problems).toEqual([]);
+      expect(duplicates).toBe(0);
+      expect(lost).toBe(0);
+    },
+  );
 });

@@ -67,7 +67,11 @@ export function useWriteHarness(hooks: SuiteHooks): WriteHarness {
       const { customer, subscription } = await subscribedCustomer(commet, catalog.metered.plan, {
         initialSeats: { [catalog.metered.seats]: seats },
       });
-      return { id: customer.id, email: customer.email, periodStart: subscription.currentPeriod?.start ?? new Date().toISOString() };
+      return {
+        id: customer.id,
+        email: customer.email,
+        periodStart: subscription.currentPeriod?.start ?? new Date().toISOString(),
+      };
     },
     faults: (rules) => setFaults(get().sandbox, rules),
     clearFaults: () => clearFaults(get().sandbox),

@@ -58,7 +58,9 @@ function InvoiceLines({ customerRef, invoice }: { customerRef: string; invoice: 
                   type="button"
                   className="button button--small button--quiet"
                   onClick={() =>
-                    fetcher.load(`/customers/${encodeURIComponent(customerRef)}/invoices/${encodeURIComponent(invoice.id)}`)
+                    fetcher.load(
+                      `/customers/${encodeURIComponent(customerRef)}/invoices/${encodeURIComponent(invoice.id)}`,
+                    )
                   }
                 >
                   Retry
@@ -86,7 +88,9 @@ function InvoiceLines({ customerRef, invoice }: { customerRef: string; invoice: 
                     <tr key={i}>
                       <td>
                         {line.description}
-                        {line.chargeType !== "standard" ? <span className="muted"> ({line.chargeType.replace("_", "-")})</span> : null}
+                        {line.chargeType !== "standard" ? (
+                          <span className="muted"> ({line.chargeType.replace("_", "-")})</span>
+                        ) : null}
                       </td>
                       <td className="num">{formatCount(line.quantity)}</td>
                       <td className="num">{formatMinor(line.unitAmount, answer.invoice.currency)}</td>

@@ -3,8 +3,7 @@ import { useEffect, useId, useRef, useState } from "react";
 import type { Problem } from "~/lib/problem";
 
 export type PortalActionData =
-  | { ok: true; portalUrl: string; issuedAt: string; note: string }
-  | { ok: false; problem: Problem };
+  { ok: true; portalUrl: string; issuedAt: string; note: string } | { ok: false; problem: Problem };
 
 export function portalMessage(portalUrl: string): string {
   return [
@@ -82,19 +81,40 @@ export function PortalLinkCard({ customerRef }: { customerRef: string }) {
             Portal link
           </label>
           <div className="portal-result__row">
-            <input id={urlId} className="portal-result__url" readOnly value={shown.portalUrl} onFocus={(e) => e.currentTarget.select()} />
+            <input
+              id={urlId}
+              className="portal-result__url"
+              readOnly
+              value={shown.portalUrl}
+              onFocus={(e) => e.currentTarget.select()}
+            />
             <CopyButton text={shown.portalUrl} label="Copy link" />
-            <a className="button button--small button--quiet" href={shown.portalUrl} target="_blank" rel="noopener noreferrer">
+            <a
+              className="button button--small button--quiet"
+              href={shown.portalUrl}
+              target="_blank"
+              rel="noopener noreferrer"
+            >
               Open
             </a>
           </div>
           <label htmlFor={messageId} className="field-label">
             Message to send
           </label>
-          <textarea id={messageId} className="portal-result__message" readOnly rows={6} value={portalMessage(shown.portalUrl)} />
+          <textarea
+            id={messageId}
+            className="portal-result__message"
+            readOnly
+            rows={6}
+            value={portalMessage(shown.portalUrl)}
+          />
           <div className="portal-result__row">
             <CopyButton text={portalMessage(shown.portalUrl)} label="Copy message" />
-            <button type="button" className="button button--small button--quiet" onClick={() => setDismissedAt(shown.issuedAt)}>
+            <button
+              type="button"
+              className="button button--small button--quiet"
+              onClick={() => setDismissedAt(shown.issuedAt)}
+            >
               Done — hide the link
             </button>
           </div>
@@ -107,8 +127,8 @@ export function PortalLinkCard({ customerRef }: { customerRef: string }) {
         </div>
       ) : (
         <p className="muted">
-          A single-use link to the customer&rsquo;s self-service billing portal. It expires after 2 hours of inactivity; issuing
-          one is recorded in the audit trail.
+          A single-use link to the customer&rsquo;s self-service billing portal. It expires after 2 hours of inactivity;
+          issuing one is recorded in the audit trail.
         </p>
       )}
     </section>

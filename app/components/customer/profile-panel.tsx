@@ -9,7 +9,9 @@ export function ProfilePanel({ resolve }: { resolve: Promise<PanelResult<Profile
         <dl className="facts">
           <Fact label="Name">{p.fullName ?? <span className="muted">No name</span>}</Fact>
           <Fact label="Email">{p.email}</Fact>
-          <Fact label="External ID">{p.externalId ? <code>{p.externalId}</code> : <span className="muted">—</span>}</Fact>
+          <Fact label="External ID">
+            {p.externalId ? <code>{p.externalId}</code> : <span className="muted">—</span>}
+          </Fact>
           <Fact label="Commet ID">
             <code>{p.id}</code>
           </Fact>
@@ -19,9 +21,7 @@ export function ProfilePanel({ resolve }: { resolve: Promise<PanelResult<Profile
             <time dateTime={p.createdAt}>{formatDate(p.createdAt)}</time>
           </Fact>
           <Fact label="Metadata">
-            {p.metadata ? (
-              <code className="metadata">{JSON.stringify(p.metadata)}</code>
-            ) : null}
+            {p.metadata ? <code className="metadata">{JSON.stringify(p.metadata)}</code> : null}
           </Fact>
         </dl>
       )}

@@ -29,7 +29,10 @@ export function SeatChangeSection({
 }) {
   return (
     <Suspense fallback={<p className="muted ops-form">Loading the seat change form…</p>}>
-      <Await resolve={resolve} errorElement={<p className="form-alert ops-form">The seat change form could not load.</p>}>
+      <Await
+        resolve={resolve}
+        errorElement={<p className="form-alert ops-form">The seat change form could not load.</p>}
+      >
         {(result) =>
           !result.ok ? (
             <p className="form-alert ops-form" role="alert">
@@ -52,7 +55,15 @@ export function SeatChangeSection({
  * shown in a modal <dialog>; intent=apply writes with the same idempotency key. The form carries the
  * count the staffer saw (`seenCount`): a change made meanwhile is refused with the fresh count.
  */
-export function SeatChangeForm({ customerRef, panel, initialKey }: { customerRef: string; panel: SeatPanel; initialKey: string }) {
+export function SeatChangeForm({
+  customerRef,
+  panel,
+  initialKey,
+}: {
+  customerRef: string;
+  panel: SeatPanel;
+  initialKey: string;
+}) {
   const fetcher = useFetcher<SeatActionResult>({ key: `seats:${customerRef}` });
   const { toast, show, dismiss } = useToast();
   const id = useId();
@@ -101,7 +112,9 @@ export function SeatChangeForm({ customerRef, panel, initialKey }: { customerRef
         close();
         setPreview(null);
         setFresh((f) => ({ ...f, [result.seatType]: result.current }));
-        setStale(`${result.message}. The form now starts from ${result.current}: check the change and preview it again.`);
+        setStale(
+          `${result.message}. The form now starts from ${result.current}: check the change and preview it again.`,
+        );
         show("error", result.message);
         return;
       case "field_errors":
@@ -144,13 +157,21 @@ export function SeatChangeForm({ customerRef, panel, initialKey }: { customerRef
   }
 
   if (panel.seatTypes.length === 0) return null;
-  const target = Number.isFinite(Number(quantity)) && quantity !== "" ? seatTarget(op, seenCount, Number(quantity)) : null;
+  const target =
+    Number.isFinite(Number(quantity)) && quantity !== "" ? seatTarget(op, seenCount, Number(quantity)) : null;
   const fields = { seatType, op, quantity, seenCount: String(seenCount), reasonCode, reasonText, idempotencyKey: key };
 
   return (
     <div className="ops-form" data-testid="seat-change">
       <h3 className="ops-form__title">Change seats</h3>
-      <fetcher.Form method="post" action={action} className="ops-form__grid" noValidate onSubmit={guard} aria-label="Change seats">
+      <fetcher.Form
+        method="post"
+        action={action}
+        className="ops-form__grid"
+        noValidate
+        onSubmit={guard}
+        aria-label="Change seats"
+      >
         <input type="hidden" name="seenCount" value={seenCount} />
         <input type="hidden" name="idempotencyKey" value={key} />
         {stale ? (
@@ -163,7 +184,16 @@ export function SeatChangeForm({ customerRef, panel, initialKey }: { customerRef
             {errors._form[0]}
           </p>
         ) : null}
-        <FormField id={`${id}-type`} label="Seat type" errors={errors.seatType} hint={<>Current count: <strong data-testid="seat-seen">{formatCount(seenCount)}</strong></>}>
+        <FormField
+          id={`${id}-type`}
+          label="Seat type"
+          errors={errors.seatType}
+          hint={
+            <>
+              Current count: <strong data-testid="seat-seen">{formatCount(seenCount)}</strong>
+            </>
+          }
+        >
           {(control) => (
             <select {...control} name="seatType" value={seatType} onChange={(e) => setSeatType(e.target.value)}>
               {panel.seatTypes.map((s) => (
@@ -197,10 +227,25 @@ export function SeatChangeForm({ customerRef, panel, initialKey }: { customerRef
           hint={target !== null && target >= 0 ? `${formatCount(seenCount)} → ${formatCount(target)}` : undefined}
         >
           {(control) => (
-            <input {...control} name="quantity" inputMode="numeric" autoComplete="off" value={quantity} onChange={(e) => setQuantity(e.target.value)} />
+            <input
+              {...control}
+              name="quantity"
+              inputMode="numeric"
+              autoComplete="off"
+              value={quantity}
+              onChange={(e) => setQuantity(e.target.value)}
+            />
           )}
         </FormField>
-        <ReasonFields id={id} reasons={SEAT_REASONS} errors={errors} code={reasonCode} text={reasonText} onCode={setReasonCode} onText={setReasonText} />
+        <ReasonFields
+          id={id}
+          reasons={SEAT_REASONS}
+          errors={errors}
+          code={reasonCode}
+          text={reasonText}
+          onCode={setReasonCode}
+          onText={setReasonText}
+        />
         <div className="ops-form__footer">
           <button type="submit" name="intent" value="preview" className="button" disabled={busy || !hydrated}>
             {busy && !preview ? "Checking…" : "Preview change"}
@@ -211,7 +256,13 @@ export function SeatChangeForm({ customerRef, panel, initialKey }: { customerRef
         </div>
       </fetcher.Form>
 
-      <dialog ref={dialogRef} className="confirm-dialog" aria-labelledby={`${id}-confirm-title`} aria-describedby={`${id}-confirm-effect`} onClose={() => setPreview(null)}>
+      <dialog
+        ref={dialogRef}
+        className="confirm-dialog"
+        aria-labelledby={`${id}-confirm-title`}
+        aria-describedby={`${id}-confirm-effect`}
+        onClose={() => setPreview(null)}
+      >
         {preview ? (
           <fetcher.Form method="post" action={action} noValidate onSubmit={guard}>
             {Object.entries(fields).map(([name, value]) => (
@@ -257,21 +308,47 @@ export function SeatChangeForm({ customerRef, panel, initialKey }: { customerRef
                 id={`${id}-email`}
                 label={
                   <>
-                    This is a large change: type the customer&rsquo;s email{panel.customer?.email ? <> (<code>{panel.customer.email}</code>)</> : null} to confirm
+                    This is a large change: type the customer&rsquo;s email
+                    {panel.customer?.email ? (
+                      <>
+                        {" "}
+                        (<code>{panel.customer.email}</code>)
+                      </>
+                    ) : null}{" "}
+                    to confirm
                   </>
                 }
                 errors={errors.confirmEmail}
               >
                 {(control) => (
-                  <input {...control} name="confirmEmail" type="email" autoComplete="off" value={confirmEmail} onChange={(e) => setConfirmEmail(e.target.value)} />
+                  <input
+                    {...control}
+                    name="confirmEmail"
+                    type="email"
+                    autoComplete="off"
+                    value={confirmEmail}
+                    onChange={(e) => setConfirmEmail(e.target.value)}
+                  />
                 )}
               </FormField>
             ) : null}
             <div className="confirm-dialog__actions">
-              <button type="button" className="button button--quiet" onClick={() => dialogRef.current?.close()} disabled={busy || !hydrated}>
+              <button
+                type="button"
+                className="button button--quiet"
+                onClick={() => dialogRef.current?.close()}
+                disabled={busy || !hydrated}
+              >
                 Cancel
               </button>
-              <button type="submit" name="intent" value="apply" className="button button--primary" disabled={busy || !hydrated} autoFocus>
+              <button
+                type="submit"
+                name="intent"
+                value="apply"
+                className="button button--primary"
+                disabled={busy || !hydrated}
+                autoFocus
+              >
                 {busy ? "Applying…" : "Apply change"}
               </button>
             </div>
@@ -315,9 +392,20 @@ export function ReasonFields({
           </select>
         )}
       </FormField>
-      <FormField id={`${id}-reason-text`} label={code === "other" ? "Details (required)" : "Details (optional)"} errors={errors.reasonText}>
+      <FormField
+        id={`${id}-reason-text`}
+        label={code === "other" ? "Details (required)" : "Details (optional)"}
+        errors={errors.reasonText}
+      >
         {(control) => (
-          <input {...control} name="reasonText" autoComplete="off" placeholder="e.g. ticket 4812, customer asked by email" value={text} onChange={(e) => onText(e.target.value)} />
+          <input
+            {...control}
+            name="reasonText"
+            autoComplete="off"
+            placeholder="e.g. ticket 4812, customer asked by email"
+            value={text}
+            onChange={(e) => onText(e.target.value)}
+          />
         )}
       </FormField>
     </>

@@ -17,7 +17,13 @@ export function StaffActionsPanel({
   auditHref: string | null;
 }) {
   return (
-    <Panel title="Recent staff actions" name="staff-actions" resolve={resolve} skeletonRows={2} className="panel--span2">
+    <Panel
+      title="Recent staff actions"
+      name="staff-actions"
+      resolve={resolve}
+      skeletonRows={2}
+      className="panel--span2"
+    >
       {(actions) =>
         actions.length > 0 ? (
           <>

@@ -15,7 +15,8 @@ function PeriodBar({ period }: { period: NonNullable<SubscriptionView["currentPe
   const left = Math.min(total, Math.max(0, period.daysRemaining));
   return (
     <span className="period">
-      <time dateTime={period.start}>{formatDate(period.start)}</time> → <time dateTime={period.end}>{formatDate(period.end)}</time>
+      <time dateTime={period.start}>{formatDate(period.start)}</time> →{" "}
+      <time dateTime={period.end}>{formatDate(period.end)}</time>
       <span className="period__left" data-testid="days-left">
         {" "}
         · {left} {left === 1 ? "day" : "days"} left
@@ -60,7 +61,10 @@ export function SubscriptionPanel({ resolve }: { resolve: Promise<PanelResult<Su
                   {s.scheduledPlanChange.changeType === "interval_change"
                     ? `Interval → ${formatInterval(s.scheduledPlanChange.newBillingInterval ?? "?")}`
                     : `Plan → ${s.scheduledPlanChange.newPlanName ?? "another plan"}`}{" "}
-                  on <time dateTime={s.scheduledPlanChange.scheduledFor}>{formatDate(s.scheduledPlanChange.scheduledFor)}</time>
+                  on{" "}
+                  <time dateTime={s.scheduledPlanChange.scheduledFor}>
+                    {formatDate(s.scheduledPlanChange.scheduledFor)}
+                  </time>
                 </span>
               ) : null}
             </Fact>
@@ -102,7 +106,10 @@ export function CreditsPanel({ resolve }: { resolve: Promise<PanelResult<Subscri
             {s.balance ? (
               <Fact label="Balance">
                 <strong>{formatRateIn(s.balance.remaining, s.balance.currency)}</strong> remaining
-                <span className="muted"> · {formatRateIn(s.balance.included, s.balance.currency)} included per period</span>
+                <span className="muted">
+                  {" "}
+                  · {formatRateIn(s.balance.included, s.balance.currency)} included per period
+                </span>
               </Fact>
             ) : null}
           </dl>

@@ -65,7 +65,13 @@ export function UsageForms({
   }
   return (
     <div className="ops-forms" data-testid="usage-forms">
-      <UsageForm intent="record" customerRef={customerRef} panel={panel} initialKey={initialKeys.record} onOutcome={show} />
+      <UsageForm
+        intent="record"
+        customerRef={customerRef}
+        panel={panel}
+        initialKey={initialKeys.record}
+        onOutcome={show}
+      />
       <UsageForm intent="set" customerRef={customerRef} panel={panel} initialKey={initialKeys.set} onOutcome={show} />
       <Toast toast={toast} onDismiss={dismiss} label="Usage result" />
     </div>
@@ -165,7 +171,13 @@ function UsageForm({
           ? "Adds one usage event to the current period."
           : "Replaces this period's total for a feature (a correction): the total becomes exactly this value."}
       </p>
-      <fetcher.Form method="post" action={`/customers/${encodeURIComponent(customerRef)}/usage`} className="ops-form__grid" noValidate onSubmit={guard}>
+      <fetcher.Form
+        method="post"
+        action={`/customers/${encodeURIComponent(customerRef)}/usage`}
+        className="ops-form__grid"
+        noValidate
+        onSubmit={guard}
+      >
         {errors._form ? (
           <p className="form-alert" role="alert">
             {errors._form[0]}
@@ -175,10 +187,19 @@ function UsageForm({
           id={`${id}-feature`}
           label="Feature"
           errors={errors.featureCode}
-          hint={feature?.current !== null && feature?.current !== undefined ? `This period so far: ${formatCount(feature.current)} ${unit}` : undefined}
+          hint={
+            feature?.current !== null && feature?.current !== undefined
+              ? `This period so far: ${formatCount(feature.current)} ${unit}`
+              : undefined
+          }
         >
           {(control) => (
-            <select {...control} name="featureCode" value={featureCode} onChange={(e) => setFeatureCode(e.target.value)}>
+            <select
+              {...control}
+              name="featureCode"
+              value={featureCode}
+              onChange={(e) => setFeatureCode(e.target.value)}
+            >
               {panel.features.map((f) => (
                 <option key={f.code} value={f.code}>
                   {f.name} ({f.code})
@@ -223,7 +244,15 @@ function UsageForm({
             )}
           </FormField>
         ) : null}
-        <ReasonFields id={id} reasons={USAGE_REASONS} errors={errors} code={reasonCode} text={reasonText} onCode={setReasonCode} onText={setReasonText} />
+        <ReasonFields
+          id={id}
+          reasons={USAGE_REASONS}
+          errors={errors}
+          code={reasonCode}
+          text={reasonText}
+          onCode={setReasonCode}
+          onText={setReasonText}
+        />
         <FormField
           id={`${id}-key`}
           label="Idempotency key"
@@ -231,7 +260,15 @@ function UsageForm({
           hint="Generated for this entry; paste a ticket-derived key (e.g. ticket-4812) to tie it to a ticket. The same key never records twice."
         >
           {(control) => (
-            <input {...control} name="idempotencyKey" autoComplete="off" spellCheck={false} className="mono" value={key} onChange={(e) => setKey(e.target.value)} />
+            <input
+              {...control}
+              name="idempotencyKey"
+              autoComplete="off"
+              spellCheck={false}
+              className="mono"
+              value={key}
+              onChange={(e) => setKey(e.target.value)}
+            />
           )}
         </FormField>
         <div className="ops-form__footer">
@@ -240,7 +277,13 @@ function UsageForm({
               <ModeBanner livemode /> Records real usage: the customer is billed for it.
             </span>
           ) : null}
-          <button type="submit" name="intent" value={intent} className="button button--primary" disabled={busy || !hydrated}>
+          <button
+            type="submit"
+            name="intent"
+            value={intent}
+            className="button button--primary"
+            disabled={busy || !hydrated}
+          >
             {busy ? (record ? "Recording…" : "Setting…") : record ? "Record usage" : "Set period total"}
           </button>
         </div>

@@ -27,7 +27,7 @@ export function UsageMeter({ current, included, label }: { current: number; incl
 }
 
 function amount(f: FeatureView): ReactNode {
-  if (f.type === "boolean") return f.enabled ?? f.allowed ? "Enabled" : "Disabled";
+  if (f.type === "boolean") return (f.enabled ?? f.allowed) ? "Enabled" : "Disabled";
   const current = f.current ?? 0;
   if (f.unlimited) return `${formatCount(current)} · unlimited`;
   if (f.included === null) return formatCount(current);
@@ -36,7 +36,11 @@ function amount(f: FeatureView): ReactNode {
       <span data-testid="feature-usage">
         {formatCount(current)} / {formatCount(f.included)}
       </span>
-      <UsageMeter current={current} included={f.included} label={`${f.name}: ${formatCount(current)} of ${formatCount(f.included)}`} />
+      <UsageMeter
+        current={current}
+        included={f.included}
+        label={`${f.name}: ${formatCount(current)} of ${formatCount(f.included)}`}
+      />
     </>
   );
 }
@@ -46,7 +50,11 @@ function overage(f: FeatureView): ReactNode {
   const qty = f.overageQuantity ?? 0;
   const price = f.overageUnitPrice !== null ? ` × ${formatRateIn(f.overageUnitPrice, "USD")}` : "";
   if (qty > 0) return <span className="warn-text">{`${formatCount(qty)} over${price}`}</span>;
-  return f.overageEnabled ? <span className="muted">allowed{price}</span> : <span className="muted">blocked at limit</span>;
+  return f.overageEnabled ? (
+    <span className="muted">allowed{price}</span>
+  ) : (
+    <span className="muted">blocked at limit</span>
+  );
 }
 
 /**
@@ -149,7 +157,9 @@ export function QuotaPanel({ resolve }: { resolve: Promise<PanelResult<QuotaView
                 {q.unlimited ? null : (
                   <UsageMeter current={q.current} included={q.included} label={`${q.featureCode} quota used`} />
                 )}
-                {q.billedQuantity > 0 ? <span className="warn-text">{formatCount(q.billedQuantity)} billed over</span> : null}
+                {q.billedQuantity > 0 ? (
+                  <span className="warn-text">{formatCount(q.billedQuantity)} billed over</span>
+                ) : null}
               </li>
             ))}
           </ul>

@@ -77,9 +77,11 @@ export function PreserveParams({ except }: { except: string[] }) {
   const params = new URLSearchParams(searchWith({}).split("?")[1] ?? "");
   return (
     <>
-      {[...params].filter(([key]) => !except.includes(key)).map(([key, value]) => (
-        <input key={`${key}=${value}`} type="hidden" name={key} value={value} />
-      ))}
+      {[...params]
+        .filter(([key]) => !except.includes(key))
+        .map(([key, value]) => (
+          <input key={`${key}=${value}`} type="hidden" name={key} value={value} />
+        ))}
     </>
   );
 }

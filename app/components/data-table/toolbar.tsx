@@ -33,7 +33,9 @@ export function DataTableToolbar({
   }
   return (
     <Form method="get" className="toolbar" role="search" aria-label={label}>
-      <PreserveParams except={[...filterParams, "page", "cursor", ...[...current.keys()].filter((k) => !keepParams.includes(k))]} />
+      <PreserveParams
+        except={[...filterParams, "page", "cursor", ...[...current.keys()].filter((k) => !keepParams.includes(k))]}
+      />
       {children}
       <button type="submit" className="button">
         Apply

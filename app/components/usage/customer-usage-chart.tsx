@@ -25,7 +25,13 @@ export interface FeatureSeries {
   /** Commet's live counter for the current period (exact; the chart's running total is by UTC day). */
   current: number | null;
   /** Manual entries of this feature in the range. */
-  annotations: Array<{ usageEventId: string; date: string; quantity: number; staff: string | null; kind: "track" | "set" }>;
+  annotations: Array<{
+    usageEventId: string;
+    date: string;
+    quantity: number;
+    staff: string | null;
+    kind: "track" | "set";
+  }>;
 }
 
 /** Current period, exact instants (ISO). Its first and last UTC days are marked; usage is summed from its start. */
@@ -99,7 +105,14 @@ export function CustomerUsageChart({
           domain={[0, "auto"]}
           tickFormatter={(v: number) => formatQuantity(v)}
           width={80}
-          label={{ value: "Period total", angle: -90, position: "insideLeft", offset: 0, fontSize: 11, fill: "#5b6573" }}
+          label={{
+            value: "Period total",
+            angle: -90,
+            position: "insideLeft",
+            offset: 0,
+            fontSize: 11,
+            fill: "#5b6573",
+          }}
         />
         <YAxis
           yAxisId="daily"

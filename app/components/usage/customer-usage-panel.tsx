@@ -6,7 +6,9 @@ import { DriftBadge } from "./drift-badge";
 import "./usage.css";
 
 // Recharts arrives with the chart only: not in the customer page's chunk, and only once the data is here.
-const CustomerUsageChart = lazy(() => import("./customer-usage-chart").then((m) => ({ default: m.CustomerUsageChart })));
+const CustomerUsageChart = lazy(() =>
+  import("./customer-usage-chart").then((m) => ({ default: m.CustomerUsageChart })),
+);
 
 const PRESETS: Array<{ range: Exclude<UsageRange, "custom">; label: string }> = [
   { range: "7d", label: "7 days" },
@@ -35,7 +37,12 @@ export function CustomerUsagePanel({ customerRef }: { customerRef: string }) {
   const busy = fetcher.state !== "idle";
 
   return (
-    <section className="card usage-panel" data-panel="usage-timeline" aria-labelledby="usage-timeline-title" aria-busy={busy}>
+    <section
+      className="card usage-panel"
+      data-panel="usage-timeline"
+      aria-labelledby="usage-timeline-title"
+      aria-busy={busy}
+    >
       <div className="usage-panel__header">
         <h2 id="usage-timeline-title">Usage</h2>
         {d?.ok ? <DriftBadge drift={d.drift} /> : null}
@@ -129,8 +136,8 @@ function UsageBody({ data: d }: { data: Loaded }) {
                   ? limit.unlimited
                     ? " · unlimited"
                     : limit.included !== null
-                    ? ` · included ${formatQuantity(limit.included)}`
-                    : ""
+                      ? ` · included ${formatQuantity(limit.included)}`
+                      : ""
                   : ""}
               </span>
             </h3>
@@ -164,14 +171,17 @@ function UsageBody({ data: d }: { data: Loaded }) {
               </Suspense>
             ) : null}
             {annotations.length > 0 ? (
-              <ul className="usage-annotations" aria-label={`Manual entries of ${f.code}`} data-testid="usage-annotations">
+              <ul
+                className="usage-annotations"
+                aria-label={`Manual entries of ${f.code}`}
+                data-testid="usage-annotations"
+              >
                 {annotations.map((a) => (
                   <li key={a.usageEventId} data-kind={a.kind}>
                     {a.kind === "set" ? (
                       <>
                         Correction: period total set
-                        {a.setTo !== null ? ` to ${amount(a.setTo)}` : ""} (
-                        {a.quantity >= 0 ? "+" : ""}
+                        {a.setTo !== null ? ` to ${amount(a.setTo)}` : ""} ({a.quantity >= 0 ? "+" : ""}
                         {formatQuantity(a.quantity)})
                       </>
                     ) : (

@@ -18,7 +18,14 @@ export function Sparkline({
   const y = (v: number) => (max > 0 ? height - 2 - (v / max) * (height - 4) : height - 2);
   const points = values.map((v, i) => `${(1 + i * step).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
   return (
-    <svg className="sparkline" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={label}>
+    <svg
+      className="sparkline"
+      width={width}
+      height={height}
+      viewBox={`0 0 ${width} ${height}`}
+      role="img"
+      aria-label={label}
+    >
       <line x1={1} x2={width - 1} y1={height - 2} y2={height - 2} stroke="var(--border)" />
       {values.length > 0 ? <polyline points={points} fill="none" stroke="var(--accent)" strokeWidth={1.5} /> : null}
     </svg>

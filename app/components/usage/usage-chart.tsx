@@ -39,10 +39,7 @@ export function UsageChart({ features, days, units = {}, width = 1000, height = 
         <Tooltip
           isAnimationActive={false}
           labelFormatter={(label) => `${String(label)} (UTC)`}
-          formatter={(value, name) => [
-            formatQuantity(Number(value), units[String(name)]),
-            String(name),
-          ]}
+          formatter={(value, name) => [formatQuantity(Number(value), units[String(name)]), String(name)]}
         />
         <Legend />
         {features.map((code, i) => (

@@ -46,9 +46,17 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
     await db.schema.createIndex(name).on("directory_customers").columns(columns).execute();
   }
   // Sorts of the customers table on nullable columns (server/directory/list.ts orders by these exact expressions).
-  await sql`create index directory_customers_plan_sort on directory_customers ((coalesce(plan_name, '')), id)`.execute(db);
-  await sql`create index directory_customers_status_sort on directory_customers ((coalesce(subscription_status, '')), id)`.execute(db);
-  await db.schema.createIndex("directory_customers_seats").on("directory_customers").columns(["seats_total", "id"]).execute();
+  await sql`create index directory_customers_plan_sort on directory_customers ((coalesce(plan_name, '')), id)`.execute(
+    db,
+  );
+  await sql`create index directory_customers_status_sort on directory_customers ((coalesce(subscription_status, '')), id)`.execute(
+    db,
+  );
+  await db.schema
+    .createIndex("directory_customers_seats")
+    .on("directory_customers")
+    .columns(["seats_total", "id"])
+    .execute();
 
   if (pg) {
     await sql`alter table directory_customers add column name_tsv tsvector
@@ -127,7 +135,11 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
     .addColumn("type", "text", (c) => c.notNull())
     .addColumn("received_at", "bigint", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("webhook_events_type_received").on("webhook_events").columns(["type", "received_at"]).execute();
+  await db.schema
+    .createIndex("webhook_events_type_received")
+    .on("webhook_events")
+    .columns(["type", "received_at"])
+    .execute();
 }
 
 export async function down(db: Kysely<any>, engine: Engine): Promise<void> {

@@ -29,7 +29,13 @@ const advanceSchema = z
   });
 
 function clockOut(sb: Sandbox) {
-  return { simulatedTime: sb.clock.simulatedIso, isActive: sb.clock.isActive, now: sb.clock.iso(), object: "test_clock", livemode: false };
+  return {
+    simulatedTime: sb.clock.simulatedIso,
+    isActive: sb.clock.isActive,
+    now: sb.clock.iso(),
+    object: "test_clock",
+    livemode: false,
+  };
 }
 
 export const billingRoutes: RouteDef[] = [
@@ -83,7 +89,9 @@ export const billingRoutes: RouteDef[] = [
       const target = input.frozenTime ? Date.parse(input.frozenTime) : sb.clock.nowMs() + input.advanceDays! * DAY;
       const field = input.frozenTime ? "frozenTime" : "advanceDays";
       if (!sb.clock.advanceTo(target)) {
-        throw errors.validation("The test clock can only move forward.", [{ field, message: "Must be after the current time" }]);
+        throw errors.validation("The test clock can only move forward.", [
+          { field, message: "Must be after the current time" },
+        ]);
       }
       return { data: clockOut(sb) };
     },

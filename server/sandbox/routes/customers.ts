@@ -6,10 +6,27 @@ import type { CustomerRow, Sandbox } from "../model.ts";
 import { customerOut } from "../serialize.ts";
 
 export const TIMEZONES = [
-  "UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Sao_Paulo",
-  "America/Mexico_City", "America/Buenos_Aires", "America/Santiago", "America/Bogota", "America/Lima",
-  "America/Asuncion", "Europe/London", "Europe/Paris", "Europe/Berlin", "Europe/Madrid", "Asia/Tokyo",
-  "Asia/Shanghai", "Asia/Singapore", "Asia/Dubai", "Australia/Sydney",
+  "UTC",
+  "America/New_York",
+  "America/Chicago",
+  "America/Denver",
+  "America/Los_Angeles",
+  "America/Sao_Paulo",
+  "America/Mexico_City",
+  "America/Buenos_Aires",
+  "America/Santiago",
+  "America/Bogota",
+  "America/Lima",
+  "America/Asuncion",
+  "Europe/London",
+  "Europe/Paris",
+  "Europe/Berlin",
+  "Europe/Madrid",
+  "Asia/Tokyo",
+  "Asia/Shanghai",
+  "Asia/Singapore",
+  "Asia/Dubai",
+  "Australia/Sydney",
 ] as const;
 
 const address = z.object({
@@ -58,8 +75,16 @@ export function insertCustomer(sb: Sandbox, input: CreateInput): { row: Customer
     `INSERT INTO customers (id, external_id, full_name, email, tax_document, timezone, metadata, address, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
-    id, input.externalId ?? null, input.fullName ?? null, input.email, input.taxDocument ?? null, input.timezone ?? null,
-    input.metadata ? JSON.stringify(input.metadata) : null, input.address ? JSON.stringify(input.address) : null, now, now,
+    id,
+    input.externalId ?? null,
+    input.fullName ?? null,
+    input.email,
+    input.taxDocument ?? null,
+    input.timezone ?? null,
+    input.metadata ? JSON.stringify(input.metadata) : null,
+    input.address ? JSON.stringify(input.address) : null,
+    now,
+    now,
   );
   const row = sb.q("SELECT * FROM customers WHERE id = ?").get(id) as CustomerRow;
   sb.emit("customer.created", webhookCustomer(row));
@@ -101,7 +126,11 @@ export const customerRoutes: RouteDef[] = [
         customers.forEach((raw, index) => {
           const r = createSchema.safeParse(raw);
           if (!r.success) {
-            failed.push({ index, error: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "), data: raw });
+            failed.push({
+              index,
+              error: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+              data: raw,
+            });
             return;
           }
           try {
@@ -133,10 +162,15 @@ export const customerRoutes: RouteDef[] = [
           `UPDATE customers SET email = ?, full_name = ?, tax_document = ?, external_id = ?, timezone = ?, metadata = ?,
              address = ?, updated_at = ? WHERE id = ?`,
         ).run(
-          input.email ?? c.email, input.fullName ?? c.full_name, input.taxDocument ?? c.tax_document,
-          input.externalId ?? c.external_id, input.timezone ?? c.timezone,
+          input.email ?? c.email,
+          input.fullName ?? c.full_name,
+          input.taxDocument ?? c.tax_document,
+          input.externalId ?? c.external_id,
+          input.timezone ?? c.timezone,
           input.metadata ? JSON.stringify(input.metadata) : c.metadata,
-          input.address ? JSON.stringify(input.address) : c.address, now, c.id,
+          input.address ? JSON.stringify(input.address) : c.address,
+          now,
+          c.id,
         );
         const updated = sb.q("SELECT * FROM customers WHERE id = ?").get(c.id) as CustomerRow;
         sb.emit("customer.updated", webhookCustomer(updated));

@@ -1,9 +1,25 @@
 import { z } from "zod";
-import { type Handler, type RouteDef, nonEmpty, nonNegativeInt, pageArray, pageQuery, parse, positiveInt } from "../api.ts";
+import {
+  type Handler,
+  type RouteDef,
+  nonEmpty,
+  nonNegativeInt,
+  pageArray,
+  pageQuery,
+  parse,
+  positiveInt,
+} from "../api.ts";
 import { errors } from "../errors.ts";
 import { newId } from "../ids.ts";
 import {
-  type CustomerRow, type FeatureRow, type PlanFeatureRow, type PlanRow, type Sandbox, type SubscriptionRow, usageRecordedData, webhookCustomerId,
+  type CustomerRow,
+  type FeatureRow,
+  type PlanFeatureRow,
+  type PlanRow,
+  type Sandbox,
+  type SubscriptionRow,
+  usageRecordedData,
+  webhookCustomerId,
 } from "../model.ts";
 
 /** featureAccess, seats, usage and quota: everything that reads or moves a customer's entitlements. */
@@ -29,9 +45,16 @@ function featureAccess(sb: Sandbox, live: Live, f: FeatureRow, pf: PlanFeatureRo
     const remaining = live.sub.credits_remaining ?? 0;
     const perUnit = pf.credits_per_unit ?? 1;
     return {
-      ...base, allowed: remaining >= perUnit || live.plan.block_on_exhaustion !== 1, enabled,
-      current: sb.usageTotal(live.sub, f.code), included: live.plan.included_credits ?? 0, remaining,
-      unlimited: false, overageEnabled: false, object: "feature" as const, livemode: false,
+      ...base,
+      allowed: remaining >= perUnit || live.plan.block_on_exhaustion !== 1,
+      enabled,
+      current: sb.usageTotal(live.sub, f.code),
+      included: live.plan.included_credits ?? 0,
+      remaining,
+      unlimited: false,
+      overageEnabled: false,
+      object: "feature" as const,
+      livemode: false,
     };
   }
   const current =
@@ -89,18 +112,33 @@ function seatEvent(sb: Sandbox, live: Live, code: string, next: number, object: 
   ).run(id, live.customer.id, code, previous, next, now, now);
   const customerRef = webhookCustomerId(live.customer);
   sb.emit("seats.updated", {
-    customerId: customerRef, subscriptionId: live.sub.id, featureCode: code, previousSeats: previous, currentSeats: next,
+    customerId: customerRef,
+    subscriptionId: live.sub.id,
+    featureCode: code,
+    previousSeats: previous,
+    currentSeats: next,
   });
   const pf = sb.catalog.planFeature(live.plan.id, code);
   const included = pf?.included ?? 0;
   if (pf && !pf.unlimited && included > 0 && previous < included && next >= included) {
     sb.emit("seats.limit_reached", {
-      customerId: customerRef, subscriptionId: live.sub.id, featureCode: code, currentSeats: next, includedSeats: included,
+      customerId: customerRef,
+      subscriptionId: live.sub.id,
+      featureCode: code,
+      currentSeats: next,
+      includedSeats: included,
     });
   }
   return {
-    id, customerId: live.customer.id, featureCode: code, previousBalance: previous, newBalance: next, ts: now, createdAt: now,
-    object, livemode: false,
+    id,
+    customerId: live.customer.id,
+    featureCode: code,
+    previousBalance: previous,
+    newBalance: next,
+    ts: now,
+    createdAt: now,
+    object,
+    livemode: false,
   };
 }
 
@@ -122,7 +160,10 @@ function seatMutation(sb: Sandbox, input: { customerId: string; featureCode: str
 }
 
 /** add / set / remove: validate, then move the balance to next(current) in one transaction. */
-function seatWrite<S extends typeof seatChange | typeof seatSet>(schema: S, next: (current: number, input: z.infer<S>) => number): Handler {
+function seatWrite<S extends typeof seatChange | typeof seatSet>(
+  schema: S,
+  next: (current: number, input: z.infer<S>) => number,
+): Handler {
   return ({ sb, body }) => {
     const input = parse(schema, body) as z.infer<S>;
     return {
@@ -144,7 +185,10 @@ const trackSchema = z
     idempotencyKey: z.string().min(1).max(255).optional(),
     eventId: z.string().min(1).max(255).optional(),
     timestamp: z.iso.datetime({ offset: true }).optional(),
-    properties: z.array(z.object({ property: nonEmpty, value: z.string() })).max(50).optional(),
+    properties: z
+      .array(z.object({ property: nonEmpty, value: z.string() }))
+      .max(50)
+      .optional(),
     value: z.number().positive().optional(),
     model: nonEmpty.optional(),
     inputTokens: nonNegativeInt.optional(),
@@ -157,17 +201,26 @@ const trackSchema = z
     message: "model requires inputTokens and outputTokens",
     path: ["inputTokens"],
   })
-  .refine((v) => !(v.model && v.value !== undefined), { message: "value cannot be combined with model", path: ["value"] });
+  .refine((v) => !(v.model && v.value !== undefined), {
+    message: "value cannot be combined with model",
+    path: ["value"],
+  });
 
-const checkSchema = z.object({ customerId: nonEmpty, featureCode: nonEmpty, quantity: z.number().positive().default(1) });
-const setUsageSchema = z.object({
+const checkSchema = z.object({
   customerId: nonEmpty,
-  feature: nonEmpty.optional(),
-  featureCode: nonEmpty.optional(),
-  value: z.number().min(0),
-  idempotencyKey: z.string().min(1).max(255).optional(),
-  reason: z.string().max(500).optional(),
-}).refine((v) => Boolean(v.feature ?? v.featureCode), { message: "Required", path: ["feature"] });
+  featureCode: nonEmpty,
+  quantity: z.number().positive().default(1),
+});
+const setUsageSchema = z
+  .object({
+    customerId: nonEmpty,
+    feature: nonEmpty.optional(),
+    featureCode: nonEmpty.optional(),
+    value: z.number().min(0),
+    idempotencyKey: z.string().min(1).max(255).optional(),
+    reason: z.string().max(500).optional(),
+  })
+  .refine((v) => Boolean(v.feature ?? v.featureCode), { message: "Required", path: ["feature"] });
 
 /** Order of checks: unknown feature → customer → live subscription → feature in plan → usage type. */
 function usageContext(sb: Sandbox, customerRef: string, code: string, param: string): Live & { pf: PlanFeatureRow } {
@@ -226,9 +279,9 @@ function quotaFeature(sb: Sandbox, code: string): FeatureRow {
 
 function quotaOut(sb: Sandbox, customerId: string, pf: PlanFeatureRow) {
   const current = sb.quotaCount(customerId, pf.feature_code);
-  const row = sb.q("SELECT updated_at FROM quota_balances WHERE customer_id = ? AND feature_code = ?").get(
-    customerId, pf.feature_code,
-  ) as { updated_at: string } | undefined;
+  const row = sb
+    .q("SELECT updated_at FROM quota_balances WHERE customer_id = ? AND feature_code = ?")
+    .get(customerId, pf.feature_code) as { updated_at: string } | undefined;
   const included = pf.included ?? 0;
   const unlimited = pf.unlimited === 1;
   return {
@@ -245,7 +298,11 @@ function quotaOut(sb: Sandbox, customerId: string, pf: PlanFeatureRow) {
   };
 }
 
-function quotaMutation(sb: Sandbox, input: { customerId?: string | undefined; externalId?: string | undefined; featureCode: string }, next: (current: number) => number) {
+function quotaMutation(
+  sb: Sandbox,
+  input: { customerId?: string | undefined; externalId?: string | undefined; featureCode: string },
+  next: (current: number) => number,
+) {
   quotaFeature(sb, input.featureCode);
   const live = sb.liveContext((input.customerId ?? input.externalId)!);
   sb.planFeatureOrThrow(live.plan, input.featureCode);
@@ -260,18 +317,32 @@ function quotaMutation(sb: Sandbox, input: { customerId?: string | undefined; ex
   const included = pf.included ?? 0;
   if (!pf.unlimited && included > 0 && previous <= included && value > included) {
     sb.emit("quota.exceeded", {
-      subscriptionId: live.sub.id, customerId: webhookCustomerId(live.customer), featureCode: input.featureCode,
-      currentUsage: value, includedAmount: included, overageEnabled: pf.overage_enabled === 1,
+      subscriptionId: live.sub.id,
+      customerId: webhookCustomerId(live.customer),
+      featureCode: input.featureCode,
+      currentUsage: value,
+      includedAmount: included,
+      overageEnabled: pf.overage_enabled === 1,
       periodStart: live.sub.period_start ?? live.sub.start_date,
     });
   }
   return {
-    id: newId("qevt"), customerId: live.customer.id, featureCode: input.featureCode, previousBalance: previous,
-    newBalance: value, ts: now, createdAt: now, object: "usage_quota" as const, livemode: false,
+    id: newId("qevt"),
+    customerId: live.customer.id,
+    featureCode: input.featureCode,
+    previousBalance: previous,
+    newBalance: value,
+    ts: now,
+    createdAt: now,
+    object: "usage_quota" as const,
+    livemode: false,
   };
 }
 
-function quotaWrite<S extends typeof quotaChange | typeof quotaSet>(schema: S, next: (current: number, input: z.infer<S>) => number): Handler {
+function quotaWrite<S extends typeof quotaChange | typeof quotaSet>(
+  schema: S,
+  next: (current: number, input: z.infer<S>) => number,
+): Handler {
   return ({ sb, body }) => {
     const input = parse(schema, body) as z.infer<S>;
     return { data: sb.tx(() => quotaMutation(sb, input, (c) => next(c, input))) };
@@ -302,7 +373,15 @@ export const entitlementRoutes: RouteDef[] = [
       const live = resolveLive(sb, q.customerId);
       if (!live.sub) {
         return {
-          data: { allowed: false, code: f.code, name: f.name, type: f.type, reason: "no_active_subscription", object: "feature", livemode: false },
+          data: {
+            allowed: false,
+            code: f.code,
+            name: f.name,
+            type: f.type,
+            reason: "no_active_subscription",
+            object: "feature",
+            livemode: false,
+          },
         };
       }
       const l = live as Live;
@@ -364,10 +443,12 @@ export const entitlementRoutes: RouteDef[] = [
       const input = parse(byCustomerFeature, query);
       seatFeature(sb, input.featureCode);
       const c = sb.customer(input.customerId);
-      const row = sb.q("SELECT count, updated_at FROM seat_balances WHERE customer_id = ? AND feature_code = ?").get(
-        c.id, input.featureCode,
-      ) as { count: number; updated_at: string } | undefined;
-      return { data: { current: row?.count ?? 0, asOf: row?.updated_at ?? sb.clock.iso(), object: "seat", livemode: false } };
+      const row = sb
+        .q("SELECT count, updated_at FROM seat_balances WHERE customer_id = ? AND feature_code = ?")
+        .get(c.id, input.featureCode) as { count: number; updated_at: string } | undefined;
+      return {
+        data: { current: row?.count ?? 0, asOf: row?.updated_at ?? sb.clock.iso(), object: "seat", livemode: false },
+      };
     },
   ],
   [
@@ -378,8 +459,12 @@ export const entitlementRoutes: RouteDef[] = [
       const c = sb.customer(customerId);
       const live = sb.liveSubscription(c.id);
       const balances: Record<string, { current: number; asOf: string }> = {};
-      const rows = sb.q("SELECT feature_code, count, updated_at FROM seat_balances WHERE customer_id = ?").all(c.id) as Array<{
-        feature_code: string; count: number; updated_at: string;
+      const rows = sb
+        .q("SELECT feature_code, count, updated_at FROM seat_balances WHERE customer_id = ?")
+        .all(c.id) as Array<{
+        feature_code: string;
+        count: number;
+        updated_at: string;
       }>;
       if (live) {
         for (const pf of sb.catalog.planFeatures.get(live.plan_id)?.values() ?? []) {
@@ -403,7 +488,10 @@ export const entitlementRoutes: RouteDef[] = [
       const eventKey = input.idempotencyKey ?? input.eventId;
       const value =
         input.model !== undefined
-          ? (input.inputTokens ?? 0) + (input.outputTokens ?? 0) + (input.cacheReadTokens ?? 0) + (input.cacheWriteTokens ?? 0)
+          ? (input.inputTokens ?? 0) +
+            (input.outputTokens ?? 0) +
+            (input.cacheReadTokens ?? 0) +
+            (input.cacheWriteTokens ?? 0)
           : (input.value ?? 1);
       return {
         status: 201,
@@ -411,7 +499,10 @@ export const entitlementRoutes: RouteDef[] = [
           const live = usageContext(sb, input.customerId, code, "feature");
           const pf = live.pf;
           if (eventKey && sb.q("SELECT 1 FROM usage_events WHERE idempotency_key = ?").get(eventKey)) {
-            throw errors.duplicate(`A usage event with idempotencyKey '${eventKey}' was already recorded.`, "idempotencyKey");
+            throw errors.duplicate(
+              `A usage event with idempotencyKey '${eventKey}' was already recorded.`,
+              "idempotencyKey",
+            );
           }
           if (live.plan.consumption_model === "credits") {
             const cost = value * (pf.credits_per_unit ?? 1);
@@ -419,7 +510,10 @@ export const entitlementRoutes: RouteDef[] = [
             if (cost > remaining && live.plan.block_on_exhaustion === 1) {
               throw errors.insufficientCredits({ required: cost, remaining });
             }
-            sb.q("UPDATE subscriptions SET credits_remaining = ? WHERE id = ?").run(Math.max(0, remaining - cost), live.sub.id);
+            sb.q("UPDATE subscriptions SET credits_remaining = ? WHERE id = ?").run(
+              Math.max(0, remaining - cost),
+              live.sub.id,
+            );
           } else if (!pf.unlimited && !usageOverage(live.sub, pf)) {
             const current = sb.usageTotal(live.sub, code);
             const included = pf.included ?? 0;
@@ -434,21 +528,39 @@ export const entitlementRoutes: RouteDef[] = [
           sb.q(
             `INSERT INTO usage_events (id, customer_id, subscription_id, feature_code, value, kind, idempotency_key, properties, ts, created_at)
              VALUES (?, ?, ?, ?, ?, 'track', ?, ?, ?, ?)`,
-          ).run(id, live.customer.id, live.sub.id, code, value, eventKey ?? null, props.length ? JSON.stringify(props) : null, ts, now);
+          ).run(
+            id,
+            live.customer.id,
+            live.sub.id,
+            code,
+            value,
+            eventKey ?? null,
+            props.length ? JSON.stringify(props) : null,
+            ts,
+            now,
+          );
           addUsage(sb, live.sub, code, value);
           sb.emit(
             "usage.recorded",
             usageRecordedData({ id, subscription_id: live.sub.id, feature_code: code, value, ts }, live.customer),
           );
           const out: Record<string, unknown> = {
-            id, object: "usage_event", livemode: false, organizationId: sb.organizationId, customerId: live.customer.id,
+            id,
+            object: "usage_event",
+            livemode: false,
+            organizationId: sb.organizationId,
+            customerId: live.customer.id,
             feature: code,
           };
           if (eventKey) out.idempotencyKey = eventKey;
           out.ts = ts;
           if (props.length) {
             out.properties = props.map((p) => ({
-              id: newId("uprop"), usageEventId: id, property: p.property, value: p.value, createdAt: now,
+              id: newId("uprop"),
+              usageEventId: id,
+              property: p.property,
+              value: p.value,
+              createdAt: now,
             }));
           }
           out.createdAt = now;
@@ -473,10 +585,18 @@ export const entitlementRoutes: RouteDef[] = [
         const allowed = estimated <= total || live.plan.block_on_exhaustion !== 1;
         return {
           data: {
-            allowed, consumptionModel: "credits", ...base, creditsPerUnit: perUnit, estimatedCredits: estimated,
-            planCredits: Math.max(0, total - live.sub.credits_purchased), purchasedCredits: live.sub.credits_purchased,
-            totalCredits: total, blockOnExhaustion: live.plan.block_on_exhaustion === 1,
-            ...(allowed ? {} : { reason: "insufficient_credits", message: `Requires ${estimated} credits; ${total} remaining.` }),
+            allowed,
+            consumptionModel: "credits",
+            ...base,
+            creditsPerUnit: perUnit,
+            estimatedCredits: estimated,
+            planCredits: Math.max(0, total - live.sub.credits_purchased),
+            purchasedCredits: live.sub.credits_purchased,
+            totalCredits: total,
+            blockOnExhaustion: live.plan.block_on_exhaustion === 1,
+            ...(allowed
+              ? {}
+              : { reason: "insufficient_credits", message: `Requires ${estimated} credits; ${total} remaining.` }),
           },
         };
       }
@@ -487,14 +607,23 @@ export const entitlementRoutes: RouteDef[] = [
       const overQty = unlimited ? 0 : Math.max(0, current + input.quantity - Math.max(included, current));
       return {
         data: {
-          allowed, consumptionModel: "metered", ...base, remaining: unlimited ? 0 : Math.max(0, included - current), unlimited,
-          included, overageEnabled, overageUnitPrice: pf.overage_unit_price,
+          allowed,
+          consumptionModel: "metered",
+          ...base,
+          remaining: unlimited ? 0 : Math.max(0, included - current),
+          unlimited,
+          included,
+          overageEnabled,
+          overageUnitPrice: pf.overage_unit_price,
           ...(overageEnabled && pf.overage_unit_price !== null
             ? { unitPrice: pf.overage_unit_price, estimatedAmount: overQty * pf.overage_unit_price, currency: "USD" }
             : {}),
           ...(allowed
             ? {}
-            : { reason: "included_limit_reached", message: `Exceeds the ${included} included units; overage is disabled.` }),
+            : {
+                reason: "included_limit_reached",
+                message: `Exceeds the ${included} included units; overage is disabled.`,
+              }),
         },
       };
     },
@@ -508,8 +637,14 @@ export const entitlementRoutes: RouteDef[] = [
       return {
         data: sb.tx(() => {
           const live = usageContext(sb, input.customerId, code, "feature");
-          if (input.idempotencyKey && sb.q("SELECT 1 FROM usage_events WHERE idempotency_key = ?").get(input.idempotencyKey)) {
-            throw errors.duplicate(`A usage event with idempotencyKey '${input.idempotencyKey}' was already recorded.`, "idempotencyKey");
+          if (
+            input.idempotencyKey &&
+            sb.q("SELECT 1 FROM usage_events WHERE idempotency_key = ?").get(input.idempotencyKey)
+          ) {
+            throw errors.duplicate(
+              `A usage event with idempotencyKey '${input.idempotencyKey}' was already recorded.`,
+              "idempotencyKey",
+            );
           }
           const previous = sb.usageTotal(live.sub, code);
           const adjustment = input.value - previous;
@@ -518,19 +653,40 @@ export const entitlementRoutes: RouteDef[] = [
           sb.q(
             `INSERT INTO usage_events (id, customer_id, subscription_id, feature_code, value, kind, idempotency_key, properties, ts, created_at)
              VALUES (?, ?, ?, ?, ?, 'set', ?, ?, ?, ?)`,
-          ).run(id, live.customer.id, live.sub.id, code, adjustment, input.idempotencyKey ?? null,
-            input.reason ? JSON.stringify([{ property: "reason", value: input.reason }]) : null, now, now);
+          ).run(
+            id,
+            live.customer.id,
+            live.sub.id,
+            code,
+            adjustment,
+            input.idempotencyKey ?? null,
+            input.reason ? JSON.stringify([{ property: "reason", value: input.reason }]) : null,
+            now,
+            now,
+          );
           addUsage(sb, live.sub, code, input.value, true);
           // The adjustment is a usage event like any other ("fired for every processed usage event"): its value is
           // the signed difference, so a listener summing usage.recorded stays equal to the period's counter.
           sb.emit(
             "usage.recorded",
-            usageRecordedData({ id, subscription_id: live.sub.id, feature_code: code, value: adjustment, ts: now }, live.customer),
+            usageRecordedData(
+              { id, subscription_id: live.sub.id, feature_code: code, value: adjustment, ts: now },
+              live.customer,
+            ),
           );
           return {
-            id, feature: code, value: input.value, previousValue: previous, adjustment, customerId: live.customer.id,
-            idempotencyKey: input.idempotencyKey ?? null, reason: input.reason ?? null, ts: now, createdAt: now,
-            object: "usage_event", livemode: false,
+            id,
+            feature: code,
+            value: input.value,
+            previousValue: previous,
+            adjustment,
+            customerId: live.customer.id,
+            idempotencyKey: input.idempotencyKey ?? null,
+            reason: input.reason ?? null,
+            ts: now,
+            createdAt: now,
+            object: "usage_event",
+            livemode: false,
           };
         }),
       };

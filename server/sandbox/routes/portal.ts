@@ -24,15 +24,25 @@ export const portalRoutes: RouteDef[] = [
       let customer: CustomerRow | undefined;
       if (input.customerId) customer = sb.customer(input.customerId);
       else {
-        customer = sb.q("SELECT * FROM customers WHERE email = ? ORDER BY seq LIMIT 1").get(input.email) as CustomerRow | undefined;
+        customer = sb.q("SELECT * FROM customers WHERE email = ? ORDER BY seq LIMIT 1").get(input.email) as
+          CustomerRow | undefined;
         if (!customer) throw errors.customerNotFound(input.email!);
       }
       const token = randomBytes(24).toString("base64url");
       const now = sb.clock.nowMs();
-      sb.q("INSERT INTO portal_sessions (token, customer_id, return_url, created_at, expires_at) VALUES (?, ?, ?, ?, ?)").run(
-        token, customer.id, input.returnUrl ?? null, new Date(now).toISOString(), new Date(now + PORTAL_TTL_MS).toISOString(),
+      sb.q(
+        "INSERT INTO portal_sessions (token, customer_id, return_url, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+      ).run(
+        token,
+        customer.id,
+        input.returnUrl ?? null,
+        new Date(now).toISOString(),
+        new Date(now + PORTAL_TTL_MS).toISOString(),
       );
-      return { status: 201, data: { portalUrl: `${sb.origin()}/portal/${token}`, object: "portal_session", livemode: false } };
+      return {
+        status: 201,
+        data: { portalUrl: `${sb.origin()}/portal/${token}`, object: "portal_session", livemode: false },
+      };
     },
   ],
 ];
@@ -57,8 +67,13 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6
 }
 
 function expired(res: ServerResponse): void {
-  page(res, 410, "Link expired", `<h1>This link has expired</h1>
-<p>Portal links work once and for two hours. Ask for a new link to see your plan and usage.</p>`);
+  page(
+    res,
+    410,
+    "Link expired",
+    `<h1>This link has expired</h1>
+<p>Portal links work once and for two hours. Ask for a new link to see your plan and usage.</p>`,
+  );
 }
 
 /** GET /portal/<token>: a single-use page with the customer's plan and current usage. */
@@ -81,7 +96,8 @@ export function renderPortal(sb: Sandbox, res: ServerResponse, token: string): v
         let used = "—";
         let limit = pf.unlimited ? "Unlimited" : pf.included === null ? "—" : String(pf.included);
         if (f.type === "usage") used = String(sb.usageTotal(sub, f.code));
-        if (f.type === "usage" && plan.consumption_model === "credits") limit = `${sub.credits_remaining ?? 0} credits left`;
+        if (f.type === "usage" && plan.consumption_model === "credits")
+          limit = `${sub.credits_remaining ?? 0} credits left`;
         if (f.type === "seats") used = String(sb.seatCount(customer.id, f.code));
         if (f.type === "quota") used = String(sb.quotaCount(customer.id, f.code));
         if (f.type === "boolean") used = "Included";
@@ -98,9 +114,14 @@ export function renderPortal(sb: Sandbox, res: ServerResponse, token: string): v
 <tbody>${rows}</tbody></table>`;
   }
   const back = session.return_url ? `<p><a href="${esc(session.return_url)}">Return to the application</a></p>` : "";
-  page(res, 200, `Billing portal — ${customer.full_name ?? customer.email}`, `<h1>Billing portal</h1>
+  page(
+    res,
+    200,
+    `Billing portal — ${customer.full_name ?? customer.email}`,
+    `<h1>Billing portal</h1>
 <p class="note">${esc(customer.full_name ?? "")} &lt;${esc(customer.email)}&gt; · sandbox</p>
-<section aria-labelledby="plan-h"><h2 id="plan-h">Your plan</h2>${planHtml}</section>${back}`);
+<section aria-labelledby="plan-h"><h2 id="plan-h">Your plan</h2>${planHtml}</section>${back}`,
+  );
 }
 
 /** GET /checkout/<sub>: the hosted checkout of a pending_payment subscription; POST pays with the sandbox test card. */
@@ -115,7 +136,12 @@ export function renderCheckout(sb: Sandbox, res: ServerResponse, subId: string, 
     sb.tx(() => activateSubscription(sb, s));
     return page(res, 200, "Payment confirmed", `<h1>Payment confirmed</h1><p>${esc(plan.name)} is now active.</p>`);
   }
-  page(res, 200, `Checkout — ${plan.name}`, `<h1>Subscribe to ${esc(plan.name)}</h1>
+  page(
+    res,
+    200,
+    `Checkout — ${plan.name}`,
+    `<h1>Subscribe to ${esc(plan.name)}</h1>
 <p>${esc((plan.price / 10000).toFixed(2))} USD per ${esc(s.billing_interval.replace("ly", ""))}. Sandbox: the test card always succeeds.</p>
-<form method="post"><button type="submit">Pay with test card</button></form>`);
+<form method="post"><button type="submit">Pay with test card</button></form>`,
+  );
 }

@@ -20,7 +20,11 @@ const createSchema = z
     skipTrial: z.boolean().optional(),
     customTrialDays: z.number().int().min(0).max(730).optional(),
     introOffer: z
-      .object({ discountType: z.enum(["percentage", "amount"]), discountValue: z.number(), durationCycles: z.number().int() })
+      .object({
+        discountType: z.enum(["percentage", "amount"]),
+        discountValue: z.number(),
+        durationCycles: z.number().int(),
+      })
       .optional(),
     promoCode: z.string().optional(),
     provider: z.enum(["stripe", "commet", "dlocal"]).optional(),
@@ -77,7 +81,11 @@ export const subscriptionRoutes: RouteDef[] = [
       return { data: s ? subscriptionOut(sb, s, true) : null };
     },
   ],
-  ["GET", "/api/v1/subscriptions/:id", ({ sb, params }) => ({ data: subscriptionOut(sb, getSub(sb, params.id!), true) })],
+  [
+    "GET",
+    "/api/v1/subscriptions/:id",
+    ({ sb, params }) => ({ data: subscriptionOut(sb, getSub(sb, params.id!), true) }),
+  ],
   [
     "POST",
     "/api/v1/subscriptions",
@@ -89,14 +97,18 @@ export const subscriptionRoutes: RouteDef[] = [
         const plan = sb.catalog.plan(planRef);
         if (!plan) throw errors.planNotFound(planRef);
         const blocking = sb
-          .q("SELECT id FROM subscriptions WHERE customer_id = ? AND status IN ('draft','pending_payment','trialing','active','past_due') LIMIT 1")
+          .q(
+            "SELECT id FROM subscriptions WHERE customer_id = ? AND status IN ('draft','pending_payment','trialing','active','past_due') LIMIT 1",
+          )
           .get(c.id) as { id: string } | undefined;
         if (blocking) throw errors.alreadyHasActiveSubscription(input.customerId, blocking.id);
         if (input.initialSeats) {
           for (const code of Object.keys(input.initialSeats)) {
             const f = sb.feature(code, `initialSeats.${code}`);
             if (f.type !== "seats") {
-              throw errors.validation(`'${code}' is not a seats feature.`, [{ field: `initialSeats.${code}`, message: "Not a seats feature" }]);
+              throw errors.validation(`'${code}' is not a seats feature.`, [
+                { field: `initialSeats.${code}`, message: "Not a seats feature" },
+              ]);
             }
             sb.planFeatureOrThrow(plan, code);
           }
@@ -134,8 +146,19 @@ export const subscriptionRoutes: RouteDef[] = [
              credits_purchased, created_at, updated_at)
            VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0, ?, 0, ?, ?)`,
         ).run(
-          id, c.id, plan.id, input.name ?? plan.name, status, interval, trialEnds, periodStart, periodEnd, start,
-          status === "pending_payment" ? null : plan.included_credits, now, now,
+          id,
+          c.id,
+          plan.id,
+          input.name ?? plan.name,
+          status,
+          interval,
+          trialEnds,
+          periodStart,
+          periodEnd,
+          start,
+          status === "pending_payment" ? null : plan.included_credits,
+          now,
+          now,
         );
         for (const [code, count] of Object.entries(input.initialSeats ?? {})) {
           sb.q(
@@ -146,8 +169,12 @@ export const subscriptionRoutes: RouteDef[] = [
         const s = getSub(sb, id);
         const base = subscriptionWebhookBase(sb, s);
         sb.emit("subscription.created", {
-          ...base, planId: plan.id, planName: plan.name, status: status === "active" ? "pending_payment" : status,
-          startDate: start, name: input.name ?? null,
+          ...base,
+          planId: plan.id,
+          planName: plan.name,
+          status: status === "active" ? "pending_payment" : status,
+          startDate: start,
+          name: input.name ?? null,
         });
         if (status === "trialing") {
           sb.emit("trial.started", { ...base, status, planId: plan.id, planName: plan.name, trialEndsAt: trialEnds });
@@ -177,7 +204,11 @@ export const subscriptionRoutes: RouteDef[] = [
                updated_at = ? WHERE id = ?`,
           ).run(now, input.reason ?? null, now, now, s.id);
           sb.emit("subscription.canceled", {
-            ...base, status: "canceled", canceledAt: now, cancelReason: input.reason ?? null, endDate: now,
+            ...base,
+            status: "canceled",
+            canceledAt: now,
+            cancelReason: input.reason ?? null,
+            endDate: now,
           });
         } else {
           sb.q(
@@ -185,7 +216,11 @@ export const subscriptionRoutes: RouteDef[] = [
                updated_at = ? WHERE id = ?`,
           ).run(now, input.reason ?? null, now, s.id);
           sb.emit("subscription.updated", {
-            ...base, status: s.status, canceledAt: now, cancelReason: input.reason ?? null, endDate: s.period_end!,
+            ...base,
+            status: s.status,
+            canceledAt: now,
+            cancelReason: input.reason ?? null,
+            endDate: s.period_end!,
           });
         }
         return getSub(sb, s.id);

@@ -8,17 +8,61 @@ import { endpointOut } from "../serialize.ts";
 
 /** Every event name @commet/node 7.10.0 knows (WebhookEvent). */
 export const WEBHOOK_EVENTS = [
-  "subscription.created", "subscription.activated", "subscription.reactivated", "subscription.canceled",
-  "subscription.updated", "subscription.plan_changed", "subscription.cancellation_scheduled",
-  "subscription.cancellation_revoked", "subscription.plan_change_scheduled", "subscription.plan_change_revoked",
-  "subscription.past_due", "trial.started", "trial.converted", "trial.expired", "trial.will_end", "trial.checkout_ready",
-  "checkout.ready", "payment.received", "payment.failed", "payment.recovered", "payment.retry_failed", "payment.refunded",
-  "payment.disputed", "payment.dispute_resolved", "payment_link.created", "payment_link.completed", "payment_link.failed",
-  "payment_link.canceled", "invoice.created", "invoice.voided", "invoice.overdue", "invoice.upcoming",
-  "payment_method.attached", "payment_method.updated", "customer.created", "customer.updated", "customer.state_changed",
-  "credits.granted", "credits.purchased", "credits.low", "credits.depleted", "credits.expired", "balance.topped_up",
-  "balance.low", "balance.depleted", "quota.threshold_reached", "quota.exceeded", "seats.updated", "seats.limit_reached",
-  "addon.activated", "addon.deactivated", "usage.recorded", "payout.available", "payout.created", "payout.paid",
+  "subscription.created",
+  "subscription.activated",
+  "subscription.reactivated",
+  "subscription.canceled",
+  "subscription.updated",
+  "subscription.plan_changed",
+  "subscription.cancellation_scheduled",
+  "subscription.cancellation_revoked",
+  "subscription.plan_change_scheduled",
+  "subscription.plan_change_revoked",
+  "subscription.past_due",
+  "trial.started",
+  "trial.converted",
+  "trial.expired",
+  "trial.will_end",
+  "trial.checkout_ready",
+  "checkout.ready",
+  "payment.received",
+  "payment.failed",
+  "payment.recovered",
+  "payment.retry_failed",
+  "payment.refunded",
+  "payment.disputed",
+  "payment.dispute_resolved",
+  "payment_link.created",
+  "payment_link.completed",
+  "payment_link.failed",
+  "payment_link.canceled",
+  "invoice.created",
+  "invoice.voided",
+  "invoice.overdue",
+  "invoice.upcoming",
+  "payment_method.attached",
+  "payment_method.updated",
+  "customer.created",
+  "customer.updated",
+  "customer.state_changed",
+  "credits.granted",
+  "credits.purchased",
+  "credits.low",
+  "credits.depleted",
+  "credits.expired",
+  "balance.topped_up",
+  "balance.low",
+  "balance.depleted",
+  "quota.threshold_reached",
+  "quota.exceeded",
+  "seats.updated",
+  "seats.limit_reached",
+  "addon.activated",
+  "addon.deactivated",
+  "usage.recorded",
+  "payout.available",
+  "payout.created",
+  "payout.paid",
   "payout.failed",
 ] as const;
 
@@ -49,11 +93,17 @@ function getEndpoint(sb: Sandbox, id: string): EndpointRow {
 
 /** SANDBOX_WEBHOOK_URL / _SECRET: one endpoint subscribed to every event, kept in sync at each start. */
 export function registerEnvEndpoint(sb: Sandbox, url: string, secret?: string): string {
-  const existing = sb.q("SELECT * FROM webhook_endpoints WHERE description = 'SANDBOX_WEBHOOK_URL'").get() as EndpointRow | undefined;
+  const existing = sb.q("SELECT * FROM webhook_endpoints WHERE description = 'SANDBOX_WEBHOOK_URL'").get() as
+    EndpointRow | undefined;
   const key = secret ?? existing?.secret ?? newWebhookSecret();
   const events = JSON.stringify(WEBHOOK_EVENTS);
   if (existing) {
-    sb.q("UPDATE webhook_endpoints SET url = ?, events = ?, secret = ?, is_active = 1 WHERE id = ?").run(url, events, key, existing.id);
+    sb.q("UPDATE webhook_endpoints SET url = ?, events = ?, secret = ?, is_active = 1 WHERE id = ?").run(
+      url,
+      events,
+      key,
+      existing.id,
+    );
   } else {
     sb.q(
       `INSERT INTO webhook_endpoints (id, url, events, description, is_active, api_version, secret, created_at)
@@ -68,7 +118,8 @@ export const webhookRoutes: RouteDef[] = [
   [
     "GET",
     "/api/v1/webhooks",
-    ({ sb, query }) => listReply(page<EndpointRow>(sb, "webhook_endpoints", [], parse(z.object(pageQuery), query)), endpointOut),
+    ({ sb, query }) =>
+      listReply(page<EndpointRow>(sb, "webhook_endpoints", [], parse(z.object(pageQuery), query)), endpointOut),
   ],
   [
     "POST",
@@ -80,7 +131,15 @@ export const webhookRoutes: RouteDef[] = [
       sb.q(
         `INSERT INTO webhook_endpoints (id, url, events, description, is_active, api_version, secret, created_at)
          VALUES (?, ?, ?, ?, 1, ?, ?, ?)`,
-      ).run(id, input.url, JSON.stringify(input.events), input.description ?? null, input.apiVersion ?? null, secret, sb.clock.iso());
+      ).run(
+        id,
+        input.url,
+        JSON.stringify(input.events),
+        input.description ?? null,
+        input.apiVersion ?? null,
+        secret,
+        sb.clock.iso(),
+      );
       sb.invalidateEndpoints();
       return { status: 201, data: { ...endpointOut(getEndpoint(sb, id)), secretKey: secret } };
     },
@@ -92,7 +151,9 @@ export const webhookRoutes: RouteDef[] = [
     ({ sb, params, body }) => {
       const input = parse(updateSchema, body);
       const e = getEndpoint(sb, params.id!);
-      sb.q("UPDATE webhook_endpoints SET url = ?, events = ?, description = ?, is_active = ?, api_version = ? WHERE id = ?").run(
+      sb.q(
+        "UPDATE webhook_endpoints SET url = ?, events = ?, description = ?, is_active = ?, api_version = ? WHERE id = ?",
+      ).run(
         input.url ?? e.url,
         input.events ? JSON.stringify(input.events) : e.events,
         input.description === undefined ? e.description : input.description,

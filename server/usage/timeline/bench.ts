@@ -82,7 +82,15 @@ function* events(n: number, lastDay: number): Generator<[string, string, string,
     const feature = rnd() < 0.7 ? FEATURES[0]! : FEATURES[1]!;
     const day = firstDay + Math.floor(rnd() * DAYS);
     const at = day * DAY_MS + Math.floor(rnd() * DAY_MS);
-    yield [`evt_b${String(i).padStart(9, "0")}`, customerId(c), feature, 1 + Math.floor(rnd() * 100), at, day, planOf(c)];
+    yield [
+      `evt_b${String(i).padStart(9, "0")}`,
+      customerId(c),
+      feature,
+      1 + Math.floor(rnd() * 100),
+      at,
+      day,
+      planOf(c),
+    ];
   }
 }
 
@@ -179,7 +187,13 @@ async function storeBench(engine: Engine): Promise<void> {
     if (engine === "sqlite") await loadSqlite(database, EVENTS, today);
     else await loadPostgres(database, EVENTS, today);
     const loadS = (performance.now() - t) / 1000;
-    report(`usage-load-${engine}`, String(Math.round(EVENTS / loadS)), "events/s", "none", `${EVENTS.toLocaleString("en")} events in ${loadS.toFixed(1)} s, bench-only bulk path`);
+    report(
+      `usage-load-${engine}`,
+      String(Math.round(EVENTS / loadS)),
+      "events/s",
+      "none",
+      `${EVENTS.toLocaleString("en")} events in ${loadS.toFixed(1)} s, bench-only bulk path`,
+    );
     t = performance.now();
     const rebuilt = await rebuildRollups(database);
     report(
@@ -207,12 +221,20 @@ async function storeBench(engine: Engine): Promise<void> {
     let c = 0;
     const one = await time(() => customerUsage(database, customerId(c++ % 500), range));
     report(`usage-customer-90d-p95-${engine}`, one.toFixed(2), "ms", "≤ 10 ms");
-    const planFiltered = await time(() => usageSeries(database, { range, plans: [PLANS[2]!], features: [FEATURES[0]!] }));
+    const planFiltered = await time(() =>
+      usageSeries(database, { range, plans: [PLANS[2]!], features: [FEATURES[0]!] }),
+    );
     report(`usage-explorer-90d-plan-feature-p95-${engine}`, planFiltered.toFixed(2), "ms", "≤ 50 ms");
     const tStart = performance.now();
     const top = await topCustomers(database, { range }, { limit: 20 });
     const topMs = performance.now() - tStart;
-    report(`usage-top-customers-90d-${engine}`, topMs.toFixed(0), "ms", "none", `single run, ${top.customers.toLocaleString("en")} customers ranked`);
+    report(
+      `usage-top-customers-90d-${engine}`,
+      topMs.toFixed(0),
+      "ms",
+      "none",
+      `single run, ${top.customers.toLocaleString("en")} customers ranked`,
+    );
   } finally {
     await database.dispose();
   }
@@ -239,7 +261,11 @@ async function ingestClient(endpointUrl: string, seconds: number): Promise<void>
       const res = await pool.request({
         method: "POST",
         path: url.pathname,
-        headers: { "content-type": "application/json", "x-commet-signature": sign(body), "x-commet-event": "usage.recorded" },
+        headers: {
+          "content-type": "application/json",
+          "x-commet-signature": sign(body),
+          "x-commet-event": "usage.recorded",
+        },
         body,
       });
       await res.body.dump();
@@ -261,12 +287,21 @@ async function ingestClient(endpointUrl: string, seconds: number): Promise<void>
 async function startConsole(engine: Engine): Promise<{ url: string; stop(): Promise<void> }> {
   if (!fs.existsSync(path.join(PROJECT_ROOT, "build/server/index.js"))) {
     note("no production build: running `npx remix vite:build` first");
-    const build = spawnSync("npx", ["remix", "vite:build"], { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "inherit"] });
+    const build = spawnSync("npx", ["remix", "vite:build"], {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     if (build.status !== 0) throw new Error("the production build failed");
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-usage-console-"));
   const database = engine === "postgres" ? await createScratchDatabase("postgres") : null;
-  const sandbox = await spawnSandbox({ dataDir: path.join(dataDir, "sandbox"), apiKey: "ck_bench_sandbox", customers: 0, reset: true, log: () => {} });
+  const sandbox = await spawnSandbox({
+    dataDir: path.join(dataDir, "sandbox"),
+    apiKey: "ck_bench_sandbox",
+    customers: 0,
+    reset: true,
+    log: () => {},
+  });
   let consoleProcess: ConsoleProcess;
   try {
     consoleProcess = await spawnConsole(
@@ -281,7 +316,10 @@ async function startConsole(engine: Engine): Promise<{ url: string; stop(): Prom
         CONSOLE_ADMIN_PASSWORD: "bench-admin-password",
       },
       // BENCH_CPU_PROF=<dir>: write the console's CPU profile there (to see where a delivery's time goes).
-      { nodeArgs: process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [], log: () => {} },
+      {
+        nodeArgs: process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
+        log: () => {},
+      },
     );
   } catch (error) {
     await sandbox.stop();
@@ -302,14 +340,22 @@ async function startConsole(engine: Engine): Promise<{ url: string; stop(): Prom
 async function ingestBench(engine: Engine): Promise<void> {
   const consoleServer = await startConsole(engine);
   try {
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--ingest-client", consoleServer.url, String(INGEST_SECONDS)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(import.meta.url), "--ingest-client", consoleServer.url, String(INGEST_SECONDS)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     if (code !== 0) throw new Error(`ingest client exited with ${code}`);
-    const { ok, failed, seconds } = JSON.parse(output.trim().split("\n").pop()!) as { ok: number; failed: number; seconds: number };
+    const { ok, failed, seconds } = JSON.parse(output.trim().split("\n").pop()!) as {
+      ok: number;
+      failed: number;
+      seconds: number;
+    };
     if (failed) note(`${engine}: ${failed} deliveries answered non-200`);
     report(
       `usage-ingest-http-${engine}`,
@@ -339,7 +385,9 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    process.stderr.write(`bench:usage failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `bench:usage failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -23,7 +23,9 @@ export async function loadLiveUsage(commet: TimelineCommet, customerId: string):
   const s = sub.data ?? null;
   if (!s) return { subscription: null, period: null, features: [] };
   const access = await commet.featureAccess.list({ customerId });
-  const period = s?.currentPeriod ? { start: Date.parse(s.currentPeriod.start), end: Date.parse(s.currentPeriod.end) } : null;
+  const period = s?.currentPeriod
+    ? { start: Date.parse(s.currentPeriod.start), end: Date.parse(s.currentPeriod.end) }
+    : null;
   return {
     subscription: { id: s.id, planId: s.plan.id, status: s.status },
     period,

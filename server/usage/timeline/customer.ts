@@ -31,7 +31,11 @@ export interface CustomerUsage {
 }
 
 /** Timeline only (no Commet call). */
-export async function customerUsage(database: TimelineDatabase, customerId: string, range: DayRange): Promise<CustomerUsage> {
+export async function customerUsage(
+  database: TimelineDatabase,
+  customerId: string,
+  range: DayRange,
+): Promise<CustomerUsage> {
   const db = timelineDb(database.db);
   const refs = await customerRefs(db, customerId);
   // Two independent reads: in parallel (on PostgreSQL they use two pool connections).
@@ -45,7 +49,16 @@ export async function customerUsage(database: TimelineDatabase, customerId: stri
       .execute(),
     db
       .selectFrom("usage_events")
-      .select(["usage_event_id", "feature_code", "quantity", "occurred_at", "manual_staff", "manual_audit_id", "manual_kind", "manual_set_value"])
+      .select([
+        "usage_event_id",
+        "feature_code",
+        "quantity",
+        "occurred_at",
+        "manual_staff",
+        "manual_audit_id",
+        "manual_kind",
+        "manual_set_value",
+      ])
       .where("customer_id", "in", refs)
       .where("occurred_at", ">=", range.fromDay * 86_400_000)
       .where("occurred_at", "<", (range.toDay + 1) * 86_400_000)
@@ -102,16 +115,32 @@ export async function customerUsageTab(
   customerId: string,
   range: DayRange,
 ): Promise<CustomerUsageTab> {
-  const [timeline, live] = await Promise.all([customerUsage(database, customerId, range), loadLiveUsage(commet, customerId)]);
+  const [timeline, live] = await Promise.all([
+    customerUsage(database, customerId, range),
+    loadLiveUsage(commet, customerId),
+  ]);
   const known = new Set(timeline.features.map((f) => f.code));
   const features = [...timeline.features];
   for (const f of live.features) {
-    if (!known.has(f.code)) features.push({ code: f.code, total: 0, series: rangeDays(range).map((d) => ({ date: dayToIso(d), total: 0, events: 0 })) });
+    if (!known.has(f.code))
+      features.push({
+        code: f.code,
+        total: 0,
+        series: rangeDays(range).map((d) => ({ date: dayToIso(d), total: 0, events: 0 })),
+      });
   }
   return {
     ...timeline,
     features,
-    period: live.period ? { start: new Date(live.period.start).toISOString(), end: new Date(live.period.end).toISOString() } : null,
-    limits: live.features.map((f) => ({ code: f.code, name: f.name, included: f.included, unlimited: f.unlimited, current: f.current })),
+    period: live.period
+      ? { start: new Date(live.period.start).toISOString(), end: new Date(live.period.end).toISOString() }
+      : null,
+    limits: live.features.map((f) => ({
+      code: f.code,
+      name: f.name,
+      included: f.included,
+      unlimited: f.unlimited,
+      current: f.current,
+    })),
   };
 }

@@ -91,7 +91,10 @@ describeEachEngine("usage timeline against the sandbox", (ctx) => {
     expect((await listStoredDrift(ctx.database)).map((d) => d.maxAbsDiff)).toEqual([30]);
 
     const tab = await customerUsageTab(ctx.database, commet, customer.id, resolveRange({ range: "7d" }, Date.now()));
-    expect(tab.limits.find((l) => l.code === feature)).toMatchObject({ current: 72, included: catalog.metered.includedUsage });
+    expect(tab.limits.find((l) => l.code === feature)).toMatchObject({
+      current: 72,
+      included: catalog.metered.includedUsage,
+    });
     expect(tab.period).not.toBeNull();
     expect(tab.features.find((f) => f.code === feature)?.total).toBe(42);
   }, 90_000);

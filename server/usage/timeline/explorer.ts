@@ -122,7 +122,11 @@ export async function usageSeries(database: TimelineDatabase, f: ExplorerFilters
   } else {
     const base = db
       .selectFrom("usage_daily")
-      .select((eb) => ["usage_daily.day", "usage_daily.feature_code", eb.fn.sum<number>("usage_daily.total").as("total")]);
+      .select((eb) => [
+        "usage_daily.day",
+        "usage_daily.feature_code",
+        eb.fn.sum<number>("usage_daily.total").as("total"),
+      ]);
     rows = await (await filterDaily(db, base, f)).groupBy(["usage_daily.day", "usage_daily.feature_code"]).execute();
   }
   const features = [...new Set(rows.map((r) => r.feature_code))].sort();
@@ -184,25 +188,34 @@ export async function topCustomers(
   // Ranked in the database (only `limit` rows come back): per customer × feature the usage and the
   // largest allowance among the plans of its rows, then per customer the usage and the overage.
   const allowances = Object.entries(options.included ?? {}).flatMap(([plan, features]) =>
-    Object.entries(features).flatMap(([feature, amount]) => (typeof amount === "number" ? [[plan, feature, amount] as const] : [])),
+    Object.entries(features).flatMap(([feature, amount]) =>
+      typeof amount === "number" ? [[plan, feature, amount] as const] : [],
+    ),
   );
   const allow =
     allowances.length === 0
       ? sql<number | null>`cast(null as double precision)`
       : sql<number | null>`case ${sql.join(
-          allowances.map(([plan, feature, amount]) => sql`when usage_daily.plan_id = ${plan} and usage_daily.feature_code = ${feature} then cast(${amount} as double precision)`),
+          allowances.map(
+            ([plan, feature, amount]) =>
+              sql`when usage_daily.plan_id = ${plan} and usage_daily.feature_code = ${feature} then cast(${amount} as double precision)`,
+          ),
           sql` `,
         )} else null end`;
-  const perFeature = (await filterDaily(
-    db,
-    db.selectFrom("usage_daily").select((eb) => [
-      "usage_daily.customer_id",
-      "usage_daily.feature_code",
-      eb.fn.sum<number>("usage_daily.total").as("used"),
-      eb.fn.max(allow).as("allow"),
-    ]),
-    f,
-  )).groupBy(["usage_daily.customer_id", "usage_daily.feature_code"]);
+  const perFeature = (
+    await filterDaily(
+      db,
+      db
+        .selectFrom("usage_daily")
+        .select((eb) => [
+          "usage_daily.customer_id",
+          "usage_daily.feature_code",
+          eb.fn.sum<number>("usage_daily.total").as("used"),
+          eb.fn.max(allow).as("allow"),
+        ]),
+      f,
+    )
+  ).groupBy(["usage_daily.customer_id", "usage_daily.feature_code"]);
   const factor = sql`cast(${rangeLength / 30} as double precision)`;
   const overage = sql<number>`case when cf.allow is null then 0 when cf.used - cf.allow * ${factor} > 0 then cf.used - cf.allow * ${factor} else 0 end`;
   let ranked = db
@@ -214,7 +227,8 @@ export async function topCustomers(
       sql<number>`count(*) over ()`.as("customers"),
     ])
     .groupBy("cf.customer_id");
-  ranked = sort === "usage" ? ranked.orderBy("usage", "desc") : ranked.orderBy("overage", "desc").orderBy("usage", "desc");
+  ranked =
+    sort === "usage" ? ranked.orderBy("usage", "desc") : ranked.orderBy("overage", "desc").orderBy("usage", "desc");
   const top = await ranked.orderBy("cf.customer_id").limit(limit).execute();
   const ids = top.map((r) => r.customer_id);
 
@@ -223,14 +237,22 @@ export async function topCustomers(
   const sparks = new Map<string, number[]>(ids.map((id) => [id, new Array<number>(rangeLength).fill(0)]));
   if (ids.length) {
     // The ranked customers' rows of the range (one per customer × feature × day, with its plan).
-    const details = await (await filterDaily(
-      db,
-      db
-        .selectFrom("usage_daily")
-        .select(["usage_daily.customer_id", "usage_daily.feature_code", "usage_daily.plan_id", "usage_daily.day", "usage_daily.total"])
-        .where("usage_daily.customer_id", "in", ids),
-      f,
-    )).execute();
+    const details = await (
+      await filterDaily(
+        db,
+        db
+          .selectFrom("usage_daily")
+          .select([
+            "usage_daily.customer_id",
+            "usage_daily.feature_code",
+            "usage_daily.plan_id",
+            "usage_daily.day",
+            "usage_daily.total",
+          ])
+          .where("usage_daily.customer_id", "in", ids),
+        f,
+      )
+    ).execute();
     for (const d of details) {
       const total = Number(d.total);
       const features = byFeature.get(d.customer_id)!;
@@ -310,7 +332,11 @@ export async function listUsageRows(
   if (options.after) {
     const [day, customer, feature] = decodeCursor(options.after);
     q = q.where((eb) =>
-      eb(eb.refTuple("usage_daily.day", "usage_daily.customer_id", "usage_daily.feature_code"), ">", eb.tuple(day, customer, feature)),
+      eb(
+        eb.refTuple("usage_daily.day", "usage_daily.customer_id", "usage_daily.feature_code"),
+        ">",
+        eb.tuple(day, customer, feature),
+      ),
     );
   }
   const found = await q
@@ -352,7 +378,11 @@ export const USAGE_CSV_COLUMNS = [
  * (backpressure through the pipeline), so memory stays flat for any export size. Same rows and order
  * as listUsageRows. For a Fetch Response: `new Response(Readable.toWeb(stream) as ReadableStream)`.
  */
-export function streamUsageCsv(database: TimelineDatabase, f: ExplorerFilters, options: { pageSize?: number } = {}): Readable {
+export function streamUsageCsv(
+  database: TimelineDatabase,
+  f: ExplorerFilters,
+  options: { pageSize?: number } = {},
+): Readable {
   async function* rows(): AsyncGenerator<UsageRow> {
     let after: string | null = null;
     do {

@@ -32,7 +32,14 @@
  *   getDriftStatus(database, customerId) → last stored check (drift badge) | null
  *   listDrift(database, commet, { limit, concurrency }) → sweep; listStoredDrift(database, { limit }) → last results, drifted only
  */
-export { getIngestStatus, recordManualUsageEvent, usageRecordedSchema, usageWebhookHandlers, type IngestStatus, type ManualUsageEventInput } from "./ingest.ts";
+export {
+  getIngestStatus,
+  recordManualUsageEvent,
+  usageRecordedSchema,
+  usageWebhookHandlers,
+  type IngestStatus,
+  type ManualUsageEventInput,
+} from "./ingest.ts";
 export { compareRollups, rebuildRollups, type RebuildResult, type RollupDifference } from "./rollups.ts";
 export { assignMissingPlans, hasUnplannedEvents, startPlanAssigner, type AssignPlansResult } from "./plans.ts";
 export {
@@ -52,7 +59,13 @@ export {
   type UsageRowsPage,
   type UsageSeries,
 } from "./explorer.ts";
-export { customerUsage, customerUsageTab, type CustomerUsage, type CustomerUsageTab, type ManualAnnotation } from "./customer.ts";
+export {
+  customerUsage,
+  customerUsageTab,
+  type CustomerUsage,
+  type CustomerUsageTab,
+  type ManualAnnotation,
+} from "./customer.ts";
 export {
   DRIFT_TOLERANCE,
   getDriftStatus,

@@ -41,14 +41,20 @@ async function customerContexts(
   const subscriptionIds = [...new Set(inputs.map((i) => i.subscriptionId).filter((s): s is string => !!s))];
   const subs = new Map<string, string | null>();
   for (const ids of chunks(subscriptionIds, 500)) {
-    for (const r of await db.selectFrom("directory_subscriptions").select(["id", "plan_id"]).where("id", "in", ids).execute()) {
+    for (const r of await db
+      .selectFrom("directory_subscriptions")
+      .select(["id", "plan_id"])
+      .where("id", "in", ids)
+      .execute()) {
       subs.set(r.id, r.plan_id);
     }
   }
   // Webhooks already carry the reference (externalId ?? id): their customer row is read only when the
   // subscription's plan is unknown; manual entries name the Commet id or the externalId.
   const subPlan = (i: UsageEventInput) => (i.subscriptionId ? (subs.get(i.subscriptionId) ?? null) : null);
-  const needCustomer = [...new Set(inputs.filter((i) => !(i.source === "webhook" && subPlan(i))).map((i) => i.customerId))];
+  const needCustomer = [
+    ...new Set(inputs.filter((i) => !(i.source === "webhook" && subPlan(i))).map((i) => i.customerId)),
+  ];
   const customers = new Map<string, { id: string; external_id: string | null; plan_id: string | null }>();
   for (const refs of chunks(needCustomer, 250)) {
     const rows = await db
@@ -102,8 +108,14 @@ function sumInto<C extends object>(
  * deliveries costs two statements, and concurrent writers lock rollup rows in the same order.
  */
 export async function addToRollups(db: TimelineDb, deltas: readonly RollupDelta[]): Promise<void> {
-  const daily = new Map<string, { day: number; customer_id: string; feature_code: string; plan_id: string; total: number; events: number }>();
-  const perPlan = new Map<string, { day: number; plan_id: string; feature_code: string; total: number; events: number }>();
+  const daily = new Map<
+    string,
+    { day: number; customer_id: string; feature_code: string; plan_id: string; total: number; events: number }
+  >();
+  const perPlan = new Map<
+    string,
+    { day: number; plan_id: string; feature_code: string; total: number; events: number }
+  >();
   for (const d of deltas) {
     const cell = sumInto(daily, `${d.day}\u0000${d.customerId}\u0000${d.featureCode}`, d, () => ({
       day: d.day,
@@ -119,7 +131,10 @@ export async function addToRollups(db: TimelineDb, deltas: readonly RollupDelta[
     }));
   }
   const byKey = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
-  for (const rows of chunks([...daily.entries()].sort(byKey).map(([, v]) => v), 1000)) {
+  for (const rows of chunks(
+    [...daily.entries()].sort(byKey).map(([, v]) => v),
+    1000,
+  )) {
     await db
       .insertInto("usage_daily")
       .values(rows)
@@ -132,7 +147,10 @@ export async function addToRollups(db: TimelineDb, deltas: readonly RollupDelta[
       )
       .execute();
   }
-  for (const rows of chunks([...perPlan.entries()].sort(byKey).map(([, v]) => v), 1000)) {
+  for (const rows of chunks(
+    [...perPlan.entries()].sort(byKey).map(([, v]) => v),
+    1000,
+  )) {
     await db
       .insertInto("usage_daily_plan")
       .values(rows)
@@ -199,7 +217,14 @@ export async function ingestUsageEvents(
     const input = inputs[i]!;
     const row = rows[i]!;
     if (inserted.has(row.usage_event_id) && firstIndex.get(row.usage_event_id) === i) {
-      deltas.push({ day: row.day, customerId: row.customer_id, featureCode: row.feature_code, planId: row.plan_id, quantity: row.quantity, events: 1 });
+      deltas.push({
+        day: row.day,
+        customerId: row.customer_id,
+        featureCode: row.feature_code,
+        planId: row.plan_id,
+        quantity: row.quantity,
+        events: 1,
+      });
       results.push("recorded");
       continue;
     }
@@ -256,7 +281,11 @@ export const usageWebhookHandlers: WebhookHandlers = {
     },
     // A batch of deliveries committed together (group commit in handleCommetWebhook): one round of queries.
     async (items, trx) => {
-      await ingestUsageEvents(trx, items.map((i) => usageInput(i.data, i.ctx)), items[0]?.ctx.now ?? Date.now());
+      await ingestUsageEvents(
+        trx,
+        items.map((i) => usageInput(i.data, i.ctx)),
+        items[0]?.ctx.now ?? Date.now(),
+      );
     },
   ),
 };
@@ -304,7 +333,11 @@ export async function recordManualUsageEvent(
 ): Promise<{ result: "recorded" | "already_recorded" }> {
   const m = manualUsageEventSchema.parse(input);
   const occurredAt =
-    typeof m.occurredAt === "number" ? m.occurredAt : m.occurredAt instanceof Date ? m.occurredAt.getTime() : Date.parse(m.occurredAt);
+    typeof m.occurredAt === "number"
+      ? m.occurredAt
+      : m.occurredAt instanceof Date
+        ? m.occurredAt.getTime()
+        : Date.parse(m.occurredAt);
   const result = await database.db.transaction().execute((trx) =>
     ingestUsageEvent(
       trx,

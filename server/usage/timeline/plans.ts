@@ -19,7 +19,10 @@ export interface AssignPlansResult {
   unresolved: number;
 }
 
-export async function assignMissingPlans(database: TimelineDatabase, options: { maxGroups?: number } = {}): Promise<AssignPlansResult> {
+export async function assignMissingPlans(
+  database: TimelineDatabase,
+  options: { maxGroups?: number } = {},
+): Promise<AssignPlansResult> {
   const db = timelineDb(database.db);
   // Each waiting (customer, subscription) group with the plan the directory now knows — the
   // subscription's, else the customer's — in one query (the groups come from the partial index
@@ -30,17 +33,31 @@ export async function assignMissingPlans(database: TimelineDatabase, options: { 
     .select(["customer_id", "subscription_id"])
     .where("plan_id", "=", "")
     .distinct();
-  const withPlans = db.selectFrom(waiting.as("g")).select((eb) => [
-    "g.customer_id",
-    "g.subscription_id",
-    eb.fn
-      .coalesce(
-        eb.selectFrom("directory_subscriptions").select("plan_id").whereRef("directory_subscriptions.id", "=", "g.subscription_id").limit(1),
-        eb.selectFrom("directory_customers").select("plan_id").whereRef("directory_customers.external_id", "=", "g.customer_id").limit(1),
-        eb.selectFrom("directory_customers").select("plan_id").whereRef("directory_customers.id", "=", "g.customer_id").limit(1),
-      )
-      .as("plan_id"),
-  ]);
+  const withPlans = db
+    .selectFrom(waiting.as("g"))
+    .select((eb) => [
+      "g.customer_id",
+      "g.subscription_id",
+      eb.fn
+        .coalesce(
+          eb
+            .selectFrom("directory_subscriptions")
+            .select("plan_id")
+            .whereRef("directory_subscriptions.id", "=", "g.subscription_id")
+            .limit(1),
+          eb
+            .selectFrom("directory_customers")
+            .select("plan_id")
+            .whereRef("directory_customers.external_id", "=", "g.customer_id")
+            .limit(1),
+          eb
+            .selectFrom("directory_customers")
+            .select("plan_id")
+            .whereRef("directory_customers.id", "=", "g.customer_id")
+            .limit(1),
+        )
+        .as("plan_id"),
+    ]);
   const groups = await db
     .selectFrom(withPlans.as("r"))
     .selectAll()
@@ -49,7 +66,12 @@ export async function assignMissingPlans(database: TimelineDatabase, options: { 
     .limit(options.maxGroups ?? 10_000)
     .execute();
   const total = Number(
-    (await db.selectFrom(waiting.as("g")).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n,
+    (
+      await db
+        .selectFrom(waiting.as("g"))
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
   );
   let events = 0;
   const unresolved = total - groups.length;
@@ -65,7 +87,9 @@ export async function assignMissingPlans(database: TimelineDatabase, options: { 
         .where("plan_id", "=", "")
         .where("customer_id", "=", group.customer_id)
         .where((eb) =>
-          group.subscription_id === null ? eb("subscription_id", "is", null) : eb("subscription_id", "=", group.subscription_id),
+          group.subscription_id === null
+            ? eb("subscription_id", "is", null)
+            : eb("subscription_id", "=", group.subscription_id),
         )
         .returning(["day", "feature_code", "quantity"])
         .execute();
@@ -91,7 +115,12 @@ export async function assignMissingPlans(database: TimelineDatabase, options: { 
 
 /** Whether any event waits for its plan (a lookup in the partial index usage_events_unplanned). */
 export async function hasUnplannedEvents(database: TimelineDatabase): Promise<boolean> {
-  const row = await timelineDb(database.db).selectFrom("usage_events").select("usage_event_id").where("plan_id", "=", "").limit(1).executeTakeFirst();
+  const row = await timelineDb(database.db)
+    .selectFrom("usage_events")
+    .select("usage_event_id")
+    .where("plan_id", "=", "")
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -121,9 +150,12 @@ export function startPlanAssigner(
       }
       const r = await assignMissingPlans(database);
       interval = r.events > 0 ? base : Math.min(interval * 2, max);
-      if (r.events > 0) options.log?.(`plan assigned to ${r.events} events stored before the directory knew their subscription`);
+      if (r.events > 0)
+        options.log?.(`plan assigned to ${r.events} events stored before the directory knew their subscription`);
     })()
-      .catch((error: unknown) => options.log?.(`assigning plans failed: ${error instanceof Error ? error.message : String(error)}`))
+      .catch((error: unknown) =>
+        options.log?.(`assigning plans failed: ${error instanceof Error ? error.message : String(error)}`),
+      )
       .finally(() => {
         running = null;
         if (!stopped) {

@@ -13,13 +13,22 @@ async function main(): Promise<number> {
   try {
     if (process.argv.includes("--check")) {
       const diffs = await compareRollups(database, 20);
-      for (const d of diffs) console.log(`${d.table} ${d.key}: stored ${JSON.stringify(d.stored)} recomputed ${JSON.stringify(d.recomputed)}`);
-      console.log(diffs.length ? `usage rollups differ from the events (${diffs.length}+ rows)` : "usage rollups match the events");
+      for (const d of diffs)
+        console.log(
+          `${d.table} ${d.key}: stored ${JSON.stringify(d.stored)} recomputed ${JSON.stringify(d.recomputed)}`,
+        );
+      console.log(
+        diffs.length
+          ? `usage rollups differ from the events (${diffs.length}+ rows)`
+          : "usage rollups match the events",
+      );
       return diffs.length ? 1 : 0;
     }
     const plans = await assignMissingPlans(database);
     if (plans.events || plans.unresolved) {
-      console.log(`plans assigned to ${plans.events} events; ${plans.unresolved} customer/subscription groups still unknown to the directory`);
+      console.log(
+        `plans assigned to ${plans.events} events; ${plans.unresolved} customer/subscription groups still unknown to the directory`,
+      );
     }
     const r = await rebuildRollups(database);
     console.log(

@@ -86,7 +86,10 @@ function fromRow(r: {
   max_abs_diff: number;
   details: string;
 }): Reconciliation {
-  const period = r.period_start !== null && r.period_end !== null ? { start: Number(r.period_start), end: Number(r.period_end) } : null;
+  const period =
+    r.period_start !== null && r.period_end !== null
+      ? { start: Number(r.period_start), end: Number(r.period_end) }
+      : null;
   return {
     customerId: r.customer_id,
     checkedAt: Number(r.checked_at),
@@ -112,7 +115,10 @@ export async function getDriftStatus(database: TimelineDatabase, customerId: str
 }
 
 /** Drifted customers as last checked, largest difference first (the finance list, no Commet call). */
-export async function listStoredDrift(database: TimelineDatabase, options: { limit?: number } = {}): Promise<Reconciliation[]> {
+export async function listStoredDrift(
+  database: TimelineDatabase,
+  options: { limit?: number } = {},
+): Promise<Reconciliation[]> {
   const rows = await timelineDb(database.db)
     .selectFrom("usage_reconciliation")
     .selectAll()
@@ -157,7 +163,10 @@ export async function listDrift(
     .orderBy("ref")
     .limit(limit)
     .execute();
-  const candidates = [...new Set([...withUsage.map((r) => r.customer_id), ...live.map((r) => String(r.ref))])].slice(0, limit);
+  const candidates = [...new Set([...withUsage.map((r) => r.customer_id), ...live.map((r) => String(r.ref))])].slice(
+    0,
+    limit,
+  );
   const drifted: Reconciliation[] = [];
   const failed: Array<{ customerId: string; error: string }> = [];
   let next = 0;

@@ -34,7 +34,12 @@ export async function rebuildRollups(database: TimelineDatabase): Promise<Rebuil
     const [events, customerDays, planDays] = await Promise.all(
       (["usage_events", "usage_daily", "usage_daily_plan"] as const).map(async (table) =>
         Number(
-          (await t.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n,
+          (
+            await t
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll<number>().as("n"))
+              .executeTakeFirstOrThrow()
+          ).n,
         ),
       ),
     );
@@ -74,16 +79,26 @@ export async function compareRollups(database: TimelineDatabase, limit = 100): P
   collect(
     "usage_daily",
     storedDaily.map((r) => [dailyKey(r), { total: Number(r.total), events: Number(r.events), planId: r.plan_id }]),
-    freshDaily.map((r) => [dailyKey(r), { total: Number(r.total), events: Number(r.events), planId: String(r.plan_id) }]),
+    freshDaily.map((r) => [
+      dailyKey(r),
+      { total: Number(r.total), events: Number(r.events), planId: String(r.plan_id) },
+    ]),
     diffs,
   );
   const storedPlan = await t.selectFrom("usage_daily_plan").selectAll().execute();
   const freshPlan = await t
     .selectFrom("usage_events")
-    .select((eb) => ["day", "plan_id", "feature_code", eb.fn.sum<number>("quantity").as("total"), eb.fn.countAll<number>().as("events")])
+    .select((eb) => [
+      "day",
+      "plan_id",
+      "feature_code",
+      eb.fn.sum<number>("quantity").as("total"),
+      eb.fn.countAll<number>().as("events"),
+    ])
     .groupBy(["day", "plan_id", "feature_code"])
     .execute();
-  const planKey = (r: { day: number; plan_id: string; feature_code: string }) => `${Number(r.day)}|${r.plan_id}|${r.feature_code}`;
+  const planKey = (r: { day: number; plan_id: string; feature_code: string }) =>
+    `${Number(r.day)}|${r.plan_id}|${r.feature_code}`;
   collect(
     "usage_daily_plan",
     storedPlan.map((r) => [planKey(r), { total: Number(r.total), events: Number(r.events) }]),

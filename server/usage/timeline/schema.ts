@@ -66,7 +66,12 @@ export interface TimelineDB {
   usage_daily: UsageDailyTable;
   usage_daily_plan: UsageDailyPlanTable;
   usage_reconciliation: UsageReconciliationTable;
-  directory_customers: { id: string; external_id: string | null; subscription_status: string | null; plan_id: string | null };
+  directory_customers: {
+    id: string;
+    external_id: string | null;
+    subscription_status: string | null;
+    plan_id: string | null;
+  };
   directory_subscriptions: { id: string; plan_id: string | null };
 }
 
