@@ -1,7 +1,7 @@
 import { useNavigate } from "@remix-run/react";
 import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
-import { customerHref } from "~/lib/customer-ref";
-import type { SearchAnswer, SearchHitView } from "~/lib/search";
+import { customerHref } from "~/contracts/customer-ref";
+import type { SearchAnswer, SearchHitView } from "~/contracts/search";
 import { StatusBadge } from "./status-badge";
 
 const matchLabels: Record<SearchHitView["matchedOn"], string> = {

@@ -1,7 +1,7 @@
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
 import type { CustomerRow } from "../../server/commet/customers.ts";
 import { DataTable } from "~/components/data-table";
-import { formatDate } from "~/lib/format";
+import { formatDate } from "~/contracts/format";
 
 // Server-side table: Commet pages and filters, so no client row models are registered.
 const features = tableFeatures({});

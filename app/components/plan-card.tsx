@@ -1,5 +1,5 @@
 import type { PlanFeatureView, PlanView } from "../../server/commet/plans.ts";
-import { formatCount, formatInterval, formatQuantity, formatRate } from "~/lib/format";
+import { formatCount, formatInterval, formatQuantity, formatRate } from "~/contracts/format";
 
 function includedText(feature: PlanFeatureView): string {
   if (feature.type === "boolean") return feature.enabled ? "Yes" : "No";

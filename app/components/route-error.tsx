@@ -1,5 +1,5 @@
 import { Link, isRouteErrorResponse, useLocation, useRouteError } from "@remix-run/react";
-import { parseProblem } from "~/lib/problem";
+import { parseProblem } from "~/contracts/problem";
 
 /** Per-status copy for errors that carry no Commet problem. */
 const copy: Record<number, { title: string; body: string }> = {

@@ -1,7 +1,7 @@
 import { useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
 import type { SyncStatus } from "../../server/directory/sync.ts";
-import { formatCount } from "~/lib/format";
+import { formatCount } from "~/contracts/format";
 
 const phaseLabels: Record<string, string> = {
   customers: "customers",

@@ -1,5 +1,5 @@
 import { data } from "@remix-run/node";
-import { parseCustomerRef } from "~/lib/customer-ref";
+import { parseCustomerRef } from "~/contracts/customer-ref";
 
 /**
  * Reads an ops write form (seats, usage) posted to /customers/:customerId/…: the intent is split off,

@@ -17,8 +17,8 @@ import { UsageFormsSection } from "~/components/customer/usage-forms";
 import { FeaturesPanel, QuotaPanel, SeatsPanel } from "~/components/customer/usage-panels";
 import { RouteErrorBoundary } from "~/components/route-error";
 import { CustomerUsagePanel } from "~/components/usage/customer-usage-panel";
-import { parseCustomerRef } from "~/lib/customer-ref";
-import { newIdempotencyKey } from "~/lib/ops-forms";
+import { parseCustomerRef } from "~/contracts/customer-ref";
+import { newIdempotencyKey } from "~/contracts/ops-forms";
 
 /** A write form's data as a never-rejecting panel promise (issue 6: seat and usage forms). */
 const formPanel = <T,>(promise: Promise<T>, name: string): Promise<PanelResult<T>> =>

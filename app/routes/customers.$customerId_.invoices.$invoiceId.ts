@@ -3,7 +3,7 @@ import { data } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { problemStatus, toCommetProblem } from "../../server/commet/errors.ts";
 import { getInvoiceDetail } from "../../server/customer-view/index.ts";
-import { invoiceIdSchema, parseCustomerRef } from "~/lib/customer-ref";
+import { invoiceIdSchema, parseCustomerRef } from "~/contracts/customer-ref";
 
 /** GET /customers/:customerId/invoices/:invoiceId — one invoice with its line items (JSON, on expand). */
 export async function loader({ request, params }: LoaderFunctionArgs) {

@@ -3,7 +3,7 @@ import { data } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { problemStatus, toCommetProblem } from "../../server/commet/errors.ts";
 import { issuePortalLink, PORTAL_LINK_NOTE } from "../../server/portal/index.ts";
-import { parseCustomerRef } from "~/lib/customer-ref";
+import { parseCustomerRef } from "~/contracts/customer-ref";
 
 /**
  * POST /customers/:customerId/portal (permission portal:issue): a fresh customer portal link,

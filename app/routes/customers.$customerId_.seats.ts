@@ -5,7 +5,7 @@ import { getCommet } from "../../server/commet/client.ts";
 import { toCommetProblem } from "../../server/commet/index.ts";
 import { applySeatChange, previewSeatChange, readSeatCount, seatTypesOf } from "../../server/seats/index.ts";
 import { loadBillingContext } from "../../server/usage/index.ts";
-import { parseForm, seatChangeFormSchema, seatChangeSchemaFor } from "~/lib/ops-forms";
+import { parseForm, seatChangeFormSchema, seatChangeSchemaFor } from "~/contracts/ops-forms";
 import { readOpsWriteForm } from "~/lib/ops-form.server";
 import { NO_STORE, forBrowser, writeStatus, type SeatActionResult } from "~/lib/ops-results";
 

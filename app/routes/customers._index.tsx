@@ -20,9 +20,14 @@ import {
 import { RouteErrorBoundary } from "~/components/route-error";
 import { StatusBadge, statusLabel } from "~/components/status-badge";
 import { SyncBanner } from "~/components/sync-banner";
-import { customerHref } from "~/lib/customer-ref";
-import { parseCustomersTable, splitSort, SUBSCRIPTION_STATUS_OPTIONS, TABLE_PAGE_SIZES } from "~/lib/directory-search";
-import { formatCount, formatDate } from "~/lib/format";
+import { customerHref } from "~/contracts/customer-ref";
+import {
+  parseCustomersTable,
+  splitSort,
+  SUBSCRIPTION_STATUS_OPTIONS,
+  TABLE_PAGE_SIZES,
+} from "~/contracts/directory-search";
+import { formatCount, formatDate } from "~/contracts/format";
 
 export const meta: MetaFunction = () => [{ title: "Customers · Commet Ops Console" }];
 

@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { RouteErrorBoundary } from "~/components/route-error";
-import { customerHref, parseCustomerRef } from "~/lib/customer-ref";
+import { customerHref, parseCustomerRef } from "~/contracts/customer-ref";
 
 /**
  * /customers/by-external/:externalId — for links from other internal tools: redirects to the

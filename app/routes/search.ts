@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { getReadyDb } from "../../server/db/index.ts";
 import { searchCustomers } from "../../server/directory/index.ts";
-import { parseSearchQuery, type SearchAnswer } from "~/lib/search";
+import { parseSearchQuery, type SearchAnswer } from "~/contracts/search";
 
 /**
  * GET /search?q= — the search box (command palette): hits from the local directory index

@@ -21,14 +21,14 @@ import {
 import { RouteErrorBoundary } from "~/components/route-error";
 import { StatusBadge, statusLabel } from "~/components/status-badge";
 import { SyncBanner } from "~/components/sync-banner";
-import { customerHref } from "~/lib/customer-ref";
+import { customerHref } from "~/contracts/customer-ref";
 import {
   parseSubscriptionsTable,
   splitSort,
   SUBSCRIPTION_STATUS_OPTIONS,
   TABLE_PAGE_SIZES,
-} from "~/lib/directory-search";
-import { formatCount, formatDate } from "~/lib/format";
+} from "~/contracts/directory-search";
+import { formatCount, formatDate } from "~/contracts/format";
 
 export const meta: MetaFunction = () => [{ title: "Subscriptions · Commet Ops Console" }];
 

@@ -26,7 +26,7 @@ import { DriftBadge } from "~/components/usage/drift-badge";
 import { Sparkline } from "~/components/usage/sparkline";
 import { UsageChart } from "~/components/usage/usage-chart";
 import usageStyles from "~/components/usage/usage.css?url";
-import { customerHref } from "~/lib/customer-ref";
+import { customerHref } from "~/contracts/customer-ref";
 import {
   formatQuantity,
   hasFilters,
@@ -35,7 +35,7 @@ import {
   usageExportHref,
   usageSearchString,
   type UsageSearch,
-} from "~/lib/usage-search";
+} from "~/contracts/usage-search";
 
 export const meta: MetaFunction = () => [{ title: "Usage · Commet Ops Console" }];
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: usageStyles }];

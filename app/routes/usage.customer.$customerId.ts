@@ -13,8 +13,8 @@ import {
   reconcileCustomer,
   resolveRange,
 } from "../../server/usage/timeline/index.ts";
-import { parseCustomerRef } from "~/lib/customer-ref";
-import { parseUsageSearch } from "~/lib/usage-search";
+import { parseCustomerRef } from "~/contracts/customer-ref";
+import { parseUsageSearch } from "~/contracts/usage-search";
 
 /**
  * GET /usage/customer/:customerId?range=7d|30d|90d|custom&from&to — the customer page's Usage panel

@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { requireStaff } from "../../server/auth/index.ts";
 import { getReadyDb } from "../../server/db/index.ts";
 import { InvalidRangeError, parseExplorerFilters, streamUsageCsv } from "../../server/usage/timeline/index.ts";
-import { parseUsageSearch, usageSearchString } from "~/lib/usage-search";
+import { parseUsageSearch, usageSearchString } from "~/contracts/usage-search";
 
 /**
  * GET /usage/export.csv?<the explorer's filters> — the rows behind what /usage shows for the same

@@ -1,6 +1,6 @@
 import { data } from "@remix-run/node";
 import { CommetAPIError, CommetValidationError } from "@commet/node";
-import type { Problem } from "../../app/lib/problem.ts";
+import type { Problem } from "../../app/contracts/problem.ts";
 import { commetBaseUrl } from "./client.ts";
 
 /**

@@ -16,7 +16,7 @@
  */
 import type { Commet, Customer, FeatureAccess, Invoice, Subscription, UsageQuota } from "@commet/node";
 import { z } from "zod";
-import type { Problem } from "../../app/lib/problem.ts";
+import type { Problem } from "../../app/contracts/problem.ts";
 import { listAudit } from "../audit/index.ts";
 import { getCommet } from "../commet/client.ts";
 import { toCommetProblem } from "../commet/errors.ts";

@@ -5,7 +5,7 @@ import {
   seatChangeSchemaFor,
   type SeatChangeForm,
   type SeatOp,
-} from "../../app/lib/ops-forms.ts";
+} from "../../app/contracts/ops-forms.ts";
 import type { Role } from "../auth/permissions.ts";
 import { loadBillingContext, type BillingContext } from "../usage/context.ts";
 import {

@@ -1,4 +1,5 @@
-import { formatRateCents, formatUtc, isLargeSeatChange, seatTarget, type SeatOp } from "../../app/lib/ops-forms.ts";
+import { formatRateCents, formatUtc } from "../../app/contracts/format.ts";
+import { isLargeSeatChange, seatTarget, type SeatOp } from "../../app/contracts/ops-forms.ts";
 import type { PlanView } from "../commet/plans.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -1,5 +1,5 @@
 import type { Commet } from "@commet/node";
-import { allowsDecimals, type UsageFeatureOption } from "../../app/lib/ops-forms.ts";
+import { allowsDecimals, type UsageFeatureOption } from "../../app/contracts/ops-forms.ts";
 import { toPlanView, type PlanView } from "../commet/plans.ts";
 
 /**

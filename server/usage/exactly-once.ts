@@ -24,8 +24,9 @@
  */
 import { CommetAPIError, CommetValidationError, type Commet } from "@commet/node";
 import { z } from "zod";
-import type { Problem } from "../../app/lib/problem.ts";
-import { formatUtc, parseForm, type FieldErrors } from "../../app/lib/ops-forms.ts";
+import type { Problem } from "../../app/contracts/problem.ts";
+import { formatUtc } from "../../app/contracts/format.ts";
+import { parseForm, type FieldErrors } from "../../app/contracts/ops-forms.ts";
 import {
   AuditFinalizeError,
   DuplicateAuditKeyError,

@@ -8,7 +8,7 @@ import {
   usageSetSchemaFor,
   type UsageFeatureOption,
   type UsageFormContext,
-} from "../../app/lib/ops-forms.ts";
+} from "../../app/contracts/ops-forms.ts";
 import { redactText } from "../audit/index.ts";
 import type { Role } from "../auth/permissions.ts";
 import { loadBillingContext, periodStartOf, usageFeaturesOf, type BillingContext } from "./context.ts";

@@ -1,9 +1,9 @@
 import { useFetcher } from "@remix-run/react";
 import { Fragment, useState } from "react";
 import type { InvoiceDetailView, InvoiceView, PanelResult } from "../../../server/customer-view/types.ts";
-import type { Problem } from "~/lib/problem";
-import { formatCount, formatDate } from "~/lib/format";
-import { formatMinor } from "~/lib/money";
+import type { Problem } from "~/contracts/problem";
+import { formatCount, formatDate } from "~/contracts/format";
+import { formatMinor } from "~/contracts/money";
 import { StatusBadge } from "../status-badge";
 import { Panel } from "./panel";
 

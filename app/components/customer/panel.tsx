@@ -1,7 +1,7 @@
 import { Await, useRevalidator } from "@remix-run/react";
 import { Suspense, useId, type ReactNode } from "react";
 import type { PanelResult } from "../../../server/customer-view/types.ts";
-import type { Problem } from "~/lib/problem";
+import type { Problem } from "~/contracts/problem";
 
 const unexpected: Problem = {
   kind: "unavailable",

@@ -1,6 +1,6 @@
 import { useFetcher } from "@remix-run/react";
 import { useEffect, useId, useRef, useState } from "react";
-import type { Problem } from "~/lib/problem";
+import type { Problem } from "~/contracts/problem";
 
 export type PortalActionData =
   { ok: true; portalUrl: string; issuedAt: string; note: string } | { ok: false; problem: Problem };

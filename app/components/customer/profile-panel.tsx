@@ -1,5 +1,5 @@
 import type { PanelResult, ProfileView } from "../../../server/customer-view/types.ts";
-import { formatDate } from "~/lib/format";
+import { formatDate } from "~/contracts/format";
 import { Fact, Panel } from "./panel";
 
 export function ProfilePanel({ resolve }: { resolve: Promise<PanelResult<ProfileView>> }) {

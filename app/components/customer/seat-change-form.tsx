@@ -5,8 +5,8 @@ import type { SeatPanel, SeatPreview } from "../../../server/seats/index.ts";
 import { FormField } from "~/components/form-field";
 import { ModeBanner } from "~/components/mode-banner";
 import { Toast, useToast } from "~/components/toast";
-import { formatCount } from "~/lib/format";
-import { newIdempotencyKey, SEAT_OPS, SEAT_REASONS, seatTarget, type SeatOp } from "~/lib/ops-forms";
+import { formatCount } from "~/contracts/format";
+import { newIdempotencyKey, SEAT_OPS, SEAT_REASONS, seatTarget, type SeatOp } from "~/contracts/ops-forms";
 import type { SeatActionResult } from "~/lib/ops-results";
 import "~/styles/ops-forms.css";
 

@@ -1,6 +1,6 @@
 import type { PanelResult, SubscriptionView } from "../../../server/customer-view/types.ts";
-import { formatCount, formatDate, formatInterval } from "~/lib/format";
-import { formatRateIn } from "~/lib/money";
+import { formatCount, formatDate, formatInterval } from "~/contracts/format";
+import { formatRateIn } from "~/contracts/money";
 import { StatusBadge } from "../status-badge";
 import { Fact, Panel } from "./panel";
 

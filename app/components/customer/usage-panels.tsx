@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import type { FeatureView, PanelResult, QuotaView, SeatView } from "../../../server/customer-view/types.ts";
-import { formatCount, formatDate } from "~/lib/format";
-import { formatRateIn } from "~/lib/money";
+import { formatCount, formatDate } from "~/contracts/format";
+import { formatRateIn } from "~/contracts/money";
 import { Panel } from "./panel";
 
 const typeLabels: Record<string, string> = { boolean: "Access", usage: "Usage", seats: "Seats", quota: "Quota" };

@@ -11,7 +11,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import { formatQuantity, shortDay } from "~/lib/usage-search";
+import { formatQuantity, shortDay } from "~/contracts/usage-search";
 
 export interface FeatureSeries {
   code: string;

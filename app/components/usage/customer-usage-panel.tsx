@@ -1,7 +1,7 @@
 import { useFetcher } from "@remix-run/react";
 import { lazy, Suspense, useEffect, useState } from "react";
 import type { loader as customerUsageLoader } from "~/routes/usage.customer.$customerId";
-import { formatQuantity, type UsageRange } from "~/lib/usage-search";
+import { formatQuantity, type UsageRange } from "~/contracts/usage-search";
 import { DriftBadge } from "./drift-badge";
 import "./usage.css";
 

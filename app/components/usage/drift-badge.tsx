@@ -1,4 +1,4 @@
-import { formatQuantity } from "~/lib/usage-search";
+import { formatQuantity } from "~/contracts/usage-search";
 
 /** The last reconciliation of a customer as the server stores it (server/usage/timeline Reconciliation, serialized). */
 export interface DriftView {

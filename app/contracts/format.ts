@@ -48,3 +48,21 @@ export function formatDate(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toISOString().slice(0, 10);
 }
+
+/** "2026-11-21 22:40 UTC" — the console shows times in UTC (same text on server and browser). */
+export function formatUtc(date: Date | number | string): string {
+  const d = new Date(date);
+  return Number.isNaN(d.getTime()) ? String(date) : `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+const usd = new Intl.NumberFormat("en-US", {
+  style: "currency",
+  currency: "USD",
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
+
+/** An amount on Commet's rate scale (10000 = $1.00) rounded to cents: "$35.00". */
+export function formatRateCents(rate: number): string {
+  return usd.format(Math.round(rate / 100) / 100);
+}
