@@ -12,9 +12,8 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   forbidOnly: !!process.env.CI,
-  // One retry on CI, reported as "flaky" in the output: a timing hiccup on a loaded 2-core machine
-  // must not sink a run, while a real failure still fails twice.
-  retries: process.env.CI ? 1 : 0,
+  // No retries: a journey that passes only on a second try hides a defect.
+  retries: 0,
   timeout: 60_000,
   expect: { timeout: 15_000 },
   reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]],

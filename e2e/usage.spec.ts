@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
-import { BUILD_DIR } from "../server/app-server.ts";
+import { BUILD_DIR } from "../server/project-root.ts";
 import { expect, test } from "./support/fixtures.ts";
 import { startConsole, type RunningConsole } from "./support/console-server.ts";
 import { E2E_ACCOUNTS, seedStaffAccounts } from "./support/staff-accounts.ts";

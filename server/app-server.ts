@@ -1,30 +1,20 @@
-import fs from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { createRequestHandler } from "@remix-run/express";
-import type { ServerBuild } from "@remix-run/node";
 import compression from "compression";
 import express from "express";
-import { getEnv, type Env } from "./env.ts";
+import type { ServerBuild } from "@remix-run/node";
+import type { Connect } from "vite";
+import type { Env } from "./env.ts";
 import { getCommet } from "./commet/client.ts";
-import { PROJECT_ROOT } from "./commet/local-sandbox.ts";
+import { BUILD_DIR } from "./project-root.ts";
 import { getReadyDb } from "./db/index.ts";
 import { commetWebhookRouter, directoryWebhookHandlers } from "./directory/index.ts";
 import { usageWebhookHandlers } from "./usage/timeline/index.ts";
 
-/**
- * The console's HTTP server: Remix behind Express. Production serves the
- * build in `build/` (`npm run build`); development (`--dev`) runs Vite as
- * middleware with hot reload.
- */
+// The console's HTTP server: Commet's webhooks, then Remix behind Express (production: the build in build/;
+// development: Vite's middleware and modules).
 
-export const BUILD_DIR = path.join(PROJECT_ROOT, "build");
-
-/**
- * Work that must finish before the console accepts requests (database
- * migrations, first-run admin, …). Domains add theirs to the list in
- * `server/main.ts`; they run in order, and a failure stops the start.
- */
+/** Work that must finish before the console accepts requests; run in order, a failure stops the start. */
 export type StartupTask = { name: string; run: (env: Env) => Promise<void> };
 
 export async function runStartupTasks(
@@ -61,7 +51,7 @@ function refuseCrossSiteForms(req: express.Request, res: express.Response, next:
   if (["GET", "HEAD", "OPTIONS"].includes(req.method) || !origin) return next();
   const forwarded = req.headers["x-forwarded-host"];
   const host = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim() || req.headers.host;
-  let originHost: string | null = null;
+  let originHost: string | null;
   try {
     originHost = origin === "null" ? null : new URL(origin).host;
   } catch {
@@ -81,57 +71,42 @@ export const COMMET_WEBHOOK_PATH = "/webhooks/commet";
  * timeline ingests usage.recorded. Deduplicated by event id; bad or unsigned payloads → 400/401 and
  * nothing stored.
  */
-export function commetWebhooks(): express.Router {
+export function commetWebhooks(secret: string | undefined): express.Router {
   return commetWebhookRouter(COMMET_WEBHOOK_PATH, {
     database: getReadyDb,
-    secret: () => getEnv().COMMET_WEBHOOK_SECRET,
+    secret: () => secret,
     commet: getCommet,
     handlers: { ...directoryWebhookHandlers, ...usageWebhookHandlers },
   });
 }
 
-export type AppServerOptions = { mode: "production" | "development" };
+/** Where the Remix build comes from: loaded once (production), or from Vite on every request (development). */
+export type BuildSource =
+  | { mode: "production"; build: ServerBuild }
+  | { mode: "development"; build: () => Promise<ServerBuild>; devMiddleware: Connect.Server };
 
-export async function createApp({ mode }: AppServerOptions): Promise<express.Express> {
+export type AppServerOptions = BuildSource & { webhookSecret: string | undefined };
+
+export function createApp(options: AppServerOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   // Commet's deliveries first: small JSON answers, nothing to compress, no page machinery.
-  app.use(commetWebhooks());
+  app.use(commetWebhooks(options.webhookSecret));
   app.use(compression());
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });
   app.use(refuseCrossSiteForms);
 
-  if (mode === "development") {
-    const vite = await import("vite");
-    const devServer = await vite.createServer({ root: PROJECT_ROOT, server: { middlewareMode: true } });
-    app.use(devServer.middlewares);
-    app.all(
-      "*",
-      createRequestHandler({
-        mode,
-        build: () => devServer.ssrLoadModule("virtual:remix/server-build") as Promise<ServerBuild>,
-        getLoadContext,
-      }),
-    );
+  if (options.mode === "development") {
+    app.use(options.devMiddleware);
+    app.all("*", createRequestHandler({ mode: options.mode, build: options.build, getLoadContext }));
     return app;
   }
-
-  const serverBuild = path.join(BUILD_DIR, "server/index.js");
-  if (!fs.existsSync(serverBuild)) {
-    throw new Error(
-      `No production build at ${path.relative(
-        process.cwd(),
-        serverBuild,
-      )}: run \`npm run build\` first (or \`npm start\`, which builds)`,
-    );
-  }
-  const build = (await import(pathToFileURL(serverBuild).href)) as ServerBuild;
   const clientDir = path.join(BUILD_DIR, "client");
   // Fingerprinted by Vite: safe to cache forever.
   app.use("/assets", express.static(path.join(clientDir, "assets"), { immutable: true, maxAge: "1y" }));
   app.use(express.static(clientDir, { maxAge: "1h" }));
-  app.all("*", createRequestHandler({ build, mode, getLoadContext }));
+  app.all("*", createRequestHandler({ build: options.build, mode: options.mode, getLoadContext }));
   return app;
 }

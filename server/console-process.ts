@@ -1,6 +1,7 @@
 import path from "node:path";
 import { spawnUntilReady, type ReadyChild } from "./commet/child-process.ts";
-import { PROJECT_ROOT, TSX_LOADER } from "./commet/local-sandbox.ts";
+import { TSX_LOADER } from "./commet/local-sandbox.ts";
+import { PROJECT_ROOT } from "./project-root.ts";
 
 export type ConsoleProcess = ReadyChild;
 

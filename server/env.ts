@@ -118,8 +118,3 @@ export function getEnv(): Env {
   cached ??= parseEnv(process.env);
   return cached;
 }
-
-/** Forgets the cached environment (after `server/main.ts` fills in the embedded sandbox's key). */
-export function resetEnvCache(): void {
-  cached = undefined;
-}

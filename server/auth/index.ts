@@ -1,46 +1,6 @@
 /**
- * server/auth — staff accounts, sessions, roles and CSRF.
- *
- * Sessions: a random 32-byte token in a signed, httpOnly, SameSite=Lax cookie (Secure and
- * "__Host-" prefixed outside development), built on Remix's `createCookie`; the database stores
- * only its SHA-256. Idle expiry 12 h, absolute 7 days, revocable; deactivating an account ends its
- * sessions at once. Passwords: scrypt (node:crypto). Failed sign-ins: 5 per 15 min per account and
- * per IP, counted in the database. Sign-in, sign-out and failures are audited (server/audit).
- *
- * Route-facing surface (each uses the process database, migrated on first use, and the env):
- *   requireStaff(request, permission?): Promise<CurrentStaff>
- *       every loader/action; throws redirect("/login?redirectTo=…") when signed out, 403 Response when
- *       the role lacks the permission or (non-GET) the request is cross-site
- *   getCurrentStaff(request): Promise<CurrentStaff | null>     e.g. the root loader / login page
- *   signIn({ email, password, ip?, userAgent? }): Promise<SignInResult>
- *       { ok: true, staff, setCookie } | { ok: false, status, error, message, fieldErrors?, retryAfterSeconds? }
- *       (the login action must call assertSameOrigin(request) first — there is no session yet;
- *        `ip` comes from the Express request, e.g. getLoadContext: (req) => ({ clientIp: req.ip }))
- *   signOut(request): Promise<{ setCookie }>
- *   assertSameOrigin(request, trustedOrigins?): void     throws 403 Response; isSameOriginRequest → boolean
- *   safeRedirect(to, fallback = "/"): string             for ?redirectTo=
- *   can(role, permission), permissionsOf(role), ROLES, PERMISSIONS, PERMISSION_ROLES, type Role, Permission
- *   Staff admin (route checks "staff:manage"; `actor` is the CurrentStaff doing it; all audited):
- *     listStaff(): StaffMember[]
- *     createStaff(actor, { email, name, role, password? }) → { staff, generatedPassword | null }  (ZodError, StaffError "email_taken")
- *     changeStaffRole(actor, staffId, role) → StaffMember        (StaffError "not_found" | "self" | "last_admin")
- *     deactivateStaff(actor, staffId) → StaffMember             (ends its sessions in the same transaction)
- *     reactivateStaff(actor, staffId), resetStaffPassword(actor, staffId, password?) → { staff, generatedPassword }
- *   newStaffSchema, signInSchema, passwordSchema (zod, for the forms' field errors)
- *   Startup (server/main.ts, after `await getReadyDb()`):
- *     startAuth({ mode: env.COMMET_API_KEY ? "live" : "sandbox", dataDir, sessionSecret?, nodeEnv?,
- *                 adminEmail?, adminPassword?, log? }) → { created, deactivated }
- *     fixes the process's auth config and creates the first-run admin / demo accounts (bootstrap.ts).
- *     Without it (scripts, tests) the config comes from process.env on first use.
- *   DEMO_ACCOUNTS — the sandbox demo logins for the sign-in page (show only when authMode() === "sandbox").
- *   authMode(): "sandbox" | "live"
- *
- * Lower level, bound to any database and clock (tests): createAuth({ db, secrets, secureCookies, clock?,
- *   passwordCost? }) → { signIn, signOut, getCurrentStaff, requireStaff, staff, sessions, limiter, audit, cookie },
- *   createSessionStore(db) → { createSession, getSession, revokeSession, revokeAllForStaff },
- *   createSignInLimiter(db) → { check, recordFailure, reset }, createStaffDirectory(...),
- *   ensureInitialStaff(directory, { mode, adminEmail?, adminPassword?, log }), hashPassword, verifyPassword,
- *   loadSessionSecret, readAuthConfig, resolveAuthConfig.
+ * Staff accounts, sessions, roles and CSRF: the route-facing surface, bound to the process database once
+ * `startAuth` has fixed the configuration (scripts and tests: from the environment on first use).
  */
 import { getReadyDb } from "../db/index.ts";
 import { createAuth, type Auth } from "./auth.ts";
@@ -76,9 +36,7 @@ interface AuthSingleton {
   config: AuthConfig;
   auth: Promise<Auth>;
 }
-// On globalThis: the server entry (server/main.ts) and the Remix build load separate copies of this
-// module; both must see the configuration startAuth() set.
-const holder = globalThis as typeof globalThis & { __consoleAuth?: AuthSingleton };
+let current: AuthSingleton | undefined;
 
 function install(config: AuthConfig): AuthSingleton {
   const auth = getReadyDb().then((database) =>
@@ -86,15 +44,15 @@ function install(config: AuthConfig): AuthSingleton {
   );
   const singleton = { config, auth };
   auth.catch(() => {
-    if (holder.__consoleAuth === singleton) holder.__consoleAuth = undefined; // retry on next call
+    if (current === singleton) current = undefined; // retry on next call
   });
-  holder.__consoleAuth = singleton;
+  current = singleton;
   return singleton;
 }
 
 /** Configured by startAuth(); otherwise (scripts, tests) from the environment on first use. */
 function singleton(): AuthSingleton {
-  return holder.__consoleAuth ?? install(readAuthConfig());
+  return current ?? install(readAuthConfig());
 }
 
 const auth = () => singleton().auth;

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { PROJECT_ROOT } from "../project-root.ts";
 import { spawnUntilReady, type ReadyChild } from "./child-process.ts";
 
 /**
@@ -11,7 +12,6 @@ import { spawnUntilReady, type ReadyChild } from "./child-process.ts";
  * never imports the sandbox: it starts its CLI and talks to it over HTTP.
  */
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const SANDBOX_CLI = path.join(PROJECT_ROOT, "server/sandbox/cli.ts");
 /** tsx's ESM loader, for `node --import <it> file.ts` (one process, unlike the tsx CLI which forks). */
 export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;

@@ -1,26 +1,6 @@
 /**
- * server/db — the console's database: one data layer, two engines.
- *
- * Engine: SQLite file at `$DATA_DIR/console.sqlite` (embedded default) or PostgreSQL when
- * `DATABASE_URL=postgres://…`. Same Kysely queries and the same migrations for both
- * (docs/decisions/0004-two-database-engines.md). Timestamps are epoch milliseconds (JS numbers).
- *
- * Surface:
- *   getDb(): Database                     process singleton from DATABASE_URL / DATA_DIR (not migrated yet)
- *   getReadyDb(): Promise<Database>       the singleton, migrated once per process — call this from server code
- *   closeDb(): Promise<void>              closes the singleton (graceful shutdown, tests)
- *   createDatabase(url): Database         { db: Kysely<DB>, dialect: "sqlite" | "postgres", location, close() }
- *   migrateToLatest(database): Promise<string[]>   applies pending migrations (also `npm run db:migrate`)
- *   appliedMigrations(database): Promise<string[]>
- *   isUniqueViolation(error): boolean     unique-constraint error on either engine
- *   readDbConfig(env?): { dataDir, databaseUrl }
- *   type DB, StaffRow, SessionRow, AuditRow, …   table types (server/db/schema.ts)
- *   type Clock = () => number             epoch ms; every service takes one so tests never sleep
- *
- * Startup (server/main.ts): `await getReadyDb()` then `ensureInitialStaff(...)` from server/auth.
- * Migrations live in server/db/migrations/ and are listed statically in migrations/index.ts.
- * Tests: server/db/test-support.ts → `describeEachEngine(name, (ctx) => { … })` runs a suite on a fresh
- * SQLite file and on a fresh PostgreSQL database (TEST_DATABASE_URL).
+ * The console's own database: SQLite under DATA_DIR by default, PostgreSQL when DATABASE_URL says so — same Kysely
+ * queries, same migrations (docs/decisions/0004-two-database-engines.md). Timestamps are epoch milliseconds.
  */
 import { createDatabase, type Database } from "./database.ts";
 import { readDbConfig } from "./config.ts";
@@ -37,22 +17,17 @@ export type * from "./schema.ts";
 export type Clock = () => number;
 export const systemClock: Clock = () => Date.now();
 
-interface Singleton {
-  database: Database;
-  ready?: Promise<Database>;
-}
-
-// Kept on globalThis so Vite's dev-mode module reloads reuse one pool / file handle.
-const holder = globalThis as typeof globalThis & { __consoleDb?: Singleton };
+// One per process: the server build holds the only copy of this module (docs/decisions/0009-one-module-graph.md).
+let current: { database: Database; ready?: Promise<Database> } | undefined;
 
 export function getDb(): Database {
-  holder.__consoleDb ??= { database: createDatabase(readDbConfig().databaseUrl) };
-  return holder.__consoleDb.database;
+  current ??= { database: createDatabase(readDbConfig().databaseUrl) };
+  return current.database;
 }
 
 export function getReadyDb(): Promise<Database> {
   const database = getDb();
-  const singleton = holder.__consoleDb!;
+  const singleton = current!;
   singleton.ready ??= migrateToLatest(database).then(
     () => database,
     (error: unknown) => {
@@ -64,7 +39,7 @@ export function getReadyDb(): Promise<Database> {
 }
 
 export async function closeDb(): Promise<void> {
-  const singleton = holder.__consoleDb;
-  holder.__consoleDb = undefined;
+  const singleton = current;
+  current = undefined;
   if (singleton) await singleton.database.close();
 }
