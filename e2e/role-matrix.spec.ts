@@ -1,11 +1,11 @@
 import { expect, test, type APIResponse } from "@playwright/test";
 import { can, type Role } from "../server/auth/permissions.ts";
-import { ROUTE_ACCESS, type RouteAccessRow } from "../server/auth/route-access.ts";
+import { ROUTE_ACCESS, type RouteAccessRow } from "../server/testing/route-access.ts";
 import { apiContextAs, E2E_ROLES } from "./support/staff-accounts.ts";
 
 /**
  * The whole role matrix against the running production console: every row of
- * server/auth/route-access.ts, as every role and signed out → allowed, 403, or a redirect to /login.
+ * server/testing/route-access.ts, as every role and signed out → allowed, 403, or a redirect to /login.
  * Then CSRF: every POST row from a foreign Origin (or with no Origin at all) → 403.
  */
 const baseURL = () => process.env.E2E_BASE_URL!;

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { beforeAll, expect, it } from "vitest";
-import { describeEachEngine } from "../db/test-support.ts";
+import { describeEachEngine } from "../testing/db.ts";
 import {
   AuditFinalizeError,
   DuplicateAuditKeyError,

@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { Engine } from "../db/database.ts";
-import { createScratchDatabase } from "../db/scratch.ts";
+import { createScratchDatabase } from "../testing/scratch-db.ts";
 import type { NewAuditRow } from "../db/schema.ts";
 import { createAuditLog } from "./audit-log.ts";
 import { entriesToCsv } from "./csv.ts";

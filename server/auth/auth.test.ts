@@ -1,11 +1,11 @@
 import { beforeAll, expect, it } from "vitest";
-import { describeEachEngine } from "../db/test-support.ts";
+import { describeEachEngine } from "../testing/db.ts";
 import { createAuditLog } from "../audit/audit-log.ts";
 import { DEACTIVATED, INVALID_CREDENTIALS, safeRedirect, type Auth } from "./auth.ts";
 import { hashPassword, verifyPassword } from "./password.ts";
 import { FAILURE_WINDOW_MS } from "./rate-limit.ts";
 import { StaffError } from "./staff.ts";
-import { APP_ORIGIN, addStaff, makeAuth, requestWithCookie, testClock, thrown } from "./test-helpers.ts";
+import { APP_ORIGIN, addStaff, makeAuth, requestWithCookie, testClock, thrown } from "../testing/auth.ts";
 
 describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
   const clock = testClock();

@@ -1,8 +1,8 @@
 import { expect, it } from "vitest";
-import { describeEachEngine } from "../db/test-support.ts";
+import { describeEachEngine } from "../testing/db.ts";
 import { createAuditLog } from "../audit/audit-log.ts";
 import { DEFAULT_ADMIN_EMAIL, DEMO_ACCOUNTS, ensureInitialStaff } from "./bootstrap.ts";
-import { makeAuth } from "./test-helpers.ts";
+import { makeAuth } from "../testing/auth.ts";
 
 describeEachEngine(
   "first-run accounts",

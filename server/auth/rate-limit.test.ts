@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
-import { describeEachEngine } from "../db/test-support.ts";
+import { describeEachEngine } from "../testing/db.ts";
 import { FAILURE_WINDOW_MS, createSignInLimiter, lockedMessage } from "./rate-limit.ts";
-import { testClock } from "./test-helpers.ts";
+import { testClock } from "../testing/auth.ts";
 
 describeEachEngine("sign-in rate limit", (ctx) => {
   it("counts in the database: failures recorded by one process lock the account in another", async () => {

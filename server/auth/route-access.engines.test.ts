@@ -1,12 +1,12 @@
 import { beforeAll, expect, it } from "vitest";
-import { describeEachEngine } from "../db/test-support.ts";
+import { describeEachEngine } from "../testing/db.ts";
 import type { Auth } from "./auth.ts";
 import { ROLES, can, type Role } from "./permissions.ts";
-import { ROUTE_ACCESS } from "./route-access.ts";
-import { addStaff, makeAuth, requestWithCookie, thrown } from "./test-helpers.ts";
+import { ROUTE_ACCESS } from "../testing/route-access.ts";
+import { addStaff, makeAuth, requestWithCookie, thrown } from "../testing/auth.ts";
 
 /**
- * The role matrix of server/auth/route-access.ts through requireStaff on both database engines
+ * The role matrix of server/testing/route-access.ts through requireStaff on both database engines
  * (sessions and staff rows live there): every row × every role and signed out → allowed, 403, or a
  * redirect to /login; every non-exempt POST from a foreign origin → 403. e2e/role-matrix.spec.ts
  * walks the same table against the running console's routes.

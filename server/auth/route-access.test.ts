@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { PERMISSIONS } from "./permissions.ts";
-import { ROUTE_ACCESS } from "./route-access.ts";
+import { ROUTE_ACCESS } from "../testing/route-access.ts";
 
 const ROUTES_DIR = path.resolve(import.meta.dirname, "../../app/routes");
 
@@ -30,7 +30,7 @@ function exportsName(source: string, name: "loader" | "action"): boolean {
   );
 }
 
-describe("route access table (server/auth/route-access.ts)", () => {
+describe("route access table (server/testing/route-access.ts)", () => {
   const modules = routeModules();
 
   it("finds the route modules", () => {
@@ -48,7 +48,7 @@ describe("route access table (server/auth/route-access.ts)", () => {
         missing.push(`${route}: action (POST)`);
       }
     }
-    expect(missing, "add these to ROUTE_ACCESS in server/auth/route-access.ts").toEqual([]);
+    expect(missing, "add these to ROUTE_ACCESS in server/testing/route-access.ts").toEqual([]);
   });
 
   it("has no row for a route file or export that does not exist", () => {

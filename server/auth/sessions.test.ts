@@ -1,5 +1,5 @@
 import { beforeAll, expect, it } from "vitest";
-import { describeEachEngine } from "../db/test-support.ts";
+import { describeEachEngine } from "../testing/db.ts";
 import {
   ABSOLUTE_TIMEOUT_MS,
   IDLE_TIMEOUT_MS,
@@ -8,7 +8,7 @@ import {
   hashToken,
   type SessionStore,
 } from "./sessions.ts";
-import { addStaff, makeAuth, testClock } from "./test-helpers.ts";
+import { addStaff, makeAuth, testClock } from "../testing/auth.ts";
 
 const HOUR = 3_600_000;
 

@@ -21,7 +21,7 @@ process.env.DATA_DIR = path.join(dataDir, "console");
 delete process.env.DATABASE_URL;
 fs.mkdirSync(process.env.DATA_DIR, { recursive: true });
 
-const { startTestSandbox, setFaults } = await import("../sandbox/test-support.ts");
+const { startTestSandbox, setFaults } = await import("../testing/sandbox.ts");
 const { loadCustomerView } = await import("./index.ts");
 const { closeDb } = await import("../db/index.ts");
 

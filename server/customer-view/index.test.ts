@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Commet } from "@commet/node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { setFaults, clearFaults, startTestSandbox, type TestSandbox } from "../sandbox/test-support.ts";
+import { setFaults, clearFaults, startTestSandbox, type TestSandbox } from "../testing/sandbox.ts";
 import { getInvoiceDetail, loadCustomerView, settleWithin, type CustomerPanels, type PanelResult } from "./index.ts";
 
 // The staff-actions panel reads the real audit trail: a throwaway SQLite database for this file.

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { appliedMigrations, isUniqueViolation, migrateToLatest, parseDatabaseUrl, readDbConfig } from "./index.ts";
 import { MIGRATIONS } from "./migrations/index.ts";
-import { describeEachEngine } from "./test-support.ts";
+import { describeEachEngine } from "../testing/db.ts";
 
 describeEachEngine("database", (ctx) => {
   it("applies every migration and is idempotent on a second run", async () => {

@@ -1,6 +1,5 @@
 import { beforeAll, expect, it } from "vitest";
-import { describeEachEngine } from "../db/test-support.ts";
-import { closeDatabaseGracefully } from "./test-helpers.ts";
+import { closeDatabaseGracefully, describeEachEngine } from "../testing/db.ts";
 import {
   getIndexedCustomer,
   InvalidCursorError,

@@ -1,6 +1,5 @@
 import { beforeAll, expect, it } from "vitest";
-import { describeEachEngine } from "../db/test-support.ts";
-import { closeDatabaseGracefully } from "./test-helpers.ts";
+import { closeDatabaseGracefully, describeEachEngine } from "../testing/db.ts";
 import { foldText, prefixUpperBound, tokenize } from "./normalize.ts";
 import { tables } from "./schema.ts";
 import { searchCustomers } from "./search.ts";

@@ -1,8 +1,7 @@
 import type { Commet, Subscription } from "@commet/node";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
-import { describeEachEngine } from "../db/test-support.ts";
-import { closeDatabaseGracefully } from "./test-helpers.ts";
-import { clearExchanges, exchanges, startTestSandbox, type TestSandbox } from "../sandbox/test-support.ts";
+import { closeDatabaseGracefully, describeEachEngine } from "../testing/db.ts";
+import { clearExchanges, exchanges, startTestSandbox, type TestSandbox } from "../testing/sandbox.ts";
 import { listIndexedCustomers, subscriptionStatusCounts } from "./list.ts";
 import { tables } from "./schema.ts";
 import { searchCustomers } from "./search.ts";

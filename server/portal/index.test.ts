@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Commet } from "@commet/node";
 import { CommetAPIError } from "@commet/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestSandbox, type TestSandbox } from "../sandbox/test-support.ts";
+import { startTestSandbox, type TestSandbox } from "../testing/sandbox.ts";
 import { issuePortalLink, PORTAL_ACTION } from "./index.ts";
 
 // Real audit trail in a throwaway SQLite database for this file.

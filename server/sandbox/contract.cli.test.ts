@@ -10,8 +10,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Commet } from "@commet/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Customer, envelope, expectShape, pageEnvelope, SandboxHealth } from "./contract-schemas.ts";
-import { randomSuffix, routeSdk } from "./test-support.ts";
+import { Customer, envelope, expectShape, pageEnvelope, SandboxHealth } from "../testing/contract-schemas.ts";
+import { randomSuffix, routeSdk } from "../testing/sandbox.ts";
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "cli.ts");
 const LISTENING = /^sandbox listening on (http:\/\/127\.0\.0\.1:(\d+))$/;

@@ -19,7 +19,7 @@ import {
   Transaction,
   WebhookEndpoint,
   WebhookEndpointCreated,
-} from "./contract-schemas.ts";
+} from "../testing/contract-schemas.ts";
 import {
   expectValidationError,
   randomSuffix,
@@ -27,7 +27,7 @@ import {
   startWebhookReceiver,
   useContractSandbox,
   waitFor,
-} from "./test-support.ts";
+} from "../testing/sandbox.ts";
 
 const DAY = 86_400_000;
 const RETRY_BASE_MS = 400;

@@ -19,14 +19,14 @@ import {
   UsageEvent,
   UsageQuota,
   UsageQuotaEvent,
-} from "./contract-schemas.ts";
+} from "../testing/contract-schemas.ts";
 import {
   expectApiError,
   expectValidationError,
   randomSuffix,
   subscribedCustomer,
   useContractSandbox,
-} from "./test-support.ts";
+} from "../testing/sandbox.ts";
 
 const t = useContractSandbox({ beforeAll, afterAll }, { seed: { customers: 10 } });
 

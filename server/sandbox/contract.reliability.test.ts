@@ -5,7 +5,14 @@
  */
 import { CommetAPIError, CommetValidationError } from "@commet/node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Customer, envelope, ErrorEnvelope, expectShape, FeatureLookup, pageEnvelope } from "./contract-schemas.ts";
+import {
+  Customer,
+  envelope,
+  ErrorEnvelope,
+  expectShape,
+  FeatureLookup,
+  pageEnvelope,
+} from "../testing/contract-schemas.ts";
 import {
   clearExchanges,
   clearFaults,
@@ -17,7 +24,7 @@ import {
   subscribedCustomer,
   type Exchange,
   useContractSandbox,
-} from "./test-support.ts";
+} from "../testing/sandbox.ts";
 
 const t = useContractSandbox({ beforeAll, afterAll }, { seed: { customers: 5 } });
 

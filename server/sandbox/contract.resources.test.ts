@@ -22,7 +22,7 @@ import {
   WebhookDeleted,
   WebhookEndpoint,
   WebhookEndpointCreated,
-} from "./contract-schemas.ts";
+} from "../testing/contract-schemas.ts";
 import {
   exchanges,
   expectApiError,
@@ -30,7 +30,7 @@ import {
   randomSuffix,
   subscribedCustomer,
   useContractSandbox,
-} from "./test-support.ts";
+} from "../testing/sandbox.ts";
 
 const SEEDED = 30;
 const t = useContractSandbox({ beforeAll, afterAll }, { seed: { customers: SEEDED } });

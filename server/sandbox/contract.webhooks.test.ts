@@ -18,7 +18,7 @@ import {
   UsageRecordedData,
   WebhookDelivery,
   WebhookEndpointCreated,
-} from "./contract-schemas.ts";
+} from "../testing/contract-schemas.ts";
 import {
   randomSuffix,
   startWebhookReceiver,
@@ -26,7 +26,7 @@ import {
   type ReceivedHook,
   type WebhookReceiver,
   useContractSandbox,
-} from "./test-support.ts";
+} from "../testing/sandbox.ts";
 
 const ENV_SECRET = `whsec_contract_${randomSuffix(12)}`;
 

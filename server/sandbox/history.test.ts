@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Webhooks } from "@commet/node";
 import { afterEach, describe, expect, it } from "vitest";
-import { UsageRecordedData, expectShape } from "./contract-schemas.ts";
+import { UsageRecordedData, expectShape } from "../testing/contract-schemas.ts";
 import { Deliverer } from "./delivery.ts";
 import { HistoryReplay } from "./history.ts";
 import { Sandbox } from "./model.ts";
@@ -20,7 +20,7 @@ import {
   startTestSandbox,
   startWebhookReceiver,
   waitFor,
-} from "./test-support.ts";
+} from "../testing/sandbox.ts";
 
 const SECRET = "whsec_history_test_secret";
 const verifier = new Webhooks();

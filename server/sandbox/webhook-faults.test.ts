@@ -7,7 +7,7 @@ import {
   startTestSandbox,
   startWebhookReceiver,
   waitFor,
-} from "./test-support.ts";
+} from "../testing/sandbox.ts";
 
 /** Outgoing webhook fault rules through the admin endpoint, against a live sandbox and a receiver on 127.0.0.1. */
 let sandbox: TestSandbox;

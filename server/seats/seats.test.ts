@@ -4,7 +4,7 @@
  * reliability list.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
-import { describeEachEngine } from "../db/test-support.ts";
+import { describeEachEngine } from "../testing/db.ts";
 import { SimulatedCrash } from "../usage/exactly-once.ts";
 import {
   ADMIN,
@@ -15,7 +15,7 @@ import {
   exchanges,
   newKey,
   useWriteHarness,
-} from "../usage/test-support.ts";
+} from "../testing/usage.ts";
 import { applySeatChange, loadSeatPanel, type SeatChangeResult } from "./apply.ts";
 
 const h = useWriteHarness({ beforeAll, afterAll });

@@ -3,10 +3,19 @@
  * exactly-once recording, bad input (nothing sent to Commet), and the faults of the reliability list.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
-import { describeEachEngine } from "../db/test-support.ts";
+import { describeEachEngine } from "../testing/db.ts";
 import { SimulatedCrash, type WriteResult } from "./exactly-once.ts";
 import { loadUsagePanel, recordManualUsage, setPeriodUsage } from "./manual.ts";
-import { ADMIN, OPS, SUPPORT, auditRows, clearExchanges, exchanges, newKey, useWriteHarness } from "./test-support.ts";
+import {
+  ADMIN,
+  OPS,
+  SUPPORT,
+  auditRows,
+  clearExchanges,
+  exchanges,
+  newKey,
+  useWriteHarness,
+} from "../testing/usage.ts";
 
 const h = useWriteHarness({ beforeAll, afterAll });
 

@@ -23,12 +23,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuditLog } from "../audit/index.ts";
 import type { Engine } from "../db/index.ts";
-import { createTestDatabase, type TestDatabase } from "../db/test-support.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../testing/scratch-db.ts";
 import { applySeatChange } from "../seats/apply.ts";
-import type { FaultRule } from "../sandbox/test-support.ts";
+import type { FaultRule } from "../testing/sandbox.ts";
 import { SimulatedCrash, type WriteEngine, type WriteResult } from "./exactly-once.ts";
 import { recordManualUsage, setPeriodUsage } from "./manual.ts";
-import { ADMIN, OPS, newKey, useWriteHarness } from "./test-support.ts";
+import { ADMIN, OPS, newKey, useWriteHarness } from "../testing/usage.ts";
 
 const SEQUENCES = Number(process.env.RELIABILITY_SEQUENCES ?? 200);
 const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 1_000_000);
@@ -201,9 +201,9 @@ function isUnknown(result: { kind: string }): boolean {
 }
 
 describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
-  let database: TestDatabase;
+  let database: ScratchDatabase;
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
+    database = await createScratchDatabase(engine);
   });
   afterAll(async () => {
     await database?.dispose();

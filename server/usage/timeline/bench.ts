@@ -29,13 +29,13 @@ import { Pool } from "undici";
 import { spawnSandbox } from "../../commet/local-sandbox.ts";
 import { PROJECT_ROOT } from "../../project-root.ts";
 import { spawnConsole, type ConsoleProcess } from "../../console-process.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../../db/scratch.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../../testing/scratch-db.ts";
 import type { Engine } from "../../db/index.ts";
 import { customerUsage } from "./customer.ts";
 import { daysBetween, epochDay, DAY_MS } from "./days.ts";
 import { topCustomers, usageSeries } from "./explorer.ts";
 import { rebuildRollups } from "./rollups.ts";
-import { sign, TEST_SECRET, usageEnvelope } from "./test-support.ts";
+import { sign, TEST_SECRET, usageEnvelope } from "../../testing/timeline.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

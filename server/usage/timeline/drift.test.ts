@@ -6,7 +6,7 @@
  */
 import type { Commet } from "@commet/node";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeEachEngine } from "../../db/test-support.ts";
+import { describeEachEngine } from "../../testing/db.ts";
 import {
   clearFaults,
   loadCatalog,
@@ -16,13 +16,13 @@ import {
   waitFor,
   type Catalog,
   type TestSandbox,
-} from "../../sandbox/test-support.ts";
+} from "../../testing/sandbox.ts";
 import { getIngestStatus } from "./ingest.ts";
 import { getDriftStatus, listDrift, listStoredDrift, reconcileCustomer } from "./reconcile.ts";
 import { customerUsageTab } from "./customer.ts";
 import { resolveRange } from "./days.ts";
 import { usageSeries } from "./explorer.ts";
-import { startWebhookEndpoint, TEST_SECRET } from "./test-support.ts";
+import { startWebhookEndpoint, TEST_SECRET } from "../../testing/timeline.ts";
 
 describeEachEngine("usage timeline against the sandbox", (ctx) => {
   let endpoint: Awaited<ReturnType<typeof startWebhookEndpoint>>;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { text } from "node:stream/consumers";
 import { stringify } from "csv-stringify/sync";
 import { expect, it } from "vitest";
-import { describeEachEngine } from "../../db/test-support.ts";
+import { describeEachEngine } from "../../testing/db.ts";
 import { daysBetween, isoToDay } from "./days.ts";
 import { getIngestStatus, recordManualUsageEvent } from "./ingest.ts";
 import {
@@ -17,7 +17,7 @@ import { assignMissingPlans, startPlanAssigner } from "./plans.ts";
 import { compareRollups, rebuildRollups } from "./rollups.ts";
 import { customerUsage } from "./customer.ts";
 import { timelineDb } from "./schema.ts";
-import { deliverUsage, usageEnvelope } from "./test-support.ts";
+import { deliverUsage, usageEnvelope } from "../../testing/timeline.ts";
 
 const D = (iso: string) => isoToDay(iso);
 
@@ -57,7 +57,7 @@ describeEachEngine("usage timeline", (ctx) => {
       ts: "2026-11-20T00:00:00Z",
     });
     const { handleCommetWebhook } = await import("../../directory/index.ts");
-    const { offlineCommet, consoleHandlers } = await import("./test-support.ts");
+    const { offlineCommet, consoleHandlers } = await import("../../testing/timeline.ts");
     const forged = await handleCommetWebhook(ctx.database, {
       rawBody: body,
       signature: "00".repeat(32),

@@ -1,6 +1,6 @@
 /**
- * Test support for the seat and usage writes: a local Commet sandbox (routed through the real SDK),
- * an audit trail on a test database, and write engines bound to both. Tests only.
+ * For the seat and usage write tests: a local Commet sandbox (routed through the real SDK), an audit
+ * trail on a scratch database, and write engines bound to both.
  */
 import type { Commet, CommetClientOptions } from "@commet/node";
 import type { Kysely } from "kysely";
@@ -16,10 +16,10 @@ import {
   type FaultRule,
   type SuiteHooks,
   type TestSandbox,
-} from "../sandbox/test-support.ts";
-import { createWriteEngine, type Staff, type WriteDeps, type WriteEngine } from "./exactly-once.ts";
+} from "./sandbox.ts";
+import { createWriteEngine, type Staff, type WriteDeps, type WriteEngine } from "../usage/exactly-once.ts";
 
-export { clearExchanges, exchanges, type Exchange } from "../sandbox/test-support.ts";
+export { clearExchanges, exchanges, type Exchange } from "./sandbox.ts";
 
 export const OPS: Staff = { actor: { id: "staff-ops", email: "ops@example.test" }, role: "ops" };
 export const ADMIN: Staff = { actor: { id: "staff-admin", email: "admin@example.test" }, role: "admin" };

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { createDatabase, type Database, type Engine } from "./database.ts";
-import { migrateToLatest } from "./migrate.ts";
+import { createDatabase, type Database, type Engine } from "../db/database.ts";
+import { migrateToLatest } from "../db/migrate.ts";
 
 export function testServerUrl(): string {
   return process.env.TEST_DATABASE_URL?.trim() || "postgres://postgres@127.0.0.1:5432/postgres";
@@ -80,6 +80,7 @@ async function withAdminClient<T>(url: string, fn: (client: pg.Client) => Promis
   } catch (error) {
     throw new Error(
       `PostgreSQL is not reachable at ${url} (set TEST_DATABASE_URL, or run the tests through npm test): ${String(error)}`,
+      { cause: error },
     );
   }
   try {

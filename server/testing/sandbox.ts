@@ -1,16 +1,7 @@
 /**
- * Test and bench support for the local Commet sandbox (the real `@commet/node` 7.10.0 against it).
- *
- * - `routeSdk()` installs (once per process) an undici global dispatcher that rewrites only the
- *   origin https://commet.co to the sandbox and records every exchange the SDK makes (method, path,
- *   Idempotency-Key, status, response headers, network error) — so tests observe the SDK's own
- *   retries. Every other origin passes through untouched.
- * - `startTestSandbox()` / `useContractSandbox()`: a sandbox on a free loopback port with a throwaway
- *   data dir (one per test file), an SDK client, and the seeded catalog discovered through the SDK.
- * - `subscribedCustomer()`, `expectApiError()`, `expectValidationError()`, `setFaults()`,
- *   `startWebhookReceiver()` (tiny node:http receiver on 127.0.0.1), `waitFor()`.
- *
- * Used only by `server/sandbox/contract.*.test.ts` and `server/sandbox/bench.ts`.
+ * The local Commet sandbox for tests and benches, driven by the real `@commet/node`: `routeSdk()` sends
+ * https://commet.co to it and records every exchange (so tests see the SDK's own retries);
+ * `startTestSandbox()` / `useContractSandbox()` start one per test file with its seeded catalog.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -33,8 +24,8 @@ import {
   type PlanT,
   type SubscriptionT,
 } from "./contract-schemas.ts";
-import type { FaultRule } from "./faults.ts";
-import { startSandbox } from "./server.ts";
+import type { FaultRule } from "../sandbox/faults.ts";
+import { startSandbox } from "../sandbox/server.ts";
 
 export const COMMET_ORIGIN = "https://commet.co";
 

@@ -1,5 +1,5 @@
 /**
- * Test and bench support: signed usage.recorded deliveries through the real webhook entry
+ * For the timeline tests and bench: signed usage.recorded deliveries through the real webhook entry
  * (handleCommetWebhook / commetWebhookRouter with the directory's and the timeline's handlers).
  */
 import { createHmac, randomUUID } from "node:crypto";
@@ -12,9 +12,9 @@ import {
   directoryWebhookHandlers,
   handleCommetWebhook,
   type WebhookResponse,
-} from "../../directory/index.ts";
-import type { TimelineDatabase } from "./schema.ts";
-import { usageWebhookHandlers } from "./ingest.ts";
+} from "../directory/index.ts";
+import type { TimelineDatabase } from "../usage/timeline/schema.ts";
+import { usageWebhookHandlers } from "../usage/timeline/ingest.ts";
 
 export const TEST_SECRET = "whsec_usage_timeline_test";
 /** Only `webhooks.verify` is used: no request leaves this SDK instance. */

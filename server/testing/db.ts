@@ -1,23 +1,12 @@
 /**
- * Test helper: run a suite on both engines against a fresh, migrated database.
- *
- *   describeEachEngine("audit", (ctx) => {
- *     it("…", async () => { await ctx.db.selectFrom("audit_log")… });
- *   });
- *
- * SQLite: a new file in a temporary directory. PostgreSQL: a uniquely named database created on
- * TEST_DATABASE_URL (server-level URL; default postgres://postgres@127.0.0.1:5432/postgres) and
- * dropped afterwards. `fresh: "each"` gives every test its own database (slower; for tests that need
- * empty tables), the default shares one database per suite and engine.
+ * Suites on both engines (docs/decisions/0004-two-database-engines.md): `describeEachEngine(name, (ctx) => …)`
+ * runs the body on a fresh, migrated scratch database per engine (per test with `fresh: "each"`).
  */
 import type { Kysely } from "kysely";
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from "vitest";
-import type { Database, Engine } from "./database.ts";
-import type { DB } from "./schema.ts";
-import { createScratchDatabase, type ScratchDatabase } from "./scratch.ts";
-
-export { createScratchDatabase as createTestDatabase, testServerUrl } from "./scratch.ts";
-export type { ScratchDatabase as TestDatabase } from "./scratch.ts";
+import type { Database, Engine } from "../db/database.ts";
+import type { DB } from "../db/schema.ts";
+import { createScratchDatabase, type ScratchDatabase } from "./scratch-db.ts";
 
 export const ENGINES: readonly Engine[] = ["sqlite", "postgres"];
 
@@ -60,5 +49,18 @@ export function describeEachEngine(
       afterAll(dispose);
     }
     body(ctx);
+  });
+}
+
+/**
+ * Closes a PostgreSQL suite's pool and lets its sockets finish before the scratch database is dropped,
+ * so a dropped backend never surfaces as an unhandled 57P01. Register it inside the suite body: hooks
+ * unwind as a stack, so it runs before describeEachEngine's own afterAll.
+ */
+export function closeDatabaseGracefully(ctx: EngineContext): void {
+  afterAll(async () => {
+    if (ctx.engine !== "postgres") return;
+    await ctx.database.close();
+    await new Promise((resolve) => setTimeout(resolve, 250));
   });
 }

@@ -1,10 +1,10 @@
-/** Shared by the auth tests: an auth instance with a controllable clock on a test database. */
+/** For the auth tests: an auth instance with a controllable clock on a scratch database, and signed-in requests. */
 import type { Kysely } from "kysely";
 import type { DB } from "../db/index.ts";
-import { createAuth } from "./auth.ts";
-import { SYSTEM_ACTOR } from "./staff.ts";
-import { TEST_COST } from "./password.ts";
-import type { Role } from "./permissions.ts";
+import { createAuth } from "../auth/auth.ts";
+import { SYSTEM_ACTOR } from "../auth/staff.ts";
+import { TEST_COST } from "../auth/password.ts";
+import type { Role } from "../auth/permissions.ts";
 
 export const APP_ORIGIN = "https://console.test";
 export const SECRET = "test-secret-0123456789-abcdefghijklmnop";
