@@ -18,8 +18,10 @@ fi
 echo "== postgresql"
 source scripts/ensure-postgres.sh
 
-echo "== typecheck"
+echo "== typecheck, lint, format"
 npx tsc --noEmit
+npx eslint . --max-warnings=0
+npx prettier --check . --log-level=warn
 
 echo "== unit, contract and database tests (vitest)"
 npx vitest run
