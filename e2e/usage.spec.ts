@@ -236,8 +236,9 @@ test("webhooks dropped on purpose show as drift: on the customer's Usage tab and
 }) => {
   await signIn(page, "finance");
   await page.goto(`${base}/usage`);
-  // The embedded sandbox: its URL as the console shows it, its key from the console's data directory.
-  const sandboxUrl = (await page.locator(".topbar__target").textContent())!.replace("Commet:", "").trim();
+  // The embedded sandbox: its URL from the console's start-up line, its key from the console's data directory.
+  await expect(page.locator(".topbar__target")).toContainText("embedded sandbox");
+  const sandboxUrl = running.output.map((line) => /Commet: embedded sandbox at (\S+)\)/.exec(line)?.[1]).find(Boolean)!;
   const { apiKey } = JSON.parse(fs.readFileSync(path.join(tmp, "sandbox-credentials.json"), "utf8")) as {
     apiKey: string;
   };
