@@ -3,7 +3,7 @@ import { describeEachEngine } from "../testing/db.ts";
 import { createAuditLog } from "../audit/audit-log.ts";
 import { DEACTIVATED, INVALID_CREDENTIALS, safeRedirect, type Auth } from "./auth.ts";
 import { hashPassword, verifyPassword } from "./password.ts";
-import { FAILURE_WINDOW_MS } from "./rate-limit.ts";
+import { FAILURE_WINDOW_MS, SIGN_IN_LIMITS } from "./rate-limit.ts";
 import { StaffError } from "./staff.ts";
 import { APP_ORIGIN, addStaff, makeAuth, requestWithCookie, testClock, thrown } from "../testing/auth.ts";
 
@@ -94,11 +94,11 @@ describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
     expect(Object.keys(r.fieldErrors ?? {}).sort()).toEqual(["email", "password"]);
   });
 
-  it("locks an account after 5 failures in 15 minutes, with the wait time; unlocks after the window", async () => {
+  it("locks an account from an address after 5 failures in 15 minutes, with the wait time; unlocks after the window", async () => {
     const s = await addStaff(auth, "finance");
     for (let i = 0; i < 5; i++) {
       clock.tick(1000);
-      expect((await auth.signIn({ email: s.email, password: `wrong-${i}`, ip: `10.3.0.${i}` })).ok).toBe(false);
+      expect((await auth.signIn({ email: s.email, password: `wrong-${i}`, ip: "10.3.9.9" })).ok).toBe(false);
     }
     clock.tick(60_000);
     const locked = await auth.signIn({ email: s.email, password: s.password, ip: "10.3.9.9" });
@@ -125,11 +125,31 @@ describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
 
   it("locks an IP that fails across many accounts, without locking those accounts elsewhere", async () => {
     const victim = await addStaff(auth, "support");
-    for (let i = 0; i < 5; i++)
+    for (let i = 0; i < SIGN_IN_LIMITS.perAddress; i++)
       await auth.signIn({ email: `guess-${i}@example.com`, password: "guess-password", ip: "10.5.5.5" });
     const fromAttacker = await auth.signIn({ email: victim.email, password: victim.password, ip: "10.5.5.5" });
     expect(fromAttacker).toMatchObject({ ok: false, status: 429 });
     expect((await auth.signIn({ email: victim.email, password: victim.password, ip: "10.6.6.6" })).ok).toBe(true);
+  });
+
+  it("30 parallel wrong passwords for one account from one address: 5 are checked, the rest refused", async () => {
+    const s = await addStaff(auth, "admin");
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => auth.signIn({ email: s.email, password: `guess-${i}`, ip: "10.8.8.8" })),
+    );
+    const statuses = results.map((r) => (r.ok ? 200 : r.status));
+    expect(statuses.filter((status) => status === 401)).toHaveLength(SIGN_IN_LIMITS.perAccountAndAddress);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(30 - SIGN_IN_LIMITS.perAccountAndAddress);
+  });
+
+  it("an attacker's failures do not lock the owner out from the owner's own address", async () => {
+    const s = await addStaff(auth, "admin");
+    for (let i = 0; i < 10; i++) await auth.signIn({ email: s.email, password: `guess-${i}`, ip: "203.0.113.66" });
+    expect(await auth.signIn({ email: s.email, password: s.password, ip: "203.0.113.66" })).toMatchObject({
+      ok: false,
+      status: 429,
+    });
+    expect((await auth.signIn({ email: s.email, password: s.password, ip: "192.0.2.1" })).ok).toBe(true);
   });
 
   it("a deactivated account cannot sign in, and its open sessions end at once", async () => {
@@ -264,4 +284,17 @@ it("safeRedirect keeps only same-site paths", () => {
   expect(safeRedirect("/\\evil.example")).toBe("/");
   expect(safeRedirect("https://evil.example")).toBe("/");
   expect(safeRedirect(null, "/home")).toBe("/home");
+});
+
+it("safeRedirect refuses what browsers would turn into another origin, and never throws", () => {
+  // Browsers drop tabs and newlines from URLs: "/\t/evil.example/x" becomes "//evil.example/x".
+  expect(safeRedirect("/\t/evil.example/x")).toBe("/");
+  expect(safeRedirect("/\n/evil.example/x")).toBe("/");
+  expect(safeRedirect("/\r\n/evil.example")).toBe("/");
+  expect(safeRedirect("/customers\nSet-Cookie: x=1")).toBe("/");
+  expect(safeRedirect("/\u0000/evil.example")).toBe("/");
+  expect(safeRedirect("/./\\evil.example")).toBe("/");
+  expect(safeRedirect("/%2F%2Fevil.example")).toBe("/%2F%2Fevil.example"); // a path on this origin
+  expect(safeRedirect("/customers/a b#invoices")).toBe("/customers/a%20b#invoices");
+  expect(safeRedirect("javascript:alert(1)")).toBe("/");
 });

@@ -14,7 +14,7 @@ import {
   type ScryptCost,
 } from "./password.ts";
 import { can, isRole, type Permission, type Role } from "./permissions.ts";
-import { createSignInLimiter } from "./rate-limit.ts";
+import { createSignInLimiter, type SignInLimits } from "./rate-limit.ts";
 import { ABSOLUTE_TIMEOUT_MS, createSessionStore } from "./sessions.ts";
 import { createStaffDirectory, emailSchema } from "./staff.ts";
 
@@ -53,9 +53,12 @@ export interface AuthOptions {
   secureCookies: boolean;
   clock?: Clock;
   audit?: AuditLog;
-  limits?: { maxFailures?: number; windowMs?: number };
-  /** Public origins accepted by the CSRF check besides the request URL's own. */
-  trustedOrigins?: string[];
+  limits?: Partial<SignInLimits>;
+  /**
+   * The console's public origins: state-changing requests must name one of them (Origin/Referer). Without
+   * them (tests) the request URL's own origin is used.
+   */
+  origins?: readonly string[];
   loginPath?: string;
   /** scrypt cost of new hashes (tests pass TEST_COST). */
   passwordCost?: ScryptCost;
@@ -66,11 +69,11 @@ export function createAuth(options: AuthOptions) {
   const clock = options.clock ?? systemClock;
   const audit = options.audit ?? createAuditLog(db, { clock });
   const sessions = createSessionStore(db, { clock });
-  const limiter = createSignInLimiter(db, { clock, ...options.limits });
+  const limiter = createSignInLimiter(db, { clock, limits: options.limits });
   const passwordCost = options.passwordCost ?? DEFAULT_COST;
   const staff = createStaffDirectory({ db, audit, sessions, clock, passwordCost });
   const loginPath = options.loginPath ?? "/login";
-  const trustedOrigins = options.trustedOrigins ?? [];
+  const origins = options.origins ?? [];
 
   // Remix's signed-cookie primitive; the value is the random session token. The "__Host-" prefix
   // (Secure, Path=/, no Domain) keeps sibling subdomains from planting a session cookie.
@@ -98,7 +101,8 @@ export function createAuth(options: AuthOptions) {
   }
 
   /**
-   * Email + password sign-in with rate limiting (per account and per IP) and audit events
+   * Email + password sign-in, throttled (./rate-limit.ts: the attempt is counted before the password is checked),
+   * with audit events
    * sign_in.succeeded / sign_in.failed (never the password). On success, `setCookie` starts the session.
    */
   async function signIn(input: {
@@ -127,7 +131,7 @@ export function createAuth(options: AuthOptions) {
         message,
       });
 
-    const gate = await limiter.check(email, ip);
+    const gate = await limiter.reserve(email, ip);
     if (!gate.allowed) {
       await failed("rate_limited", gate.message);
       return {
@@ -144,7 +148,6 @@ export function createAuth(options: AuthOptions) {
       ? await verifyPassword(password, row.password_hash)
       : (await burnPasswordCheck(password, passwordCost), false);
     if (!row || !passwordOk) {
-      await limiter.recordFailure(email, ip);
       await failed("invalid_credentials", INVALID_CREDENTIALS);
       return { ok: false, status: 401, error: "invalid_credentials", message: INVALID_CREDENTIALS };
     }
@@ -153,7 +156,7 @@ export function createAuth(options: AuthOptions) {
       return { ok: false, status: 403, error: "deactivated", message: DEACTIVATED };
     }
 
-    await limiter.reset(email);
+    await limiter.succeeded(email, ip);
     const { token } = await sessions.createSession(row.id, meta);
     const rehashed = needsRehash(row.password_hash, passwordCost)
       ? { password_hash: await hashPassword(password, passwordCost) }
@@ -188,7 +191,7 @@ export function createAuth(options: AuthOptions) {
    * permission, and (for POST/PUT/PATCH/DELETE) a 403 Response for a cross-site request.
    */
   async function requireStaff(request: Request, permission?: Permission): Promise<CurrentStaff> {
-    assertSameOrigin(request, trustedOrigins);
+    assertSameOrigin(request, origins);
     const current = await getCurrentStaff(request);
     if (!current) {
       const url = new URL(request.url);
@@ -219,8 +222,23 @@ export function createAuth(options: AuthOptions) {
 
 export type Auth = ReturnType<typeof createAuth>;
 
-/** A same-site path to return to after sign-in; anything else (absolute, protocol-relative) → fallback. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
+const CONTROL_OR_BACKSLASH = /[\u0000-\u001f\u007f\\]/;
+// Any fixed origin works as the base: only a path that stays on it survives.
+const REDIRECT_BASE = "http://console.invalid";
+
+/**
+ * A same-origin path to return to after sign-in, resolved as a URL against the console's origin;
+ * anything that leaves it (absolute, protocol-relative, control characters, backslashes) → fallback.
+ */
 export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = "/"): string {
-  if (typeof to !== "string" || !to.startsWith("/") || to.startsWith("//") || to.startsWith("/\\")) return fallback;
-  return to;
+  if (typeof to !== "string" || !to.startsWith("/") || CONTROL_OR_BACKSLASH.test(to)) return fallback;
+  let url: URL;
+  try {
+    url = new URL(to, REDIRECT_BASE);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== REDIRECT_BASE || url.pathname.startsWith("//")) return fallback;
+  return `${url.pathname}${url.search}${url.hash}`;
 }
