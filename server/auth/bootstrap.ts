@@ -67,6 +67,7 @@ export async function ensureInitialStaff(
       if (error instanceof StaffError && error.code === "email_taken") {
         throw new Error(
           `CONSOLE_ADMIN_EMAIL ${email} belongs to an account that is not an active admin; fix it in the staff page or choose another email`,
+          { cause: error },
         );
       }
       throw error;
