@@ -5,6 +5,7 @@ import { getCurrentStaff, permissionsOf } from "../server/auth/index.ts";
 import { getShellInfo } from "../server/commet/index.ts";
 import { AppShell, PublicShell, type ShellStaff } from "./components/app-shell";
 import { RouteErrorBoundary } from "./components/route-error";
+import { useNonce } from "./lib/nonce";
 import stylesheet from "./styles/app.css?url";
 
 export const links: LinksFunction = () => [
@@ -27,6 +28,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export function Layout({ children }: { children: ReactNode }) {
+  const nonce = useNonce();
   return (
     <html lang="en">
       <head>
@@ -37,8 +39,8 @@ export function Layout({ children }: { children: ReactNode }) {
       </head>
       <body>
         {children}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

@@ -6,6 +6,7 @@ import type { ServerBuild } from "@remix-run/node";
 import type { Connect } from "vite";
 import type { Env } from "./env.ts";
 import { getCommet } from "./commet/client.ts";
+import { cspNonce, noStore, refuseCrossSiteForms, refuseUnknownHost, securityHeaders } from "./http-security.ts";
 import { BUILD_DIR } from "./project-root.ts";
 import { getReadyDb } from "./db/index.ts";
 import { commetWebhookRouter, directoryWebhookHandlers } from "./directory/index.ts";
@@ -30,35 +31,17 @@ export async function runStartupTasks(
 }
 
 /**
- * What loaders and actions get as `context`: the client IP (Express `req.ip`, the socket address
- * unless a proxy is trusted) — sign-in rate limiting counts failures per IP.
+ * What loaders and actions get as `context`: the client IP (Express `req.ip`, the socket address unless a
+ * proxy is trusted) for sign-in throttling, and the request's CSP nonce for the document's inline scripts.
  */
-export type ConsoleLoadContext = { clientIp: string | null };
-const getLoadContext = (req: express.Request): ConsoleLoadContext => ({ clientIp: req.ip ?? null });
+export type ConsoleLoadContext = { clientIp: string | null; cspNonce: string };
+const getLoadContext = (req: express.Request, res: express.Response): ConsoleLoadContext => ({
+  clientIp: req.ip ?? null,
+  cspNonce: String(res.locals.cspNonce ?? ""),
+});
 declare module "@remix-run/node" {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- interface merging, as Remix documents
   interface AppLoadContext extends ConsoleLoadContext {}
-}
-
-/**
- * A state-changing request whose Origin names another host is refused with 403 here. Remix 2 aborts
- * such document POSTs itself, but with a 500; every action also checks (server/auth assertSameOrigin,
- * which additionally refuses requests with neither Origin nor Referer). Requests without an Origin
- * (Commet's webhooks) pass on to their route.
- */
-function refuseCrossSiteForms(req: express.Request, res: express.Response, next: express.NextFunction) {
-  const origin = req.headers.origin;
-  if (["GET", "HEAD", "OPTIONS"].includes(req.method) || !origin) return next();
-  const forwarded = req.headers["x-forwarded-host"];
-  const host = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim() || req.headers.host;
-  let originHost: string | null;
-  try {
-    originHost = origin === "null" ? null : new URL(origin).host;
-  } catch {
-    originHost = null;
-  }
-  if (originHost && originHost === host) return next();
-  res.status(403).type("text/plain").send("Cross-site request refused");
 }
 
 /** Where Commet delivers webhooks (the endpoint registered with Commet, and the embedded sandbox's). */
@@ -85,21 +68,24 @@ export type BuildSource =
   | { mode: "production"; build: ServerBuild }
   | { mode: "development"; build: () => Promise<ServerBuild>; devMiddleware: Connect.Server };
 
-export type AppServerOptions = BuildSource & { webhookSecret: string | undefined };
+export type AppServerOptions = BuildSource & { webhookSecret: string | undefined; origins: readonly string[] };
 
 export function createApp(options: AppServerOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   // Commet's deliveries first: small JSON answers, nothing to compress, no page machinery.
   app.use(commetWebhooks(options.webhookSecret));
-  app.use(compression());
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });
-  app.use(refuseCrossSiteForms);
+  app.use(refuseUnknownHost(options.origins));
+  app.use(cspNonce(), securityHeaders(options.mode));
+  app.use(compression());
+  app.use(refuseCrossSiteForms(options.origins));
 
   if (options.mode === "development") {
     app.use(options.devMiddleware);
+    app.use(noStore());
     app.all("*", createRequestHandler({ mode: options.mode, build: options.build, getLoadContext }));
     return app;
   }
@@ -107,6 +93,7 @@ export function createApp(options: AppServerOptions): express.Express {
   // Fingerprinted by Vite: safe to cache forever.
   app.use("/assets", express.static(path.join(clientDir, "assets"), { immutable: true, maxAge: "1y" }));
   app.use(express.static(clientDir, { maxAge: "1h" }));
+  app.use(noStore());
   app.all("*", createRequestHandler({ build: options.build, mode: options.mode, getLoadContext }));
   return app;
 }

@@ -12,13 +12,13 @@ import { connectCommet, getCommet } from "./commet/client.ts";
 import { loadSandboxCredentials, spawnSandbox, type SandboxProcess } from "./commet/local-sandbox.ts";
 import { getReadyDb } from "./db/index.ts";
 import { startPeriodicResync } from "./directory/index.ts";
-import { EnvError, parseEnv, type Env } from "./env.ts";
+import { consoleOrigins, EnvError, parseEnv, type Env } from "./env.ts";
 import { startPlanAssigner } from "./usage/timeline/index.ts";
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /** In order; each gets the environment as the operator gave it (no COMMET_API_KEY = embedded sandbox mode). */
-const startupTasks: StartupTask[] = [
+const startupTasks = (origins: readonly string[]): StartupTask[] => [
   { name: "database migrations", run: async () => void (await getReadyDb()) },
   {
     name: "staff accounts and sessions",
@@ -30,6 +30,7 @@ const startupTasks: StartupTask[] = [
         nodeEnv: env.NODE_ENV,
         adminEmail: env.CONSOLE_ADMIN_EMAIL,
         adminPassword: env.CONSOLE_ADMIN_PASSWORD,
+        origins,
         log,
       });
     },
@@ -103,8 +104,9 @@ export async function startConsole(options: BuildSource): Promise<void> {
     target = `embedded sandbox at ${sandbox.url}`;
   }
 
-  await runStartupTasks(startupTasks, env, log);
-  server.off("request", starting).on("request", createApp({ ...options, webhookSecret }));
-  const shownHost = env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : env.HOST;
-  log(`console listening on http://${shownHost}:${port} (Commet: ${target})`);
+  const origins = consoleOrigins(env, port);
+  await runStartupTasks(startupTasks(origins), env, log);
+  server.off("request", starting).on("request", createApp({ ...options, webhookSecret, origins }));
+  // The first origin is the one to open: CONSOLE_ORIGIN, or the bound loopback address.
+  log(`console listening on ${origins[0]} (Commet: ${target})`);
 }

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { EnvError, parseEnv } from "./env.ts";
+import { consoleOrigins, EnvError, parseEnv } from "./env.ts";
 
 function messageFor(raw: Record<string, string>): string {
   try {
@@ -15,7 +15,12 @@ function messageFor(raw: Record<string, string>): string {
 describe("parseEnv", () => {
   it("applies the defaults when nothing is set (embedded sandbox mode)", () => {
     const env = parseEnv({});
-    expect(env).toEqual({ PORT: 3000, HOST: "localhost", DATA_DIR: path.resolve("./data") });
+    expect(env).toEqual({
+      PORT: 3000,
+      HOST: "localhost",
+      DATA_DIR: path.resolve("./data"),
+      CONSOLE_ALLOW_PUBLIC_SANDBOX: false,
+    });
     expect(env.COMMET_API_KEY).toBeUndefined();
   });
 
@@ -32,8 +37,14 @@ describe("parseEnv", () => {
       SESSION_SECRET: "x".repeat(32),
       CONSOLE_ADMIN_EMAIL: "ops@example.com",
       CONSOLE_ADMIN_PASSWORD: "correct horse battery",
+      CONSOLE_ORIGIN: "https://console.example.com/",
     });
-    expect(env).toMatchObject({ PORT: 8080, COMMET_API_URL: "http://127.0.0.1:4010", DATA_DIR: "/var/lib/console" });
+    expect(env).toMatchObject({
+      PORT: 8080,
+      COMMET_API_URL: "http://127.0.0.1:4010",
+      DATA_DIR: "/var/lib/console",
+      CONSOLE_ORIGIN: "https://console.example.com",
+    });
   });
 
   it("treats empty strings as unset", () => {
@@ -127,5 +138,24 @@ describe("parseEnv", () => {
     } catch (error) {
       expect((error as EnvError).variables.sort()).toEqual(["COMMET_API_KEY", "PORT"]);
     }
+  });
+
+  it("refuses a public bind address in sandbox mode unless explicitly allowed, and wants the public origin", () => {
+    expect(messageFor({ HOST: "0.0.0.0", CONSOLE_ORIGIN: "http://console.lan:3000" })).toMatch(
+      /HOST must be a loopback address .* CONSOLE_ALLOW_PUBLIC_SANDBOX=true/,
+    );
+    expect(messageFor({ HOST: "0.0.0.0", CONSOLE_ALLOW_PUBLIC_SANDBOX: "true" })).toMatch(/CONSOLE_ORIGIN must be set/);
+    expect(
+      parseEnv({ HOST: "0.0.0.0", CONSOLE_ALLOW_PUBLIC_SANDBOX: "true", CONSOLE_ORIGIN: "http://console.lan:3000" }),
+    ).toMatchObject({ CONSOLE_ALLOW_PUBLIC_SANDBOX: true, CONSOLE_ORIGIN: "http://console.lan:3000" });
+    expect(parseEnv({ HOST: "127.0.0.1" }).HOST).toBe("127.0.0.1");
+    expect(parseEnv({ HOST: "::1" }).HOST).toBe("::1");
+  });
+
+  it("derives the console's origins from CONSOLE_ORIGIN, or the loopback names of the bound port", () => {
+    expect(consoleOrigins(parseEnv({}), 3000)).toEqual(["http://localhost:3000", "http://127.0.0.1:3000"]);
+    expect(consoleOrigins(parseEnv({ CONSOLE_ORIGIN: "https://ops.example.com" }), 3000)).toEqual([
+      "https://ops.example.com",
+    ]);
   });
 });

@@ -60,8 +60,28 @@ export const envSchema = z
     SESSION_SECRET: optional(z.string().min(32, { error: "must be at least 32 characters long" })),
     CONSOLE_ADMIN_EMAIL: optional(z.email({ error: "must be an email address" })),
     CONSOLE_ADMIN_PASSWORD: optional(z.string().min(12, { error: "must be at least 12 characters long" })),
+    CONSOLE_ORIGIN: optional(httpOrigin),
+    CONSOLE_ALLOW_PUBLIC_SANDBOX: optional(
+      z.enum(["true", "false", "1", "0"], { error: "must be true or false" }),
+    ).transform((value) => value === "true" || value === "1"),
   })
   .superRefine((env, ctx) => {
+    if (!isLoopbackHost(env.HOST) && !env.COMMET_API_KEY && !env.CONSOLE_ALLOW_PUBLIC_SANDBOX) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["HOST"],
+        message:
+          "must be a loopback address (localhost, 127.0.0.1, ::1) in sandbox mode, whose demo passwords are public; set CONSOLE_ALLOW_PUBLIC_SANDBOX=true to bind elsewhere",
+      });
+    }
+    if (!isLoopbackHost(env.HOST) && !env.CONSOLE_ORIGIN) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CONSOLE_ORIGIN"],
+        message:
+          "must be set when HOST is not a loopback address (the origin staff open, e.g. https://console.example.com)",
+      });
+    }
     if (env.COMMET_API_URL && !env.COMMET_API_KEY) {
       ctx.addIssue({
         code: "custom",
@@ -86,6 +106,20 @@ export const envSchema = z
   });
 
 export type Env = z.output<typeof envSchema>;
+
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * The origins the console answers for: CONSOLE_ORIGIN, or on loopback its two local names. Same-origin checks
+ * compare against these, never against the request's Host header.
+ */
+export function consoleOrigins(env: Env, port: number): string[] {
+  if (env.CONSOLE_ORIGIN) return [env.CONSOLE_ORIGIN];
+  const bound = env.HOST === "::1" ? "[::1]" : env.HOST;
+  return [...new Set([bound, "localhost", "127.0.0.1"])].map((host) => `http://${host}:${port}`);
+}
 
 /** Thrown by `parseEnv`; its message is one line that names every bad variable. */
 export class EnvError extends Error {

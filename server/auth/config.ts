@@ -11,12 +11,15 @@ export interface AuthSettings {
   nodeEnv?: string;
   adminEmail?: string;
   adminPassword?: string;
+  /** The console's public origins (server/env.ts consoleOrigins); empty → the request URL's own (tests, scripts). */
+  origins?: readonly string[];
 }
 
 export interface AuthConfig {
   mode: "sandbox" | "live";
   sessionSecret: string;
   secureCookies: boolean;
+  origins: readonly string[];
   adminEmail?: string;
   adminPassword?: string;
 }
@@ -31,6 +34,7 @@ export function resolveAuthConfig(settings: AuthSettings): AuthConfig {
       mode: settings.mode,
     }),
     secureCookies: (settings.nodeEnv ?? "production") !== "development",
+    origins: settings.origins ?? [],
     adminEmail: blank(settings.adminEmail),
     adminPassword: settings.adminPassword || undefined,
   };

@@ -3,6 +3,7 @@
  * `startAuth` has fixed the configuration (scripts and tests: from the environment on first use).
  */
 import { getReadyDb } from "../db/index.ts";
+import { assertSameOrigin as assertSameOriginOf } from "./csrf.ts";
 import { createAuth, type Auth } from "./auth.ts";
 import { ensureInitialStaff as ensureInitialStaffOn, type InitialStaffResult } from "./bootstrap.ts";
 import { readAuthConfig, resolveAuthConfig, type AuthConfig, type AuthSettings } from "./config.ts";
@@ -14,7 +15,7 @@ export type { Auth, AuthOptions, CurrentStaff, SignInResult } from "./auth.ts";
 export { DEFAULT_ADMIN_EMAIL, DEMO_ACCOUNTS, DEMO_EMAIL_DOMAIN, ensureInitialStaff } from "./bootstrap.ts";
 export type { InitialStaffOptions, InitialStaffResult } from "./bootstrap.ts";
 export { readAuthConfig, resolveAuthConfig, type AuthConfig, type AuthSettings } from "./config.ts";
-export { assertSameOrigin, isSameOriginRequest } from "./csrf.ts";
+export { isSameOriginRequest } from "./csrf.ts";
 export { generatePassword, hashPassword, MIN_PASSWORD_LENGTH, passwordSchema, verifyPassword } from "./password.ts";
 export {
   PERMISSION_ROLES,
@@ -26,7 +27,7 @@ export {
   type Permission,
   type Role,
 } from "./permissions.ts";
-export { FAILURE_WINDOW_MS, MAX_FAILURES, createSignInLimiter, lockedMessage } from "./rate-limit.ts";
+export { FAILURE_WINDOW_MS, SIGN_IN_LIMITS, createSignInLimiter, lockedMessage } from "./rate-limit.ts";
 export { loadSessionSecret, MIN_SECRET_LENGTH } from "./secret.ts";
 export { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, createSessionStore } from "./sessions.ts";
 export { SYSTEM_ACTOR, StaffError, createStaffDirectory, emailSchema, newStaffSchema } from "./staff.ts";
@@ -40,7 +41,12 @@ let current: AuthSingleton | undefined;
 
 function install(config: AuthConfig): AuthSingleton {
   const auth = getReadyDb().then((database) =>
-    createAuth({ db: database.db, secrets: [config.sessionSecret], secureCookies: config.secureCookies }),
+    createAuth({
+      db: database.db,
+      secrets: [config.sessionSecret],
+      secureCookies: config.secureCookies,
+      origins: config.origins,
+    }),
   );
   const singleton = { config, auth };
   auth.catch(() => {
@@ -78,6 +84,8 @@ export async function startAuth(
 
 /** "sandbox" shows the demo accounts on the sign-in page; "live" never does. */
 export const authMode = (): "sandbox" | "live" => singleton().config.mode;
+/** For the actions that run before a session exists (sign-in, sign-out): 403 unless from the console's origin. */
+export const assertSameOrigin = (request: Request) => assertSameOriginOf(request, singleton().config.origins);
 export const requireStaff = async (request: Request, permission?: Permission) =>
   (await auth()).requireStaff(request, permission);
 export const getCurrentStaff = async (request: Request) => (await auth()).getCurrentStaff(request);
