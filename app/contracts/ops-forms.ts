@@ -56,6 +56,7 @@ export type UsageReasonCode = keyof typeof USAGE_REASONS;
 
 // C0 controls (tab and newlines included: every field here is one line), DEL, C1 controls, and the
 // invisible bidirectional overrides that can disguise text in the audit trail.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 const plainText = (max: number, label: string) =>
