@@ -1,15 +1,6 @@
 /**
- * Forms of the ops writes (seat changes, manual usage, usage corrections) — client-safe zod
- * schemas shared by the route (field errors in the browser) and by server/seats + server/usage
- * (the authoritative check before anything is sent to Commet). No SDK, no secrets.
- *
- * Two layers:
- * - `seatChangeFormSchema`, `usageRecordFormSchema`, `usageSetFormSchema`: the shape of each form,
- *   context-free (types, bounds, reason, idempotency key, control characters).
- * - `seatChangeSchemaFor(ctx)`, `usageRecordSchemaFor(ctx)`, `usageSetSchemaFor(ctx)`: the same plus
- *   what depends on the customer's plan and period (seat type / usage feature of the plan, decimals,
- *   event time within the current period, resulting seat count within bounds).
- * Parse with `parseForm(schema, formDataOrObject)` → `{ ok: true, data } | { ok: false, fieldErrors }`.
+ * Forms of the ops writes (seats, manual usage): each form's context-free zod schema, and `…SchemaFor(ctx)`
+ * adding what depends on the customer's plan and period. Parsed in the browser and again by server/.
  */
 import { z } from "zod";
 import { formatUtc } from "./format.ts";
