@@ -1,15 +1,6 @@
 /**
- * Forms of the ops writes (seat changes, manual usage, usage corrections) — client-safe zod
- * schemas shared by the route (field errors in the browser) and by server/seats + server/usage
- * (the authoritative check before anything is sent to Commet). No SDK, no secrets.
- *
- * Two layers:
- * - `seatChangeFormSchema`, `usageRecordFormSchema`, `usageSetFormSchema`: the shape of each form,
- *   context-free (types, bounds, reason, idempotency key, control characters).
- * - `seatChangeSchemaFor(ctx)`, `usageRecordSchemaFor(ctx)`, `usageSetSchemaFor(ctx)`: the same plus
- *   what depends on the customer's plan and period (seat type / usage feature of the plan, decimals,
- *   event time within the current period, resulting seat count within bounds).
- * Parse with `parseForm(schema, formDataOrObject)` → `{ ok: true, data } | { ok: false, fieldErrors }`.
+ * Forms of the ops writes (seats, manual usage): each form's context-free zod schema, and `…SchemaFor(ctx)`
+ * adding what depends on the customer's plan and period. Parsed in the browser and again by server/.
  */
 import { z } from "zod";
 import { formatUtc } from "./format.ts";
@@ -56,6 +47,7 @@ export type UsageReasonCode = keyof typeof USAGE_REASONS;
 
 // C0 controls (tab and newlines included: every field here is one line), DEL, C1 controls, and the
 // invisible bidirectional overrides that can disguise text in the audit trail.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 const plainText = (max: number, label: string) =>

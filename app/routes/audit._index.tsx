@@ -12,7 +12,7 @@ import {
   listAudit,
   parseAuditSearch,
 } from "../../server/audit/index.ts";
-import { resolvePendingWrite, WRITE_ACTIONS } from "../../server/usage/index.ts";
+import { resolvePendingWrite, writeActionNamed } from "../../server/writes/index.ts";
 import { DataTable, DataTableFacetedFilter, DataTablePagination, DataTableToolbar } from "~/components/data-table";
 import { RouteErrorBoundary } from "~/components/route-error";
 
@@ -46,8 +46,14 @@ const OUTCOME_LABELS: Record<Outcome, string> = {
   failed: AUDIT_STATUS_LABELS.failed,
 };
 
-function isRetryableAction(action: string): action is keyof typeof WRITE_ACTIONS {
-  return Object.hasOwn(WRITE_ACTIONS, action);
+/** The permission a pending write of this action needs to be retried (undefined: not an exactly-once write). */
+function retryPermission(action: string) {
+  return writeActionNamed(action)?.permission;
+}
+
+function canRetry(role: Parameters<typeof can>[0], action: string): boolean {
+  const permission = retryPermission(action);
+  return permission !== undefined && can(role, permission);
 }
 
 /** A short "key: value · …" line of a row's (already redacted) params; the CSV has them whole. */
@@ -86,8 +92,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       error: entry.errorCode ? `${entry.errorCode}${entry.errorMessage ? `: ${entry.errorMessage}` : ""}` : null,
       commetIds:
         entry.commetIds && Object.keys(entry.commetIds).length ? Object.values(entry.commetIds).join(", ") : null,
-      canRetry:
-        outcome === "unknown" && isRetryableAction(entry.action) && can(staff.role, WRITE_ACTIONS[entry.action]),
+      canRetry: outcome === "unknown" && canRetry(staff.role, entry.action),
     };
   });
   const params = Object.fromEntries(url.searchParams);
@@ -120,7 +125,7 @@ type ActionResult = { auditId: string; tone: "good" | "warn" | "bad"; message: s
  * audit:read, then per intent:
  *   check — re-reads the row (a write finished elsewhere, or by another console, shows its outcome);
  *   retry — a pending seat/usage write: calls Commet again with the stored request and the SAME
- *           idempotency key, then finalizes the row (server/usage resolvePendingWrite); needs the
+ *           idempotency key, then finalizes the row (server/writes resolvePendingWrite); needs the
  *           permission of the original action. Other pending actions have no retry.
  * Nothing else in the trail can change: the app only ever finalizes a pending row.
  */
@@ -141,13 +146,14 @@ export async function action({ request }: ActionFunctionArgs) {
       tone: outcome === "succeeded" ? "good" : outcome === "failed" ? "bad" : "warn",
       message:
         entry.status === "pending"
-          ? `Still no outcome for ${entry.action} (key ${entry.idempotencyKey}).${isRetryableAction(entry.action) ? " It can be retried with the same key — Commet will not apply it twice." : " This action is not retried from the console."}`
+          ? `Still no outcome for ${entry.action} (key ${entry.idempotencyKey}).${retryPermission(entry.action) ? " It can be retried with the same key — Commet will not apply it twice." : " This action is not retried from the console."}`
           : `${entry.action} is final: ${AUDIT_STATUS_LABELS[entry.status]}${entry.errorCode ? ` (${entry.errorCode})` : ""}.`,
     };
     return { error: null, result };
   }
 
-  if (!isRetryableAction(entry.action)) {
+  const permission = retryPermission(entry.action);
+  if (!permission) {
     return data(
       {
         error: null,
@@ -160,7 +166,7 @@ export async function action({ request }: ActionFunctionArgs) {
       { status: 400 },
     );
   }
-  if (!can(staff.role, WRITE_ACTIONS[entry.action])) {
+  if (!can(staff.role, permission)) {
     throw data(`Your role (${staff.role}) may not retry ${entry.action}.`, { status: 403 });
   }
   const outcome = await resolvePendingWrite(auditId, { actor: { id: staff.id, email: staff.email }, role: staff.role });

@@ -6,7 +6,7 @@ import { createDatabase } from "../../server/db/index.ts";
  * A crash between "pending" and the Commet call, as the console would leave it: an audit row for a
  * seat change (the exact SDK request and idempotency key stored), begun minutes ago, never finalized,
  * and nothing sent to Commet. Written straight into the console's database — the same row the write
- * engine (server/usage exactly-once) writes before it calls Commet.
+ * engine (server/writes) writes before it calls Commet.
  */
 export interface SandboxAccess {
   url: string;

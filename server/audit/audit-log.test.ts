@@ -120,25 +120,6 @@ describeEachEngine("audit trail: write-ahead lifecycle", (ctx) => {
     expect(done.status).toBe("succeeded");
   });
 
-  it("retryPending() repeats a pending write with the stored key and finalizes the same row", async () => {
-    const key = crypto.randomUUID();
-    const id = await log.begin(input({ idempotencyKey: key, params: { seats: 7 } })); // …crash
-    const seen: unknown[] = [];
-    const out = await log.retryPending(
-      id,
-      async (entry) => {
-        seen.push([entry.idempotencyKey, entry.params]);
-        return { subscriptionId: "sub_r" };
-      },
-      { success: (r) => ({ commetIds: r }) },
-    );
-    expect(out).toEqual({ subscriptionId: "sub_r" });
-    expect(seen).toEqual([[key, { seats: 7 }]]);
-    expect(await log.get(id)).toMatchObject({ status: "succeeded", commetIds: { subscriptionId: "sub_r" } });
-    const again = await log.retryPending(id, async () => "twice").catch((e: unknown) => e);
-    expect((again as AuditFinalizeError).reason).toBe("already_final");
-  });
-
   it("run() wraps a call: success and failure are finalized, errors rethrown", async () => {
     const ok = await log.run(input(), async () => ({ id: "sub_9", requestId: "req_9" }), {
       success: (r) => ({ commetIds: { subscriptionId: r.id }, requestId: r.requestId }),

@@ -120,6 +120,7 @@ function outcomeColumns(outcome: AuditOutcome, now: number) {
       };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- Kysely's row type before any select
 type AuditQuery = SelectQueryBuilder<DB, "audit_log", {}>;
 
 /** `column LIKE pattern ESCAPE '\'` — the ESCAPE clause makes it behave the same on both engines. */
@@ -262,28 +263,6 @@ export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
     failure?: (error: unknown) => { errorCode: string; message?: string | null; requestId?: string | null };
   };
 
-  /** Calls fn for a pending row and finalizes the row with its outcome (see run). */
-  async function settle<T>(
-    id: string,
-    action: string,
-    fn: (auditId: string) => Promise<T>,
-    describe: Describe<T>,
-  ): Promise<T> {
-    const finalizeOrLog = (outcome: AuditOutcome) =>
-      finalize(id, outcome).catch((error: unknown) => {
-        console.error(`audit: entry ${id} (${action}) left pending, finalize failed:`, error);
-      });
-    let result: T;
-    try {
-      result = await fn(id);
-    } catch (error) {
-      await finalizeOrLog({ status: "failed", ...(describe.failure ?? defaultFailure)(error) });
-      throw error;
-    }
-    await finalizeOrLog({ status: "succeeded", ...describe.success?.(result) });
-    return result;
-  }
-
   /**
    * begin → fn() → finalize. On success the row records `describe.success(result)`; on a thrown error
    * it records `describe.failure(error)` (default: the error's string `code`, else "internal_error")
@@ -297,23 +276,19 @@ export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
     describe: Describe<T> = {},
   ): Promise<T> {
     const id = await begin(input);
-    return settle(id, input.action, fn, describe);
-  }
-
-  /**
-   * "Check again / retry with the same key" for a pending row: fn receives the row (its
-   * idempotencyKey and parameters) to repeat the call; the row is finalized like run() does.
-   * Throws AuditFinalizeError when the row is missing or already final.
-   */
-  async function retryPending<T>(
-    id: string,
-    fn: (entry: AuditEntry) => Promise<T>,
-    describe: Describe<T> = {},
-  ): Promise<T> {
-    const entry = await get(id);
-    if (!entry) throw new AuditFinalizeError(id, "not_found");
-    if (entry.status !== "pending") throw new AuditFinalizeError(id, "already_final");
-    return settle(id, entry.action, () => fn(entry), describe);
+    const finalizeOrLog = (outcome: AuditOutcome) =>
+      finalize(id, outcome).catch((error: unknown) => {
+        console.error(`audit: entry ${id} (${input.action}) left pending, finalize failed:`, error);
+      });
+    let result: T;
+    try {
+      result = await fn(id);
+    } catch (error) {
+      await finalizeOrLog({ status: "failed", ...(describe.failure ?? defaultFailure)(error) });
+      throw error;
+    }
+    await finalizeOrLog({ status: "succeeded", ...describe.success?.(result) });
+    return result;
   }
 
   async function list(filters: AuditFilters, paging: AuditPaging): Promise<AuditPage> {
@@ -349,7 +324,7 @@ export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
     }
   }
 
-  return { begin, finalize, record, run, retryPending, get, findByIdempotencyKey, list, iterate };
+  return { begin, finalize, record, run, get, findByIdempotencyKey, list, iterate };
 }
 
 export type AuditLog = ReturnType<typeof createAuditLog>;

@@ -16,8 +16,6 @@
  *       : Promise<AuditEntry>; throws AuditFinalizeError(id, "not_found" | "already_final")
  *   recordAudit(input, outcome): Promise<AuditEntry>     one already-final row (events with no external call)
  *   runAudited(input, fn, { success?, failure? }): Promise<T>   begin → fn(auditId) → finalize; rethrows
- *   retryPendingAudit(id, (entry) => callCommetAgain(entry.idempotencyKey, entry.params), { success?, failure? })
- *       "check again / retry with the same key" on a pending row; AuditFinalizeError if it is final
  *   findByIdempotencyKey(key, action?): Promise<AuditEntry | null>
  *   getAuditEntry(id): Promise<AuditEntry | null>
  *   listAudit(filters: AuditFilters, paging: { pageSize, page } | { pageSize, cursor? }): Promise<AuditPage>
@@ -93,8 +91,6 @@ export const findByIdempotencyKey = async (key: string, action?: string) =>
 export const getAuditEntry = async (id: string) => (await auditLog()).get(id);
 export const listAudit = async (filters: AuditFilters, paging: AuditPaging) => (await auditLog()).list(filters, paging);
 export const runAudited: AuditLog["run"] = async (input, fn, describe) => (await auditLog()).run(input, fn, describe);
-export const retryPendingAudit: AuditLog["retryPending"] = async (id, fn, describe) =>
-  (await auditLog()).retryPending(id, fn, describe);
 
 export function streamAuditCsv(filters: AuditFilters, options: { batchSize?: number } = {}) {
   async function* entries(): AsyncGenerator<AuditEntry> {

@@ -4,19 +4,20 @@
  * reliability list.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import type { SeatChangeResult } from "../../app/contracts/ops-results.ts";
 import { describeEachEngine } from "../testing/db.ts";
-import { SimulatedCrash } from "../usage/exactly-once.ts";
 import {
   ADMIN,
   OPS,
   SUPPORT,
+  SimulatedCrash,
   auditRows,
   clearExchanges,
   exchanges,
   newKey,
   useWriteHarness,
 } from "../testing/usage.ts";
-import { applySeatChange, loadSeatPanel, type SeatChangeResult } from "./apply.ts";
+import { applySeatChange, loadSeatPanel, previewSeatChange } from "./index.ts";
 
 const h = useWriteHarness({ beforeAll, afterAll });
 
@@ -168,6 +169,44 @@ describeEachEngine("seat changes", (ctx) => {
       "ok",
     );
     expect(await h.seatCount(customer.id)).toBe(30);
+  });
+
+  it("preview answers the confirmation after the apply checks, and sends nothing", async () => {
+    const engine = h.engine(ctx.db);
+    const customer = await h.customer(5);
+    clearExchanges();
+    const result = await previewSeatChange(
+      { ...OPS, form: seatForm(customer.id, { op: "add", quantity: "3" }) },
+      engine,
+    );
+    if (result.kind !== "preview") throw new Error(`expected preview, got ${JSON.stringify(result)}`);
+    expect(result.preview).toMatchObject({ from: 5, to: 8, valid: true });
+    expect(writes()).toHaveLength(0);
+    expect(await auditRows(ctx.db, customer.id)).toHaveLength(0);
+  });
+
+  it("preview of the current count says so in a sentence, not a code", async () => {
+    const customer = await h.customer(5);
+    const form = seatForm(customer.id, { op: "set", quantity: "5", seenCount: "5" });
+    const result = await previewSeatChange({ ...OPS, form }, h.engine(ctx.db));
+    if (result.kind !== "field_errors") throw new Error(`expected field_errors, got ${JSON.stringify(result)}`);
+    expect(result.fieldErrors.quantity).toEqual([expect.stringMatching(/ seats are already 5 — nothing to change$/)]);
+    expect(result.message).not.toMatch(/no_change/);
+  });
+
+  it("preview refuses a stale count with the fresh value", async () => {
+    const customer = await h.customer(5);
+    await h.commet.seats.add({ customerId: customer.id, featureCode: h.catalog.metered.seats, count: 1 });
+    const form = seatForm(customer.id, { op: "add", quantity: "1", seenCount: "5" });
+    const result = await previewSeatChange({ ...OPS, form }, h.engine(ctx.db));
+    expect(result).toMatchObject({ kind: "stale", seen: 5, current: 6 });
+  });
+
+  it("support may not preview or change seats", async () => {
+    const customer = await h.customer(5);
+    expect(await previewSeatChange({ ...SUPPORT, form: seatForm(customer.id) }, h.engine(ctx.db))).toMatchObject({
+      kind: "forbidden",
+    });
   });
 
   it("support may not change seats", async () => {

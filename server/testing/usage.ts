@@ -17,7 +17,7 @@ import {
   type SuiteHooks,
   type TestSandbox,
 } from "./sandbox.ts";
-import { createWriteEngine, type Staff, type WriteDeps, type WriteEngine } from "../usage/exactly-once.ts";
+import { createWriteEngine, type Staff, type WriteDeps, type WriteEngine } from "../writes/index.ts";
 
 export { clearExchanges, exchanges, type Exchange } from "./sandbox.ts";
 
@@ -93,6 +93,14 @@ export async function auditRows(db: Kysely<DB>, customerId: string): Promise<Aud
   const audit = createAuditLog(db);
   const page = await audit.list({ customerId }, { pageSize: 200, page: 1 });
   return [...page.rows].reverse();
+}
+
+/** Thrown by an `afterBegin` hook: the process "dies" between the pending audit row and the Commet call. */
+export class SimulatedCrash extends Error {
+  constructor() {
+    super("simulated crash between the pending audit row and the Commet call");
+    this.name = "SimulatedCrash";
+  }
 }
 
 export function newKey(prefix = "test"): string {

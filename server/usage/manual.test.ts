@@ -3,13 +3,14 @@
  * exactly-once recording, bad input (nothing sent to Commet), and the faults of the reliability list.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import type { WriteResult } from "../../app/contracts/ops-results.ts";
 import { describeEachEngine } from "../testing/db.ts";
-import { SimulatedCrash, type WriteResult } from "./exactly-once.ts";
 import { loadUsagePanel, recordManualUsage, setPeriodUsage } from "./manual.ts";
 import {
   ADMIN,
   OPS,
   SUPPORT,
+  SimulatedCrash,
   auditRows,
   clearExchanges,
   exchanges,

@@ -1,3 +1,7 @@
+/**
+ * Manual usage (ops, admin): record one usage event, or set the current period's total exactly.
+ * Both are exactly-once writes keyed by the form's idempotency key (server/writes).
+ */
 import {
   USAGE_REASONS,
   parseEventTime,
@@ -6,26 +10,15 @@ import {
   usageRecordSchemaFor,
   usageSetFormSchema,
   usageSetSchemaFor,
-  type UsageFeatureOption,
   type UsageFormContext,
 } from "../../app/contracts/ops-forms.ts";
+import type { UsagePanel } from "../../app/contracts/ops-panels.ts";
+import type { WriteResult } from "../../app/contracts/ops-results.ts";
 import { redactText } from "../audit/index.ts";
 import type { Role } from "../auth/permissions.ts";
-import { loadBillingContext, periodStartOf, usageFeaturesOf, type BillingContext } from "./context.ts";
-import {
-  admit,
-  fieldErrors,
-  readFailure,
-  writeEngineFor,
-  type Staff,
-  type WriteEngine,
-  type WriteResult,
-} from "./exactly-once.ts";
-
-/**
- * Manual usage (ops, admin): record one usage event, or set the current period's total exactly.
- * Both are exactly-once writes keyed by the form's idempotency key (see exactly-once.ts).
- */
+import { loadBillingContext, periodStartOf, usageFeaturesOf, type BillingContext } from "../billing/index.ts";
+import { admit, fieldErrors, readFailure, writeEngineFor, type Staff, type WriteEngine } from "../writes/index.ts";
+import { usageRecordWrite, usageSetWrite } from "./write-actions.ts";
 
 export interface UsageWriteInput {
   actor: Staff["actor"];
@@ -78,7 +71,7 @@ export async function recordManualUsage(input: UsageWriteInput, engine?: WriteEn
   const normalized = { ...form, eventTime: form.eventTime ?? null };
 
   return writes.once(form.idempotencyKey, async () => {
-    const prior = await writes.lookup(form.idempotencyKey, "usage.record", form.customerId, normalized);
+    const prior = await writes.lookup(usageRecordWrite, form.idempotencyKey, form.customerId, normalized);
     if (prior) return prior;
     const context = await contextOrError(writes, form.customerId);
     if ("kind" in context) return context;
@@ -91,7 +84,7 @@ export async function recordManualUsage(input: UsageWriteInput, engine?: WriteEn
     const properties: Record<string, string> = { source: "ops-console", reason: form.reasonCode };
     if (form.reasonText) properties.note = redactText(form.reasonText);
     return writes.write({
-      action: "usage.record",
+      action: usageRecordWrite,
       staff,
       customerId: form.customerId,
       idempotencyKey: form.idempotencyKey,
@@ -131,14 +124,14 @@ export async function setPeriodUsage(input: UsageWriteInput, engine?: WriteEngin
   const staff = { actor: input.actor, role: input.role };
 
   return writes.once(form.idempotencyKey, async () => {
-    const prior = await writes.lookup(form.idempotencyKey, "usage.set", form.customerId, form);
+    const prior = await writes.lookup(usageSetWrite, form.idempotencyKey, form.customerId, form);
     if (prior) return prior;
     const context = await contextOrError(writes, form.customerId);
     if ("kind" in context) return context;
     const checked = parseForm(usageSetSchemaFor({ features: usageFeaturesOf(context.plan) }), input.form);
     if (!checked.ok) return fieldErrors(checked.fieldErrors);
     return writes.write({
-      action: "usage.set",
+      action: usageSetWrite,
       staff,
       customerId: form.customerId,
       idempotencyKey: form.idempotencyKey,
@@ -163,14 +156,6 @@ export async function setPeriodUsage(input: UsageWriteInput, engine?: WriteEngin
       },
     });
   });
-}
-
-export interface UsagePanel {
-  livemode: boolean;
-  /** The current billing period (event times must fall in it). */
-  period: { start: string; end: string } | null;
-  /** Usage features of the plan with this period's total so far (what "set exact" replaces). */
-  features: Array<UsageFeatureOption & { current: number | null; included: number | null }>;
 }
 
 /**

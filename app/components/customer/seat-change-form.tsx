@@ -1,18 +1,18 @@
-import { Await, useFetcher } from "@remix-run/react";
-import { Suspense, useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { Await } from "@remix-run/react";
+import { Suspense, useId, useRef, useState } from "react";
 import type { PanelResult } from "../../../server/customer-view/types.ts";
-import type { SeatPanel, SeatPreview } from "../../../server/seats/index.ts";
 import { FormField } from "~/components/form-field";
 import { ModeBanner } from "~/components/mode-banner";
+import { ReasonFields } from "~/components/ops/reason-fields";
+import { useOpsForm } from "~/components/ops/use-ops-form";
 import { Toast, useToast } from "~/components/toast";
 import { formatCount } from "~/contracts/format";
-import { newIdempotencyKey, SEAT_OPS, SEAT_REASONS, seatTarget, type SeatOp } from "~/contracts/ops-forms";
-import type { SeatActionResult } from "~/lib/ops-results";
+import { SEAT_OPS, SEAT_REASONS, seatTarget, type FieldErrors, type SeatOp } from "~/contracts/ops-forms";
+import type { SeatPanel } from "~/contracts/ops-panels";
+import type { SeatActionResult, SeatPreview } from "~/contracts/ops-results";
 import "~/styles/ops-forms.css";
 
 const OP_LABELS: Record<SeatOp, string> = { set: "Set exact", add: "Add", remove: "Remove" };
-
-type FieldErrors = Record<string, string[]>;
 
 /**
  * The seat change form under the Seats panel (roles with seats:write only), once `loadSeatPanel`
@@ -64,12 +64,9 @@ export function SeatChangeForm({
   panel: SeatPanel;
   initialKey: string;
 }) {
-  const fetcher = useFetcher<SeatActionResult>({ key: `seats:${customerRef}` });
   const { toast, show, dismiss } = useToast();
   const id = useId();
   const dialogRef = useRef<HTMLDialogElement>(null);
-  const handled = useRef<unknown>(null);
-  const submitting = useRef(false);
 
   const first = panel.seatTypes[0]?.code ?? "";
   const [seatType, setSeatType] = useState(first);
@@ -78,83 +75,75 @@ export function SeatChangeForm({
   const [reasonCode, setReasonCode] = useState("");
   const [reasonText, setReasonText] = useState("");
   const [confirmEmail, setConfirmEmail] = useState("");
-  const [key, setKey] = useState(initialKey);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [preview, setPreview] = useState<SeatPreview | null>(null);
   const [stale, setStale] = useState<string | null>(null);
   // Fresh counts learnt from the server (a stale refusal, a write) until the panel reloads.
   const [fresh, setFresh] = useState<Record<string, number>>({});
-  useEffect(() => setFresh({}), [panel]);
+  const [freshFor, setFreshFor] = useState(panel);
+  if (freshFor !== panel) {
+    setFreshFor(panel);
+    setFresh({});
+  }
+
+  const { fetcher, key, busy, disabled, guard } = useOpsForm<SeatActionResult>({
+    fetcherKey: `seats:${customerRef}`,
+    keyPrefix: "seats",
+    initialKey,
+    onResult(result) {
+      const close = () => dialogRef.current?.open && dialogRef.current.close();
+      switch (result.kind) {
+        case "preview":
+          setErrors({});
+          setStale(null);
+          setPreview(result.preview);
+          setConfirmEmail("");
+          if (!dialogRef.current?.open) dialogRef.current?.showModal();
+          return;
+        case "stale":
+          close();
+          setPreview(null);
+          setFresh((f) => ({ ...f, [result.seatType]: result.current }));
+          setStale(
+            `${result.message}. The form now starts from ${result.current}: check the change and preview it again.`,
+          );
+          show("error", result.message);
+          return;
+        case "field_errors":
+          setErrors(result.fieldErrors);
+          // A missing or wrong confirmation email is answered inside the dialog; anything else on the form.
+          if (!result.fieldErrors.confirmEmail) {
+            close();
+            setPreview(null);
+          }
+          return;
+        case "ok":
+        case "already_recorded":
+          close();
+          setPreview(null);
+          setErrors({});
+          setStale(null);
+          setQuantity("");
+          setReasonCode("");
+          setReasonText("");
+          show(result.kind === "ok" ? "success" : "info", result.message);
+          return;
+        case "previous_failed":
+          close();
+          show("error", `${result.message} A new request key was generated: preview the change again.`);
+          return;
+        default:
+          // forbidden, in_progress, duplicate_unknown, commet_error: the key stays — submitting the
+          // same change again resolves an unknown outcome without applying it twice.
+          close();
+          show("error", result.message);
+      }
+    },
+  });
 
   const selected = panel.seatTypes.find((s) => s.code === seatType);
   const seenCount = fresh[seatType] ?? selected?.current ?? 0;
-  const busy = fetcher.state !== "idle";
-  if (!busy) submitting.current = false;
-  // Until hydrated, a click would post the form natively to the resource route: wait for the fetcher.
-  const [hydrated, setHydrated] = useState(false);
-  useEffect(() => setHydrated(true), []);
   const action = `/customers/${encodeURIComponent(customerRef)}/seats`;
-
-  useEffect(() => {
-    const result = fetcher.data;
-    if (fetcher.state !== "idle" || !result || handled.current === result) return;
-    handled.current = result;
-    const close = () => dialogRef.current?.open && dialogRef.current.close();
-    switch (result.kind) {
-      case "preview":
-        setErrors({});
-        setStale(null);
-        setPreview(result.preview);
-        setConfirmEmail("");
-        if (!dialogRef.current?.open) dialogRef.current?.showModal();
-        return;
-      case "stale":
-        close();
-        setPreview(null);
-        setFresh((f) => ({ ...f, [result.seatType]: result.current }));
-        setStale(
-          `${result.message}. The form now starts from ${result.current}: check the change and preview it again.`,
-        );
-        show("error", result.message);
-        return;
-      case "field_errors":
-        setErrors(result.fieldErrors);
-        // A missing or wrong confirmation email is answered inside the dialog; anything else on the form.
-        if (!result.fieldErrors.confirmEmail) {
-          close();
-          setPreview(null);
-        }
-        return;
-      case "ok":
-      case "already_recorded":
-        close();
-        setPreview(null);
-        setErrors({});
-        setStale(null);
-        setQuantity("");
-        setReasonCode("");
-        setReasonText("");
-        setKey(newIdempotencyKey("seats"));
-        show(result.kind === "ok" ? "success" : "info", result.message);
-        return;
-      case "previous_failed":
-        close();
-        setKey(newIdempotencyKey("seats"));
-        show("error", `${result.message} A new request key was generated: preview the change again.`);
-        return;
-      default:
-        // forbidden, in_progress, duplicate_unknown, commet_error: the key stays — submitting the
-        // same change again resolves an unknown outcome without applying it twice.
-        close();
-        show("error", result.message);
-    }
-  }, [fetcher.state, fetcher.data, show]);
-
-  function guard(event: FormEvent) {
-    // One submission at a time: a double click must not post twice.
-    if (submitting.current) event.preventDefault();
-    submitting.current = true;
-  }
 
   if (panel.seatTypes.length === 0) return null;
   const target =
@@ -247,7 +236,7 @@ export function SeatChangeForm({
           onText={setReasonText}
         />
         <div className="ops-form__footer">
-          <button type="submit" name="intent" value="preview" className="button" disabled={busy || !hydrated}>
+          <button type="submit" name="intent" value="preview" className="button" disabled={disabled}>
             {busy && !preview ? "Checking…" : "Preview change"}
           </button>
           <span className="field-hint">
@@ -337,7 +326,7 @@ export function SeatChangeForm({
                 type="button"
                 className="button button--quiet"
                 onClick={() => dialogRef.current?.close()}
-                disabled={busy || !hydrated}
+                disabled={disabled}
               >
                 Cancel
               </button>
@@ -346,7 +335,7 @@ export function SeatChangeForm({
                 name="intent"
                 value="apply"
                 className="button button--primary"
-                disabled={busy || !hydrated}
+                disabled={disabled}
                 autoFocus
               >
                 {busy ? "Applying…" : "Apply change"}
@@ -357,57 +346,5 @@ export function SeatChangeForm({
       </dialog>
       <Toast toast={toast} onDismiss={dismiss} label="Seat change result" />
     </div>
-  );
-}
-
-/** Reason: a short list and free text (required for "Other"). Shared by the seat and usage forms. */
-export function ReasonFields({
-  id,
-  reasons,
-  errors,
-  code,
-  text,
-  onCode,
-  onText,
-}: {
-  id: string;
-  reasons: Record<string, string>;
-  errors: FieldErrors;
-  code: string;
-  text: string;
-  onCode: (value: string) => void;
-  onText: (value: string) => void;
-}) {
-  return (
-    <>
-      <FormField id={`${id}-reason`} label="Reason" errors={errors.reasonCode}>
-        {(control) => (
-          <select {...control} name="reasonCode" value={code} onChange={(e) => onCode(e.target.value)}>
-            <option value="">Choose a reason…</option>
-            {Object.entries(reasons).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        )}
-      </FormField>
-      <FormField
-        id={`${id}-reason-text`}
-        label={code === "other" ? "Details (required)" : "Details (optional)"}
-        errors={errors.reasonText}
-      >
-        {(control) => (
-          <input
-            {...control}
-            name="reasonText"
-            autoComplete="off"
-            placeholder="e.g. ticket 4812, customer asked by email"
-            value={text}
-            onChange={(e) => onText(e.target.value)}
-          />
-        )}
-      </FormField>
-    </>
   );
 }

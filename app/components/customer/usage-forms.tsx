@@ -1,18 +1,17 @@
-import { Await, useFetcher } from "@remix-run/react";
-import { Suspense, useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { Await } from "@remix-run/react";
+import { Suspense, useId, useState } from "react";
 import type { PanelResult } from "../../../server/customer-view/types.ts";
-import type { UsagePanel } from "../../../server/usage/index.ts";
 import { FormField } from "~/components/form-field";
 import { ModeBanner } from "~/components/mode-banner";
+import { ReasonFields } from "~/components/ops/reason-fields";
+import { useOpsForm } from "~/components/ops/use-ops-form";
 import { Toast, useToast, type ToastTone } from "~/components/toast";
-import { formatCount } from "~/contracts/format";
-import { formatUtc } from "~/contracts/format";
-import { newIdempotencyKey, USAGE_REASONS } from "~/contracts/ops-forms";
-import type { OpsWriteResult } from "~/lib/ops-results";
-import { ReasonFields } from "./seat-change-form";
+import { formatCount, formatUtc, unitLabel } from "~/contracts/format";
+import { USAGE_REASONS, type FieldErrors } from "~/contracts/ops-forms";
+import type { UsagePanel } from "~/contracts/ops-panels";
+import type { OpsWriteResult } from "~/contracts/ops-results";
 import "~/styles/ops-forms.css";
 
-type FieldErrors = Record<string, string[]>;
 type Intent = "record" | "set";
 
 const KEY_PREFIX = { record: "usage", set: "usage-set" } as const;
@@ -79,8 +78,6 @@ export function UsageForms({
   );
 }
 
-const plural = (unit: string) => (unit.endsWith("s") ? unit : `${unit}s`);
-
 /** "2026-11-21T10:00" for a datetime-local bound (the console's times are UTC). */
 const localUtc = (iso: string) => new Date(iso).toISOString().slice(0, 16);
 
@@ -97,71 +94,55 @@ function UsageForm({
   initialKey: string;
   onOutcome: (tone: ToastTone, text: string) => void;
 }) {
-  const fetcher = useFetcher<OpsWriteResult>({ key: `usage-${intent}:${customerRef}` });
   const id = useId();
-  const handled = useRef<unknown>(null);
-  const submitting = useRef(false);
   const [featureCode, setFeatureCode] = useState(panel.features[0]?.code ?? "");
   const [amount, setAmount] = useState("");
   const [eventTime, setEventTime] = useState("");
   const [reasonCode, setReasonCode] = useState("");
   const [reasonText, setReasonText] = useState("");
-  const [key, setKey] = useState(initialKey);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [notice, setNotice] = useState<{ tone: ToastTone; text: string } | null>(null);
 
+  const { fetcher, key, setKey, busy, disabled, guard } = useOpsForm<OpsWriteResult>({
+    fetcherKey: `usage-${intent}:${customerRef}`,
+    keyPrefix: KEY_PREFIX[intent],
+    initialKey,
+    onResult(result) {
+      const outcome = (tone: ToastTone, text: string) => {
+        setNotice({ tone, text });
+        onOutcome(tone, text);
+      };
+      switch (result.kind) {
+        case "field_errors":
+          setErrors(result.fieldErrors);
+          setNotice(null);
+          return;
+        case "ok":
+          setErrors({});
+          setAmount("");
+          setEventTime("");
+          setReasonText("");
+          outcome("success", result.eventId ? `${result.message} (event ${result.eventId})` : result.message);
+          return;
+        case "already_recorded":
+          setErrors({});
+          outcome("info", result.message);
+          return;
+        case "previous_failed":
+          outcome("error", `${result.message} A new key was generated.`);
+          return;
+        default:
+          // The key stays: submitting the same form again resolves an unknown outcome, never twice.
+          outcome("error", result.message);
+      }
+    },
+  });
+
   const feature = panel.features.find((f) => f.code === featureCode);
-  const busy = fetcher.state !== "idle";
-  if (!busy) submitting.current = false;
-  // Until hydrated, a click would post the form natively to the resource route: wait for the fetcher.
-  const [hydrated, setHydrated] = useState(false);
-  useEffect(() => setHydrated(true), []);
   const record = intent === "record";
 
-  useEffect(() => {
-    const result = fetcher.data;
-    if (fetcher.state !== "idle" || !result || handled.current === result) return;
-    handled.current = result;
-    const outcome = (tone: ToastTone, text: string) => {
-      setNotice({ tone, text });
-      onOutcome(tone, text);
-    };
-    switch (result.kind) {
-      case "field_errors":
-        setErrors(result.fieldErrors);
-        setNotice(null);
-        return;
-      case "ok":
-        setErrors({});
-        setAmount("");
-        setEventTime("");
-        setReasonText("");
-        setKey(newIdempotencyKey(KEY_PREFIX[intent]));
-        outcome("success", result.eventId ? `${result.message} (event ${result.eventId})` : result.message);
-        return;
-      case "already_recorded":
-        setErrors({});
-        setKey(newIdempotencyKey(KEY_PREFIX[intent]));
-        outcome("info", result.message);
-        return;
-      case "previous_failed":
-        setKey(newIdempotencyKey(KEY_PREFIX[intent]));
-        outcome("error", `${result.message} A new key was generated.`);
-        return;
-      default:
-        // The key stays: submitting the same form again resolves an unknown outcome, never twice.
-        outcome("error", result.message);
-    }
-  }, [fetcher.state, fetcher.data, intent, onOutcome]);
-
-  function guard(event: FormEvent) {
-    // One submission at a time: a double click must not post twice.
-    if (submitting.current) event.preventDefault();
-    submitting.current = true;
-  }
-
   const periodStart = panel.period ? formatUtc(panel.period.start) : null;
-  const unit = plural(feature?.unitName ?? "unit");
+  const unit = unitLabel(2, feature?.unitName ?? "unit");
   return (
     <section className="ops-form" aria-labelledby={`${id}-title`} data-testid={`usage-${intent}`}>
       <h3 className="ops-form__title" id={`${id}-title`}>
@@ -278,13 +259,7 @@ function UsageForm({
               <ModeBanner livemode /> Records real usage: the customer is billed for it.
             </span>
           ) : null}
-          <button
-            type="submit"
-            name="intent"
-            value={intent}
-            className="button button--primary"
-            disabled={busy || !hydrated}
-          >
+          <button type="submit" name="intent" value={intent} className="button button--primary" disabled={disabled}>
             {busy ? (record ? "Recording…" : "Setting…") : record ? "Record usage" : "Set period total"}
           </button>
         </div>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PlanFeatureView } from "../commet/plans.ts";
-import { previewSeatChange, type SeatPreviewInput } from "./preview.ts";
+import { describeSeatChange, type SeatPreviewInput } from "./describe.ts";
 
 const editor: PlanFeatureView = {
   code: "editor",
@@ -31,9 +31,9 @@ function input(overrides: Partial<SeatPreviewInput> = {}): SeatPreviewInput {
   };
 }
 
-describe("previewSeatChange", () => {
+describe("describeSeatChange", () => {
   it("states the effect and the prorated charge of added extra seats", () => {
-    const p = previewSeatChange(input());
+    const p = describeSeatChange(input());
     // 3 more extra seats × $25 × 14/30 = $35.00
     expect(p.effect).toBe("Editor seats 5 → 8; prorated charge for the 14 days left ≈ $35.00");
     expect(p).toMatchObject({ from: 5, to: 8, delta: 3, direction: "increase", valid: true });
@@ -47,16 +47,16 @@ describe("previewSeatChange", () => {
   });
 
   it("charges only the seats above the included count", () => {
-    const p = previewSeatChange(input({ op: "add", quantity: 2, seenCount: 2 })); // 2 → 4, included 3: one extra
+    const p = describeSeatChange(input({ op: "add", quantity: 2, seenCount: 2 })); // 2 → 4, included 3: one extra
     expect(p.charge?.extraSeats).toBe(1);
     expect(p.effect).toBe("Editor seats 2 → 4; prorated charge for the 14 days left ≈ $11.67");
-    expect(previewSeatChange(input({ op: "add", quantity: 1, seenCount: 1 })).effect).toBe(
+    expect(describeSeatChange(input({ op: "add", quantity: 1, seenCount: 1 })).effect).toBe(
       "Editor seats 1 → 2; within the 3 included seats, no extra charge",
     );
   });
 
   it("removals take effect at the period end with no refund", () => {
-    const p = previewSeatChange(input({ op: "remove", quantity: 2, seenCount: 8 }));
+    const p = describeSeatChange(input({ op: "remove", quantity: 2, seenCount: 8 }));
     expect(p.effect).toBe(
       "Editor seats 8 → 6; the removal takes effect at the end of the period (2026-12-07 00:00 UTC), no refund",
     );
@@ -64,29 +64,34 @@ describe("previewSeatChange", () => {
   });
 
   it("needs the customer's email for changes of ±50 % or more than 20 seats", () => {
-    expect(previewSeatChange(input({ op: "add", quantity: 2, seenCount: 10 })).needsEmailConfirmation).toBe(false); // +20 %
-    expect(previewSeatChange(input({ op: "add", quantity: 5, seenCount: 10 })).needsEmailConfirmation).toBe(true); // +50 %
-    expect(previewSeatChange(input({ op: "remove", quantity: 5, seenCount: 10 })).needsEmailConfirmation).toBe(true); // −50 %
-    expect(previewSeatChange(input({ op: "add", quantity: 21, seenCount: 100 })).needsEmailConfirmation).toBe(true); // > 20
-    expect(previewSeatChange(input({ op: "add", quantity: 20, seenCount: 100 })).needsEmailConfirmation).toBe(false);
-    expect(previewSeatChange(input({ op: "set", quantity: 4, seenCount: 0 })).needsEmailConfirmation).toBe(false);
+    expect(describeSeatChange(input({ op: "add", quantity: 2, seenCount: 10 })).needsEmailConfirmation).toBe(false); // +20 %
+    expect(describeSeatChange(input({ op: "add", quantity: 5, seenCount: 10 })).needsEmailConfirmation).toBe(true); // +50 %
+    expect(describeSeatChange(input({ op: "remove", quantity: 5, seenCount: 10 })).needsEmailConfirmation).toBe(true); // −50 %
+    expect(describeSeatChange(input({ op: "add", quantity: 21, seenCount: 100 })).needsEmailConfirmation).toBe(true); // > 20
+    expect(describeSeatChange(input({ op: "add", quantity: 20, seenCount: 100 })).needsEmailConfirmation).toBe(false);
+    expect(describeSeatChange(input({ op: "set", quantity: 4, seenCount: 0 })).needsEmailConfirmation).toBe(false);
   });
 
   it("flags LIVE mode for the banner", () => {
-    expect(previewSeatChange(input()).livemode).toBe(false);
-    expect(previewSeatChange(input({ plan: { name: "Pro", features: [editor], livemode: true } })).livemode).toBe(true);
+    expect(describeSeatChange(input()).livemode).toBe(false);
+    expect(describeSeatChange(input({ plan: { name: "Pro", features: [editor], livemode: true } })).livemode).toBe(
+      true,
+    );
   });
 
   it("refuses impossible changes and unknown seat types", () => {
-    expect(previewSeatChange(input({ op: "remove", quantity: 6, seenCount: 5 }))).toMatchObject({
+    expect(describeSeatChange(input({ op: "remove", quantity: 6, seenCount: 5 }))).toMatchObject({
       valid: false,
       problem: "below_zero",
     });
-    expect(previewSeatChange(input({ op: "set", quantity: 5, seenCount: 5 }))).toMatchObject({
+    expect(describeSeatChange(input({ op: "set", quantity: 5, seenCount: 5 }))).toMatchObject({
       valid: false,
       problem: "no_change",
     });
-    expect(previewSeatChange(input({ seatType: "viewer" }))).toMatchObject({
+    expect(describeSeatChange(input({ op: "set", quantity: 5, seenCount: 5 })).effect).toBe(
+      "Editor seats are already 5 — nothing to change",
+    );
+    expect(describeSeatChange(input({ seatType: "viewer" }))).toMatchObject({
       valid: false,
       problem: "not_a_seat_type",
     });
@@ -94,10 +99,10 @@ describe("previewSeatChange", () => {
 
   it("says so when the plan has no extra-seat price or there is no period", () => {
     const free = { ...editor, overageUnitPrice: null };
-    expect(previewSeatChange(input({ plan: { name: "Free", features: [free], livemode: false } })).effect).toBe(
+    expect(describeSeatChange(input({ plan: { name: "Free", features: [free], livemode: false } })).effect).toBe(
       "Editor seats 5 → 8; plan Free has no price for extra seats, no charge",
     );
-    expect(previewSeatChange(input({ subscription: { currentPeriod: null } })).effect).toBe(
+    expect(describeSeatChange(input({ subscription: { currentPeriod: null } })).effect).toBe(
       "Editor seats 5 → 8; 3 extra seats at $25.00 each (no current period to prorate)",
     );
   });

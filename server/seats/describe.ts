@@ -1,5 +1,7 @@
+/** The effect of a seat change before it happens, as the confirmation states it (pure). */
 import { formatRateCents, formatUtc } from "../../app/contracts/format.ts";
 import { isLargeSeatChange, seatTarget, type SeatOp } from "../../app/contracts/ops-forms.ts";
+import type { SeatPreview } from "../../app/contracts/ops-results.ts";
 import type { PlanView } from "../commet/plans.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -17,44 +19,13 @@ export interface SeatPreviewInput {
   now: Date;
 }
 
-export interface SeatPreview {
-  seatType: string;
-  /** "Editor seats" (the feature's name), or "editor seats". */
-  label: string;
-  from: number;
-  to: number;
-  delta: number;
-  direction: "increase" | "decrease" | "none";
-  /** One sentence stating the effect, e.g. "Editor seats 5 → 8; prorated charge for the 14 days left ≈ $35.00". */
-  effect: string;
-  /** Prorated estimate for added extra seats (null when nothing is charged or it cannot be estimated). */
-  charge: {
-    /** Commet's rate scale (10000 = $1.00). */
-    amount: number;
-    formatted: string;
-    extraSeats: number;
-    unitPrice: number;
-    daysLeft: number;
-    daysInPeriod: number;
-  } | null;
-  /** Removals: when they take effect (the period end), no refund. */
-  effectiveAt: string | null;
-  /** The change is large (±50 % or > 20 seats): the customer's email must be typed to confirm. */
-  needsEmailConfirmation: boolean;
-  /** LIVE mode: the confirmation shows the LIVE banner. */
-  livemode: boolean;
-  /** False when the change is not possible as asked (below 0, no change). */
-  valid: boolean;
-  problem: string | null;
-}
-
 /**
  * The confirmation text of a seat change, before it happens. The estimate follows Commet's seat
  * billing (knowledge base "Seats" and "Invoices"): seats above the plan's included count are charged
  * per seat; seats added mid-period are trued up prorated by day; removals take effect at the end of
  * the period, with no refund.
  */
-export function previewSeatChange(input: SeatPreviewInput): SeatPreview {
+export function describeSeatChange(input: SeatPreviewInput): SeatPreview {
   const feature = input.plan.features.find((f) => f.code === input.seatType && f.type === "seats");
   const label = feature?.name ?? `${input.seatType} seats`;
   const from = input.seenCount;
@@ -98,7 +69,7 @@ export function previewSeatChange(input: SeatPreviewInput): SeatPreview {
     return {
       ...base,
       direction: "none",
-      effect: `${label} stay at ${from}: nothing to change`,
+      effect: `${label} are already ${from} — nothing to change`,
       charge: null,
       effectiveAt: null,
       valid: false,

@@ -1,12 +1,11 @@
+/**
+ * The billing context of a customer, read fresh from Commet for each write: active subscription
+ * (current period), plan (seat types, usage features, seat price) and, for confirmations, the email.
+ */
 import type { Commet } from "@commet/node";
 import { allowsDecimals, type UsageFeatureOption } from "../../app/contracts/ops-forms.ts";
 import { toPlanView, type PlanView } from "../commet/plans.ts";
 
-/**
- * What a seat or usage write is checked against, read fresh from Commet for each action: the
- * customer's active subscription (its current period), its plan (seat types, usage features, seat
- * price) and — for confirmations — the customer's email.
- */
 export interface BillingContext {
   customer: { id: string; email: string; livemode: boolean } | null;
   subscription: {

@@ -21,14 +21,15 @@
 import Database from "better-sqlite3";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { WriteResult } from "../../app/contracts/ops-results.ts";
 import { createAuditLog } from "../audit/index.ts";
 import type { Engine } from "../db/index.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/scratch-db.ts";
-import { applySeatChange } from "../seats/apply.ts";
 import type { FaultRule } from "../testing/sandbox.ts";
-import { SimulatedCrash, type WriteEngine, type WriteResult } from "./exactly-once.ts";
-import { recordManualUsage, setPeriodUsage } from "./manual.ts";
-import { ADMIN, OPS, newKey, useWriteHarness } from "../testing/usage.ts";
+import { ADMIN, OPS, SimulatedCrash, newKey, useWriteHarness } from "../testing/usage.ts";
+import { applySeatChange } from "../seats/index.ts";
+import { recordManualUsage, setPeriodUsage } from "../usage/index.ts";
+import type { WriteEngine } from "./index.ts";
 
 const SEQUENCES = Number(process.env.RELIABILITY_SEQUENCES ?? 200);
 const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 1_000_000);
