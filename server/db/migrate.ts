@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type MigrationResult } from "kysely";
 import type { Database, Engine } from "./database.ts";
 import { MIGRATIONS } from "./migrations/index.ts";
 import type { DB } from "./schema.ts";
+import type { SchemalessDb } from "./schema.ts";
 
 function migratorFor(db: Kysely<DB>, engine: Engine): Migrator {
   return new Migrator({
@@ -12,8 +13,8 @@ function migratorFor(db: Kysely<DB>, engine: Engine): Migrator {
           Object.entries(MIGRATIONS).map(([name, m]) => [
             name,
             {
-              up: (tx: Kysely<any>) => m.up(tx, engine),
-              down: m.down ? (tx: Kysely<any>) => m.down!(tx, engine) : undefined,
+              up: (tx: SchemalessDb) => m.up(tx, engine),
+              down: m.down ? (tx: SchemalessDb) => m.down!(tx, engine) : undefined,
             },
           ]),
         );

@@ -8,7 +8,14 @@
  * - booleans are avoided: a nullable `*_at` timestamp says when something became true;
  * - structured values are JSON text.
  */
-import type { Insertable, Selectable, Updateable } from "kysely";
+import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
+
+/**
+ * A connection whose tables this code does not name: migrations (which must not depend on today's schema) and
+ * modules that view it through their own table types. Kysely's documented convention is `Kysely<any>`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SchemalessDb = Kysely<any>;
 
 export interface StaffTable {
   id: string;

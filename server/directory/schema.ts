@@ -6,6 +6,7 @@
  */
 import type { Kysely } from "kysely";
 import type { Engine } from "../db/database.ts";
+import type { SchemalessDb } from "../db/index.ts";
 
 export interface DirectoryCustomersTable {
   // (`pk`, a surrogate integer key the SQLite FTS5 index points at, is left out on purpose.)
@@ -98,7 +99,7 @@ export interface DirectoryTables {
 
 /** What every directory function needs: a migrated database of either engine (server/db `Database`). */
 export interface DirectoryDb {
-  db: Kysely<any>;
+  db: SchemalessDb;
   dialect: Engine;
 }
 

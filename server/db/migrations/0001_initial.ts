@@ -1,5 +1,6 @@
-import { sql, type Kysely } from "kysely";
+import { sql } from "kysely";
 import type { Engine } from "../database.ts";
+import type { SchemalessDb } from "../schema.ts";
 
 /**
  * Staff accounts, their sessions, failed sign-in attempts and the audit trail.
@@ -7,7 +8,7 @@ import type { Engine } from "../database.ts";
  * The audit trail is append-only at the database level too: a trigger refuses DELETE, and any
  * UPDATE other than finalizing a pending row (status and outcome columns only).
  */
-export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
+export async function up(db: SchemalessDb, engine: Engine): Promise<void> {
   await db.schema
     .createTable("staff")
     .addColumn("id", "text", (c) => c.primaryKey())
@@ -126,7 +127,7 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
   }
 }
 
-export async function down(db: Kysely<any>, engine: Engine): Promise<void> {
+export async function down(db: SchemalessDb, engine: Engine): Promise<void> {
   if (engine === "postgres") await sql.raw("DROP FUNCTION IF EXISTS audit_log_guard() CASCADE").execute(db);
   await db.schema.dropTable("audit_log").ifExists().execute();
   await db.schema.dropTable("sign_in_attempts").ifExists().execute();

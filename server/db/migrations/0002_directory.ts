@@ -1,5 +1,6 @@
-import { sql, type Kysely } from "kysely";
+import { sql } from "kysely";
 import type { Engine } from "../database.ts";
+import type { SchemalessDb } from "../schema.ts";
 
 /**
  * Customer directory (server/directory/): the local search index of Commet customers and
@@ -11,7 +12,7 @@ import type { Engine } from "../database.ts";
  * index. Prefix columns (email_norm, name_search) use byte order (COLLATE "C" on PostgreSQL) so a
  * range `>= p AND < succ(p)` is a prefix match on both engines.
  */
-export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
+export async function up(db: SchemalessDb, engine: Engine): Promise<void> {
   const pg = engine === "postgres";
   const bytewiseText = pg ? sql`text collate "C"` : sql`text`;
 
@@ -142,7 +143,7 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
     .execute();
 }
 
-export async function down(db: Kysely<any>, engine: Engine): Promise<void> {
+export async function down(db: SchemalessDb, engine: Engine): Promise<void> {
   await db.schema.dropTable("webhook_events").ifExists().execute();
   await db.schema.dropTable("directory_sync_state").ifExists().execute();
   await db.schema.dropTable("directory_invoices").ifExists().execute();

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from "kysely";
+import { sql } from "kysely";
 import type { Engine } from "../database.ts";
+import type { SchemalessDb } from "../schema.ts";
 
 /**
  * Usage timeline (server/usage/timeline/): every usage event the console has seen (Commet's
@@ -11,7 +12,7 @@ import type { Engine } from "../database.ts";
  * Days are UTC epoch days (floor(epoch ms / 86 400 000)). Quantities are double precision.
  * `plan_id` is '' when the plan was unknown at ingest (primary keys stay non-null).
  */
-export async function up(db: Kysely<any>, _engine: Engine): Promise<void> {
+export async function up(db: SchemalessDb, _engine: Engine): Promise<void> {
   await db.schema
     .createTable("usage_events")
     .addColumn("usage_event_id", "text", (c) => c.primaryKey())
@@ -86,7 +87,7 @@ export async function up(db: Kysely<any>, _engine: Engine): Promise<void> {
     .execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: SchemalessDb): Promise<void> {
   await db.schema.dropTable("usage_reconciliation").ifExists().execute();
   await db.schema.dropTable("usage_daily_plan").ifExists().execute();
   await db.schema.dropTable("usage_daily").ifExists().execute();

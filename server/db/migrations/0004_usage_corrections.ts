@@ -1,5 +1,6 @@
-import { sql, type Kysely } from "kysely";
+import { sql } from "kysely";
 import type { Engine } from "../database.ts";
+import type { SchemalessDb } from "../schema.ts";
 
 /**
  * 1. Manual usage entries say what they were: `manual_kind` 'track' (usage.track: a quantity added) or
@@ -12,7 +13,7 @@ import type { Engine } from "../database.ts";
  *    without touching the table or sorting) and one customer's days (an index-only read: a heavy
  *    customer's 90 days × features rows sit on a few index pages instead of as many heap pages).
  */
-export async function up(db: Kysely<any>, _engine: Engine): Promise<void> {
+export async function up(db: SchemalessDb, _engine: Engine): Promise<void> {
   await db.schema.alterTable("usage_events").addColumn("manual_kind", "text").execute();
   await db.schema.alterTable("usage_events").addColumn("manual_set_value", "double precision").execute();
   await db.schema
@@ -29,7 +30,7 @@ export async function up(db: Kysely<any>, _engine: Engine): Promise<void> {
   await db.schema.dropIndex("usage_daily_customer_day").execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: SchemalessDb): Promise<void> {
   await db.schema
     .createIndex("usage_daily_customer_day")
     .on("usage_daily")

@@ -1,13 +1,13 @@
-import type { Kysely } from "kysely";
 import type { Engine } from "../database.ts";
 import * as m0001 from "./0001_initial.ts";
 import * as m0002 from "./0002_directory.ts";
 import * as m0003 from "./0003_usage_timeline.ts";
 import * as m0004 from "./0004_usage_corrections.ts";
+import type { SchemalessDb } from "../schema.ts";
 
 interface MigrationModule {
-  up(db: Kysely<any>, engine: Engine): Promise<void>;
-  down?(db: Kysely<any>, engine: Engine): Promise<void>;
+  up(db: SchemalessDb, engine: Engine): Promise<void>;
+  down?(db: SchemalessDb, engine: Engine): Promise<void>;
 }
 
 /**

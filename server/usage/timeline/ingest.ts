@@ -7,13 +7,13 @@
  * before the 200, so an acknowledged event is never lost and a retried or duplicated delivery adds
  * nothing (dedup on the webhook id there, on usageEventId here).
  */
-import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import { z } from "zod";
 import { chunks, type Clock } from "../../db/index.ts";
 import { webhookHandler, type WebhookContext, type WebhookHandlers } from "../../directory/index.ts";
 import { dayToIso, epochDay, TIMEZONE } from "./days.ts";
 import { timelineDb, type TimelineDatabase, type TimelineDb } from "./schema.ts";
+import type { SchemalessDb } from "../../db/index.ts";
 
 export interface UsageEventInput {
   usageEventId: string;
@@ -171,7 +171,7 @@ export async function addToRollups(db: TimelineDb, deltas: readonly RollupDelta[
  * `db` must be a transaction (or a connection the caller serializes). Results are in input order.
  */
 export async function ingestUsageEvents(
-  db: Kysely<any>,
+  db: SchemalessDb,
   inputs: readonly UsageEventInput[],
   now: number,
 ): Promise<IngestResult[]> {
@@ -255,7 +255,7 @@ export async function ingestUsageEvents(
 }
 
 /** One event: `ingestUsageEvents` with a batch of one. */
-export async function ingestUsageEvent(db: Kysely<any>, input: UsageEventInput, now: number): Promise<IngestResult> {
+export async function ingestUsageEvent(db: SchemalessDb, input: UsageEventInput, now: number): Promise<IngestResult> {
   return (await ingestUsageEvents(db, [input], now))[0]!;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/index.ts";
+import type { SchemalessDb } from "../../db/index.ts";
 
 export interface UsageEventsTable {
   usage_event_id: string;
@@ -79,6 +80,6 @@ export type TimelineDb = Kysely<TimelineDB>;
 export type TimelineDatabase = Pick<Database, "db" | "dialect">;
 
 /** The console database seen with this module's tables (same connection / transaction). */
-export function timelineDb(db: Kysely<any>): TimelineDb {
+export function timelineDb(db: SchemalessDb): TimelineDb {
   return db as TimelineDb;
 }
