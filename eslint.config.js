@@ -25,6 +25,30 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
     },
   },
+  // Dependencies point one way (docs/decisions/0012-contracts-and-layers.md): the screen's views import nothing
+  // from server/; app/contracts import nothing but themselves; server/ imports only app/contracts from app/;
+  // nothing in the console imports the sandbox, which it reaches over HTTP.
+  {
+    files: ["**/*.{ts,tsx}"],
+    rules: {
+      "import-x/no-restricted-paths": [
+        "error",
+        {
+          zones: [
+            { target: "./app/components", from: "./server", message: "views get typed props from their route" },
+            { target: "./app/contracts", from: "./server" },
+            { target: "./app/contracts", from: "./app", except: ["./contracts"] },
+            { target: "./server", from: "./app", except: ["./contracts"] },
+            {
+              target: ["./server/!(sandbox|testing)/**/*", "./server/*.ts"],
+              from: "./server/sandbox",
+              message: "the console reaches the sandbox over HTTP only",
+            },
+          ],
+        },
+      ],
+    },
+  },
   // React's rules where React runs (server-side helpers named use… are not hooks).
   {
     files: ["app/**/*.{ts,tsx}"],
