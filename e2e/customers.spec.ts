@@ -3,7 +3,7 @@ import { E2E_SANDBOX_KEY } from "./global-setup.ts";
 import { expect, test } from "./support/fixtures.ts";
 
 /**
- * Issue 5: the customer directory (tables from the index), the search palette, the customer page
+ * The customer directory (tables from the index), the search palette, the customer page
  * (live from Commet, panel by panel) and portal links — against the production build and the
  * harness's fresh sandbox (60 customers, no webhooks: the startup sync fills the index).
  */

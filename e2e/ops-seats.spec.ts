@@ -4,7 +4,7 @@ import { freshProCustomer, sandboxSdk, seatCount } from "./support/ops-sdk.ts";
 import { E2E_ACCOUNTS, postSignIn } from "./support/staff-accounts.ts";
 
 /**
- * Issue 6, seats: an ops user changes seats through preview → confirmation → apply; a change made in
+ * Seats: an ops user changes seats through preview → confirmation → apply; a change made in
  * another browser meanwhile is refused with the fresh count; support sees no controls and a forged
  * POST is refused. Every outcome is checked in Commet through the SDK.
  */

@@ -3,7 +3,7 @@ import { expect, test } from "./support/fixtures.ts";
 import { freshProCustomer, sandboxSdk, usageTotal } from "./support/ops-sdk.ts";
 
 /**
- * Issue 6, manual usage: an ops user records usage (a double click records one event; the same key
+ * Manual usage: an ops user records usage (a double click records one event; the same key
  * again answers "already recorded … by …"), sets the period total, gets field messages for bad input;
  * support sees no forms and a forged POST is refused. Every outcome is checked in Commet (SDK).
  */

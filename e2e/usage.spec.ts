@@ -9,7 +9,7 @@ import { startConsole, type RunningConsole } from "./support/console-server.ts";
 import { E2E_ACCOUNTS, seedStaffAccounts } from "./support/staff-accounts.ts";
 
 /**
- * Usage timeline journeys (issue 7). The harness console's sandbox sends no webhooks, so these run
+ * Usage timeline journeys. The harness console's sandbox sends no webhooks, so these run
  * against their own console in embedded-sandbox mode (COMMET_API_KEY unset): it starts the sandbox
  * with its webhooks pointed at the console, and the demo organization's usage history reaches the
  * timeline the real way — signed usage.recorded deliveries to POST /webhooks/commet.

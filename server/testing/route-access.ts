@@ -48,7 +48,7 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
   // The role walk sends this row last for each role: it ends that session.
   { route: "logout", method: "POST", path: "/logout", access: "public" },
 
-  // Customers (issue 5)
+  // Customers
   { route: "customers._index", method: "GET", path: "/customers", access: "customers:read" },
   { route: "subscriptions._index", method: "GET", path: "/subscriptions", access: "customers:read" },
   { route: "customers.$customerId", method: "GET", path: "/customers/no-such-customer", access: "customers:read" },
@@ -75,7 +75,7 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
   // POST /webhooks/commet is not a Remix route: Express answers it ahead of Remix (server/app-server.ts
   // commetWebhooks), authenticated by the X-Commet-Signature HMAC, not by a session.
 
-  // Usage timeline (issue 7): explorer, its CSV, a customer's Usage panel data
+  // Usage timeline: explorer, its CSV, a customer's Usage panel data
   { route: "usage._index", method: "GET", path: "/usage", access: "usage:explore" },
   // Reconciliation sweep: reads Commet and stores each check; changes nothing in Commet.
   { route: "usage._index", method: "POST", path: "/usage", intent: "reconcile", access: "usage:explore" },
@@ -87,7 +87,7 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     access: "customers:read",
   },
 
-  // Ops writes on the customer page (issue 6): action-only resource routes. The bodies carry no
+  // Ops writes on the customer page: action-only resource routes. The bodies carry no
   // reason or key, so an allowed role gets 400 field errors and nothing reaches Commet.
   {
     route: "customers.$customerId_.seats",
