@@ -34,6 +34,10 @@ describe("spawnSandbox (the sandbox CLI as a child process)", () => {
         headers: { "x-api-key": "ck_spawn_test" },
       });
       expect(customers.status).toBe(200);
+      // The key is not in the process's arguments (visible to every user through `ps`).
+      const cmdline = fs.readFileSync(`/proc/${sandbox.child.pid}/cmdline`, "utf8");
+      expect(cmdline).toContain("cli.ts");
+      expect(cmdline).not.toContain("ck_spawn_test");
     } finally {
       await sandbox.stop();
     }

@@ -56,21 +56,28 @@ export type SandboxProcessOptions = {
 
 export type SandboxProcess = ReadyChild;
 
-/** The argv that runs the sandbox CLI under tsx with this very Node binary (so the PID is the sandbox's). */
-export function sandboxCommand(options: SandboxProcessOptions): { command: string; args: string[] } {
+/**
+ * How to run the sandbox CLI under tsx with this very Node binary (so the PID is the sandbox's). Secrets travel in
+ * the child's environment, never in its arguments: anyone on the machine can read arguments with `ps`.
+ */
+export function sandboxCommand(options: SandboxProcessOptions): {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+} {
   const args = ["--import", TSX_LOADER, SANDBOX_CLI, "--port", String(options.port ?? 0)];
-  args.push("--data-dir", options.dataDir, "--api-key", options.apiKey);
+  args.push("--data-dir", options.dataDir);
   if (options.reset) args.push("--reset");
   if (options.customers !== undefined) args.push("--customers", String(options.customers));
-  return { command: process.execPath, args };
+  const env: NodeJS.ProcessEnv = { ...process.env, SANDBOX_API_KEY: options.apiKey };
+  if (options.webhookUrl) env.SANDBOX_WEBHOOK_URL = options.webhookUrl;
+  if (options.webhookSecret) env.SANDBOX_WEBHOOK_SECRET = options.webhookSecret;
+  return { command: process.execPath, args, env };
 }
 
 /** Starts the sandbox and resolves once it prints its "sandbox listening on URL" line. */
 export async function spawnSandbox(options: SandboxProcessOptions): Promise<SandboxProcess> {
-  const { command, args } = sandboxCommand(options);
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (options.webhookUrl) env.SANDBOX_WEBHOOK_URL = options.webhookUrl;
-  if (options.webhookSecret) env.SANDBOX_WEBHOOK_SECRET = options.webhookSecret;
+  const { command, args, env } = sandboxCommand(options);
   const sandbox = await spawnUntilReady({
     name: "the sandbox",
     command,
