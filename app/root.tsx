@@ -1,9 +1,9 @@
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteLoaderData } from "@remix-run/react";
 import type { ReactNode } from "react";
-import { getCurrentStaff, permissionsOf } from "../server/auth/index.ts";
-import { getShellInfo } from "../server/commet/index.ts";
-import { AppShell, PublicShell, type ShellStaff } from "./components/app-shell";
+import { getCurrentStaff } from "../server/auth/index.ts";
+import { loadShell } from "../server/commet/index.ts";
+import { AppShell, PublicShell } from "./components/app-shell";
 import { RouteErrorBoundary } from "./components/route-error";
 import { useNonce } from "./lib/nonce";
 import stylesheet from "./styles/app.css?url";
@@ -20,11 +20,7 @@ export const meta: MetaFunction = () => [{ title: "Commet Ops Console" }];
  * on the server). Signed out, no Commet call is made: the sign-in page needs none.
  */
 export async function loader({ request }: LoaderFunctionArgs) {
-  const current = await getCurrentStaff(request);
-  const staff: ShellStaff | null = current
-    ? { name: current.name, email: current.email, role: current.role, permissions: permissionsOf(current.role) }
-    : null;
-  return { shell: staff ? await getShellInfo() : null, staff };
+  return loadShell(await getCurrentStaff(request));
 }
 
 export function Layout({ children }: { children: ReactNode }) {

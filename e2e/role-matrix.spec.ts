@@ -1,5 +1,5 @@
 import { expect, test, type APIResponse } from "@playwright/test";
-import { can, type Role } from "../server/auth/permissions.ts";
+import { can, type Role } from "../app/contracts/permissions.ts";
 import { ROUTE_ACCESS, type RouteAccessRow } from "../server/testing/route-access.ts";
 import { apiContextAs, E2E_ROLES } from "./support/staff-accounts.ts";
 

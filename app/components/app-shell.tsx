@@ -1,12 +1,9 @@
 import { Form, NavLink, useNavigation } from "@remix-run/react";
 import type { ReactNode } from "react";
-import type { Permission, Role } from "../../server/auth/permissions.ts";
-import type { ShellInfo } from "../../server/commet/shell.ts";
+import type { Permission } from "~/contracts/permissions";
+import type { ShellInfo, ShellStaff } from "~/contracts/shell";
 import { CommandPalette } from "./command-palette";
 import { ModeBanner } from "./mode-banner";
-
-/** The signed-in staff member as the root loader hands it to the browser (no ids, no secrets). */
-export type ShellStaff = { name: string; email: string; role: Role; permissions: Permission[] };
 
 /**
  * Sections that exist, each with the permission its loader requires (the server enforces it; the nav

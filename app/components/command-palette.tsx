@@ -1,10 +1,10 @@
 import { useNavigate } from "@remix-run/react";
 import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { customerHref } from "~/contracts/customer-ref";
-import type { SearchAnswer, SearchHitView } from "~/contracts/search";
+import type { SearchResult, SearchHit } from "~/contracts/search";
 import { StatusBadge } from "./status-badge";
 
-const matchLabels: Record<SearchHitView["matchedOn"], string> = {
+const matchLabels: Record<SearchHit["matchedOn"], string> = {
   id: "Commet ID",
   externalId: "External ID",
   invoice: "Invoice",
@@ -18,7 +18,7 @@ function typingTarget(target: EventTarget | null): boolean {
   return target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
 }
 
-type State = { status: "idle" | "loading" | "done" | "error"; answer: SearchAnswer | null };
+type State = { status: "idle" | "loading" | "done" | "error"; answer: SearchResult | null };
 
 /**
  * The one search box: a header button plus a modal dialog with a combobox over the directory's
@@ -84,7 +84,7 @@ export function CommandPalette() {
         });
         if (!res.ok || !res.headers.get("content-type")?.includes("json"))
           throw new Error(`search answered ${res.status}`);
-        const answer = (await res.json()) as SearchAnswer;
+        const answer = (await res.json()) as SearchResult;
         setState({ status: "done", answer });
         setActive(
           answer.hits.length > 0 && answer.exactHit ? answer.hits.findIndex((h) => h.id === answer.exactHit?.id) : -1,
@@ -100,7 +100,7 @@ export function CommandPalette() {
   }, [query]);
 
   const hits = state.answer?.hits ?? [];
-  const go = (hit: SearchHitView) => {
+  const go = (hit: SearchHit) => {
     close();
     navigate(customerHref(hit.id));
   };

@@ -1,4 +1,4 @@
-import type { PlanFeatureView, PlanView } from "../../server/commet/plans.ts";
+import type { PlanFeatureView, PlanView } from "~/contracts/plans";
 import { formatCount, formatInterval, formatQuantity, formatRate } from "~/contracts/format";
 
 function includedText(feature: PlanFeatureView): string {

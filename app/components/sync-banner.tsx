@@ -1,6 +1,6 @@
 import { useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
-import type { SyncStatus } from "../../server/directory/sync.ts";
+import type { SyncStatus } from "~/contracts/directory";
 import { formatCount } from "~/contracts/format";
 
 const phaseLabels: Record<string, string> = {

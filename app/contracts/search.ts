@@ -11,21 +11,26 @@ export function parseSearchQuery(params: URLSearchParams): SearchQuery {
   return searchQuerySchema.parse({ q: params.get("q") ?? "", limit: params.get("limit") ?? undefined });
 }
 
-/** One hit as the palette shows it (mirrors server/directory's SearchHit; client-safe). */
-export interface SearchHitView {
+/** What the search answers (server/directory searchCustomers) and the palette shows. */
+export type MatchedOn = "id" | "externalId" | "invoice" | "email" | "name";
+
+export interface SearchHit {
   id: string;
   externalId: string | null;
   email: string;
   fullName: string | null;
   planName: string | null;
   subscriptionStatus: string | null;
-  matchedOn: "id" | "externalId" | "invoice" | "email" | "name";
+  matchedOn: MatchedOn;
+  /** The whole field equals the query (id, externalId, invoice number, full email or full name). */
   exact: boolean;
+  /** The invoice number that matched, when matchedOn is "invoice". */
   invoiceNumber?: string;
 }
 
-export interface SearchAnswer {
+export interface SearchResult {
   query: string;
-  hits: SearchHitView[];
-  exactHit: SearchHitView | null;
+  hits: SearchHit[];
+  /** The single exact hit, when there is exactly one: Enter goes straight to it. */
+  exactHit: SearchHit | null;
 }

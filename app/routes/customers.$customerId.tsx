@@ -4,7 +4,7 @@ import { Await, Link, useLoaderData, type ShouldRevalidateFunction } from "@remi
 import { Suspense } from "react";
 import { can, requireStaff } from "../../server/auth/index.ts";
 import { loadCustomerView, panelProblem, settleWithin } from "../../server/customer-view/index.ts";
-import type { PanelResult } from "../../server/customer-view/types.ts";
+import type { PanelResult } from "~/contracts/customer-view";
 import { loadSeatPanel } from "../../server/seats/index.ts";
 import { loadUsagePanel } from "../../server/usage/index.ts";
 import { InvoicesPanel } from "~/components/customer/invoices-panel";

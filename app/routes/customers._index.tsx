@@ -2,14 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
 import { requireStaff } from "../../server/auth/index.ts";
-import { getReadyDb } from "../../server/db/index.ts";
-import {
-  getSyncStatus,
-  listIndexedCustomers,
-  listIndexedPlans,
-  subscriptionStatusCounts,
-  type IndexedCustomer,
-} from "../../server/directory/index.ts";
+import { customersPage } from "../../server/directory/index.ts";
 import {
   DataTable,
   DataTableColumnHeader,
@@ -21,12 +14,8 @@ import { RouteErrorBoundary } from "~/components/route-error";
 import { StatusBadge, statusLabel } from "~/components/status-badge";
 import { SyncBanner } from "~/components/sync-banner";
 import { customerHref } from "~/contracts/customer-ref";
-import {
-  parseCustomersTable,
-  splitSort,
-  SUBSCRIPTION_STATUS_OPTIONS,
-  TABLE_PAGE_SIZES,
-} from "~/contracts/directory-search";
+import type { IndexedCustomer } from "~/contracts/directory";
+import { parseCustomersTable, SUBSCRIPTION_STATUS_OPTIONS, TABLE_PAGE_SIZES } from "~/contracts/directory-search";
 import { formatCount, formatDate } from "~/contracts/format";
 
 export const meta: MetaFunction = () => [{ title: "Customers · Commet Ops Console" }];
@@ -34,23 +23,7 @@ export const meta: MetaFunction = () => [{ title: "Customers · Commet Ops Conso
 /** /customers — every customer, from the directory index (server-side sort, filters and paging). */
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireStaff(request, "customers:read");
-  const state = parseCustomersTable(new URL(request.url).searchParams);
-  const database = await getReadyDb();
-  const { sort, dir } = splitSort<"created" | "email" | "name" | "plan" | "status" | "seats">(state.sort);
-  const [page, plans, counts, sync] = await Promise.all([
-    listIndexedCustomers(database, {
-      sort,
-      dir,
-      status: state.status ? [state.status] : [],
-      plan: state.plan ? [state.plan] : [],
-      offset: (state.page - 1) * state.pageSize,
-      limit: state.pageSize,
-    }),
-    listIndexedPlans(database),
-    subscriptionStatusCounts(database, state.plan ? { plan: [state.plan] } : {}),
-    getSyncStatus(database),
-  ]);
-  return { state, rows: page.rows, total: page.total, plans, counts: counts.counts, sync };
+  return customersPage(parseCustomersTable(new URL(request.url).searchParams));
 }
 
 const features = tableFeatures({});
@@ -124,7 +97,7 @@ export default function Customers() {
           label="Status"
           value={state.status}
           options={[
-            ...SUBSCRIPTION_STATUS_OPTIONS.map((s) => ({ value: s, label: statusLabel(s), count: counts[s] ?? 0 })),
+            ...SUBSCRIPTION_STATUS_OPTIONS.map((s) => ({ value: s, label: statusLabel(s), count: counts.counts[s] ?? 0 })),
             { value: "none", label: statusLabel("none") },
           ]}
         />

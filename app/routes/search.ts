@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { getReadyDb } from "../../server/db/index.ts";
 import { searchCustomers } from "../../server/directory/index.ts";
-import { parseSearchQuery, type SearchAnswer } from "~/contracts/search";
+import { parseSearchQuery, type SearchResult } from "~/contracts/search";
 
 /**
  * GET /search?q= — the search box (command palette): hits from the local directory index
@@ -11,6 +11,6 @@ import { parseSearchQuery, type SearchAnswer } from "~/contracts/search";
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireStaff(request, "customers:read");
   const { q, limit } = parseSearchQuery(new URL(request.url).searchParams);
-  const result: SearchAnswer = await searchCustomers(await getReadyDb(), q, { limit });
+  const result: SearchResult = await searchCustomers(await getReadyDb(), q, { limit });
   return Response.json(result, { headers: { "Cache-Control": "private, no-store" } });
 }

@@ -2,14 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
 import { requireStaff } from "../../server/auth/index.ts";
-import { getReadyDb } from "../../server/db/index.ts";
-import {
-  getSyncStatus,
-  listIndexedPlans,
-  listIndexedSubscriptions,
-  subscriptionStatusCounts,
-  type IndexedSubscription,
-} from "../../server/directory/index.ts";
+import { subscriptionsPage } from "../../server/directory/index.ts";
 import {
   DataTable,
   DataTableColumnHeader,
@@ -22,12 +15,8 @@ import { RouteErrorBoundary } from "~/components/route-error";
 import { StatusBadge, statusLabel } from "~/components/status-badge";
 import { SyncBanner } from "~/components/sync-banner";
 import { customerHref } from "~/contracts/customer-ref";
-import {
-  parseSubscriptionsTable,
-  splitSort,
-  SUBSCRIPTION_STATUS_OPTIONS,
-  TABLE_PAGE_SIZES,
-} from "~/contracts/directory-search";
+import type { IndexedSubscription } from "~/contracts/directory";
+import { parseSubscriptionsTable, SUBSCRIPTION_STATUS_OPTIONS, TABLE_PAGE_SIZES } from "~/contracts/directory-search";
 import { formatCount, formatDate } from "~/contracts/format";
 
 export const meta: MetaFunction = () => [{ title: "Subscriptions · Commet Ops Console" }];
@@ -35,23 +24,7 @@ export const meta: MetaFunction = () => [{ title: "Subscriptions · Commet Ops C
 /** /subscriptions — every subscription in the directory index, with counts per status. */
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireStaff(request, "customers:read");
-  const state = parseSubscriptionsTable(new URL(request.url).searchParams);
-  const database = await getReadyDb();
-  const { sort, dir } = splitSort<"started" | "status" | "plan" | "customer">(state.sort);
-  const [page, plans, counts, sync] = await Promise.all([
-    listIndexedSubscriptions(database, {
-      sort,
-      dir,
-      status: state.status ? [state.status] : [],
-      plan: state.plan ? [state.plan] : [],
-      offset: (state.page - 1) * state.pageSize,
-      limit: state.pageSize,
-    }),
-    listIndexedPlans(database),
-    subscriptionStatusCounts(database, state.plan ? { plan: [state.plan] } : {}),
-    getSyncStatus(database),
-  ]);
-  return { state, rows: page.rows, total: page.total, plans, counts, sync };
+  return subscriptionsPage(parseSubscriptionsTable(new URL(request.url).searchParams));
 }
 
 const features = tableFeatures({});

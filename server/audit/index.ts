@@ -28,7 +28,7 @@
  *       (pending older than IN_FLIGHT_GRACE_MS = 60 s is "Outcome unknown": show check again / retry)
  *   redact(value), redactParams(params), redactText(text)
  *   createAuditLog(db, { clock? }) → the same operations bound to another database (tests).
- * Permissions (server/auth/permissions.ts): "audit:read" to list, "export:csv" to download.
+ * Permissions (app/contracts/permissions.ts): "audit:read" to list, "export:csv" to download.
  * Bench: `node --expose-gc --import tsx server/audit/bench.ts [--rows N]` (write-ahead cost, paging, CSV).
  */
 import { createReadableStreamFromReadable } from "@remix-run/node";

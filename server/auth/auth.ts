@@ -13,7 +13,7 @@ import {
   verifyPassword,
   type ScryptCost,
 } from "./password.ts";
-import { can, isRole, type Permission, type Role } from "./permissions.ts";
+import { can, isRole, type Permission, type Role } from "../../app/contracts/permissions.ts";
 import { createSignInLimiter, type SignInLimits } from "./rate-limit.ts";
 import { ABSOLUTE_TIMEOUT_MS, createSessionStore } from "./sessions.ts";
 import { createStaffDirectory, emailSchema } from "./staff.ts";

@@ -1,4 +1,4 @@
-import type { Role } from "./permissions.ts";
+import type { Role } from "../../app/contracts/permissions.ts";
 import { SYSTEM_ACTOR, StaffError, emailSchema, type StaffDirectory } from "./staff.ts";
 import { passwordSchema } from "./password.ts";
 

@@ -7,7 +7,7 @@ import { assertSameOrigin as assertSameOriginOf } from "./csrf.ts";
 import { createAuth, type Auth } from "./auth.ts";
 import { ensureInitialStaff as ensureInitialStaffOn, type InitialStaffResult } from "./bootstrap.ts";
 import { readAuthConfig, resolveAuthConfig, type AuthConfig, type AuthSettings } from "./config.ts";
-import type { Permission, Role } from "./permissions.ts";
+import type { Permission, Role } from "../../app/contracts/permissions.ts";
 import type { NewStaffInput, StaffActor } from "./staff.ts";
 
 export { createAuth, safeRedirect, signInSchema, INVALID_CREDENTIALS, DEACTIVATED } from "./auth.ts";
@@ -26,7 +26,7 @@ export {
   permissionsOf,
   type Permission,
   type Role,
-} from "./permissions.ts";
+} from "../../app/contracts/permissions.ts";
 export { FAILURE_WINDOW_MS, SIGN_IN_LIMITS, createSignInLimiter, lockedMessage } from "./rate-limit.ts";
 export { loadSessionSecret, MIN_SECRET_LENGTH } from "./secret.ts";
 export { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, createSessionStore } from "./sessions.ts";

@@ -1,7 +1,7 @@
 import { beforeAll, expect, it } from "vitest";
 import { describeEachEngine } from "../testing/db.ts";
 import type { Auth } from "./auth.ts";
-import { ROLES, can, type Role } from "./permissions.ts";
+import { ROLES, can, type Role } from "../../app/contracts/permissions.ts";
 import { ROUTE_ACCESS } from "../testing/route-access.ts";
 import { addStaff, makeAuth, requestWithCookie, thrown } from "../testing/auth.ts";
 

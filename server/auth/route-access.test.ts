@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { PERMISSIONS } from "./permissions.ts";
+import { PERMISSIONS } from "../../app/contracts/permissions.ts";
 import { ROUTE_ACCESS } from "../testing/route-access.ts";
 
 const ROUTES_DIR = path.resolve(import.meta.dirname, "../../app/routes");

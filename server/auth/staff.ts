@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { AuditLog } from "../audit/index.ts";
 import { isUniqueViolation, systemClock, type Clock, type DB, type StaffRow } from "../db/index.ts";
 import { DEFAULT_COST, generatePassword, hashPassword, passwordSchema, type ScryptCost } from "./password.ts";
-import { ROLES, isRole, type Role } from "./permissions.ts";
+import { ROLES, isRole, type Role } from "../../app/contracts/permissions.ts";
 import type { SessionStore } from "./sessions.ts";
 
 export interface StaffMember {

@@ -4,7 +4,8 @@
  */
 import type { Commet } from "@commet/node";
 import { allowsDecimals, type UsageFeatureOption } from "../../app/contracts/ops-forms.ts";
-import { toPlanView, type PlanView } from "../commet/plans.ts";
+import type { PlanView } from "../../app/contracts/plans.ts";
+import { toPlanView } from "../commet/plans.ts";
 
 export interface BillingContext {
   customer: { id: string; email: string; livemode: boolean } | null;

@@ -3,5 +3,5 @@ export { commetBaseUrl, connectCommet, getCommetConnection, type CommetConnectio
 export { callCommet, problemStatus, throwCommetProblem, toCommetProblem } from "./errors.ts";
 export { listCustomers, type CustomerPage, type CustomerRow } from "./customers.ts";
 export { getOrgMode, noteLivemode, type OrgMode } from "./mode.ts";
-export { listPlans, type PlanFeatureView, type PlanView } from "./plans.ts";
-export { getShellInfo, type ShellInfo } from "./shell.ts";
+export { listPlans } from "./plans.ts";
+export { getShellInfo, loadShell } from "./shell.ts";

@@ -4,7 +4,8 @@ import path from "node:path";
 import type { Commet } from "@commet/node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { setFaults, clearFaults, startTestSandbox, type TestSandbox } from "../testing/sandbox.ts";
-import { getInvoiceDetail, loadCustomerView, settleWithin, type CustomerPanels, type PanelResult } from "./index.ts";
+import type { CustomerPanels, PanelResult } from "../../app/contracts/customer-view.ts";
+import { getInvoiceDetail, loadCustomerView, settleWithin } from "./index.ts";
 
 // The staff-actions panel reads the real audit trail: a throwaway SQLite database for this file.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "customer-view-test-"));

@@ -32,9 +32,8 @@ import type {
   SeatView,
   StaffActionView,
   SubscriptionView,
-} from "./types.ts";
+} from "../../app/contracts/customer-view.ts";
 
-export type * from "./types.ts";
 
 /** The part of the SDK the page reads (a real `Commet` fits; tests pass one bound to a sandbox). */
 export type CustomerViewCommet = {

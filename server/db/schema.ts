@@ -22,7 +22,7 @@ export interface StaffTable {
   /** Lower-cased, trimmed; unique. */
   email: string;
   name: string;
-  /** One of ROLES in server/auth/permissions.ts. */
+  /** One of ROLES in app/contracts/permissions.ts. */
   role: string;
   /** `scrypt$N$r$p$salt$hash` (see server/auth/password.ts). */
   password_hash: string;

@@ -20,7 +20,8 @@ import { migrateToLatest } from "../db/migrate.ts";
 import { nameSearchText, normalizeEmail, foldText } from "./normalize.ts";
 import { tables } from "./schema.ts";
 import { listIndexedCustomers } from "./list.ts";
-import { searchCustomers, type MatchedOn } from "./search.ts";
+import type { MatchedOn } from "../../app/contracts/search.ts";
+import { searchCustomers } from "./search.ts";
 
 const CUSTOMERS = Number(process.env.BENCH_SEARCH_CUSTOMERS ?? 100_000);
 const QUERIES = 200;

@@ -38,9 +38,11 @@
  *   directoryWebhookHandlers + webhookHandler(schema, apply): add handlers for other event types
  *     (e.g. usage.recorded) with `handlers: { ...directoryWebhookHandlers, ...yours }`.
  */
-export { searchCustomers, SEARCH_MAX_LIMIT, type MatchedOn, type SearchHit, type SearchResult } from "./search.ts";
+export { searchCustomers, SEARCH_MAX_LIMIT } from "./search.ts";
+export { customersPage, newestCustomers, subscriptionsPage } from "./pages.ts";
 export {
   CUSTOMER_SORTS,
+  customerLabels,
   customerListOptionsSchema,
   getIndexedCustomer,
   InvalidCursorError,
@@ -54,9 +56,6 @@ export {
   subscriptionStatusCounts,
   type CustomerListOptions,
   type CustomerStatusFilter,
-  type IndexedCustomer,
-  type IndexedSubscription,
-  type Page,
   type StatusCounts,
   type SubscriptionListOptions,
   type SubscriptionStatus,
@@ -69,9 +68,6 @@ export {
   type RunSyncOptions,
   type SyncCommet,
   type SyncOutcome,
-  type SyncPhase,
-  type SyncRunStatus,
-  type SyncStatus,
 } from "./sync.ts";
 export {
   commetWebhookRouter,

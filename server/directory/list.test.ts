@@ -7,8 +7,8 @@ import {
   listIndexedPlans,
   listIndexedSubscriptions,
   subscriptionStatusCounts,
-  type IndexedCustomer,
 } from "./list.ts";
+import type { IndexedCustomer } from "../../app/contracts/directory.ts";
 import { tables } from "./schema.ts";
 import { upsertCustomers, upsertSubscriptions, type CustomerInput, type SubscriptionInput } from "./store.ts";
 

@@ -4,8 +4,10 @@
  */
 import { sql, type Expression, type Selectable, type SqlBool } from "kysely";
 import { z } from "zod";
+import { chunks } from "../db/index.ts";
 import { parseSeats } from "./store.ts";
 import { tables, type DirectoryCustomersTable, type DirectoryDb } from "./schema.ts";
+import type { CustomerLabel, IndexedCustomer, IndexedSubscription, Page } from "../../app/contracts/directory.ts";
 
 export const SUBSCRIPTION_STATUSES = [
   "draft",
@@ -49,46 +51,6 @@ export const subscriptionListOptionsSchema = z.object({
   status: z.array(z.enum(SUBSCRIPTION_STATUSES)).max(6).default([]),
 });
 export type SubscriptionListOptions = z.input<typeof subscriptionListOptionsSchema>;
-
-export interface IndexedCustomer {
-  id: string;
-  externalId: string | null;
-  email: string;
-  fullName: string | null;
-  subscriptionId: string | null;
-  subscriptionStatus: string | null;
-  planId: string | null;
-  planName: string | null;
-  /** featureCode → seats, of the summary subscription. */
-  seats: Record<string, number>;
-  seatsTotal: number;
-  /** Epoch ms (Commet's createdAt / updatedAt; indexedAt = when the console last wrote the row). */
-  createdAt: number;
-  updatedAt: number;
-  indexedAt: number;
-}
-
-export interface IndexedSubscription {
-  id: string;
-  status: string | null;
-  planId: string | null;
-  planName: string | null;
-  startDate: number | null;
-  seats: Record<string, number> | null;
-  /** Commet customer id, null while the customer is not indexed yet (then customerRef is all we know). */
-  customerId: string | null;
-  customerRef: string;
-  customerEmail: string | null;
-  customerName: string | null;
-}
-
-export interface Page<T> {
-  rows: T[];
-  /** Rows matching the filters (all pages). */
-  total: number;
-  /** Cursor of the next page, null on the last page. */
-  nextCursor: string | null;
-}
 
 /** Keyset cursor: the last row's sort value and id, bound to the sort it was made for. */
 interface CursorData {
@@ -232,6 +194,32 @@ export async function getIndexedCustomer(
     .execute();
   const match = rows.find((r) => r.id === idOrExternalId) ?? rows[0];
   return match ? toIndexedCustomer(match) : null;
+}
+
+/**
+ * Labels of the customers that `refs` name (Commet ids or externalIds, as usage carries them), keyed
+ * by the ref; refs the index does not know are left out.
+ */
+export async function customerLabels(
+  database: DirectoryDb,
+  refs: readonly string[],
+): Promise<Record<string, CustomerLabel>> {
+  const wanted = [...new Set(refs)].filter(Boolean);
+  if (wanted.length === 0) return {};
+  const labels: Record<string, CustomerLabel> = {};
+  for (const batch of chunks(wanted, 500)) {
+    const rows = await tables(database)
+      .selectFrom("directory_customers")
+      .select(["id", "external_id", "full_name", "email"])
+      .where((eb) => eb.or([eb("id", "in", batch), eb("external_id", "in", batch)]))
+      .execute();
+    for (const r of rows) {
+      const label = { id: r.id, externalId: r.external_id, fullName: r.full_name, email: r.email };
+      if (batch.includes(r.id)) labels[r.id] = label;
+      if (r.external_id && batch.includes(r.external_id)) labels[r.external_id] ??= label;
+    }
+  }
+  return labels;
 }
 
 const subscriptionSortExpr: Record<(typeof SUBSCRIPTION_SORTS)[number], Expression<string | number>> = {

@@ -10,29 +10,7 @@
 import { sql, type RawBuilder } from "kysely";
 import { foldText, normalizeEmail, prefixUpperBound, tokenize } from "./normalize.ts";
 import { tables, type Db, type DirectoryDb } from "./schema.ts";
-
-export type MatchedOn = "id" | "externalId" | "invoice" | "email" | "name";
-
-export interface SearchHit {
-  id: string;
-  externalId: string | null;
-  email: string;
-  fullName: string | null;
-  planName: string | null;
-  subscriptionStatus: string | null;
-  matchedOn: MatchedOn;
-  /** The whole field equals the query (id, externalId, invoice number, full email or full name). */
-  exact: boolean;
-  /** The invoice number that matched, when matchedOn is "invoice". */
-  invoiceNumber?: string;
-}
-
-export interface SearchResult {
-  query: string;
-  hits: SearchHit[];
-  /** The single exact hit, when there is exactly one: Enter goes straight to it. */
-  exactHit: SearchHit | null;
-}
+import type { MatchedOn, SearchHit, SearchResult } from "../../app/contracts/search.ts";
 
 export const SEARCH_MAX_LIMIT = 50;
 const MAX_QUERY_LENGTH = 200;

@@ -18,6 +18,7 @@ import { CommetAPIError, type Commet } from "@commet/node";
 import { z } from "zod";
 import type { Clock } from "../db/index.ts";
 import { tables, type Db, type DirectoryDb, type DirectorySyncStateTable } from "./schema.ts";
+import type { SyncPhase, SyncRunStatus, SyncStatus } from "../../app/contracts/directory.ts";
 import {
   recordInvoice,
   upsertCustomers,
@@ -35,36 +36,13 @@ export interface SyncCommet {
   subscriptions: Pick<Commet["subscriptions"], "list" | "get">;
 }
 
-export type SyncPhase = "customers" | "subscriptions" | "invoices" | "done";
 const NEXT_PHASE: Record<SyncPhase, SyncPhase> = {
   customers: "subscriptions",
   subscriptions: "invoices",
   invoices: "done",
   done: "done",
 };
-export type SyncRunStatus = "never" | "idle" | "running" | "waiting" | "interrupted" | "failed";
 
-export interface SyncStatus {
-  /** never: no run yet; idle: last run completed; waiting: rate limited until retryAt. */
-  status: SyncRunStatus;
-  phase: SyncPhase;
-  /** Rows written by the current (or last) run. */
-  customersSynced: number;
-  subscriptionsSynced: number;
-  pages: number;
-  /** 429s the current (or last) run waited out. */
-  rateLimited: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  heartbeatAt: number | null;
-  retryAt: number | null;
-  lastError: string | null;
-  lastCompletedAt: number | null;
-  /** Customers in the index now. */
-  indexedCustomers: number;
-  /** Invoice numbers known to the search (from the sync's invoices phase and from webhooks). */
-  indexedInvoices: number;
-}
 
 export interface RunSyncOptions {
   /** Progress lines (default: console.info with a prefix). */

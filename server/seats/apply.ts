@@ -4,7 +4,7 @@
  */
 import { seatChangeFormSchema, type SeatChangeForm } from "../../app/contracts/ops-forms.ts";
 import type { SeatChangeResult, SeatPreviewResult } from "../../app/contracts/ops-results.ts";
-import type { Role } from "../auth/permissions.ts";
+import type { Role } from "../../app/contracts/permissions.ts";
 import { admit, writeEngineFor, type Staff, type WriteEngine } from "../writes/index.ts";
 import { checkSeatChange } from "./check.ts";
 import { SEAT_CALL, seatChangeWrite } from "./write-action.ts";

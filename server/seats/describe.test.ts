@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { PlanFeatureView } from "../commet/plans.ts";
+import type { PlanFeatureView } from "../../app/contracts/plans.ts";
 import { describeSeatChange, type SeatPreviewInput } from "./describe.ts";
 
 const editor: PlanFeatureView = {

@@ -2,7 +2,7 @@
 import { formatRateCents, formatUtc } from "../../app/contracts/format.ts";
 import { isLargeSeatChange, seatTarget, type SeatOp } from "../../app/contracts/ops-forms.ts";
 import type { SeatPreview } from "../../app/contracts/ops-results.ts";
-import type { PlanView } from "../commet/plans.ts";
+import type { PlanView } from "../../app/contracts/plans.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -4,7 +4,7 @@ import type { DB } from "../db/index.ts";
 import { createAuth } from "../auth/auth.ts";
 import { SYSTEM_ACTOR } from "../auth/staff.ts";
 import { TEST_COST } from "../auth/password.ts";
-import type { Role } from "../auth/permissions.ts";
+import type { Role } from "../../app/contracts/permissions.ts";
 
 export const APP_ORIGIN = "https://console.test";
 export const SECRET = "test-secret-0123456789-abcdefghijklmnop";

@@ -9,11 +9,11 @@
  *     POST row from a foreign Origin and asserts 403 (CSRF).
  *
  * Adding a route: add its rows (one per method, and one per `intent` for actions with several).
- * `access`: a Permission from server/auth/permissions.ts, "signed-in" (any role), or "public" (no session).
+ * `access`: a Permission from app/contracts/permissions.ts, "signed-in" (any role), or "public" (no session).
  * `body`: a form the test may POST as any role — choose one that cannot change anything (missing or
  * invalid fields → 400, unknown ids → 404), since allowed roles really run the action.
  */
-import type { Permission } from "../auth/permissions.ts";
+import type { Permission } from "../../app/contracts/permissions.ts";
 
 export type RouteAccessLevel = Permission | "signed-in" | "public";
 

@@ -15,7 +15,7 @@ import {
 import type { UsagePanel } from "../../app/contracts/ops-panels.ts";
 import type { WriteResult } from "../../app/contracts/ops-results.ts";
 import { redactText } from "../audit/index.ts";
-import type { Role } from "../auth/permissions.ts";
+import type { Role } from "../../app/contracts/permissions.ts";
 import { loadBillingContext, periodStartOf, usageFeaturesOf, type BillingContext } from "../billing/index.ts";
 import { admit, fieldErrors, readFailure, writeEngineFor, type Staff, type WriteEngine } from "../writes/index.ts";
 import { usageRecordWrite, usageSetWrite } from "./write-actions.ts";

@@ -4,7 +4,7 @@
  */
 import type { Commet } from "@commet/node";
 import type { z } from "zod";
-import type { Permission } from "../auth/permissions.ts";
+import type { Permission } from "../../app/contracts/permissions.ts";
 
 /** The one SDK call a logical write makes, with its exact params (stored in the audit row, replayed as is). */
 export interface CommetRequest {

@@ -2,7 +2,7 @@
 import type { z } from "zod";
 import { parseForm } from "../../app/contracts/ops-forms.ts";
 import type { WriteResult } from "../../app/contracts/ops-results.ts";
-import { can, type Permission, type Role } from "../auth/permissions.ts";
+import { can, type Permission, type Role } from "../../app/contracts/permissions.ts";
 import { fieldErrors } from "./answers.ts";
 
 /** The parsed form (context-free schema), or the result to render (forbidden / field_errors). */

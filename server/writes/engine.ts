@@ -19,7 +19,7 @@ import {
   type AuditOutcome,
   type BeginAuditInput,
 } from "../audit/index.ts";
-import { can, type Role } from "../auth/permissions.ts";
+import { can, type Role } from "../../app/contracts/permissions.ts";
 import { getCommet } from "../commet/client.ts";
 import { writeActionNamed, type CommetRequest, type WriteAction } from "./action.ts";
 import { answerFromRow, fieldErrors, keyTakenElsewhere, noSuchPendingWrite, stableJson } from "./answers.ts";

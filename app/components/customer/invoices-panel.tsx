@@ -1,6 +1,6 @@
 import { useFetcher } from "@remix-run/react";
 import { Fragment, useState } from "react";
-import type { InvoiceDetailView, InvoiceView, PanelResult } from "../../../server/customer-view/types.ts";
+import type { InvoiceDetailView, InvoiceView, PanelResult } from "~/contracts/customer-view";
 import type { Problem } from "~/contracts/problem";
 import { formatCount, formatDate } from "~/contracts/format";
 import { formatMinor } from "~/contracts/money";

@@ -1,6 +1,6 @@
 import { Await, useRevalidator } from "@remix-run/react";
 import { Suspense, useId, type ReactNode } from "react";
-import type { PanelResult } from "../../../server/customer-view/types.ts";
+import type { PanelResult } from "~/contracts/customer-view";
 import type { Problem } from "~/contracts/problem";
 
 const unexpected: Problem = {

@@ -1,4 +1,4 @@
-import type { PanelResult, ProfileView } from "../../../server/customer-view/types.ts";
+import type { PanelResult, ProfileView } from "~/contracts/customer-view";
 import { formatDate } from "~/contracts/format";
 import { Fact, Panel } from "./panel";
 

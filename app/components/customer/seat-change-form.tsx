@@ -1,6 +1,6 @@
 import { Await } from "@remix-run/react";
 import { Suspense, useId, useRef, useState } from "react";
-import type { PanelResult } from "../../../server/customer-view/types.ts";
+import type { PanelResult } from "~/contracts/customer-view";
 import { FormField } from "~/components/form-field";
 import { ModeBanner } from "~/components/mode-banner";
 import { ReasonFields } from "~/components/ops/reason-fields";

@@ -1,5 +1,5 @@
 import { Link } from "@remix-run/react";
-import type { PanelResult, StaffActionView } from "../../../server/customer-view/types.ts";
+import type { PanelResult, StaffActionView } from "~/contracts/customer-view";
 import { StatusBadge } from "../status-badge";
 import { Panel } from "./panel";
 

@@ -1,4 +1,4 @@
-import type { PanelResult, SubscriptionView } from "../../../server/customer-view/types.ts";
+import type { PanelResult, SubscriptionView } from "~/contracts/customer-view";
 import { formatCount, formatDate, formatInterval } from "~/contracts/format";
 import { formatRateIn } from "~/contracts/money";
 import { StatusBadge } from "../status-badge";

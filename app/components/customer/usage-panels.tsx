@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import type { FeatureView, PanelResult, QuotaView, SeatView } from "../../../server/customer-view/types.ts";
+import type { FeatureView, PanelResult, QuotaView, SeatView } from "~/contracts/customer-view";
 import { formatCount, formatDate } from "~/contracts/format";
 import { formatRateIn } from "~/contracts/money";
 import { Panel } from "./panel";

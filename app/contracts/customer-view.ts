@@ -3,7 +3,7 @@
  * streams each panel's promise to the browser, and the panel components import these types only.
  * Money: invoice amounts are in the currency's minor unit (cents), as Commet sends them.
  */
-import type { Problem } from "../../app/contracts/problem.ts";
+import type { Problem } from "./problem.ts";
 
 /** A panel settles to its data or to the Problem that kept it from loading (never rejects). */
 export type PanelResult<T> = { ok: true; data: T } | { ok: false; problem: Problem };
