@@ -1,11 +1,11 @@
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
-import type { CustomerRow } from "../../server/commet/customers.ts";
 import { DataTable } from "~/components/data-table";
+import type { IndexedCustomer } from "~/contracts/directory";
 import { formatDate } from "~/contracts/format";
 
-// Server-side table: Commet pages and filters, so no client row models are registered.
+// Rows come sorted and limited from the server, so no client row models are registered.
 const features = tableFeatures({});
-const column = createColumnHelper<typeof features, CustomerRow>();
+const column = createColumnHelper<typeof features, IndexedCustomer>();
 const columns = column.columns([
   column.accessor((row) => row.fullName ?? "", {
     id: "name",
@@ -20,11 +20,11 @@ const columns = column.columns([
   column.accessor("id", { header: "Commet ID", cell: (info) => <code>{info.getValue()}</code> }),
   column.accessor("createdAt", {
     header: "Created",
-    cell: (info) => <time dateTime={info.getValue()}>{formatDate(info.getValue())}</time>,
+    cell: (info) => <time dateTime={new Date(info.getValue()).toISOString()}>{formatDate(info.getValue())}</time>,
   }),
 ]);
 
-export function CustomersTable({ customers, caption }: { customers: CustomerRow[]; caption: string }) {
+export function CustomersTable({ customers, caption }: { customers: IndexedCustomer[]; caption: string }) {
   const table = useTable({ features, columns, data: customers, getRowId: (row) => row.id });
   return (
     <DataTable

@@ -43,10 +43,10 @@ export function formatInterval(interval: string): string {
   return intervalLabels[interval] ?? interval;
 }
 
-/** An ISO timestamp as a stable, locale-independent date ("2026-11-21"), so server and browser render the same text. */
-export function formatDate(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toISOString().slice(0, 10);
+/** A stable, locale-independent UTC date ("2026-11-21"), so server and browser render the same text. */
+export function formatDate(date: Date | number | string): string {
+  const d = new Date(date);
+  return Number.isNaN(d.getTime()) ? String(date) : d.toISOString().slice(0, 10);
 }
 
 /** "2026-11-21 22:40 UTC" — the console shows times in UTC (same text on server and browser). */

@@ -1,7 +1,6 @@
 /** The console's surface onto Commet: one SDK client, typed calls per use, errors mapped once. */
 export { commetBaseUrl, connectCommet, getCommetConnection, type CommetConnection } from "./client.ts";
 export { callCommet, problemStatus, throwCommetProblem, toCommetProblem } from "./errors.ts";
-export { listCustomers, type CustomerPage, type CustomerRow } from "./customers.ts";
 export { getOrgMode, noteLivemode, type OrgMode } from "./mode.ts";
 export { listPlans } from "./plans.ts";
 export { getShellInfo, loadShell } from "./shell.ts";
