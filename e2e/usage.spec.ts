@@ -129,10 +129,14 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
   await expect(page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Usage" })).toBeVisible();
   await page.goto(`${base}/usage?range=custom&from=${from}&to=${to}`);
 
-  // A plan that has usage in the range: the plan of the first detail row that has one.
-  const plans = await page.getByTestId("usage-rows").locator("tbody tr td:nth-child(3)").allTextContents();
-  const plan = plans.map((p) => p.trim()).find((p) => p.startsWith("plan_"));
+  // A plan that has usage in the range: the plan of the first detail row that has one. The cell shows
+  // the plan's name and carries its id (the CSV's plan_id) as data-value.
+  const planCells = page.getByTestId("usage-rows").locator("tbody tr td:nth-child(3)");
+  const plans = await planCells.evaluateAll((tds) => tds.map((td) => td.getAttribute("data-value") ?? ""));
+  const plan = plans.find((p) => p.startsWith("plan_"));
   expect(plan, "a detail row with a plan").toBeTruthy();
+  const planName = (await planCells.nth(plans.indexOf(plan!)).textContent())!.trim();
+  expect(planName, "the plan shown by name").not.toMatch(/^plan_/);
   await page.getByLabel("Plan").selectOption(plan!);
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(new RegExp(`plan=${plan}`));
@@ -140,15 +144,19 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
   // The URL changes when the navigation commits; the tables re-render just after (a transition): poll.
   await expect
     .poll(async () => {
-      const cells = await page.getByTestId("usage-rows").locator("tbody tr td:nth-child(3)").allTextContents();
-      return cells.length > 0 && cells.every((c) => c.trim() === plan);
+      const cells = await planCells.evaluateAll((tds) => tds.map((td) => td.getAttribute("data-value")));
+      return cells.length > 0 && cells.every((c) => c === plan);
     })
     .toBe(true);
 
   const shown = await page
     .getByTestId("usage-rows")
     .locator("tbody tr")
-    .evaluateAll((rows) => rows.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent!.trim())));
+    .evaluateAll((rows) =>
+      rows.map((tr) =>
+        Array.from(tr.querySelectorAll("td")).map((td) => td.getAttribute("data-value") ?? td.textContent!.trim()),
+      ),
+    );
   expect(shown.length).toBeGreaterThan(0);
   for (const row of shown) expect(row[2]).toBe(plan);
   const totals = await page
@@ -192,9 +200,8 @@ test("the customer's Usage tab shows a manual entry recorded earlier as an annot
     .getByTestId("top-customers")
     .locator("tbody tr")
     .first()
-    .locator("td")
-    .first()
-    .textContent())!.trim();
+    .locator("[data-customer-ref]")
+    .getAttribute("data-customer-ref"))!;
   await page.request.post(`${base}/logout`, { headers: { Origin: base }, maxRedirects: 0 });
 
   // Ops records a manual entry through the console's own ops form (POST /customers/:id/usage), from the console's origin.
@@ -296,5 +303,7 @@ test("webhooks dropped on purpose show as drift: on the customer's Usage tab and
     .getByRole("row")
     .filter({ hasText: `e2e_drift_${tag}` });
   await expect(row).toContainText("Drift: api_calls +40");
+  // Named, with its id still shown.
+  await expect(row).toContainText(`E2E drift ${tag}`);
   await checkPage("usage explorer drifted customers");
 });

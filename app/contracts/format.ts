@@ -49,10 +49,14 @@ export function formatDate(date: Date | number | string): string {
   return Number.isNaN(d.getTime()) ? String(date) : d.toISOString().slice(0, 10);
 }
 
-/** "2026-11-21 22:40 UTC" — the console shows times in UTC (same text on server and browser). */
-export function formatUtc(date: Date | number | string): string {
+/**
+ * "2026-11-21 22:40 UTC" ("2026-11-21 22:40:05 UTC" with seconds, for trails) — the console shows
+ * times in UTC, so server and browser render the same text.
+ */
+export function formatUtc(date: Date | number | string, options: { seconds?: boolean } = {}): string {
   const d = new Date(date);
-  return Number.isNaN(d.getTime()) ? String(date) : `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  if (Number.isNaN(d.getTime())) return String(date);
+  return `${d.toISOString().slice(0, options.seconds ? 19 : 16).replace("T", " ")} UTC`;
 }
 
 const usd = new Intl.NumberFormat("en-US", {

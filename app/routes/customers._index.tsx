@@ -97,7 +97,11 @@ export default function Customers() {
           label="Status"
           value={state.status}
           options={[
-            ...SUBSCRIPTION_STATUS_OPTIONS.map((s) => ({ value: s, label: statusLabel(s), count: counts.counts[s] ?? 0 })),
+            ...SUBSCRIPTION_STATUS_OPTIONS.map((s) => ({
+              value: s,
+              label: statusLabel(s),
+              count: counts.counts[s] ?? 0,
+            })),
             { value: "none", label: statusLabel("none") },
           ]}
         />

@@ -1,12 +1,11 @@
 import { beforeAll, expect, it } from "vitest";
 import { parseCustomersTable, parseSubscriptionsTable } from "../../app/contracts/directory-search.ts";
-import { describeEachEngine } from "../db/test-support.ts";
+import { closeDatabaseGracefully, describeEachEngine } from "../testing/db.ts";
 import { loadOverview } from "../overview/index.ts";
 import { customerLabels } from "./list.ts";
 import { customersPage, newestCustomers, subscriptionsPage } from "./pages.ts";
 import { tables } from "./schema.ts";
 import { upsertCustomers, upsertSubscriptions, type CustomerInput } from "./store.ts";
-import { closeDatabaseGracefully } from "./test-helpers.ts";
 
 const NOW = Date.parse("2026-11-21T12:00:00.000Z");
 const day = (n: number) => new Date(Date.parse("2026-01-01T00:00:00.000Z") + n * 86_400_000).toISOString();

@@ -11,6 +11,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
+import { formatDate } from "~/contracts/format";
 import { formatQuantity, shortDay } from "~/contracts/usage-search";
 
 export interface FeatureSeries {
@@ -40,10 +41,6 @@ export interface PeriodView {
   end: string;
 }
 
-function dayOf(iso: string): string {
-  return new Date(iso).toISOString().slice(0, 10);
-}
-
 /**
  * One feature of a customer: daily usage (bars), the current period's running total (line) against
  * the plan's included amount (reference line), overage shaded above it, period boundaries and the
@@ -60,15 +57,16 @@ export function CustomerUsageChart({
   width?: number;
   height?: number;
 }) {
-  const startDay = period ? dayOf(period.start) : null;
+  const startDay = period ? formatDate(period.start) : null;
   // The period's end instant is exclusive: its last day is the day before the end instant's day when the end is midnight.
-  const endDay = period ? dayOf(new Date(Date.parse(period.end) - 1).toISOString()) : null;
+  const endDay = period ? formatDate(Date.parse(period.end) - 1) : null;
+  const data: Array<{ date: string; daily: number; events: number; periodToDate: number | null }> = [];
   let running = 0;
-  const data = feature.series.map((p) => {
+  for (const p of feature.series) {
     const inPeriod = startDay !== null && endDay !== null && p.date >= startDay && p.date <= endDay;
     if (inPeriod) running += p.total;
-    return { date: p.date, daily: p.total, events: p.events, periodToDate: inPeriod ? running : null };
-  });
+    data.push({ date: p.date, daily: p.total, events: p.events, periodToDate: inPeriod ? running : null });
+  }
   const first = data[0]?.date;
   const last = data.at(-1)?.date;
   const inRange = (d: string | null): d is string => d !== null && !!first && !!last && d >= first && d <= last;

@@ -1,6 +1,7 @@
 import { useFetcher } from "@remix-run/react";
 import { lazy, Suspense, useEffect, useState } from "react";
-import type { loader as customerUsageLoader } from "~/routes/usage.customer.$customerId";
+import type { CustomerUsagePanel as CustomerUsagePanelData } from "~/contracts/usage";
+import { formatUtc } from "~/contracts/format";
 import { formatQuantity, type UsageRange } from "~/contracts/usage-search";
 import { DriftBadge } from "./drift-badge";
 import "./usage.css";
@@ -16,17 +17,13 @@ const PRESETS: Array<{ range: Exclude<UsageRange, "custom">; label: string }> = 
   { range: "90d", label: "90 days" },
 ];
 
-function utcStamp(ms: number): string {
-  return `${new Date(ms).toISOString().replace("T", " ").slice(0, 16)} UTC`;
-}
-
 /**
  * The customer page's Usage tab: daily usage per feature from the console's timeline (UTC days) for
  * 7 / 30 / 90 days or a custom range, the plan's included amount, overage in the current period,
  * period boundaries, manual entries as annotations, and whether the timeline agrees with Commet.
  */
 export function CustomerUsagePanel({ customerRef }: { customerRef: string }) {
-  const fetcher = useFetcher<typeof customerUsageLoader>();
+  const fetcher = useFetcher<CustomerUsagePanelData>();
   const [range, setRange] = useState<UsageRange>("30d");
   const base = `/usage/customer/${encodeURIComponent(customerRef)}`;
   const { load } = fetcher;
@@ -91,7 +88,7 @@ export function CustomerUsagePanel({ customerRef }: { customerRef: string }) {
   );
 }
 
-type Loaded = Extract<NonNullable<ReturnType<typeof useFetcher<typeof customerUsageLoader>>["data"]>, { ok: true }>;
+type Loaded = Extract<CustomerUsagePanelData, { ok: true }>;
 
 function UsageBody({ data: d }: { data: Loaded }) {
   const u = d.usage;
@@ -102,7 +99,7 @@ function UsageBody({ data: d }: { data: Loaded }) {
       <p className="muted small">
         {u.from} to {u.to}, UTC days.
         {u.period
-          ? ` Current period: ${utcStamp(Date.parse(u.period.start))} → ${utcStamp(Date.parse(u.period.end))}.`
+          ? ` Current period: ${formatUtc(u.period.start)} → ${formatUtc(u.period.end)}.`
           : " No current period."}
       </p>
       {d.liveProblem ? (
@@ -190,7 +187,7 @@ function UsageBody({ data: d }: { data: Loaded }) {
                         {amount(a.quantity)}
                       </>
                     )}{" "}
-                    at {utcStamp(a.occurredAt)}
+                    at {formatUtc(a.occurredAt)}
                     {a.staff ? ` by ${a.staff}` : ""}
                   </li>
                 ))}

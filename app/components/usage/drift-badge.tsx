@@ -1,25 +1,23 @@
+import { formatUtc } from "~/contracts/format";
+import type { Reconciliation } from "~/contracts/usage";
 import { formatQuantity } from "~/contracts/usage-search";
-
-/** The last reconciliation of a customer as the server stores it (server/usage/timeline Reconciliation, serialized). */
-export interface DriftView {
-  status: "in_step" | "drifted" | "no_period";
-  checkedAt: number;
-  maxAbsDiff: number;
-  features: Array<{ code: string; timeline: number; commet: number; diff: number }>;
-}
 
 /**
  * Whether the console's usage timeline agrees with Commet's live counters for the current period.
  * Drifted shows which features differ and by how much (Commet − timeline).
  */
-export function DriftBadge({ drift }: { drift: DriftView | null }) {
+export function DriftBadge({
+  drift,
+}: {
+  drift: Pick<Reconciliation, "status" | "checkedAt" | "maxAbsDiff" | "features"> | null;
+}) {
   if (!drift)
     return (
       <span className="badge badge--muted" data-testid="drift-badge" data-status="unchecked">
         Not reconciled yet
       </span>
     );
-  const checked = `checked ${new Date(drift.checkedAt).toISOString().replace("T", " ").slice(0, 16)} UTC`;
+  const checked = `checked ${formatUtc(drift.checkedAt)}`;
   if (drift.status === "no_period") {
     return (
       <span className="badge badge--muted" data-testid="drift-badge" data-status="no_period" title={checked}>

@@ -6,29 +6,7 @@ import { loadLiveUsage, type TimelineCommet } from "./commet.ts";
 import { dayToIso, rangeDays, TIMEZONE, type DayRange } from "./days.ts";
 import { customerRefs } from "./explorer.ts";
 import { timelineDb, type TimelineDatabase } from "./schema.ts";
-
-export interface ManualAnnotation {
-  usageEventId: string;
-  featureCode: string;
-  quantity: number;
-  occurredAt: number;
-  date: string;
-  staff: string | null;
-  auditId: string | null;
-  /** "track": a quantity added; "set": a correction to an exact period total (`quantity` is its adjustment). */
-  kind: "track" | "set";
-  /** For "set": the total it set. */
-  setTo: number | null;
-}
-
-export interface CustomerUsage {
-  timezone: typeof TIMEZONE;
-  customerId: string;
-  from: string;
-  to: string;
-  features: Array<{ code: string; total: number; series: Array<{ date: string; total: number; events: number }> }>;
-  annotations: ManualAnnotation[];
-}
+import type { CustomerUsage, CustomerUsageTab, ManualAnnotation } from "../../../app/contracts/usage.ts";
 
 /** Timeline only (no Commet call). */
 export async function customerUsage(
@@ -99,13 +77,6 @@ export async function customerUsage(
       setTo: m.manual_set_value === null ? null : Number(m.manual_set_value),
     })),
   };
-}
-
-export interface CustomerUsageTab extends CustomerUsage {
-  /** Current period from Commet (ISO, exact instants; the chart marks the UTC days they fall on). */
-  period: { start: string; end: string } | null;
-  /** Per usage feature of the plan: included amount and Commet's live counter. */
-  limits: Array<{ code: string; name: string; included: number | null; unlimited: boolean; current: number | null }>;
 }
 
 /** Timeline + Commet's live limits and period (one getActive + one featureAccess.list). */

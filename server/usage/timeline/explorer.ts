@@ -10,6 +10,14 @@ import { sql, type ExpressionBuilder, type SelectQueryBuilder } from "kysely";
 import { z } from "zod";
 import { dayToIso, rangeDays, rangeSchema, resolveRange, TIMEZONE, type DayRange } from "./days.ts";
 import { timelineDb, type TimelineDatabase, type TimelineDB, type TimelineDb } from "./schema.ts";
+import type {
+  IncludedByPlan,
+  TopCustomerRow,
+  TopCustomers,
+  UsageRow,
+  UsageRowsPage,
+  UsageSeries,
+} from "../../../app/contracts/usage.ts";
 
 export interface ExplorerFilters {
   range: DayRange;
@@ -95,17 +103,6 @@ async function filterDaily<O>(db: TimelineDb, q: DailyQuery<O>, f: ExplorerFilte
   return out;
 }
 
-export interface UsageSeries {
-  timezone: typeof TIMEZONE;
-  from: string;
-  to: string;
-  /** Feature codes present, sorted (stack order). */
-  features: string[];
-  /** One entry per UTC day of the range (zero-filled). */
-  days: Array<{ date: string; totals: Record<string, number>; total: number }>;
-  total: number;
-}
-
 /** Totals per feature per day (the stacked chart). */
 export async function usageSeries(database: TimelineDatabase, f: ExplorerFilters): Promise<UsageSeries> {
   const db = timelineDb(database.db);
@@ -145,31 +142,6 @@ export async function usageSeries(database: TimelineDatabase, f: ExplorerFilters
     return { date: dayToIso(day), totals, total: dayTotal };
   });
   return { timezone: TIMEZONE, from: dayToIso(f.range.fromDay), to: dayToIso(f.range.toDay), features, days, total };
-}
-
-/** Included units per plan id and feature code (from the plan catalog: server/commet listPlans). */
-export type IncludedByPlan = Readonly<Record<string, Readonly<Record<string, number | null | undefined>>>>;
-
-export interface TopCustomerRow {
-  customerId: string;
-  /** Plan ids seen in the range (greatest per day). */
-  planIds: string[];
-  usage: number;
-  byFeature: Record<string, number>;
-  /** Usage above the included amount prorated to the range: Σ features max(0, usage − included × days ÷ 30). */
-  overage: number;
-  /** Daily totals over the range (all features), oldest first. */
-  spark: number[];
-}
-
-export interface TopCustomers {
-  timezone: typeof TIMEZONE;
-  from: string;
-  to: string;
-  sort: "usage" | "overage";
-  /** Customers with usage in the range (before the limit). */
-  customers: number;
-  rows: TopCustomerRow[];
 }
 
 /**
@@ -276,23 +248,6 @@ export async function topCustomers(
       spark: sparks.get(r.customer_id)!,
     })),
   };
-}
-
-/** One row of the explorer's detail table and of its CSV: a customer's usage of a feature on a UTC day. */
-export interface UsageRow {
-  date: string;
-  customerId: string;
-  planId: string;
-  featureCode: string;
-  total: number;
-  events: number;
-}
-
-export interface UsageRowsPage {
-  timezone: typeof TIMEZONE;
-  rows: UsageRow[];
-  /** Pass back as `after` for the next page; null at the end. */
-  nextCursor: string | null;
 }
 
 export class InvalidUsageCursorError extends Error {}

@@ -15,6 +15,8 @@
  *   getIngestStatus(database) → { events, firstDay, lastDay, latestOccurredAt }   (history arriving: progress)
  * Rollups
  *   rebuildRollups(database) (`npm run usage:rebuild`), compareRollups(database) → differences ([] = equal)
+ * Screens (pages.ts): loadUsageExplorer(search), reconcileAll(), exportUsageCsv(search), loadCustomerUsagePanel(ref, search)
+ *   — one call per route; customers labelled from the directory, plans named from usageCatalog (catalog.ts).
  * Explorer (finance, admin)
  *   parseExplorerFilters(URLSearchParams, now) → ExplorerFilters (range 7d|30d|90d|custom&from&to, plan, feature, status, customer)
  *   usageSeries(database, filters) → per UTC day, totals per feature (stacked chart)
@@ -37,7 +39,6 @@ export {
   recordManualUsageEvent,
   usageRecordedSchema,
   usageWebhookHandlers,
-  type IngestStatus,
   type ManualUsageEventInput,
 } from "./ingest.ts";
 export { compareRollups, rebuildRollups, type RebuildResult, type RollupDifference } from "./rollups.ts";
@@ -52,30 +53,18 @@ export {
   usageSeries,
   USAGE_CSV_COLUMNS,
   type ExplorerFilters,
-  type IncludedByPlan,
-  type TopCustomerRow,
-  type TopCustomers,
-  type UsageRow,
-  type UsageRowsPage,
-  type UsageSeries,
 } from "./explorer.ts";
-export {
-  customerUsage,
-  customerUsageTab,
-  type CustomerUsage,
-  type CustomerUsageTab,
-  type ManualAnnotation,
-} from "./customer.ts";
-export {
-  DRIFT_TOLERANCE,
-  getDriftStatus,
-  listDrift,
-  listStoredDrift,
-  reconcileCustomer,
-  type FeatureDrift,
-  type Reconciliation,
-} from "./reconcile.ts";
+export { customerUsage, customerUsageTab } from "./customer.ts";
+export { DRIFT_TOLERANCE, getDriftStatus, listDrift, listStoredDrift, reconcileCustomer } from "./reconcile.ts";
 export type { TimelineCommet } from "./commet.ts";
+export { usageCatalog, usageUnits } from "./catalog.ts";
+export {
+  EXPLORER_DETAIL_ROWS,
+  exportUsageCsv,
+  loadCustomerUsagePanel,
+  loadUsageExplorer,
+  reconcileAll,
+} from "./pages.ts";
 export {
   dayToIso,
   epochDay,

@@ -14,6 +14,7 @@ import { webhookHandler, type WebhookContext, type WebhookHandlers } from "../..
 import { dayToIso, epochDay, TIMEZONE } from "./days.ts";
 import { timelineDb, type TimelineDatabase, type TimelineDb } from "./schema.ts";
 import type { SchemalessDb } from "../../db/index.ts";
+import type { IngestStatus } from "../../../app/contracts/usage.ts";
 
 export interface UsageEventInput {
   usageEventId: string;
@@ -357,17 +358,6 @@ export async function recordManualUsageEvent(
     ),
   );
   return { result: result === "recorded" ? "recorded" : "already_recorded" };
-}
-
-export interface IngestStatus {
-  timezone: typeof TIMEZONE;
-  /** Usage events in the timeline (webhook and manual). */
-  events: number;
-  /** First and last UTC day holding usage, "YYYY-MM-DD" (null when empty). */
-  firstDay: string | null;
-  lastDay: string | null;
-  /** Latest occurredAt seen (epoch ms). */
-  latestOccurredAt: number | null;
 }
 
 /** Progress of the timeline (the seeded history arriving through webhooks, then live traffic). */

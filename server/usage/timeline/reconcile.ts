@@ -8,26 +8,10 @@ import type { Clock } from "../../db/index.ts";
 import { loadLiveUsage, type TimelineCommet } from "./commet.ts";
 import { canonicalCustomerRef, customerRefs } from "./explorer.ts";
 import { timelineDb, type TimelineDatabase } from "./schema.ts";
+import type { FeatureDrift, Reconciliation } from "../../../app/contracts/usage.ts";
 
 /** Differences up to this are rounding, not drift. */
 export const DRIFT_TOLERANCE = 1e-6;
-
-export interface FeatureDrift {
-  code: string;
-  timeline: number;
-  commet: number;
-  /** commet − timeline: > 0 the timeline misses usage (e.g. lost webhooks, usage.set), < 0 it has extra. */
-  diff: number;
-}
-
-export interface Reconciliation {
-  customerId: string;
-  checkedAt: number;
-  status: "in_step" | "drifted" | "no_period";
-  period: { start: number; end: number } | null;
-  features: FeatureDrift[];
-  maxAbsDiff: number;
-}
 
 export async function reconcileCustomer(
   database: TimelineDatabase,

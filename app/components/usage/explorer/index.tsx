@@ -1,0 +1,74 @@
+/** The usage explorer (/usage): filters, totals chart, top customers, drifted customers and the rows behind them. */
+import type { UsageExplorerPage } from "~/contracts/usage";
+import { hasFilters } from "~/contracts/usage-search";
+import { DriftSection, type ReconcileSummary } from "./drift-section";
+import { ExplorerFilters } from "./filters";
+import { planNamesOf } from "./plan-names";
+import { TopCustomersSection } from "./top-customers";
+import { IngestNote, UsageTotals } from "./totals";
+import { UsageRows } from "./usage-rows";
+
+export type { ReconcileSummary };
+
+export function UsageExplorer({
+  page,
+  canExport,
+  detailRows,
+  reconciled,
+  loading,
+  reconciling,
+}: {
+  page: UsageExplorerPage;
+  canExport: boolean;
+  detailRows: number;
+  reconciled: ReconcileSummary | null;
+  loading: boolean;
+  reconciling: boolean;
+}) {
+  const planNames = planNamesOf(page.plans);
+  const r = page.result;
+  const busy = { "aria-busy": loading, className: loading ? "is-loading" : undefined };
+  return (
+    <>
+      <div className="page-header">
+        <h1>Usage</h1>
+        <p className="muted">
+          Usage per feature from the console's timeline (Commet's usage.recorded webhooks and manual entries). Days are
+          UTC days.
+        </p>
+      </div>
+      <ExplorerFilters page={page} canExport={canExport} />
+      {page.catalogError ? (
+        <p className="notice" role="status">
+          {page.catalogError}
+        </p>
+      ) : null}
+      <IngestNote ingest={page.ingest} />
+      {page.rangeError ? (
+        <p className="error-panel" role="alert" data-testid="range-error">
+          {page.rangeError}
+        </p>
+      ) : null}
+      {r ? (
+        <div {...busy}>
+          <UsageTotals series={r.series} units={page.units} filtered={hasFilters(page.search)} />
+          <TopCustomersSection
+            top={r.top}
+            search={page.search}
+            overageKnown={!!page.included}
+            loading={loading}
+            planNames={planNames}
+          />
+        </div>
+      ) : null}
+
+      <DriftSection drift={page.drift} reconciled={reconciled} reconciling={reconciling} />
+
+      {r ? (
+        <div {...busy}>
+          <UsageRows detail={r.detail} planNames={planNames} pageSize={detailRows} canExport={canExport} />
+        </div>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,155 @@
+import { Await, Link } from "@remix-run/react";
+import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
+import { Suspense } from "react";
+import { DataTable } from "~/components/data-table";
+import { Sparkline } from "~/components/usage/sparkline";
+import type { CustomerLabels, TopCustomerRow, UsageExplorerPage } from "~/contracts/usage";
+import { formatQuantity, usageSearchString, type UsageSearch } from "~/contracts/usage-search";
+import { CustomerCell, customerName } from "./customer-cell";
+import { planLabel, type PlanNames } from "./plan-names";
+
+const features = tableFeatures({});
+const column = createColumnHelper<typeof features, TopCustomerRow>();
+
+function topColumns(search: UsageSearch, overageKnown: boolean, planNames: PlanNames, labels: CustomerLabels) {
+  const sortLink = (key: UsageSearch["sort"], title: string) =>
+    search.sort === key ? (
+      <span title="Sorted, largest first">{title} ▼</span>
+    ) : (
+      <Link to={`/usage${usageSearchString({ ...search, sort: key })}`} aria-label={`${title}: sort descending`}>
+        {title} ↕
+      </Link>
+    );
+  return column.columns([
+    column.accessor("customerId", {
+      header: "Customer",
+      cell: (info) => <CustomerCell customerRef={info.getValue()} labels={labels} />,
+    }),
+    column.accessor((row) => row.planIds.map((id) => planLabel(planNames, id)).join(", "), {
+      id: "plans",
+      header: "Plan",
+      cell: (info) => info.getValue() || "—",
+    }),
+    column.accessor("usage", {
+      header: () => sortLink("usage", "Usage"),
+      cell: (info) => <span className="num">{formatQuantity(info.getValue())}</span>,
+    }),
+    column.accessor("overage", {
+      header: () => sortLink("overage", "Overage"),
+      cell: (info) => (
+        <span className="num">{overageKnown ? formatQuantity(Math.round(info.getValue() * 100) / 100) : "—"}</span>
+      ),
+    }),
+    column.accessor("byFeature", {
+      header: "By feature",
+      cell: (info) => (
+        <span className="muted">
+          {Object.entries(info.getValue())
+            .map(([code, v]) => `${code} ${formatQuantity(v)}`)
+            .join(" · ")}
+        </span>
+      ),
+    }),
+    column.accessor("spark", {
+      header: "Daily (UTC)",
+      cell: (info) => (
+        <Sparkline
+          values={info.getValue()}
+          label={`Daily usage of ${customerName(info.row.original.customerId, labels)}, max ${formatQuantity(Math.max(0, ...info.getValue()))}`}
+        />
+      ),
+    }),
+  ]);
+}
+
+function TopCustomersTable({
+  rows,
+  search,
+  overageKnown,
+  loading,
+  planNames,
+  labels,
+}: {
+  rows: TopCustomerRow[];
+  search: UsageSearch;
+  overageKnown: boolean;
+  loading: boolean;
+  planNames: PlanNames;
+  labels: CustomerLabels;
+}) {
+  const table = useTable({
+    features,
+    columns: topColumns(search, overageKnown, planNames, labels),
+    data: rows,
+    getRowId: (r) => r.customerId,
+  });
+  return (
+    <DataTable
+      table={table}
+      caption={`Top customers by ${search.sort}`}
+      testId="top-customers"
+      loading={loading}
+      empty="No customer has usage in this range with these filters."
+    />
+  );
+}
+
+/** The ranking, streamed in after the rest of the page; a failure shows in this section only. */
+export function TopCustomersSection({
+  top,
+  search,
+  overageKnown,
+  loading,
+  planNames,
+}: {
+  top: NonNullable<UsageExplorerPage["result"]>["top"];
+  search: UsageSearch;
+  overageKnown: boolean;
+  loading: boolean;
+  planNames: PlanNames;
+}) {
+  return (
+    <section className="usage-section" aria-labelledby="usage-top">
+      <Suspense
+        fallback={
+          <>
+            <h2 id="usage-top">Top customers by {search.sort}</h2>
+            <p className="muted" aria-busy="true" data-testid="top-customers-loading">
+              Ranking customers…
+            </p>
+          </>
+        }
+      >
+        <Await resolve={top}>
+          {(ranked) =>
+            ranked ? (
+              <>
+                <h2 id="usage-top">
+                  Top customers by {search.sort} <span className="muted">({ranked.customers} with usage)</span>
+                </h2>
+                <TopCustomersTable
+                  rows={ranked.rows}
+                  search={search}
+                  overageKnown={overageKnown}
+                  loading={loading}
+                  planNames={planNames}
+                  labels={ranked.labels}
+                />
+              </>
+            ) : (
+              <>
+                <h2 id="usage-top">Top customers by {search.sort}</h2>
+                <p className="error-panel" role="alert" data-testid="top-customers-error">
+                  The ranking could not be computed. Reload the page to try again.
+                </p>
+              </>
+            )
+          }
+        </Await>
+      </Suspense>
+      <p className="muted small">
+        Overage: usage above the plan's included amount prorated to the range (included × days ÷ 30).
+      </p>
+    </section>
+  );
+}

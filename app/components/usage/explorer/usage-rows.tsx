@@ -1,0 +1,67 @@
+import type { UsageExplorerPage } from "~/contracts/usage";
+import { formatQuantity } from "~/contracts/usage-search";
+import { CustomerCell } from "./customer-cell";
+import { planLabel, type PlanNames } from "./plan-names";
+
+/**
+ * The rows behind the chart (customer × feature × UTC day), the first page of what the CSV export
+ * holds; the customer and plan cells carry their ids as `data-value` (the CSV's values).
+ */
+export function UsageRows({
+  detail,
+  planNames,
+  pageSize,
+  canExport,
+}: {
+  detail: NonNullable<UsageExplorerPage["result"]>["detail"];
+  planNames: PlanNames;
+  pageSize: number;
+  canExport: boolean;
+}) {
+  return (
+    <section className="usage-section" aria-labelledby="usage-rows">
+      <h2 id="usage-rows">Rows (customer × feature × UTC day)</h2>
+      {detail.rows.length === 0 ? (
+        <p className="empty-state">No rows.</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="data-table" data-testid="usage-rows">
+            <caption className="visually-hidden">Usage rows behind the chart</caption>
+            <thead>
+              <tr>
+                <th scope="col">Day (UTC)</th>
+                <th scope="col">Customer</th>
+                <th scope="col">Plan</th>
+                <th scope="col">Feature</th>
+                <th scope="col">Total</th>
+                <th scope="col">Events</th>
+              </tr>
+            </thead>
+            <tbody>
+              {detail.rows.map((row) => (
+                <tr key={`${row.date}|${row.customerId}|${row.featureCode}`}>
+                  <td>{row.date}</td>
+                  <td data-value={row.customerId}>
+                    <CustomerCell customerRef={row.customerId} labels={detail.labels} />
+                  </td>
+                  <td data-value={row.planId}>{planLabel(planNames, row.planId)}</td>
+                  <td>
+                    <code>{row.featureCode}</code>
+                  </td>
+                  <td className="num">{formatQuantity(row.total)}</td>
+                  <td className="num">{row.events}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {detail.nextCursor ? (
+        <p className="muted small">
+          The first {pageSize} rows;{" "}
+          {canExport ? "the CSV export has all of them." : "finance and admin can export all of them as CSV."}
+        </p>
+      ) : null}
+    </section>
+  );
+}

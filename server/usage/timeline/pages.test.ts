@@ -1,0 +1,206 @@
+import { beforeAll, expect, it } from "vitest";
+import type { PlanView } from "../../../app/contracts/plans.ts";
+import { parseUsageSearch } from "../../../app/contracts/usage-search.ts";
+import { describeEachEngine } from "../../testing/db.ts";
+import { tables } from "../../directory/schema.ts";
+import { upsertCustomers, upsertSubscriptions } from "../../directory/store.ts";
+import type { TimelineCommet } from "./commet.ts";
+import { loadCustomerUsagePanel, loadUsageExplorer, reconcileAll } from "./pages.ts";
+import { deliverUsage, usageEnvelope } from "../../testing/timeline.ts";
+
+const DAY = 86_400_000;
+const now = Date.now();
+
+const proPlan: PlanView = {
+  id: "pln_pro",
+  code: "pro",
+  name: "Pro",
+  description: null,
+  isPublic: true,
+  isDefault: false,
+  isFree: false,
+  consumptionModel: null,
+  prices: [],
+  features: [
+    {
+      code: "api_calls",
+      name: "API calls",
+      type: "usage",
+      unitName: "call",
+      enabled: true,
+      included: 1000,
+      unlimited: false,
+      overageUnitPrice: null,
+    },
+  ],
+  livemode: false,
+};
+
+/** Commet's live counters say 100 more calls than the timeline holds for every customer. */
+const driftingCommet = {
+  subscriptions: {
+    getActive: async () => ({
+      data: {
+        id: "sub_1",
+        plan: { id: "pln_pro" },
+        status: "active",
+        currentPeriod: { start: new Date(now - 10 * DAY).toISOString(), end: new Date(now + 20 * DAY).toISOString() },
+      },
+    }),
+  },
+  featureAccess: {
+    list: async () => ({
+      data: [{ code: "api_calls", name: "API calls", type: "usage", current: 100 + 7, included: 1000 }],
+    }),
+  },
+} as unknown as TimelineCommet;
+
+describeEachEngine("usage screens", (ctx) => {
+  beforeAll(async () => {
+    const created = new Date(now - 100 * DAY).toISOString();
+    await tables(ctx.database)
+      .transaction()
+      .execute(async (trx) => {
+        await upsertCustomers(
+          trx,
+          [
+            {
+              id: "cus_acme",
+              externalId: "acme",
+              email: "ops@acme.test",
+              fullName: "Acme Corp",
+              createdAt: created,
+              updatedAt: created,
+            },
+            {
+              id: "cus_bob",
+              externalId: null,
+              email: "bob@example.org",
+              fullName: null,
+              createdAt: created,
+              updatedAt: created,
+            },
+          ],
+          now,
+        );
+        await upsertSubscriptions(
+          trx,
+          [
+            {
+              id: "sub_1",
+              customerRef: "acme",
+              status: "active",
+              planId: "pln_pro",
+              planName: "Pro",
+              startDate: created,
+            },
+            {
+              id: "sub_2",
+              customerRef: "cus_bob",
+              status: "active",
+              planId: "pln_pro",
+              planName: "Pro",
+              startDate: created,
+            },
+          ],
+          now,
+          now,
+        );
+      });
+    const ts = new Date(now - DAY).toISOString();
+    for (const [customerId, subscriptionId, value] of [
+      ["acme", "sub_1", 5],
+      ["cus_bob", "sub_2", 7],
+      ["ghost_customer", "sub_unknown", 3],
+    ] as const) {
+      const response = await deliverUsage(
+        ctx.database,
+        usageEnvelope({
+          usageEventId: `ue_${customerId}`,
+          customerId,
+          featureCode: "api_calls",
+          value,
+          ts,
+          subscriptionId,
+        }),
+      );
+      expect(response.status).toBe(200);
+    }
+  });
+
+  it("names the customers of the rows, the ranking and the drift list, and the plans by the catalog", async () => {
+    const sweep = await reconcileAll({ database: ctx.database, commet: driftingCommet });
+    expect(sweep.drifted).toBeGreaterThan(0);
+
+    const page = await loadUsageExplorer(parseUsageSearch(new URLSearchParams("range=7d")), {
+      database: ctx.database,
+      plans: async () => [proPlan],
+      now,
+    });
+    expect(page.plans).toEqual([{ id: "pln_pro", name: "Pro" }]);
+    expect(page.units).toEqual({ api_calls: "call" });
+    expect(page.catalogError).toBeNull();
+
+    const detail = page.result!.detail;
+    expect(detail.rows.map((r) => [r.customerId, r.planId]).sort()).toEqual([
+      ["acme", "pln_pro"],
+      ["cus_bob", "pln_pro"],
+      ["ghost_customer", ""],
+    ]);
+    expect(detail.labels.acme).toEqual({
+      id: "cus_acme",
+      externalId: "acme",
+      fullName: "Acme Corp",
+      email: "ops@acme.test",
+    });
+    expect(detail.labels.cus_bob?.email).toBe("bob@example.org");
+    expect(detail.labels.ghost_customer).toBeUndefined();
+
+    const top = await page.result!.top;
+    expect(top!.rows.map((r) => r.customerId)).toEqual(["cus_bob", "acme", "ghost_customer"]);
+    expect(top!.labels.acme?.fullName).toBe("Acme Corp");
+
+    expect(page.drift.rows.map((d) => d.customerId)).toContain("acme");
+    expect(page.drift.labels.acme?.fullName).toBe("Acme Corp");
+  });
+
+  it("without Commet's catalog the plans are named from the directory and overage is off", async () => {
+    const page = await loadUsageExplorer(parseUsageSearch(new URLSearchParams("")), {
+      database: ctx.database,
+      plans: async () => {
+        throw new Error("Commet is down");
+      },
+      now,
+    });
+    expect(page.plans).toEqual([{ id: "pln_pro", name: "Pro" }]);
+    expect(page.included).toBeUndefined();
+    expect(page.catalogError).toMatch(/could not be read/);
+  });
+
+  it("an impossible range is refused with its message, on the explorer and the customer panel", async () => {
+    const search = parseUsageSearch(new URLSearchParams("range=custom&from=2026-02-10&to=2026-01-01"));
+    const page = await loadUsageExplorer(search, { database: ctx.database, plans: async () => [proPlan], now });
+    expect(page.rangeError).toBeTruthy();
+    expect(page.result).toBeNull();
+    const panel = await loadCustomerUsagePanel("acme", search, {
+      database: ctx.database,
+      commet: driftingCommet,
+      plans: async () => [proPlan],
+      now,
+    });
+    expect(panel.ok).toBe(false);
+  });
+
+  it("the customer panel carries the units of the catalog and a fresh reconciliation", async () => {
+    const panel = await loadCustomerUsagePanel("acme", parseUsageSearch(new URLSearchParams("range=7d")), {
+      database: ctx.database,
+      commet: driftingCommet,
+      plans: async () => [proPlan],
+      now,
+    });
+    if (!panel.ok) throw new Error(panel.message);
+    expect(panel.units).toEqual({ api_calls: "call" });
+    expect(panel.drift?.status).toBe("drifted");
+    expect(panel.liveProblem).toBeNull();
+  });
+});

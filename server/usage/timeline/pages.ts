@@ -1,0 +1,177 @@
+/**
+ * What the usage screens read in one call each: the explorer (/usage) and its reconcile sweep and CSV
+ * export, and the customer page's Usage panel. Customers are labelled from the directory index.
+ */
+import type { Readable } from "node:stream";
+import type { PlanView } from "../../../app/contracts/plans.ts";
+import type {
+  CustomerLabels,
+  CustomerUsagePanel,
+  TopCustomers,
+  UsageExplorerPage,
+} from "../../../app/contracts/usage.ts";
+import { usageSearchString, type UsageSearch } from "../../../app/contracts/usage-search.ts";
+import { getCommet } from "../../commet/client.ts";
+import { listPlans, toCommetProblem } from "../../commet/index.ts";
+import { getReadyDb } from "../../db/index.ts";
+import { customerLabels, SUBSCRIPTION_STATUSES } from "../../directory/index.ts";
+import { usageCatalog, usageUnits } from "./catalog.ts";
+import type { TimelineCommet } from "./commet.ts";
+import { customerUsage, customerUsageTab } from "./customer.ts";
+import { dayToIso, InvalidRangeError, resolveRange } from "./days.ts";
+import { listUsageRows, parseExplorerFilters, streamUsageCsv, topCustomers, usageSeries } from "./explorer.ts";
+import type { ExplorerFilters } from "./explorer.ts";
+import { getIngestStatus } from "./ingest.ts";
+import { getDriftStatus, listDrift, listStoredDrift, reconcileCustomer } from "./reconcile.ts";
+import type { TimelineDatabase } from "./schema.ts";
+
+/** Rows of the explorer's detail table (the CSV export has all of them). */
+export const EXPLORER_DETAIL_ROWS = 25;
+
+interface Sources {
+  database?: TimelineDatabase;
+  commet?: TimelineCommet;
+  plans?: () => Promise<PlanView[]>;
+  now?: number;
+}
+
+function explorerFilters(search: UsageSearch, now: number): ExplorerFilters {
+  return parseExplorerFilters(new URLSearchParams(usageSearchString(search, { withSort: false })), now);
+}
+
+/**
+ * The explorer: catalog, ingest progress, stored drift, and for the range the series, the first detail
+ * rows and (streamed, failing alone) the top customers. A range that cannot be resolved gives
+ * `rangeError` and no result.
+ */
+export async function loadUsageExplorer(search: UsageSearch, sources: Sources = {}): Promise<UsageExplorerPage> {
+  const database = sources.database ?? (await getReadyDb());
+  const [catalog, ingest, drifted] = await Promise.all([
+    usageCatalog(database, sources.plans),
+    getIngestStatus(database),
+    listStoredDrift(database, { limit: 50 }),
+  ]);
+  const common = { search, ingest, ...catalog, statuses: [...SUBSCRIPTION_STATUSES] };
+  let filters: ExplorerFilters;
+  try {
+    filters = explorerFilters(search, sources.now ?? Date.now());
+  } catch (error) {
+    if (!(error instanceof InvalidRangeError)) throw error;
+    return {
+      ...common,
+      drift: {
+        rows: drifted,
+        labels: await customerLabels(
+          database,
+          drifted.map((d) => d.customerId),
+        ),
+      },
+      rangeError: error.message,
+      result: null,
+    };
+  }
+  // The ranking reads every customer's days of the range (the slowest query here): it streams in after
+  // the chart and the rows; a failure shows in its section only.
+  const top: Promise<(TopCustomers & { labels: CustomerLabels }) | null> = topCustomers(database, filters, {
+    limit: 20,
+    sort: search.sort,
+    included: catalog.included,
+  })
+    .then(async (ranked) => ({
+      ...ranked,
+      labels: await customerLabels(
+        database,
+        ranked.rows.map((r) => r.customerId),
+      ),
+    }))
+    .catch((error: unknown) => {
+      console.error("usage explorer: top customers failed", error);
+      return null;
+    });
+  const [series, detail] = await Promise.all([
+    usageSeries(database, filters),
+    listUsageRows(database, filters, { limit: EXPLORER_DETAIL_ROWS }),
+  ]);
+  const labels = await customerLabels(database, [
+    ...detail.rows.map((r) => r.customerId),
+    ...drifted.map((d) => d.customerId),
+  ]);
+  return {
+    ...common,
+    drift: { rows: drifted, labels },
+    rangeError: null,
+    result: { series, top, detail: { ...detail, labels } },
+  };
+}
+
+/** Finance's sweep: re-checks the customers with recent usage or a live subscription against Commet now. */
+export async function reconcileAll(sources: Sources = {}) {
+  const sweep = await listDrift(sources.database ?? (await getReadyDb()), sources.commet ?? getCommet(), {
+    limit: 500,
+    concurrency: 4,
+  });
+  return { checked: sweep.checked, drifted: sweep.drifted.length, failed: sweep.failed.length };
+}
+
+/** The explorer's rows for the same filters as CSV, streamed; `error` for a range that cannot be resolved. */
+export async function exportUsageCsv(
+  search: UsageSearch,
+  sources: Sources = {},
+): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
+  let filters: ExplorerFilters;
+  try {
+    filters = explorerFilters(search, sources.now ?? Date.now());
+  } catch (error) {
+    if (error instanceof InvalidRangeError) return { error: error.message };
+    throw error;
+  }
+  const csv = streamUsageCsv(sources.database ?? (await getReadyDb()), filters);
+  const filename = `usage_${dayToIso(filters.range.fromDay)}_${dayToIso(filters.range.toDay)}_UTC.csv`;
+  return { error: null, csv, filename };
+}
+
+/**
+ * The customer page's Usage panel: the timeline's daily series per feature and manual entries,
+ * Commet's included amounts and period, and a fresh reconciliation (stored, so finance's drift list
+ * sees it). Commet down → the timeline alone with `liveProblem`; a bad range → `ok: false`.
+ */
+export async function loadCustomerUsagePanel(
+  customerRef: string,
+  search: UsageSearch,
+  sources: Sources = {},
+): Promise<CustomerUsagePanel> {
+  let range;
+  try {
+    range = resolveRange({ range: search.range, from: search.from, to: search.to }, sources.now ?? Date.now());
+  } catch (error) {
+    if (error instanceof InvalidRangeError) return { ok: false as const, message: error.message };
+    throw error;
+  }
+  const database = sources.database ?? (await getReadyDb());
+  const commet = sources.commet ?? getCommet();
+  const [tab, drift, ingest, plans] = await Promise.all([
+    customerUsageTab(database, commet, customerRef, range).then(
+      (value) => ({ value, problem: null }),
+      async (error: unknown) => ({ value: null, problem: toCommetProblem(error) }),
+    ),
+    reconcileCustomer(database, commet, customerRef).catch(() => getDriftStatus(database, customerRef)),
+    getIngestStatus(database),
+    (sources.plans ?? listPlans)().catch(() => []),
+  ]);
+  const usage = tab.value ?? { ...(await customerUsage(database, customerRef, range)), period: null, limits: [] };
+  return {
+    ok: true as const,
+    customerRef,
+    search: { range: search.range, from: search.from ?? null, to: search.to ?? null },
+    usage,
+    units: usageUnits(plans),
+    liveProblem: tab.value
+      ? null
+      : {
+          title: tab.problem?.title ?? "Commet could not be read",
+          message: tab.problem?.message ?? "The included amounts and the current period are missing.",
+        },
+    drift,
+    ingest,
+  };
+}
