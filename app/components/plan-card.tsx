@@ -1,5 +1,6 @@
 import type { PlanFeatureView, PlanView } from "~/contracts/plans";
-import { formatCount, formatInterval, formatQuantity, formatRate } from "~/contracts/format";
+import { formatCount, formatInterval, formatQuantity } from "~/contracts/format";
+import { formatRate } from "~/contracts/money";
 
 function includedText(feature: PlanFeatureView): string {
   if (feature.type === "boolean") return feature.enabled ? "Yes" : "No";

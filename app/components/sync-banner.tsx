@@ -1,7 +1,8 @@
 import { useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
 import type { SyncStatus } from "~/contracts/directory";
-import { formatCount } from "~/contracts/format";
+import { formatAgo, formatCount } from "~/contracts/format";
+import { useNow } from "./use-now";
 
 const phaseLabels: Record<string, string> = {
   customers: "customers",
@@ -10,20 +11,22 @@ const phaseLabels: Record<string, string> = {
   done: "done",
 };
 
-function ago(ms: number | null): string {
-  if (!ms) return "never";
-  const minutes = Math.round((Date.now() - ms) / 60_000);
-  if (minutes < 1) return "just now";
-  if (minutes < 60) return `${minutes} min ago`;
-  return `${Math.round(minutes / 60)} h ago`;
-}
-
 /**
  * Progress of the directory sync (the index behind search and the tables). While a run is going
  * it shows the counts and refreshes the page's data every few seconds; otherwise one quiet line.
+ * `now` is the server's clock when it read `status` (relative times render from it until hydrated).
  */
-export function SyncBanner({ status, refreshMs = 3_000 }: { status: SyncStatus; refreshMs?: number }) {
+export function SyncBanner({
+  status,
+  now: serverNow,
+  refreshMs = 3_000,
+}: {
+  status: SyncStatus;
+  now: number;
+  refreshMs?: number;
+}) {
   const revalidator = useRevalidator();
+  const now = useNow(serverNow);
   const running = status.status === "running" || status.status === "waiting";
   useEffect(() => {
     if (!running) return;
@@ -48,13 +51,13 @@ export function SyncBanner({ status, refreshMs = 3_000 }: { status: SyncStatus; 
     return (
       <div className="sync-banner sync-banner--problem" role="status" data-testid="sync-banner">
         <strong>The last sync did not finish</strong> ({status.lastError ?? status.status}); it resumes on the next run.
-        Last complete sync: {ago(status.lastCompletedAt)}.
+        Last complete sync: {formatAgo(status.lastCompletedAt, now)}.
       </div>
     );
   }
   return (
     <p className="sync-line muted" data-testid="sync-banner">
-      Index of {formatCount(status.indexedCustomers)} customers, synced with Commet {ago(status.lastCompletedAt)};
+      Index of {formatCount(status.indexedCustomers)} customers, synced with Commet {formatAgo(status.lastCompletedAt, now)};
       webhooks keep it current.
     </p>
   );

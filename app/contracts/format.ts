@@ -1,21 +1,7 @@
-/** Display formatting shared by the screens (client-safe). */
+/** Display formatting of numbers, quantities and times, shared by the screens and the server (client-safe); money is in money.ts. */
 
-const count = new Intl.NumberFormat("en-US");
-const rateMoney = new Intl.NumberFormat("en-US", {
-  style: "currency",
-  currency: "USD",
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 4,
-});
-
-/**
- * An amount on Commet's rate scale (10000 = $1.00; @commet/node 7.10.0 uses it
- * for plan prices and unit prices), which allows sub-cent unit prices such as
- * $0.0015 per API call: shows at least 2 and up to 4 decimals.
- */
-export function formatRate(rate: number): string {
-  return rateMoney.format(rate / 10_000);
-}
+// Exact and grouped; up to 4 decimals for decimal usage features.
+const count = new Intl.NumberFormat("en-US", { maximumFractionDigits: 4 });
 
 export function formatCount(value: number): string {
   return count.format(value);
@@ -26,9 +12,14 @@ export function unitLabel(value: number, unit: string): string {
   return value === 1 || unit.endsWith("s") ? unit : `${unit}s`;
 }
 
-/** "1 seat", "3 seats", "1,000 calls". */
-export function formatQuantity(value: number, unit: string): string {
-  return `${formatCount(value)} ${unitLabel(value, unit)}`;
+/** "1 seat", "3 seats", "1,000 calls"; the bare number without a unit. */
+export function formatQuantity(value: number, unit?: string | null): string {
+  return unit ? `${formatCount(value)} ${unitLabel(value, unit)}` : formatCount(value);
+}
+
+/** "2026-11-21" → "Nov 21" (UTC day labels of chart axes). */
+export function shortDay(iso: string): string {
+  return new Date(`${iso}T00:00:00Z`).toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
 }
 
 const intervalLabels: Record<string, string> = {
@@ -59,14 +50,14 @@ export function formatUtc(date: Date | number | string, options: { seconds?: boo
   return `${d.toISOString().slice(0, options.seconds ? 19 : 16).replace("T", " ")} UTC`;
 }
 
-const usd = new Intl.NumberFormat("en-US", {
-  style: "currency",
-  currency: "USD",
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 2,
-});
-
-/** An amount on Commet's rate scale (10000 = $1.00) rounded to cents: "$35.00". */
-export function formatRateCents(rate: number): string {
-  return usd.format(Math.round(rate / 100) / 100);
+/**
+ * "just now", "5 min ago", "3 h ago" ("never" for null) as of `now`. Takes the clock as an argument so
+ * the server render and the browser's first render, given the same `now`, show the same text.
+ */
+export function formatAgo(ms: number | null, now: number): string {
+  if (!ms) return "never";
+  const minutes = Math.round((now - ms) / 60_000);
+  if (minutes < 1) return "just now";
+  if (minutes < 60) return `${minutes} min ago`;
+  return `${Math.round(minutes / 60)} h ago`;
 }

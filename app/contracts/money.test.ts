@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMinor, formatRateIn, minorDigits } from "./money";
+import { formatMinor, formatRate, formatRateCents, minorDigits } from "./money";
 
 describe("money", () => {
   it("formats minor units per currency", () => {
@@ -10,8 +10,14 @@ describe("money", () => {
     expect(minorDigits("CLP")).toBe(0);
   });
   it("formats rate-scale prices with up to 4 decimals", () => {
-    expect(formatRateIn(15, "USD")).toBe("$0.0015");
-    expect(formatRateIn(290_000, "USD")).toBe("$29.00");
+    expect(formatRate(15, "USD")).toBe("$0.0015");
+    expect(formatRate(290_000, "USD")).toBe("$29.00");
+    expect(formatRate(12_345)).toBe("$1.2345");
+  });
+  it("rounds rate-scale amounts to be charged to the minor unit", () => {
+    expect(formatRateCents(350_000)).toBe("$35.00");
+    expect(formatRateCents(123_456)).toBe("$12.35");
+    expect(formatRateCents(1_234_567, "JPY")).toBe("¥123");
   });
   it("falls back for codes that are not ISO 4217", () => {
     expect(formatMinor(1234, "CREDITS")).toBe("12.34 CREDITS");

@@ -51,9 +51,18 @@ export function formatMinor(amount: number, currency: string): string {
   return withCode(f.format(amount / 10 ** minorDigits(code)), code, f);
 }
 
-/** Rate scale (10000 = 1 unit): 15 USD → "$0.0015". */
-export function formatRateIn(rate: number, currency: string): string {
+/**
+ * Rate scale (10000 = 1 unit; plan prices, unit prices and balances), which allows sub-cent unit
+ * prices: 15 USD → "$0.0015", 290000 → "$29.00" (the minor unit's digits, up to 4).
+ */
+export function formatRate(rate: number, currency = "USD"): string {
   const code = currency.toUpperCase();
   const f = formatter(code, true);
   return withCode(f.format(rate / 10_000), code, f);
+}
+
+/** Rate scale rounded to the currency's minor unit, for amounts to be charged: 350000 USD → "$35.00". */
+export function formatRateCents(rate: number, currency = "USD"): string {
+  const code = currency.toUpperCase();
+  return formatMinor(Math.round((rate * 10 ** minorDigits(code)) / 10_000), code);
 }

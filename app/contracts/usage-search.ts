@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { unitLabel } from "./format";
 
 /**
  * The usage explorer's state (/usage), kept in the URL: range preset (or custom from/to, inclusive
@@ -78,18 +77,4 @@ export function usageExportHref(search: UsageSearch): string {
 
 export function hasFilters(search: UsageSearch): boolean {
   return search.plan.length + search.feature.length + search.status.length > 0 || !!search.customer;
-}
-
-/**
- * Number formatting for usage quantities (exact, grouped; up to 4 decimals for decimal features),
- * followed by the feature's unit when it has one ("1,234 calls", "1 call").
- */
-export function formatQuantity(value: number, unit?: string | null): string {
-  const text = new Intl.NumberFormat("en-US", { maximumFractionDigits: 4 }).format(value);
-  return unit ? `${text} ${unitLabel(value, unit)}` : text;
-}
-
-/** "2026-11-21" → "Nov 21" (UTC day labels of chart axes). */
-export function shortDay(iso: string): string {
-  return new Date(`${iso}T00:00:00Z`).toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
 }

@@ -3,23 +3,13 @@ import { data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
 import { useEffect, useRef } from "react";
-import { z } from "zod";
-import {
-  changeStaffRole,
-  createStaff,
-  deactivateStaff,
-  listStaff,
-  reactivateStaff,
-  requireStaff,
-  resetStaffPassword,
-  ROLES,
-  StaffError,
-  type Role,
-  type StaffMember,
-} from "../../server/auth/index.ts";
+import { listStaff, requireStaff, ROLES, type Role, type StaffMember } from "../../server/auth/index.ts";
+import { runStaffIntent } from "../../server/auth/staff-admin.ts";
 import { DataTable } from "~/components/data-table";
 import { TextField } from "~/components/form-field";
 import { RouteErrorBoundary } from "~/components/route-error";
+import { formatUtc } from "~/contracts/format";
+import { invalidStaffForm, staffIntentSchema } from "~/contracts/staff-admin";
 
 export const meta: MetaFunction = () => [{ title: "Staff · Commet Ops Console" }];
 
@@ -37,141 +27,18 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return { staff, meId: me.id, roles: ROLES.map((role) => ({ role, help: ROLE_HELP[role] })) };
 }
 
-const roleSchema = z.enum(ROLES, { error: "Choose a role" });
-const staffId = z.string().trim().min(1, "No account chosen").max(100);
-const intentSchema = z.discriminatedUnion("intent", [
-  z.object({
-    intent: z.literal("create"),
-    email: z.string().max(254),
-    name: z.string().max(100),
-    role: roleSchema,
-    password: z
-      .string()
-      .max(1024)
-      .transform((v) => v || undefined)
-      .optional(),
-  }),
-  z.object({ intent: z.literal("change-role"), staffId, role: roleSchema }),
-  z.object({ intent: z.literal("deactivate"), staffId }),
-  z.object({ intent: z.literal("reactivate"), staffId }),
-  z.object({ intent: z.literal("reset-password"), staffId }),
-]);
-
-type ActionData = {
-  intent: string;
-  staffId?: string;
-  message: string;
-  ok: boolean;
-  fieldErrors?: Record<string, string[] | undefined>;
-  /** Shown once, to hand over to the person; never stored or logged. */
-  oneTimePassword?: { email: string; password: string };
-};
-
-/**
- * staff:manage (admin). Intents: create (invite; password generated when left empty, shown once),
- * change-role, deactivate (its sessions end at once), reactivate, reset-password (generated, shown
- * once; sessions end). Every change is audited by server/auth.
- */
+/** staff:manage (admin). Intents: create (password generated when left empty, shown once), change-role,
+ * deactivate (its sessions end at once), reactivate, reset-password (generated, shown once; sessions end). */
 export async function action({ request }: ActionFunctionArgs) {
   const me = await requireStaff(request, "staff:manage");
-  const actor = { id: me.id, email: me.email, role: me.role };
   const form = Object.fromEntries(await request.formData());
-  const parsed = intentSchema.safeParse(form);
-  if (!parsed.success) {
-    return data<ActionData>(
-      {
-        intent: String(form.intent ?? ""),
-        ok: false,
-        message: "Check the highlighted fields.",
-        fieldErrors: z.flattenError(parsed.error).fieldErrors,
-      },
-      { status: 400 },
-    );
-  }
-  const input = parsed.data;
-  try {
-    switch (input.intent) {
-      case "create": {
-        const { staff, generatedPassword } = await createStaff(actor, input);
-        return data<ActionData>({
-          intent: input.intent,
-          staffId: staff.id,
-          ok: true,
-          message: `Created ${staff.email} (${staff.role}).`,
-          oneTimePassword: generatedPassword ? { email: staff.email, password: generatedPassword } : undefined,
-        });
-      }
-      case "change-role": {
-        const staff = await changeStaffRole(actor, input.staffId, input.role);
-        return data<ActionData>({
-          intent: input.intent,
-          staffId: staff.id,
-          ok: true,
-          message: `${staff.email} is now ${staff.role}.`,
-        });
-      }
-      case "deactivate": {
-        const staff = await deactivateStaff(actor, input.staffId);
-        return data<ActionData>({
-          intent: input.intent,
-          staffId: staff.id,
-          ok: true,
-          message: `Deactivated ${staff.email}; their sessions have ended.`,
-        });
-      }
-      case "reactivate": {
-        const staff = await reactivateStaff(actor, input.staffId);
-        return data<ActionData>({
-          intent: input.intent,
-          staffId: staff.id,
-          ok: true,
-          message: `Reactivated ${staff.email}.`,
-        });
-      }
-      case "reset-password": {
-        const { staff, generatedPassword } = await resetStaffPassword(actor, input.staffId);
-        return data<ActionData>({
-          intent: input.intent,
-          staffId: staff.id,
-          ok: true,
-          message: `New password for ${staff.email}; their sessions have ended.`,
-          oneTimePassword: generatedPassword ? { email: staff.email, password: generatedPassword } : undefined,
-        });
-      }
-    }
-  } catch (error) {
-    // By name, not instanceof: the auth service may come from the server entry's copy of the module.
-    if (error instanceof z.ZodError || (error instanceof Error && error.name === "ZodError")) {
-      return data<ActionData>(
-        {
-          intent: input.intent,
-          ok: false,
-          message: "Check the highlighted fields.",
-          fieldErrors: z.flattenError(error as z.ZodError).fieldErrors,
-        },
-        { status: 400 },
-      );
-    }
-    if (error instanceof StaffError || (error instanceof Error && error.name === "StaffError" && "code" in error)) {
-      const code = (error as StaffError).code;
-      const status = code === "not_found" ? 404 : code === "email_taken" ? 409 : 400;
-      const fieldErrors = code === "email_taken" ? { email: [error.message] } : undefined;
-      return data<ActionData>(
-        {
-          intent: input.intent,
-          staffId: "staffId" in input ? input.staffId : undefined,
-          ok: false,
-          message: error.message,
-          fieldErrors,
-        },
-        { status },
-      );
-    }
-    throw error;
-  }
+  const parsed = staffIntentSchema.safeParse(form);
+  if (!parsed.success) return data(invalidStaffForm(form, parsed.error), { status: 400 });
+  const { status, result } = await runStaffIntent({ id: me.id, email: me.email, role: me.role }, parsed.data);
+  return data(result, { status });
 }
 
-const utc = (ms: number | null) => (ms === null ? "—" : new Date(ms).toISOString().replace("T", " ").slice(0, 16));
+const utc = (ms: number | null) => (ms === null ? "—" : formatUtc(ms));
 
 const features = tableFeatures({});
 const column = createColumnHelper<typeof features, StaffMember>();
@@ -279,8 +146,8 @@ export default function StaffAdmin() {
           <span className="staff-status staff-status--inactive">Deactivated</span>
         ),
     }),
-    column.accessor("lastSignInAt", { header: "Last sign-in (UTC)", cell: (info) => utc(info.getValue()) }),
-    column.accessor("createdAt", { header: "Created (UTC)", cell: (info) => utc(info.getValue()) }),
+    column.accessor("lastSignInAt", { header: "Last sign-in", cell: (info) => utc(info.getValue()) }),
+    column.accessor("createdAt", { header: "Created", cell: (info) => utc(info.getValue()) }),
     column.display({
       id: "actions",
       header: () => <span className="visually-hidden">Actions</span>,

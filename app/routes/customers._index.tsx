@@ -71,7 +71,7 @@ function useColumns(sort: string) {
 }
 
 export default function Customers() {
-  const { state, rows, total, plans, counts, sync } = useLoaderData<typeof loader>();
+  const { state, rows, total, plans, counts, sync, now } = useLoaderData<typeof loader>();
   const navigation = useNavigation();
   const loading = navigation.state === "loading" && navigation.location.pathname === "/customers";
   const columns = useColumns(state.sort);
@@ -89,7 +89,7 @@ export default function Customers() {
           Search with <kbd>/</kbd> or <kbd>Ctrl</kbd>+<kbd>K</kbd>. Each customer&rsquo;s page reads live from Commet.
         </p>
       </div>
-      <SyncBanner status={sync} />
+      <SyncBanner status={sync} now={now} />
 
       <DataTableToolbar label="Filter customers" filterParams={["status", "plan"]} keepParams={["pageSize", "sort"]}>
         <DataTableFacetedFilter

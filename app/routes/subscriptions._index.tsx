@@ -84,7 +84,7 @@ function useColumns(sort: string) {
 }
 
 export default function Subscriptions() {
-  const { state, rows, total, plans, counts, sync } = useLoaderData<typeof loader>();
+  const { state, rows, total, plans, counts, sync, now } = useLoaderData<typeof loader>();
   const navigation = useNavigation();
   const searchWith = useSearchWith();
   const loading = navigation.state === "loading" && navigation.location.pathname === "/subscriptions";
@@ -100,7 +100,7 @@ export default function Subscriptions() {
           From the customer index, kept current by Commet&rsquo;s webhooks and a periodic re-sync.
         </p>
       </div>
-      <SyncBanner status={sync} />
+      <SyncBanner status={sync} now={now} />
 
       <nav className="status-tabs" aria-label="Subscriptions by status">
         <ul>

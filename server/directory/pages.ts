@@ -9,14 +9,17 @@ import { getSyncStatus } from "./sync.ts";
 
 type TableState = CustomersTableState | SubscriptionsTableState;
 
-/** The filter options, status counts and sync progress both tables show beside their page of rows. */
+/**
+ * The filter options, status counts and sync progress both tables show beside their page of rows, and
+ * the clock the sync's relative times are rendered from (the same on the server and in the browser).
+ */
 async function tableFrame(database: DirectoryDb, state: TableState) {
   const [plans, counts, sync] = await Promise.all([
     listIndexedPlans(database),
     subscriptionStatusCounts(database, state.plan ? { plan: [state.plan] } : {}),
     getSyncStatus(database),
   ]);
-  return { state, plans, counts, sync };
+  return { state, plans, counts, sync, now: Date.now() };
 }
 
 function pageOptions<S extends TableState>(state: S) {

@@ -1,5 +1,6 @@
 /** The effect of a seat change before it happens, as the confirmation states it (pure). */
-import { formatRateCents, formatUtc } from "../../app/contracts/format.ts";
+import { formatUtc } from "../../app/contracts/format.ts";
+import { formatRateCents } from "../../app/contracts/money.ts";
 import { isLargeSeatChange, seatTarget, type SeatOp } from "../../app/contracts/ops-forms.ts";
 import type { SeatPreview } from "../../app/contracts/ops-results.ts";
 import type { PlanView } from "../../app/contracts/plans.ts";

@@ -1,11 +1,8 @@
 import { Link } from "@remix-run/react";
 import type { PanelResult, StaffActionView } from "~/contracts/customer-view";
+import { formatUtc } from "~/contracts/format";
 import { StatusBadge } from "../status-badge";
 import { Panel } from "./panel";
-
-function when(ms: number): string {
-  return new Date(ms).toISOString().replace("T", " ").slice(0, 16) + " UTC";
-}
 
 /** This customer's recent staff actions, from the console's audit trail. */
 export function StaffActionsPanel({
@@ -41,7 +38,7 @@ export function StaffActionsPanel({
                 {actions.map((a) => (
                   <tr key={a.id}>
                     <td>
-                      <time dateTime={new Date(a.createdAt).toISOString()}>{when(a.createdAt)}</time>
+                      <time dateTime={new Date(a.createdAt).toISOString()}>{formatUtc(a.createdAt)}</time>
                     </td>
                     <td>
                       {a.actorEmail}

@@ -1,6 +1,6 @@
 import type { PanelResult, SubscriptionView } from "~/contracts/customer-view";
 import { formatCount, formatDate, formatInterval } from "~/contracts/format";
-import { formatRateIn } from "~/contracts/money";
+import { formatRate } from "~/contracts/money";
 import { StatusBadge } from "../status-badge";
 import { Fact, Panel } from "./panel";
 
@@ -105,10 +105,10 @@ export function CreditsPanel({ resolve }: { resolve: Promise<PanelResult<Subscri
             ) : null}
             {s.balance ? (
               <Fact label="Balance">
-                <strong>{formatRateIn(s.balance.remaining, s.balance.currency)}</strong> remaining
+                <strong>{formatRate(s.balance.remaining, s.balance.currency)}</strong> remaining
                 <span className="muted">
                   {" "}
-                  · {formatRateIn(s.balance.included, s.balance.currency)} included per period
+                  · {formatRate(s.balance.included, s.balance.currency)} included per period
                 </span>
               </Fact>
             ) : null}

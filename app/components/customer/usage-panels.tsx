@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import type { FeatureView, PanelResult, QuotaView, SeatView } from "~/contracts/customer-view";
 import { formatCount, formatDate } from "~/contracts/format";
-import { formatRateIn } from "~/contracts/money";
+import { formatRate } from "~/contracts/money";
 import { Panel } from "./panel";
 
 const typeLabels: Record<string, string> = { boolean: "Access", usage: "Usage", seats: "Seats", quota: "Quota" };
@@ -48,7 +48,7 @@ function amount(f: FeatureView): ReactNode {
 function overage(f: FeatureView): ReactNode {
   if (f.type === "boolean" || f.unlimited) return "—";
   const qty = f.overageQuantity ?? 0;
-  const price = f.overageUnitPrice !== null ? ` × ${formatRateIn(f.overageUnitPrice, "USD")}` : "";
+  const price = f.overageUnitPrice !== null ? ` × ${formatRate(f.overageUnitPrice, "USD")}` : "";
   if (qty > 0) return <span className="warn-text">{`${formatCount(qty)} over${price}`}</span>;
   return f.overageEnabled ? (
     <span className="muted">allowed{price}</span>

@@ -11,8 +11,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import { formatDate } from "~/contracts/format";
-import { formatQuantity, shortDay } from "~/contracts/usage-search";
+import { formatDate, formatQuantity, shortDay } from "~/contracts/format";
 
 export interface FeatureSeries {
   code: string;

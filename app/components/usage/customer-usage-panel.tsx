@@ -1,8 +1,8 @@
 import { useFetcher } from "@remix-run/react";
 import { lazy, Suspense, useEffect, useState } from "react";
 import type { CustomerUsagePanel as CustomerUsagePanelData } from "~/contracts/usage";
-import { formatUtc } from "~/contracts/format";
-import { formatQuantity, type UsageRange } from "~/contracts/usage-search";
+import { formatQuantity, formatUtc } from "~/contracts/format";
+import type { UsageRange } from "~/contracts/usage-search";
 import { DriftBadge } from "./drift-badge";
 import "./usage.css";
 

@@ -1,6 +1,5 @@
-import { formatUtc } from "~/contracts/format";
+import { formatQuantity, formatUtc } from "~/contracts/format";
 import type { Reconciliation } from "~/contracts/usage";
-import { formatQuantity } from "~/contracts/usage-search";
 
 /**
  * Whether the console's usage timeline agrees with Commet's live counters for the current period.

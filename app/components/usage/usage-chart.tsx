@@ -1,5 +1,5 @@
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
-import { formatQuantity, shortDay } from "~/contracts/usage-search";
+import { formatQuantity, shortDay } from "~/contracts/format";
 import { seriesColor } from "./palette";
 
 export interface UsageChartProps {

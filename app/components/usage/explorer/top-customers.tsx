@@ -4,7 +4,8 @@ import { Suspense } from "react";
 import { DataTable } from "~/components/data-table";
 import { Sparkline } from "~/components/usage/sparkline";
 import type { CustomerLabels, TopCustomerRow, UsageExplorerPage } from "~/contracts/usage";
-import { formatQuantity, usageSearchString, type UsageSearch } from "~/contracts/usage-search";
+import { formatQuantity } from "~/contracts/format";
+import { usageSearchString, type UsageSearch } from "~/contracts/usage-search";
 import { CustomerCell, customerName } from "./customer-cell";
 import { planLabel, type PlanNames } from "./plan-names";
 

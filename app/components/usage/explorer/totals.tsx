@@ -1,7 +1,6 @@
 import { UsageChart } from "~/components/usage/usage-chart";
-import { formatUtc } from "~/contracts/format";
+import { formatQuantity, formatUtc } from "~/contracts/format";
 import type { IngestStatus, UsageSeries } from "~/contracts/usage";
-import { formatQuantity } from "~/contracts/usage-search";
 
 /** How much history the timeline holds (or that it holds none yet). */
 export function IngestNote({ ingest }: { ingest: IngestStatus }) {

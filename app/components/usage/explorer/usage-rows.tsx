@@ -1,5 +1,5 @@
 import type { UsageExplorerPage } from "~/contracts/usage";
-import { formatQuantity } from "~/contracts/usage-search";
+import { formatQuantity } from "~/contracts/format";
 import { CustomerCell } from "./customer-cell";
 import { planLabel, type PlanNames } from "./plan-names";
 
