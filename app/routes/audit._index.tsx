@@ -3,189 +3,37 @@ import { data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useLocation, useNavigation } from "@remix-run/react";
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
 import { z } from "zod";
-import { can, requireStaff } from "../../server/auth/index.ts";
-import {
-  AUDIT_STATUS_LABELS,
-  AUDIT_STATUSES,
-  auditOutcome,
-  getAuditEntry,
-  listAudit,
-  parseAuditSearch,
-} from "../../server/audit/index.ts";
-import { resolvePendingWrite, writeActionNamed } from "../../server/writes/index.ts";
+import { requireStaff } from "../../server/auth/index.ts";
+import { loadAuditTrail, runAuditIntent } from "../../server/audit/trail-screen.ts";
 import { DataTable, DataTableFacetedFilter, DataTablePagination, DataTableToolbar } from "~/components/data-table";
 import { RouteErrorBoundary } from "~/components/route-error";
+import { auditIntentSchema, type AuditRowOutcome, type AuditRowView } from "~/contracts/audit-trail";
+import { formatUtc } from "~/contracts/format";
 
 export const meta: MetaFunction = () => [{ title: "Audit trail · Commet Ops Console" }];
-
-type Outcome = "in_flight" | "unknown" | "succeeded" | "failed";
-
-/** One audit row as the browser sees it (params are redacted when stored). */
-type AuditRowView = {
-  id: string;
-  createdAt: number;
-  finalizedAt: number | null;
-  actorEmail: string;
-  role: string | null;
-  action: string;
-  customerId: string | null;
-  idempotencyKey: string;
-  outcome: Outcome;
-  outcomeLabel: string;
-  details: string;
-  error: string | null;
-  commetIds: string | null;
-  /** May this staff member retry it with the same key (pending seat/usage write, own permission)? */
-  canRetry: boolean;
-};
-
-const OUTCOME_LABELS: Record<Outcome, string> = {
-  in_flight: "In progress",
-  unknown: AUDIT_STATUS_LABELS.pending,
-  succeeded: AUDIT_STATUS_LABELS.succeeded,
-  failed: AUDIT_STATUS_LABELS.failed,
-};
-
-/** The permission a pending write of this action needs to be retried (undefined: not an exactly-once write). */
-function retryPermission(action: string) {
-  return writeActionNamed(action)?.permission;
-}
-
-function canRetry(role: Parameters<typeof can>[0], action: string): boolean {
-  const permission = retryPermission(action);
-  return permission !== undefined && can(role, permission);
-}
-
-/** A short "key: value · …" line of a row's (already redacted) params; the CSV has them whole. */
-function summarize(params: Record<string, unknown>): string {
-  const skip = new Set(["request", "form", "userAgent", "staffId"]);
-  const parts = Object.entries(params)
-    .filter(([key, value]) => !skip.has(key) && value !== null && value !== undefined && value !== "")
-    .map(([key, value]) => `${key}: ${typeof value === "object" ? JSON.stringify(value) : String(value)}`);
-  const text = parts.join(" · ");
-  return text.length > 140 ? `${text.slice(0, 137)}…` : text;
-}
 
 /** audit:read — the trail, filtered and paged on the server (filters and page in the URL). */
 export async function loader({ request }: LoaderFunctionArgs) {
   const staff = await requireStaff(request, "audit:read");
-  const url = new URL(request.url);
-  const { filters } = parseAuditSearch(url.searchParams);
-  const search = parseAuditSearch(url.searchParams).paging;
-  const paging = { pageSize: search.pageSize, page: "page" in search ? search.page : 1 };
-  const result = await listAudit(filters, paging);
-  const now = Date.now();
-  const rows: AuditRowView[] = result.rows.map((entry) => {
-    const outcome = auditOutcome(entry, now);
-    return {
-      id: entry.id,
-      createdAt: entry.createdAt,
-      finalizedAt: entry.finalizedAt,
-      actorEmail: entry.actor.email,
-      role: entry.role,
-      action: entry.action,
-      customerId: entry.customerId,
-      idempotencyKey: entry.idempotencyKey,
-      outcome,
-      outcomeLabel: OUTCOME_LABELS[outcome],
-      details: summarize(entry.params),
-      error: entry.errorCode ? `${entry.errorCode}${entry.errorMessage ? `: ${entry.errorMessage}` : ""}` : null,
-      commetIds:
-        entry.commetIds && Object.keys(entry.commetIds).length ? Object.values(entry.commetIds).join(", ") : null,
-      canRetry: outcome === "unknown" && canRetry(staff.role, entry.action),
-    };
-  });
-  const params = Object.fromEntries(url.searchParams);
-  return {
-    rows,
-    total: result.total,
-    page: paging.page,
-    pageSize: paging.pageSize,
-    search: {
-      actor: params.actor ?? "",
-      action: params.action ?? "",
-      customer: params.customer ?? "",
-      status: filters.status,
-      from: params.from ?? "",
-      to: params.to ?? "",
-    },
-    canExport: can(staff.role, "export:csv"),
-    statusOptions: AUDIT_STATUSES.map((status) => ({ value: status, label: AUDIT_STATUS_LABELS[status] })),
-  };
+  return loadAuditTrail(staff, new URL(request.url).searchParams);
 }
 
-const actionSchema = z.discriminatedUnion("intent", [
-  z.object({ intent: z.literal("check"), auditId: z.string().trim().min(1).max(100) }),
-  z.object({ intent: z.literal("retry"), auditId: z.string().trim().min(1).max(100) }),
-]);
-
-type ActionResult = { auditId: string; tone: "good" | "warn" | "bad"; message: string };
-
-/**
- * audit:read, then per intent:
- *   check — re-reads the row (a write finished elsewhere, or by another console, shows its outcome);
- *   retry — a pending seat/usage write: calls Commet again with the stored request and the SAME
- *           idempotency key, then finalizes the row (server/writes resolvePendingWrite); needs the
- *           permission of the original action. Other pending actions have no retry.
- * Nothing else in the trail can change: the app only ever finalizes a pending row.
- */
+/** audit:read, then check a pending row again or retry its write with the same key. */
 export async function action({ request }: ActionFunctionArgs) {
   const staff = await requireStaff(request, "audit:read");
-  const parsed = actionSchema.safeParse(Object.fromEntries(await request.formData()));
+  const parsed = auditIntentSchema.safeParse(Object.fromEntries(await request.formData()));
   if (!parsed.success) {
     return data({ error: z.flattenError(parsed.error).fieldErrors, result: null }, { status: 400 });
   }
-  const { intent, auditId } = parsed.data;
-  const entry = await getAuditEntry(auditId);
-  if (!entry) throw data("No such audit entry", { status: 404 });
-
-  if (intent === "check" || entry.status !== "pending") {
-    const outcome = auditOutcome(entry);
-    const result: ActionResult = {
-      auditId,
-      tone: outcome === "succeeded" ? "good" : outcome === "failed" ? "bad" : "warn",
-      message:
-        entry.status === "pending"
-          ? `Still no outcome for ${entry.action} (key ${entry.idempotencyKey}).${retryPermission(entry.action) ? " It can be retried with the same key — Commet will not apply it twice." : " This action is not retried from the console."}`
-          : `${entry.action} is final: ${AUDIT_STATUS_LABELS[entry.status]}${entry.errorCode ? ` (${entry.errorCode})` : ""}.`,
-    };
-    return { error: null, result };
-  }
-
-  const permission = retryPermission(entry.action);
-  if (!permission) {
-    return data(
-      {
-        error: null,
-        result: {
-          auditId,
-          tone: "bad",
-          message: `${entry.action} cannot be retried from the console.`,
-        } satisfies ActionResult,
-      },
-      { status: 400 },
-    );
-  }
-  if (!can(staff.role, permission)) {
-    throw data(`Your role (${staff.role}) may not retry ${entry.action}.`, { status: 403 });
-  }
-  const outcome = await resolvePendingWrite(auditId, { actor: { id: staff.id, email: staff.email }, role: staff.role });
-  const tone: ActionResult["tone"] =
-    outcome.kind === "ok" || outcome.kind === "already_recorded"
-      ? "good"
-      : outcome.kind === "in_progress"
-        ? "warn"
-        : "bad";
-  if (outcome.kind === "forbidden") throw data(outcome.message, { status: 403 });
-  return { error: null, result: { auditId, tone, message: outcome.message } satisfies ActionResult };
+  const { status, result, message } = await runAuditIntent(staff, parsed.data);
+  if (!result) throw data(message, { status });
+  return data({ error: null, result }, { status });
 }
 
 const features = tableFeatures({});
 const column = createColumnHelper<typeof features, AuditRowView>();
 
-const utc = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
-
-function OutcomeBadge({ outcome, label }: { outcome: Outcome; label: string }) {
+function OutcomeBadge({ outcome, label }: { outcome: AuditRowOutcome; label: string }) {
   return (
     <span className={`audit-status audit-status--${outcome}`} data-testid="audit-status">
       {label}
@@ -214,8 +62,10 @@ function PendingActions({ row }: { row: AuditRowView }) {
 
 const columns = column.columns([
   column.accessor("createdAt", {
-    header: "When (UTC)",
-    cell: (info) => <time dateTime={new Date(info.getValue()).toISOString()}>{utc(info.getValue())}</time>,
+    header: "When",
+    cell: (info) => (
+      <time dateTime={new Date(info.getValue()).toISOString()}>{formatUtc(info.getValue(), { seconds: true })}</time>
+    ),
   }),
   column.accessor("actorEmail", {
     header: "Actor",

@@ -2,11 +2,8 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { Await, Link, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
 import { Suspense } from "react";
-import { can, requireStaff } from "../../server/auth/index.ts";
-import { loadCustomerView, panelProblem, settleWithin } from "../../server/customer-view/index.ts";
-import type { PanelResult } from "~/contracts/customer-view";
-import { loadSeatPanel } from "../../server/seats/index.ts";
-import { loadUsagePanel } from "../../server/usage/index.ts";
+import { requireStaff } from "../../server/auth/index.ts";
+import { loadCustomerPage } from "../../server/customer-view/page.ts";
 import { InvoicesPanel } from "~/components/customer/invoices-panel";
 import { PortalLinkCard } from "~/components/customer/portal-link";
 import { ProfilePanel } from "~/components/customer/profile-panel";
@@ -18,17 +15,6 @@ import { FeaturesPanel, QuotaPanel, SeatsPanel } from "~/components/customer/usa
 import { RouteErrorBoundary } from "~/components/route-error";
 import { CustomerUsagePanel } from "~/components/usage/customer-usage-panel";
 import { parseCustomerRef } from "~/contracts/customer-ref";
-import { newIdempotencyKey } from "~/contracts/ops-forms";
-
-/** A write form's data as a never-rejecting panel promise (issue 6: seat and usage forms). */
-const formPanel = <T,>(promise: Promise<T>, name: string): Promise<PanelResult<T>> =>
-  promise.then(
-    (data) => ({ ok: true as const, data }),
-    (error: unknown) => ({ ok: false as const, problem: panelProblem(error, name) }),
-  );
-
-/** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
-const PROFILE_WAIT_MS = 1_500;
 
 export const meta: MetaFunction<typeof loader> = ({ params }) => [
   { title: `Customer ${params.customerId ?? ""} · Commet Ops Console` },
@@ -43,31 +29,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const staff = await requireStaff(request, "customers:read");
   const customerRef = parseCustomerRef(params.customerId);
   if (!customerRef) throw data(null, { status: 404 });
-  const panels = loadCustomerView(customerRef);
-  const profile = await settleWithin(panels.profile, PROFILE_WAIT_MS);
-  if (profile && !profile.ok && profile.problem.kind === "not_found") {
-    throw data(
-      { ...profile.problem, title: "No such customer", message: `Commet has no customer “${customerRef}”.` },
-      { status: 404 },
-    );
-  }
-  return {
-    customerRef,
-    canIssuePortal: can(staff.role, "portal:issue"),
-    canReadAudit: can(staff.role, "audit:read"),
-    ...panels,
-    // Write forms (issue 6) for the roles that may write; each form's idempotency key is made here,
-    // when the form is rendered (same on the server render and in the browser).
-    seatForm: can(staff.role, "seats:write")
-      ? { resolve: formPanel(loadSeatPanel(customerRef), "seat-form"), key: newIdempotencyKey("seats") }
-      : null,
-    usageForm: can(staff.role, "usage:write")
-      ? {
-          resolve: formPanel(loadUsagePanel(customerRef), "usage-form"),
-          keys: { record: newIdempotencyKey("usage"), set: newIdempotencyKey("usage-set") },
-        }
-      : null,
-  };
+  const { notFound, page } = await loadCustomerPage(customerRef, staff.role);
+  if (notFound) throw data(notFound, { status: 404 });
+  return page;
 }
 
 /** Issuing a portal link or opening an invoice does not change what the panels show: no reload. */

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
-import { problemStatus, toCommetProblem } from "../../server/commet/errors.ts";
+import { answerCommet } from "../../server/commet/index.ts";
 import { issuePortalLink, PORTAL_LINK_NOTE } from "../../server/portal/index.ts";
 import { parseCustomerRef } from "~/contracts/customer-ref";
 
@@ -14,15 +14,12 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const customerId = parseCustomerRef(params.customerId);
   if (!customerId) throw data(null, { status: 404 });
   const noStore = { "Cache-Control": "no-store" };
-  try {
-    const link = await issuePortalLink({ actor: { id: staff.id, email: staff.email }, role: staff.role, customerId });
-    return data(
-      { ok: true as const, portalUrl: link.portalUrl, issuedAt: link.issuedAt, note: PORTAL_LINK_NOTE },
-      { headers: noStore },
-    );
-  } catch (error) {
-    const problem = toCommetProblem(error);
-    if (!problem) throw error;
-    return data({ ok: false as const, problem }, { status: problemStatus[problem.kind], headers: noStore });
+  const answer = await answerCommet(() =>
+    issuePortalLink({ actor: { id: staff.id, email: staff.email }, role: staff.role, customerId }),
+  );
+  if (!answer.ok) {
+    return data({ ok: false as const, problem: answer.problem }, { status: answer.status, headers: noStore });
   }
+  const { portalUrl, issuedAt } = answer.value;
+  return data({ ok: true as const, portalUrl, issuedAt, note: PORTAL_LINK_NOTE }, { headers: noStore });
 }

@@ -1,8 +1,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
-import { getReadyDb } from "../../server/db/index.ts";
-import { searchCustomers } from "../../server/directory/index.ts";
-import { parseSearchQuery, type SearchResult } from "~/contracts/search";
+import { searchDirectory } from "../../server/directory/index.ts";
+import { parseSearchQuery } from "~/contracts/search";
 
 /**
  * GET /search?q= — the search box (command palette): hits from the local directory index
@@ -10,7 +9,6 @@ import { parseSearchQuery, type SearchResult } from "~/contracts/search";
  */
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireStaff(request, "customers:read");
-  const { q, limit } = parseSearchQuery(new URL(request.url).searchParams);
-  const result: SearchResult = await searchCustomers(await getReadyDb(), q, { limit });
+  const result = await searchDirectory(parseSearchQuery(new URL(request.url).searchParams));
   return Response.json(result, { headers: { "Cache-Control": "private, no-store" } });
 }

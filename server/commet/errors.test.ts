@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Commet } from "@commet/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { problemStatus, throwCommetProblem, toCommetProblem } from "./errors.ts";
+import { answerCommet, problemStatus, throwCommetProblem, toCommetProblem } from "./errors.ts";
 import { installCommetRouting } from "./routing.ts";
 
 /**
@@ -140,5 +140,12 @@ describe("toCommetProblem", () => {
   it("leaves errors it does not understand alone", () => {
     expect(toCommetProblem(new Error("a bug"), origin)).toBeNull();
     expect(() => throwCommetProblem(new RangeError("a bug"))).toThrow(RangeError);
+  });
+
+  it("answerCommet answers an expected failure with its problem and status, and rethrows the rest", async () => {
+    const missing = await answerCommet(() => commet.customers.get({ id: "missing" }));
+    expect(missing).toMatchObject({ ok: false, status: 404, problem: { kind: "not_found" } });
+    expect(await answerCommet(async () => 42)).toEqual({ ok: true, value: 42 });
+    await expect(answerCommet(async () => Promise.reject(new RangeError("a bug")))).rejects.toThrow(RangeError);
   });
 });

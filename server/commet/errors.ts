@@ -145,3 +145,16 @@ export async function callCommet<T>(call: () => Promise<T>): Promise<T> {
     return throwCommetProblem(error);
   }
 }
+
+/** An expected Commet failure as an answer (its Problem and HTTP status) instead of a throw; anything else still throws. */
+export async function answerCommet<T>(
+  call: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; problem: Problem; status: number }> {
+  try {
+    return { ok: true, value: await call() };
+  } catch (error) {
+    const problem = toCommetProblem(error);
+    if (!problem) throw error;
+    return { ok: false, problem, status: problemStatus[problem.kind] };
+  }
+}

@@ -1,6 +1,6 @@
 /** The console's surface onto Commet: one SDK client, typed calls per use, errors mapped once. */
 export { commetBaseUrl, connectCommet, getCommetConnection, type CommetConnection } from "./client.ts";
-export { callCommet, problemStatus, throwCommetProblem, toCommetProblem } from "./errors.ts";
+export { answerCommet, callCommet, problemStatus, throwCommetProblem, toCommetProblem } from "./errors.ts";
 export { getOrgMode, noteLivemode, type OrgMode } from "./mode.ts";
 export { listPlans } from "./plans.ts";
 export { getShellInfo, loadShell } from "./shell.ts";

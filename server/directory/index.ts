@@ -39,7 +39,7 @@
  *     (e.g. usage.recorded) with `handlers: { ...directoryWebhookHandlers, ...yours }`.
  */
 export { searchCustomers, SEARCH_MAX_LIMIT } from "./search.ts";
-export { customersPage, newestCustomers, subscriptionsPage } from "./pages.ts";
+export { customersPage, newestCustomers, searchDirectory, subscriptionsPage } from "./pages.ts";
 export {
   CUSTOMER_SORTS,
   customerLabels,

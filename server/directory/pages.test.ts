@@ -1,9 +1,10 @@
 import { beforeAll, expect, it } from "vitest";
 import { parseCustomersTable, parseSubscriptionsTable } from "../../app/contracts/directory-search.ts";
+import { parseSearchQuery } from "../../app/contracts/search.ts";
 import { closeDatabaseGracefully, describeEachEngine } from "../testing/db.ts";
 import { loadOverview } from "../overview/index.ts";
 import { customerLabels } from "./list.ts";
-import { customersPage, newestCustomers, subscriptionsPage } from "./pages.ts";
+import { customersPage, newestCustomers, searchDirectory, subscriptionsPage } from "./pages.ts";
 import { tables } from "./schema.ts";
 import { upsertCustomers, upsertSubscriptions, type CustomerInput } from "./store.ts";
 
@@ -107,5 +108,10 @@ describeEachEngine("directory pages", (ctx) => {
       email: "oldest@example.org",
     });
     expect(labels.cus_2?.fullName).toBe("Mia Middle");
+  });
+
+  it("the search box finds customers in the index", async () => {
+    const result = await searchDirectory(parseSearchQuery(new URLSearchParams("q=m_middle")), ctx.database);
+    expect(result.exactHit?.id).toBe("cus_2");
   });
 });

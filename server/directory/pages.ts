@@ -1,10 +1,12 @@
-/** What the directory's screens read in one call each: the customers and subscriptions tables, the Overview's newest customers. */
+/** What the directory's screens read in one call each: the search box, the customers and subscriptions tables, the Overview's newest customers. */
 import { getReadyDb } from "../db/index.ts";
 import type { CustomersTableState, SubscriptionsTableState } from "../../app/contracts/directory-search.ts";
 import { splitSort } from "../../app/contracts/directory-search.ts";
 import type { IndexedCustomer } from "../../app/contracts/directory.ts";
+import type { SearchQuery, SearchResult } from "../../app/contracts/search.ts";
 import { listIndexedCustomers, listIndexedPlans, listIndexedSubscriptions, subscriptionStatusCounts } from "./list.ts";
 import type { DirectoryDb } from "./schema.ts";
+import { searchCustomers } from "./search.ts";
 import { getSyncStatus } from "./sync.ts";
 
 type TableState = CustomersTableState | SubscriptionsTableState;
@@ -63,4 +65,9 @@ export async function newestCustomers(
 ): Promise<{ customers: IndexedCustomer[]; hasMore: boolean }> {
   const page = await listIndexedCustomers(database ?? (await getReadyDb()), { sort: "created", dir: "desc", limit });
   return { customers: page.rows, hasMore: page.nextCursor !== null };
+}
+
+/** The search box (/search): hits from the index for the palette's query. */
+export async function searchDirectory({ q, limit }: SearchQuery, database?: DirectoryDb): Promise<SearchResult> {
+  return searchCustomers(database ?? (await getReadyDb()), q, { limit });
 }
