@@ -66,16 +66,22 @@ export function CommandPalette() {
     return () => window.removeEventListener("keydown", onKey);
   }, [show, close]);
 
+  // Typing marks the answer as loading (or clears it); the effect below fetches.
+  const onQueryChange = (value: string) => {
+    setQuery(value);
+    if (value.trim()) {
+      setState((s) => ({ status: "loading", answer: s.answer }));
+    } else {
+      setState({ status: "idle", answer: null });
+      setActive(-1);
+    }
+  };
+
   // Debounced search; a newer query aborts the older request.
   useEffect(() => {
     const q = query.trim();
-    if (!q) {
-      setState({ status: "idle", answer: null });
-      setActive(-1);
-      return;
-    }
+    if (!q) return;
     const controller = new AbortController();
-    setState((s) => ({ status: "loading", answer: s.answer }));
     const timer = setTimeout(async () => {
       try {
         const res = await fetch(`/search?${new URLSearchParams({ q })}`, {
@@ -168,7 +174,7 @@ export function CommandPalette() {
               spellCheck={false}
               placeholder="Email, name, external ID, Commet ID or invoice number"
               value={query}
-              onChange={(e) => setQuery(e.target.value)}
+              onChange={(e) => onQueryChange(e.target.value)}
               onKeyDown={onInputKey}
             />
             {hits.length > 0 ? (

@@ -1,7 +1,7 @@
 import type { Plan } from "@commet/node";
 import { getCommet } from "./client.ts";
 import { callCommet } from "./errors.ts";
-import type { PlanFeatureView, PlanView } from "../../app/contracts/plans.ts";
+import type { PlanView } from "../../app/contracts/plans.ts";
 
 export function toPlanView(plan: Plan): PlanView {
   return {

@@ -6,7 +6,7 @@ import { loadLiveUsage, type TimelineCommet } from "./commet.ts";
 import { dayToIso, rangeDays, TIMEZONE, type DayRange } from "./days.ts";
 import { customerRefs } from "./explorer.ts";
 import { timelineDb, type TimelineDatabase } from "./schema.ts";
-import type { CustomerUsage, CustomerUsageTab, ManualAnnotation } from "../../../app/contracts/usage.ts";
+import type { CustomerUsage, CustomerUsageTab } from "../../../app/contracts/usage.ts";
 
 /** Timeline only (no Commet call). */
 export async function customerUsage(

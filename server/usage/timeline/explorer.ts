@@ -12,7 +12,6 @@ import { dayToIso, rangeDays, rangeSchema, resolveRange, TIMEZONE, type DayRange
 import { timelineDb, type TimelineDatabase, type TimelineDB, type TimelineDb } from "./schema.ts";
 import type {
   IncludedByPlan,
-  TopCustomerRow,
   TopCustomers,
   UsageRow,
   UsageRowsPage,
