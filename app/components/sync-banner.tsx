@@ -57,8 +57,8 @@ export function SyncBanner({
   }
   return (
     <p className="sync-line muted" data-testid="sync-banner">
-      Index of {formatCount(status.indexedCustomers)} customers, synced with Commet {formatAgo(status.lastCompletedAt, now)};
-      webhooks keep it current.
+      Index of {formatCount(status.indexedCustomers)} customers, synced with Commet{" "}
+      {formatAgo(status.lastCompletedAt, now)}; webhooks keep it current.
     </p>
   );
 }

@@ -47,7 +47,10 @@ export function formatDate(date: Date | number | string): string {
 export function formatUtc(date: Date | number | string, options: { seconds?: boolean } = {}): string {
   const d = new Date(date);
   if (Number.isNaN(d.getTime())) return String(date);
-  return `${d.toISOString().slice(0, options.seconds ? 19 : 16).replace("T", " ")} UTC`;
+  return `${d
+    .toISOString()
+    .slice(0, options.seconds ? 19 : 16)
+    .replace("T", " ")} UTC`;
 }
 
 /**

@@ -34,7 +34,6 @@ import type {
   SubscriptionView,
 } from "../../app/contracts/customer-view.ts";
 
-
 /** The part of the SDK the page reads (a real `Commet` fits; tests pass one bound to a sandbox). */
 export type CustomerViewCommet = {
   customers: Pick<Commet["customers"], "get" | "list">;

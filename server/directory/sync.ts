@@ -43,7 +43,6 @@ const NEXT_PHASE: Record<SyncPhase, SyncPhase> = {
   done: "done",
 };
 
-
 export interface RunSyncOptions {
   /** Progress lines (default: console.info with a prefix). */
   log?: (line: string) => void;
