@@ -3,12 +3,13 @@ import { data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
 import { useEffect, useRef } from "react";
-import { listStaff, requireStaff, ROLES, type Role, type StaffMember } from "../../server/auth/index.ts";
+import { listStaff, requireStaff, type StaffMember } from "../../server/auth/index.ts";
 import { runStaffIntent } from "../../server/auth/staff-admin.ts";
 import { DataTable } from "~/components/data-table";
 import { TextField } from "~/components/form-field";
 import { RouteErrorBoundary } from "~/components/route-error";
 import { formatUtc } from "~/contracts/format";
+import { ROLES, type Role } from "~/contracts/permissions";
 import { invalidStaffForm, staffIntentSchema } from "~/contracts/staff-admin";
 
 export const meta: MetaFunction = () => [{ title: "Staff · Commet Ops Console" }];

@@ -1,11 +1,12 @@
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { can, requireStaff } from "../../server/auth/index.ts";
+import { requireStaff } from "../../server/auth/index.ts";
 import { EXPLORER_DETAIL_ROWS, loadUsageExplorer, reconcileAll } from "../../server/usage/timeline/index.ts";
 import { RouteErrorBoundary } from "~/components/route-error";
 import { UsageExplorer } from "~/components/usage/explorer";
 import usageStyles from "~/components/usage/usage.css?url";
+import { can } from "~/contracts/permissions";
 import { parseUsageSearch } from "~/contracts/usage-search";
 
 export const meta: MetaFunction = () => [{ title: "Usage · Commet Ops Console" }];

@@ -2,7 +2,7 @@ import AxeBuilder from "@axe-core/playwright";
 import { test as base, expect, type Page, type TestInfo } from "@playwright/test";
 import fs from "node:fs";
 import path from "node:path";
-import type { Role } from "../../server/auth/index.ts";
+import type { Role } from "../../app/contracts/permissions.ts";
 import { signInPageAs } from "./staff-accounts.ts";
 
 export const ARTIFACTS_DIR = path.resolve(import.meta.dirname, "../artifacts");

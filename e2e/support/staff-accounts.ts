@@ -1,6 +1,7 @@
 import { expect, request as playwrightRequest, type APIRequestContext, type Page } from "@playwright/test";
 import path from "node:path";
-import { createAuth, SYSTEM_ACTOR, type Role } from "../../server/auth/index.ts";
+import type { Role } from "../../app/contracts/permissions.ts";
+import { createAuth, SYSTEM_ACTOR } from "../../server/auth/index.ts";
 import { createDatabase, migrateToLatest } from "../../server/db/index.ts";
 
 /**

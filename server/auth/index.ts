@@ -1,6 +1,7 @@
 /**
- * Staff accounts, sessions, roles and CSRF: the route-facing surface, bound to the process database once
- * `startAuth` has fixed the configuration (scripts and tests: from the environment on first use).
+ * Staff accounts, sessions and CSRF: the route-facing surface, bound to the process database once `startAuth`
+ * has fixed the configuration (scripts and tests: from the environment on first use). Roles and permissions
+ * are a client-safe table: app/contracts/permissions.ts.
  */
 import { getReadyDb } from "../db/index.ts";
 import { assertSameOrigin as assertSameOriginOf } from "./csrf.ts";
@@ -17,16 +18,6 @@ export type { InitialStaffOptions, InitialStaffResult } from "./bootstrap.ts";
 export { readAuthConfig, resolveAuthConfig, type AuthConfig, type AuthSettings } from "./config.ts";
 export { isSameOriginRequest } from "./csrf.ts";
 export { generatePassword, hashPassword, MIN_PASSWORD_LENGTH, passwordSchema, verifyPassword } from "./password.ts";
-export {
-  PERMISSION_ROLES,
-  PERMISSIONS,
-  ROLES,
-  can,
-  isRole,
-  permissionsOf,
-  type Permission,
-  type Role,
-} from "../../app/contracts/permissions.ts";
 export { FAILURE_WINDOW_MS, SIGN_IN_LIMITS, createSignInLimiter, lockedMessage } from "./rate-limit.ts";
 export { loadSessionSecret, MIN_SECRET_LENGTH } from "./secret.ts";
 export { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, createSessionStore } from "./sessions.ts";
