@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PERMISSIONS, ROLES, can, permissionsOf, type Permission, type Role } from "./permissions.ts";
 
-// The issue's role definitions, written out independently of the table under test.
+// The role definitions, written out independently of the table under test.
 const EXPECTED: Record<Role, Permission[]> = {
   support: ["customers:read", "portal:issue", "audit:read"],
   ops: ["customers:read", "portal:issue", "seats:write", "usage:write", "audit:read"],

@@ -4,7 +4,8 @@
  *   ops      support + change seats + record/set usage
  *   finance  read all, usage explorer, CSV export
  *   admin    everything + manage staff
- * The audit trail (already redacted) is readable by every role; exporting it is "export:csv".
+ * The audit trail (already redacted) is readable by every role — its security events (sign-ins, staff
+ * administration, trail exports) by admins only ("audit:security"); exporting it is "export:csv".
  * Retrying an "outcome unknown" write needs the permission of the original action.
  */
 export const ROLES = ["support", "ops", "finance", "admin"] as const;
@@ -18,6 +19,7 @@ export const PERMISSION_ROLES = {
   "usage:explore": ["finance", "admin"],
   "export:csv": ["finance", "admin"],
   "audit:read": ["support", "ops", "finance", "admin"],
+  "audit:security": ["admin"],
   "staff:manage": ["admin"],
 } as const satisfies Record<string, readonly Role[]>;
 

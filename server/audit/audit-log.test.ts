@@ -10,6 +10,7 @@ import {
   type BeginAuditInput,
 } from "./audit-log.ts";
 import { AUDIT_CSV_COLUMNS, entriesToCsv } from "./csv.ts";
+import { isSecurityAction } from "./filters.ts";
 import { REDACTED } from "./redact.ts";
 
 const ops = { id: "staff-ops", email: "ops@demo.local" };
@@ -235,6 +236,21 @@ describeEachEngine("audit trail: filters, paging and CSV", (ctx) => {
     const combined = await log.list({ actor: "ops@", status: "failed", from: t0 }, { pageSize: 200, page: 1 });
     expect(combined.rows.every((e) => e.actor.email === "ops@demo.local" && e.status === "failed")).toBe(true);
     expect(combined.total).toBe(all.filter((e) => e.actor.email === "ops@demo.local" && e.status === "failed").length);
+  });
+
+  it("leaves out security events for readers who may not see them (list and CSV)", async () => {
+    const visible = await log.list({ excludeSecurity: true }, { pageSize: 200, page: 1 });
+    expect(visible.total).toBe(24); // the 6 staff.change_role rows are security events
+    expect(visible.rows.some((e) => isSecurityAction(e.action))).toBe(false);
+    expect((await log.list({ excludeSecurity: true, action: "staff." }, { pageSize: 200, page: 1 })).total).toBe(0);
+    let csv = "";
+    for await (const chunk of entriesToCsv(log.iterate({ excludeSecurity: true }))) csv += String(chunk);
+    expect(csv).not.toContain("staff.change_role");
+    expect(isSecurityAction("sign_in.failed")).toBe(true);
+    expect(isSecurityAction("sign_out")).toBe(true);
+    expect(isSecurityAction("audit.export")).toBe(true);
+    expect(isSecurityAction("seats.change")).toBe(false);
+    expect(isSecurityAction("sign_outage")).toBe(false);
   });
 
   it("offset paging and keyset paging both walk the same ordered rows", async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import { isUniqueViolation, systemClock, type AuditRow, type Clock, type DB } from "../db/index.ts";
-import { MAX_PAGE_SIZE, type AuditFilters, type AuditPaging, type AuditStatus } from "./filters.ts";
+import { MAX_PAGE_SIZE, SECURITY_ACTIONS, type AuditFilters, type AuditPaging, type AuditStatus } from "./filters.ts";
 import { redactParams, redactText } from "./redact.ts";
 
 export interface AuditActor {
@@ -149,6 +149,13 @@ function applyFilters(query: AuditQuery, filters: AuditFilters): AuditQuery {
   if (filters.status) q = q.where("status", "=", filters.status);
   if (filters.from !== undefined) q = q.where("created_at", ">=", filters.from);
   if (filters.to !== undefined) q = q.where("created_at", "<", filters.to);
+  if (filters.excludeSecurity) {
+    for (const name of SECURITY_ACTIONS) {
+      q = name.endsWith(".")
+        ? q.where(sql<boolean>`not (${likeEscaped("action", `${escapeLike(name)}%`)})`)
+        : q.where("action", "!=", name);
+    }
+  }
   return q;
 }
 

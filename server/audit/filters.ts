@@ -32,6 +32,15 @@ export interface AuditFilters {
   status?: AuditStatus;
   from?: number;
   to?: number;
+  /** Leave out security events (sign-ins, staff administration, trail exports): only admins read those. */
+  excludeSecurity?: boolean;
+}
+
+/** Actions that are security events rather than customer work: an exact name, or a prefix ending in ".". */
+export const SECURITY_ACTIONS = ["sign_in.", "sign_out", "staff.", "audit.export"] as const;
+
+export function isSecurityAction(action: string): boolean {
+  return SECURITY_ACTIONS.some((name) => (name.endsWith(".") ? action.startsWith(name) : action === name));
 }
 
 export const MAX_PAGE_SIZE = 200;

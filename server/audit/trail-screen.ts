@@ -5,7 +5,7 @@
 import type { AuditIntent, AuditIntentResult, AuditRowOutcome, AuditRowView } from "../../app/contracts/audit-trail.ts";
 import { can, type Role } from "../../app/contracts/permissions.ts";
 import { resolvePendingWrite, writeActionNamed } from "../writes/index.ts";
-import { AUDIT_STATUS_LABELS, AUDIT_STATUSES, auditOutcome, parseAuditSearch } from "./filters.ts";
+import { AUDIT_STATUS_LABELS, AUDIT_STATUSES, auditOutcome, isSecurityAction, parseAuditSearch } from "./filters.ts";
 import { auditCsvResponse, getAuditEntry, listAudit, recordAudit } from "./index.ts";
 
 type Staff = { id: string; email: string; role: Role };
@@ -38,8 +38,14 @@ function summarize(params: Record<string, unknown>): string {
 }
 
 /** One page of the trail, filtered as the URL says, with what this staff member may do on each row. */
+/** The trail's filters as this staff member may read it: security events for admins only. */
+function readableBy(staff: Staff, params: URLSearchParams) {
+  const parsed = parseAuditSearch(params);
+  return { ...parsed, filters: { ...parsed.filters, excludeSecurity: !can(staff.role, "audit:security") } };
+}
+
 export async function loadAuditTrail(staff: Staff, params: URLSearchParams) {
-  const { filters, paging: search } = parseAuditSearch(params);
+  const { filters, paging: search } = readableBy(staff, params);
   const paging = { pageSize: search.pageSize, page: "page" in search ? search.page : 1 };
   const result = await listAudit(filters, paging);
   const now = Date.now();
@@ -93,7 +99,9 @@ export async function runAuditIntent(
   { intent, auditId }: AuditIntent,
 ): Promise<{ status: 200 | 400 | 403 | 404; result: AuditIntentResult | null; message?: string }> {
   const entry = await getAuditEntry(auditId);
-  if (!entry) return { status: 404, result: null, message: "No such audit entry" };
+  if (!entry || (isSecurityAction(entry.action) && !can(staff.role, "audit:security"))) {
+    return { status: 404, result: null, message: "No such audit entry" };
+  }
 
   if (intent === "check" || entry.status !== "pending") {
     const outcome = auditOutcome(entry);
@@ -132,7 +140,7 @@ export async function runAuditIntent(
 
 /** The trail as CSV with the same filters as the screen (streamed); the export itself is audited first. */
 export async function exportAuditTrail(staff: Staff, params: URLSearchParams): Promise<Response> {
-  const { filters } = parseAuditSearch(params);
+  const { filters } = readableBy(staff, params);
   await recordAudit(
     {
       actor: { id: staff.id, email: staff.email },
