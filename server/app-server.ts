@@ -9,8 +9,9 @@ import { getCommet } from "./commet/client.ts";
 import { cspNonce, noStore, refuseCrossSiteForms, refuseUnknownHost, securityHeaders } from "./http-security.ts";
 import { BUILD_DIR } from "./project-root.ts";
 import { getReadyDb } from "./db/index.ts";
-import { commetWebhookRouter, directoryWebhookHandlers } from "./directory/index.ts";
-import { usageWebhookHandlers } from "./usage/timeline/index.ts";
+import { directoryWebhooks } from "./directory/index.ts";
+import { usageWebhooks } from "./usage/timeline/index.ts";
+import { commetWebhookRouter } from "./webhooks/index.ts";
 
 // The console's HTTP server: Commet's webhooks, then Remix behind Express (production: the build in build/;
 // development: Vite's middleware and modules).
@@ -59,7 +60,7 @@ export function commetWebhooks(secret: string | undefined): express.Router {
     database: getReadyDb,
     secret: () => secret,
     commet: getCommet,
-    handlers: { ...directoryWebhookHandlers, ...usageWebhookHandlers },
+    domains: [directoryWebhooks, usageWebhooks],
   });
 }
 

@@ -31,12 +31,8 @@
  *   startPeriodicResync(database, commet, { intervalMs = 15 min, … }) → stop(): Promise<void>
  *
  * Webhooks (webhooks.ts)
- *   handleCommetWebhook(database, { rawBody, signature, secret, commet, eventIdHeader?, handlers? })
- *     → { status: 200 | 400 | 401 | 500, body }
- *   commetWebhookRouter(path, { database, secret, commet, handlers }) → Express router (POST /webhooks/commet)
- *     (the POST /webhooks/commet resource route's action in one call)
- *   directoryWebhookHandlers + webhookHandler(schema, apply): add handlers for other event types
- *     (e.g. usage.recorded) with `handlers: { ...directoryWebhookHandlers, ...yours }`.
+ *   directoryWebhooks — the directory's contribution to server/webhooks (customer.*, subscription.*,
+ *     trial.*, seats.updated, and invoice numbers from any event).
  */
 export { searchCustomers, SEARCH_MAX_LIMIT } from "./search.ts";
 export { customersPage, newestCustomers, searchDirectory, subscriptionsPage } from "./pages.ts";
@@ -69,19 +65,5 @@ export {
   type SyncCommet,
   type SyncOutcome,
 } from "./sync.ts";
-export {
-  commetWebhookRouter,
-  type CommetWebhookEndpointOptions,
-  directoryWebhookHandlers,
-  handleCommetWebhook,
-  MAX_WEBHOOK_BODY_BYTES,
-  webhookEnvelopeSchema,
-  webhookHandler,
-  type HandleWebhookInput,
-  type WebhookContext,
-  type WebhookEnvelope,
-  type WebhookHandler,
-  type WebhookHandlers,
-  type WebhookResponse,
-} from "./webhooks.ts";
+export { directoryWebhooks } from "./webhooks.ts";
 export type { DirectoryDb } from "./schema.ts";

@@ -82,19 +82,11 @@ export interface DirectorySyncStateTable {
   last_completed_at: number | null;
 }
 
-/** Commet webhook deliveries already processed (dedup by event id). Shared with later consumers. */
-export interface WebhookEventsTable {
-  id: string;
-  type: string;
-  received_at: number;
-}
-
 export interface DirectoryTables {
   directory_customers: DirectoryCustomersTable;
   directory_subscriptions: DirectorySubscriptionsTable;
   directory_invoices: DirectoryInvoicesTable;
   directory_sync_state: DirectorySyncStateTable;
-  webhook_events: WebhookEventsTable;
 }
 
 /** What every directory function needs: a migrated database of either engine (server/db `Database`). */

@@ -6,6 +6,7 @@ import { listIndexedCustomers, subscriptionStatusCounts } from "./list.ts";
 import { tables } from "./schema.ts";
 import { searchCustomers } from "./search.ts";
 import { getSyncStatus, runSync, startPeriodicResync, type SyncCommet, type SyncOutcome } from "./sync.ts";
+import { webhookTables } from "../webhooks/schema.ts";
 
 const SEED = 40;
 let sandbox: TestSandbox;
@@ -68,10 +69,10 @@ describeEachEngine("directory sync", (ctx) => {
       "directory_invoices",
       "directory_subscriptions",
       "directory_customers",
-      "webhook_events",
     ] as const) {
       await db.deleteFrom(table).execute();
     }
+    await webhookTables(ctx.database).deleteFrom("webhook_events").execute();
   });
 
   it("indexes every customer and subscription, with plan, status and seat totals", async () => {
@@ -268,16 +269,15 @@ describeEachEngine("directory sync", (ctx) => {
 
   it("periodic re-sync runs at once; stop() interrupts a run, which stays resumable", async () => {
     const results: SyncOutcome[] = [];
-    let stop: (() => Promise<void>) | undefined;
     let stopping: Promise<void> | undefined;
-    stop = startPeriodicResync(ctx.database, commet, {
+    const stop: () => Promise<void> = startPeriodicResync(ctx.database, commet, {
       pageSize: 5,
       intervalMs: 60_000,
       sleep: fastSleep,
       onResult: (r) => results.push(r),
       log: (line) => {
         log(line);
-        if (line.startsWith("customers page 1:")) stopping = stop!();
+        if (line.startsWith("customers page 1:")) stopping = stop();
       },
     });
     await expect.poll(() => results.length, { timeout: 10_000 }).toBe(1);

@@ -19,13 +19,8 @@ import { z } from "zod";
 import type { Clock } from "../db/index.ts";
 import { tables, type Db, type DirectoryDb, type DirectorySyncStateTable } from "./schema.ts";
 import type { SyncPhase, SyncRunStatus, SyncStatus } from "../../app/contracts/directory.ts";
-import {
-  recordInvoice,
-  upsertCustomers,
-  upsertSubscriptions,
-  type CustomerInput,
-  type SubscriptionInput,
-} from "./store.ts";
+import { commetCustomerSchema, customerInput } from "./commet-customer.ts";
+import { recordInvoice, upsertCustomers, upsertSubscriptions, type SubscriptionInput } from "./store.ts";
 
 const STATE = "directory";
 
@@ -70,15 +65,6 @@ export type SyncOutcome =
   | { outcome: "failed"; error: string; status: SyncStatus }
   /** Another run holds the lease. */
   | { outcome: "busy"; status: SyncStatus };
-
-const customerSchema = z.object({
-  id: z.string().min(1),
-  externalId: z.string().nullable().optional(),
-  email: z.string(),
-  fullName: z.string().nullable().optional(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 
 const featureSchema = z.object({
   code: z.string(),
@@ -416,17 +402,7 @@ function validItems<S extends z.ZodType>(
 
 async function fetchCustomers(commet: SyncCommet, cursor: string | undefined, limit: number, log: (l: string) => void) {
   const res = await commet.customers.list({ limit, ...(cursor ? { cursor } : {}) });
-  const rows: CustomerInput[] = [];
-  for (const c of validItems(res.data, customerSchema, "customer", log)) {
-    rows.push({
-      id: c.id,
-      externalId: c.externalId ?? null,
-      email: c.email,
-      fullName: c.fullName ?? null,
-      createdAt: c.createdAt,
-      updatedAt: c.updatedAt,
-    });
-  }
+  const rows = validItems(res.data, commetCustomerSchema, "customer", log).map(customerInput);
   return {
     kind: "customers" as const,
     next: res.hasMore && res.nextCursor ? res.nextCursor : null,

@@ -35,7 +35,8 @@ import { customerUsage } from "./customer.ts";
 import { daysBetween, epochDay, DAY_MS } from "./days.ts";
 import { topCustomers, usageSeries } from "./explorer.ts";
 import { rebuildRollups } from "./rollups.ts";
-import { sign, TEST_SECRET, usageEnvelope } from "../../testing/timeline.ts";
+import { TEST_SECRET, usageEnvelope } from "../../testing/timeline.ts";
+import { sign } from "../../testing/webhooks.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -264,7 +265,7 @@ async function ingestClient(endpointUrl: string, seconds: number): Promise<void>
         path: url.pathname,
         headers: {
           "content-type": "application/json",
-          "x-commet-signature": sign(body),
+          "x-commet-signature": sign(body, TEST_SECRET),
           "x-commet-event": "usage.recorded",
         },
         body,

@@ -22,16 +22,16 @@ import { getDriftStatus, listDrift, listStoredDrift, reconcileCustomer } from ".
 import { customerUsageTab } from "./customer.ts";
 import { resolveRange } from "./days.ts";
 import { usageSeries } from "./explorer.ts";
-import { startWebhookEndpoint, TEST_SECRET } from "../../testing/timeline.ts";
+import { startConsoleWebhookEndpoint, TEST_SECRET } from "../../testing/timeline.ts";
 
 describeEachEngine("usage timeline against the sandbox", (ctx) => {
-  let endpoint: Awaited<ReturnType<typeof startWebhookEndpoint>>;
+  let endpoint: Awaited<ReturnType<typeof startConsoleWebhookEndpoint>>;
   let sandbox: TestSandbox;
   let commet: Commet;
   let catalog: Catalog;
 
   beforeAll(async () => {
-    endpoint = await startWebhookEndpoint(ctx.database);
+    endpoint = await startConsoleWebhookEndpoint(ctx.database);
     sandbox = await startTestSandbox({ webhookUrl: endpoint.url, webhookSecret: TEST_SECRET, seed: { customers: 12 } });
     commet = sandbox.client();
     catalog = await loadCatalog(commet);

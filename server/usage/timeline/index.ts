@@ -7,8 +7,8 @@
  * subscriptions.getActive are all that is used).
  *
  * Ingest
- *   usageWebhookHandlers — register on POST /webhooks/commet:
- *     commetWebhookRouter(path, { database, secret, commet, handlers: { ...directoryWebhookHandlers, ...usageWebhookHandlers } })
+ *   usageWebhooks — the timeline's contribution to POST /webhooks/commet (server/webhooks):
+ *     commetWebhookRouter(path, { database, secret, commet, domains: [directoryWebhooks, usageWebhooks] })
  *   recordManualUsageEvent(database, { usageEventId, customerId, feature, quantity, occurredAt, staff, auditId })
  *     → { result: "recorded" | "already_recorded" }   call after Commet accepted a manual usage.track
  *     (usageEventId = the returned event id) or usage.set (quantity = its adjustment); dedups with the webhook.
@@ -38,7 +38,7 @@ export {
   getIngestStatus,
   recordManualUsageEvent,
   usageRecordedSchema,
-  usageWebhookHandlers,
+  usageWebhooks,
   type ManualUsageEventInput,
 } from "./ingest.ts";
 export { compareRollups, rebuildRollups, type RebuildResult, type RollupDifference } from "./rollups.ts";

@@ -2,7 +2,7 @@
  * Ingest: one row per usage event (usageEventId), whoever tells us first — Commet's usage.recorded
  * webhook or the console's manual entry — and the daily rollups updated in the same transaction.
  *
- * The webhook path runs inside handleCommetWebhook's transaction (server/directory/webhooks.ts),
+ * The webhook path runs inside the webhook intake's transaction (server/webhooks),
  * which also records the webhook event id: the event, its dedup rows and its rollups commit together
  * before the 200, so an acknowledged event is never lost and a retried or duplicated delivery adds
  * nothing (dedup on the webhook id there, on usageEventId here).
@@ -10,7 +10,7 @@
 import { sql } from "kysely";
 import { z } from "zod";
 import { chunks, type Clock } from "../../db/index.ts";
-import { webhookHandler, type WebhookContext, type WebhookHandlers } from "../../directory/index.ts";
+import { webhookHandler, type WebhookContext, type WebhookDomain } from "../../webhooks/index.ts";
 import { dayToIso, epochDay, TIMEZONE } from "./days.ts";
 import { timelineDb, type TimelineDatabase, type TimelineDb } from "./schema.ts";
 import type { SchemalessDb } from "../../db/index.ts";
@@ -270,25 +270,24 @@ export const usageRecordedSchema = z.object({
   ts: z.iso.datetime({ offset: true }),
 });
 
-/**
- * The usage.recorded handler for handleCommetWebhook / commetWebhookRouter:
- * `handlers: { ...directoryWebhookHandlers, ...usageWebhookHandlers }`.
- */
-export const usageWebhookHandlers: WebhookHandlers = {
-  "usage.recorded": webhookHandler(
-    usageRecordedSchema,
-    async (data, ctx) => {
-      await ingestUsageEvent(ctx.trx, usageInput(data, ctx), ctx.now);
-    },
-    // A batch of deliveries committed together (group commit in handleCommetWebhook): one round of queries.
-    async (items, trx) => {
-      await ingestUsageEvents(
-        trx,
-        items.map((i) => usageInput(i.data, i.ctx)),
-        items[0]?.ctx.now ?? Date.now(),
-      );
-    },
-  ),
+/** The timeline's contribution to server/webhooks: usage.recorded. */
+export const usageWebhooks: WebhookDomain = {
+  handlers: {
+    "usage.recorded": webhookHandler(
+      usageRecordedSchema,
+      async (data, ctx) => {
+        await ingestUsageEvent(ctx.trx, usageInput(data, ctx), ctx.now);
+      },
+      // A batch of deliveries committed together (the intake's group commit): one round of queries.
+      async (items, trx) => {
+        await ingestUsageEvents(
+          trx,
+          items.map((i) => usageInput(i.data, i.ctx)),
+          items[0]?.ctx.now ?? Date.now(),
+        );
+      },
+    ),
+  },
 };
 
 function usageInput(data: z.infer<typeof usageRecordedSchema>, ctx: WebhookContext): UsageEventInput {

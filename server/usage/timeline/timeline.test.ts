@@ -56,14 +56,15 @@ describeEachEngine("usage timeline", (ctx) => {
       value: 1,
       ts: "2026-11-20T00:00:00Z",
     });
-    const { handleCommetWebhook } = await import("../../directory/index.ts");
-    const { offlineCommet, consoleHandlers } = await import("../../testing/timeline.ts");
+    const { handleCommetWebhook } = await import("../../webhooks/index.ts");
+    const { offlineCommet } = await import("../../testing/webhooks.ts");
+    const { consoleIntake } = await import("../../testing/timeline.ts");
     const forged = await handleCommetWebhook(ctx.database, {
       rawBody: body,
       signature: "00".repeat(32),
       secret: "whsec_usage_timeline_test",
       commet: offlineCommet,
-      handlers: consoleHandlers,
+      intake: consoleIntake,
     });
     expect(forged.status).toBe(401);
     const malformed = await deliverUsage(ctx.database, body.replace('"value":1', '"value":"one"'));
