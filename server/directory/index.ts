@@ -23,7 +23,7 @@
  *   listIndexedPlans(database) → [{ planId, planName, subscriptions }]
  *   customerListOptionsSchema / subscriptionListOptionsSchema (reuse them to parse URL params)
  *
- * Sync (sync.ts)
+ * Sync (sync.ts; state and lease: sync-state.ts; pages: sync-pages.ts; periodic: resync.ts)
  *   runSync(database, commet, { log?, signal?, clock?, sleep?, pageSize?, … }) → SyncOutcome
  *     customers → subscriptions (+ seats of live ones) → invoice numbers; resumable (phase + cursor
  *     saved per page), waits out 429s, one run at a time (lease).
@@ -56,14 +56,9 @@ export {
   type SubscriptionListOptions,
   type SubscriptionStatus,
 } from "./list.ts";
-export {
-  getSyncStatus,
-  runSync,
-  startPeriodicResync,
-  type PeriodicResyncOptions,
-  type RunSyncOptions,
-  type SyncCommet,
-  type SyncOutcome,
-} from "./sync.ts";
+export { runSync, type RunSyncOptions, type SyncOutcome } from "./sync.ts";
+export { getSyncStatus } from "./sync-state.ts";
+export type { SyncCommet } from "./sync-pages.ts";
+export { startPeriodicResync, type PeriodicResyncOptions } from "./resync.ts";
 export { directoryWebhooks } from "./webhooks.ts";
 export type { DirectoryDb } from "./schema.ts";

@@ -7,7 +7,7 @@ import type { SearchQuery, SearchResult } from "../../app/contracts/search.ts";
 import { listIndexedCustomers, listIndexedPlans, listIndexedSubscriptions, subscriptionStatusCounts } from "./list.ts";
 import type { DirectoryDb } from "./schema.ts";
 import { searchCustomers } from "./search.ts";
-import { getSyncStatus } from "./sync.ts";
+import { getSyncStatus } from "./sync-state.ts";
 
 type TableState = CustomersTableState | SubscriptionsTableState;
 

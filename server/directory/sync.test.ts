@@ -5,7 +5,10 @@ import { clearExchanges, exchanges, startTestSandbox, type TestSandbox } from ".
 import { listIndexedCustomers, subscriptionStatusCounts } from "./list.ts";
 import { tables } from "./schema.ts";
 import { searchCustomers } from "./search.ts";
-import { getSyncStatus, runSync, startPeriodicResync, type SyncCommet, type SyncOutcome } from "./sync.ts";
+import { startPeriodicResync } from "./resync.ts";
+import type { SyncCommet } from "./sync-pages.ts";
+import { getSyncStatus } from "./sync-state.ts";
+import { runSync, type SyncOutcome } from "./sync.ts";
 import { webhookTables } from "../webhooks/schema.ts";
 
 const SEED = 40;
