@@ -16,7 +16,10 @@ import { seedDemo } from "./seed.ts";
 import { customerRoutes } from "./routes/customers.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
-import { entitlementRoutes } from "./routes/entitlements.ts";
+import { accessRoutes } from "./routes/access.ts";
+import { quotaRoutes } from "./routes/quota.ts";
+import { seatRoutes } from "./routes/seats.ts";
+import { usageRoutes } from "./routes/usage.ts";
 import { billingRoutes } from "./routes/billing.ts";
 import { webhookRoutes, registerEnvEndpoint } from "./routes/webhooks.ts";
 import { portalRoutes, renderCheckout, renderPortal } from "./routes/portal.ts";
@@ -49,7 +52,10 @@ const ROUTES: RouteDef[] = [
   ...customerRoutes,
   ...catalogRoutes,
   ...subscriptionRoutes,
-  ...entitlementRoutes,
+  ...accessRoutes,
+  ...seatRoutes,
+  ...usageRoutes,
+  ...quotaRoutes,
   ...billingRoutes,
   ...webhookRoutes,
   ...portalRoutes,
