@@ -14,6 +14,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { mulberry32 } from "../prng.ts";
 
 const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 12;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-customer-page-"));
@@ -24,17 +25,6 @@ fs.mkdirSync(process.env.DATA_DIR, { recursive: true });
 const { startTestSandbox, setFaults } = await import("../testing/sandbox.ts");
 const { loadCustomerView } = await import("./index.ts");
 const { closeDb } = await import("../db/index.ts");
-
-/** mulberry32: a small seeded PRNG, so every run injects the same latencies. */
-function prng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ROUTES = [
   "GET /api/v1/customers*",
@@ -54,7 +44,7 @@ const median = (xs: number[]) => {
 const sandbox = await startTestSandbox({ seed: { customers: 40 } });
 try {
   const commet = sandbox.client();
-  const random = prng(20261121);
+  const random = mulberry32(20261121); // every run injects the same latencies
   const latencies = ROUTES.map((route) => ({ route, latencyMs: 100 + Math.round(random() * 200) }));
   await setFaults(sandbox, latencies);
   const customers = ["usr_000001", "usr_000002", "usr_000003", "usr_000008", "usr_000010", "usr_000011"];

@@ -22,6 +22,7 @@ import { tables } from "./schema.ts";
 import { listIndexedCustomers } from "./list.ts";
 import type { MatchedOn } from "../../app/contracts/search.ts";
 import { searchCustomers } from "./search.ts";
+import { mulberry32 } from "../prng.ts";
 
 const CUSTOMERS = Number(process.env.BENCH_SEARCH_CUSTOMERS ?? 100_000);
 const QUERIES = 200;
@@ -34,18 +35,6 @@ function report(name: string, value: string, unit: string, target: string): void
   process.stdout.write(`bench ${name}: ${value} ${unit} (target ${target})\n`);
 }
 const progress = (line: string) => process.stderr.write(`${line}\n`);
-
-/** Deterministic PRNG (mulberry32) so every run indexes the same customers. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST = (
   "Ada Alan Grace Linus Margaret Dennis Barbara Ken Radia Tim Frances Donald Edsger Leslie Hedy Katherine John " +
@@ -83,7 +72,7 @@ interface Synthetic {
 }
 
 function synthesize(n: number): Synthetic[] {
-  const r = rng(20261121);
+  const r = mulberry32(20261121);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   const out: Synthetic[] = [];
   for (let i = 0; i < n; i++) {
@@ -105,7 +94,7 @@ function synthesize(n: number): Synthetic[] {
 async function fill(database: Database, customers: Synthetic[]): Promise<void> {
   const db = tables(database);
   const now = Date.now();
-  const r = rng(7);
+  const r = mulberry32(7);
   const batch = database.dialect === "postgres" ? 2000 : 1000;
   for (let i = 0; i < customers.length; i += batch) {
     const rows = customers.slice(i, i + batch).map((c, j) => {
@@ -142,7 +131,7 @@ const EXPECTED: Record<Kind, MatchedOn> = {
 };
 
 function queriesFor(kind: Kind, customers: Synthetic[], count: number): Array<{ q: string; id: string }> {
-  const r = rng(kind.length * 1000 + 3);
+  const r = mulberry32(kind.length * 1000 + 3);
   const out: Array<{ q: string; id: string }> = [];
   while (out.length < count) {
     const c = customers[Math.floor(r() * customers.length)]!;

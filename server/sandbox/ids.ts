@@ -32,18 +32,6 @@ export function seededId(prefix: string, next: () => number, length = 20): strin
   return out;
 }
 
-/** mulberry32: a small, fast, seedable PRNG (seed data and deterministic fault rates). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Opaque pagination cursors: base64url of the last row's sequence number. */
 export function encodeCursor(seq: number): string {
   return Buffer.from(`s:${seq}`).toString("base64url");

@@ -1,6 +1,7 @@
 import type { Db } from "./store.ts";
 import { INDEXES, setMeta } from "./store.ts";
-import { mulberry32, seededId } from "./ids.ts";
+import { mulberry32 } from "../prng.ts";
+import { seededId } from "./ids.ts";
 import { addInterval, type Interval, type SubscriptionStatus } from "./model.ts";
 
 /**

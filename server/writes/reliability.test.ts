@@ -30,22 +30,15 @@ import { ADMIN, OPS, SimulatedCrash, newKey, useWriteHarness } from "../testing/
 import { applySeatChange } from "../seats/index.ts";
 import { recordManualUsage, setPeriodUsage } from "../usage/index.ts";
 import type { WriteEngine } from "./index.ts";
+import { mulberry32 } from "../prng.ts";
 
 const SEQUENCES = Number(process.env.RELIABILITY_SEQUENCES ?? 200);
 const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 1_000_000);
 const ENGINES = (process.env.RELIABILITY_ENGINES ?? "sqlite").split(",").map((e) => e.trim()) as Engine[];
 const TIME_CAP_MS = 150_000;
 
-/** mulberry32: a small, seedable PRNG. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),

@@ -37,6 +37,7 @@ import { topCustomers, usageSeries } from "./explorer.ts";
 import { rebuildRollups } from "./rollups.ts";
 import { TEST_SECRET, usageEnvelope } from "../../testing/timeline.ts";
 import { sign } from "../../testing/webhooks.ts";
+import { mulberry32 } from "../../prng.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -61,23 +62,11 @@ function report(name: string, value: string, unit: string, target: string, detai
 }
 const note = (line: string) => process.stderr.write(`[bench:usage] ${line}\n`);
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const customerId = (i: number) => `usr_${String(i).padStart(6, "0")}`;
 const planOf = (c: number) => PLANS[c % PLANS.length]!;
 
 function* events(n: number, lastDay: number): Generator<[string, string, string, number, number, number, string]> {
-  const rnd = prng(7);
+  const rnd = mulberry32(7);
   const firstDay = lastDay - DAYS + 1;
   for (let i = 0; i < n; i++) {
     const c = Math.floor(CUSTOMERS * rnd() ** 2); // skewed: low ids are heavy users
@@ -250,7 +239,7 @@ async function ingestClient(endpointUrl: string, seconds: number): Promise<void>
   let sent = 0;
   let ok = 0;
   let failed = 0;
-  const rnd = prng(11);
+  const rnd = mulberry32(11);
   const worker = async () => {
     while (performance.now() < deadline) {
       const body = usageEnvelope({

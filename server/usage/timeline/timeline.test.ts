@@ -18,6 +18,7 @@ import { compareRollups, rebuildRollups } from "./rollups.ts";
 import { customerUsage } from "./customer.ts";
 import { timelineDb } from "./schema.ts";
 import { deliverUsage, usageEnvelope } from "../../testing/timeline.ts";
+import { mulberry32 } from "../../prng.ts";
 
 const D = (iso: string) => isoToDay(iso);
 
@@ -296,8 +297,7 @@ describeEachEngine("usage timeline", (ctx) => {
   });
 
   it("rollups equal a recomputation after random, out-of-order and duplicated deliveries; usage:rebuild reproduces them", async () => {
-    let seed = 42;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rnd = mulberry32(42);
     const start = Date.parse("2026-08-01T00:00:00Z");
     const bodies: string[] = [];
     for (let i = 0; i < 300; i++) {
