@@ -1,7 +1,6 @@
 /**
  * `npm run bench:search` — search latency of the customer index at 100,000 customers, on SQLite and
- * PostgreSQL. For each engine: a throwaway database (a temp SQLite file; a database created on
- * TEST_DATABASE_URL's server and dropped afterwards), migrated, filled with 100,000 synthetic
+ * PostgreSQL. For each engine: a scratch database (server/testing/scratch-db.ts), filled with 100,000 synthetic
  * customers written straight into the index (bench only — the console fills it by sync/webhooks),
  * then 200 searches per query kind, timed in-process (server time, no HTTP), after a warm-up.
  *
@@ -9,20 +8,17 @@
  * Bounded: each engine stops measuring after BENCH_SEARCH_MAX_S seconds (default 120).
  * Env: BENCH_SEARCH_CUSTOMERS (default 100000), BENCH_SEARCH_ENGINES (default "sqlite,postgres").
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { sql } from "kysely";
-import pg from "pg";
-import { createDatabase, type Database, type Engine } from "../db/database.ts";
-import { migrateToLatest } from "../db/migrate.ts";
-import { nameSearchText, normalizeEmail, foldText } from "./normalize.ts";
+import type { Database, Engine } from "../db/database.ts";
+import { foldText } from "./normalize.ts";
+import { customerRow } from "./store.ts";
 import { tables } from "./schema.ts";
 import { listIndexedCustomers } from "./list.ts";
 import type { MatchedOn } from "../../app/contracts/search.ts";
 import { searchCustomers } from "./search.ts";
 import { mulberry32 } from "../prng.ts";
+import { createScratchDatabase } from "../testing/scratch-db.ts";
 
 const CUSTOMERS = Number(process.env.BENCH_SEARCH_CUSTOMERS ?? 100_000);
 const QUERIES = 200;
@@ -101,21 +97,11 @@ async function fill(database: Database, customers: Synthetic[]): Promise<void> {
       const plan = PLANS[(i + j) % PLANS.length]!;
       const status = STATUSES[Math.floor(r() * STATUSES.length)] ?? null;
       return {
-        id: c.id,
-        external_id: c.externalId,
-        email: c.email,
-        email_norm: normalizeEmail(c.email),
-        full_name: c.fullName,
-        name_search: nameSearchText(c.fullName),
+        ...customerRow(c, now - (customers.length - i - j) * 60_000, now, now),
         subscription_id: status ? `sub_${c.id.slice(4)}` : null,
         subscription_status: status,
         plan_id: status ? plan[0] : null,
         plan_name: status ? plan[1] : null,
-        seats: "{}",
-        seats_total: 0,
-        created_at: now - (customers.length - i - j) * 60_000,
-        updated_at: now,
-        indexed_at: now,
       };
     });
     await db.transaction().execute((trx) => trx.insertInto("directory_customers").values(rows).execute());
@@ -156,47 +142,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 }
 
-async function openThrowaway(engine: Engine): Promise<{ database: Database; drop: () => Promise<void> }> {
-  if (engine === "sqlite") {
-    const dir = mkdtempSync(join(tmpdir(), "bench-search-"));
-    const database = createDatabase(join(dir, "bench.sqlite"));
-    return {
-      database,
-      drop: async () => {
-        await database.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
-  const serverUrl = process.env.TEST_DATABASE_URL?.trim() || "postgres://postgres@127.0.0.1:5432/postgres";
-  const name = `bench_search_${process.pid}_${Date.now().toString(36)}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE "${name}"`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const database = createDatabase(url.toString(), { poolSize: 4 });
-  return {
-    database,
-    drop: async () => {
-      await database.close();
-      await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    },
-  };
-}
-
 async function benchEngine(engine: Engine, customers: Synthetic[]): Promise<boolean> {
-  const { database, drop } = await openThrowaway(engine);
+  const database = await createScratchDatabase(engine);
   let ok = true;
   try {
-    await migrateToLatest(database);
     const t0 = performance.now();
     await fill(database, customers);
     // Statistics and visibility map after the bulk load, as autovacuum would set them shortly after.
@@ -253,7 +202,7 @@ async function benchEngine(engine: Engine, customers: Synthetic[]): Promise<bool
       report(`search.${engine}.${name}_p95`, percentile(times, 0.95).toFixed(2), "ms", "informational");
     }
   } finally {
-    await drop();
+    await database.dispose();
   }
   return ok;
 }

@@ -69,31 +69,39 @@ function seatsTotal(seats: Record<string, number>): number {
   return Object.values(seats).reduce((sum, n) => sum + (Number.isFinite(n) ? n : 0), 0);
 }
 
+/** A customer's index row without its subscription summary; the search columns are derived here only. */
+export function customerRow(
+  c: Pick<CustomerInput, "id" | "externalId" | "email" | "fullName">,
+  createdAt: number,
+  updatedAt: number,
+  now: number,
+) {
+  return {
+    id: c.id,
+    external_id: c.externalId,
+    email: c.email,
+    email_norm: normalizeEmail(c.email),
+    full_name: c.fullName,
+    name_search: nameSearchText(c.fullName),
+    subscription_id: null,
+    subscription_status: null,
+    plan_id: null,
+    plan_name: null,
+    seats: "{}",
+    seats_total: 0,
+    created_at: createdAt,
+    updated_at: updatedAt,
+    indexed_at: now,
+  };
+}
+
 /** Insert or refresh customers (a page from the sync, or one from a webhook). */
 export async function upsertCustomers(trx: Db, customers: readonly CustomerInput[], now: number): Promise<void> {
   if (customers.length === 0) return;
   for (const batch of chunks(customers, 200)) {
     await trx
       .insertInto("directory_customers")
-      .values(
-        batch.map((c) => ({
-          id: c.id,
-          external_id: c.externalId,
-          email: c.email,
-          email_norm: normalizeEmail(c.email),
-          full_name: c.fullName,
-          name_search: nameSearchText(c.fullName),
-          subscription_id: null,
-          subscription_status: null,
-          plan_id: null,
-          plan_name: null,
-          seats: "{}",
-          seats_total: 0,
-          created_at: isoToMs(c.createdAt) ?? now,
-          updated_at: isoToMs(c.updatedAt) ?? now,
-          indexed_at: now,
-        })),
-      )
+      .values(batch.map((c) => customerRow(c, isoToMs(c.createdAt) ?? now, isoToMs(c.updatedAt) ?? now, now)))
       .onConflict((oc) =>
         oc
           .column("id")

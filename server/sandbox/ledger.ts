@@ -7,7 +7,6 @@ import {
   addInterval,
   webhookCustomerId,
 } from "./model.ts";
-import { line } from "./seed.ts";
 
 /**
  * Recurring billing, as the knowledge base describes it: an invoice at the start of each paid period
@@ -19,6 +18,52 @@ import { line } from "./seed.ts";
 const DAY = 86_400_000;
 type Line = ReturnType<typeof line>;
 
+/** One invoice line as Commet's invoices carry it (amounts in cents). */
+export function line(
+  lineType: string,
+  featureName: string | null,
+  description: string,
+  quantity: number,
+  unitAmount: number,
+  amount: number,
+  includedAmount: number | null,
+  usedAmount: number | null,
+  overageAmount: number | null,
+  chargeType: "standard" | "advance" | "true_up",
+) {
+  return {
+    lineType,
+    featureName,
+    description,
+    quantity,
+    unitAmount,
+    amount: Math.round(amount),
+    includedAmount,
+    usedAmount,
+    overageAmount,
+    discountType: null,
+    discountValue: null,
+    discountName: null,
+    chargeType,
+  };
+}
+
+/** The plan's base price for one period, charged in advance (plan prices are rate scale, hence the /100). */
+export function planBaseLine(planName: string, price: number, interval: string): Line {
+  return line(
+    "plan_base",
+    null,
+    `${planName} plan (${interval})`,
+    1,
+    price / 100,
+    price / 100,
+    null,
+    null,
+    null,
+    "advance",
+  );
+}
+
 function nextInvoiceNumber(sb: Sandbox, periodEnd: string): string {
   const n = (sb.q("SELECT MAX(seq) AS n FROM invoices").get() as { n: number | null }).n ?? 0;
   return `INV-${new Date(periodEnd).getUTCFullYear()}-${String(n + 1).padStart(6, "0")}`;
@@ -28,20 +73,7 @@ function nextInvoiceNumber(sb: Sandbox, periodEnd: string): string {
 function advanceLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
   const lines: Line[] = [];
   if (plan.price > 0) {
-    lines.push(
-      line(
-        "plan_base",
-        null,
-        `${plan.name} plan (${s.billing_interval})`,
-        1,
-        plan.price / 100,
-        plan.price / 100,
-        null,
-        null,
-        null,
-        "advance",
-      ),
-    );
+    lines.push(planBaseLine(plan.name, plan.price, s.billing_interval));
   }
   for (const pf of sb.catalog.planFeatures.get(plan.id)?.values() ?? []) {
     const f = sb.catalog.featuresByCode.get(pf.feature_code)!;

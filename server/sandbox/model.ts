@@ -303,6 +303,13 @@ export class Sandbox {
     return f;
   }
 
+  /** A feature that must be of `type`: any other answers "feature not found", as Commet does. */
+  featureOfType(code: string, type: FeatureRow["type"]): FeatureRow {
+    const f = this.feature(code);
+    if (f.type !== type) throw errors.featureNotFound(code);
+    return f;
+  }
+
   planFeatureOrThrow(plan: PlanRow, code: string): PlanFeatureRow {
     const pf = this.catalog.planFeature(plan.id, code);
     if (!pf || !pf.enabled) throw errors.featureNotInPlan(code, plan.code);
@@ -317,21 +324,31 @@ export class Sandbox {
   }
 
   seatCount(customerId: string, code: string): number {
-    const row = this.q("SELECT count FROM seat_balances WHERE customer_id = ? AND feature_code = ?").get(
+    return this.balance("seat_balances", customerId, code);
+  }
+
+  quotaCount(customerId: string, code: string): number {
+    return this.balance("quota_balances", customerId, code);
+  }
+
+  private balance(table: BalanceTable, customerId: string, code: string): number {
+    const row = this.q(`SELECT count FROM ${table} WHERE customer_id = ? AND feature_code = ?`).get(
       customerId,
       code,
     ) as { count: number } | undefined;
     return row?.count ?? 0;
   }
 
-  quotaCount(customerId: string, code: string): number {
-    const row = this.q("SELECT count FROM quota_balances WHERE customer_id = ? AND feature_code = ?").get(
-      customerId,
-      code,
-    ) as { count: number } | undefined;
-    return row?.count ?? 0;
+  setBalance(table: BalanceTable, customerId: string, code: string, count: number, at: string): void {
+    this.q(
+      `INSERT INTO ${table} (customer_id, feature_code, count, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(customer_id, feature_code) DO UPDATE SET count = excluded.count, updated_at = excluded.updated_at`,
+    ).run(customerId, code, count, at);
   }
 }
+
+/** Seat and quota balances: one row per customer and feature, the same shape. */
+type BalanceTable = "seat_balances" | "quota_balances";
 
 /** The id webhooks carry for a customer: the caller's externalId when set, else the Commet id. */
 export function webhookCustomerId(c: Pick<CustomerRow, "id" | "external_id">): string {

@@ -2,6 +2,7 @@ import type { Db } from "./store.ts";
 import { INDEXES, setMeta } from "./store.ts";
 import { mulberry32 } from "../prng.ts";
 import { seededId } from "./ids.ts";
+import { line, planBaseLine } from "./ledger.ts";
 import { addInterval, type Interval, type SubscriptionStatus } from "./model.ts";
 
 /**
@@ -616,20 +617,7 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
       // Invoices for closed periods inside the history window.
       closedPeriods.forEach(([ps, pe], idx) => {
         if (pe <= historyStart || plan.price === 0) return;
-        const lines: Array<Record<string, unknown>> = [
-          line(
-            "plan_base",
-            null,
-            `${plan.name} plan (monthly)`,
-            1,
-            plan.price / 100,
-            plan.price / 100,
-            null,
-            null,
-            null,
-            "advance",
-          ),
-        ];
+        const lines: Array<Record<string, unknown>> = [planBaseLine(plan.name, plan.price, "monthly")];
         for (const code of ["editor", "viewer"] as const) {
           const pf = plan.features[code];
           const count = seatCounts[code] ?? 0;
@@ -733,33 +721,4 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
     db.pragma("synchronous = NORMAL");
   }
   return result;
-}
-
-export function line(
-  lineType: string,
-  featureName: string | null,
-  description: string,
-  quantity: number,
-  unitAmount: number,
-  amount: number,
-  includedAmount: number | null,
-  usedAmount: number | null,
-  overageAmount: number | null,
-  chargeType: "standard" | "advance" | "true_up",
-) {
-  return {
-    lineType,
-    featureName,
-    description,
-    quantity,
-    unitAmount,
-    amount: Math.round(amount),
-    includedAmount,
-    usedAmount,
-    overageAmount,
-    discountType: null,
-    discountValue: null,
-    discountName: null,
-    chargeType,
-  };
 }

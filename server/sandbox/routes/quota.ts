@@ -3,7 +3,7 @@ import { z } from "zod";
 import { type Handler, type RouteDef, nonEmpty, nonNegativeInt, pageArray, parse, positiveInt } from "../api.ts";
 import { errors } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { type FeatureRow, type PlanFeatureRow, type Sandbox, webhookCustomerId } from "../model.ts";
+import { type PlanFeatureRow, type Sandbox, webhookCustomerId } from "../model.ts";
 import { byCustomerFeature, byCustomerPaged } from "./entitlement-common.ts";
 
 const quotaChange = z
@@ -31,12 +31,6 @@ const quotaSet = z
     path: ["customerId"],
   });
 
-function quotaFeature(sb: Sandbox, code: string): FeatureRow {
-  const f = sb.feature(code);
-  if (f.type !== "quota") throw errors.featureNotFound(code);
-  return f;
-}
-
 function quotaOut(sb: Sandbox, customerId: string, pf: PlanFeatureRow) {
   const current = sb.quotaCount(customerId, pf.feature_code);
   const row = sb
@@ -63,16 +57,13 @@ function quotaMutation(
   input: { customerId?: string | undefined; externalId?: string | undefined; featureCode: string },
   next: (current: number) => number,
 ) {
-  quotaFeature(sb, input.featureCode);
+  sb.featureOfType(input.featureCode, "quota");
   const live = sb.liveContext((input.customerId ?? input.externalId)!);
   sb.planFeatureOrThrow(live.plan, input.featureCode);
   const previous = sb.quotaCount(live.customer.id, input.featureCode);
   const value = next(previous);
   const now = sb.clock.iso();
-  sb.q(
-    `INSERT INTO quota_balances (customer_id, feature_code, count, updated_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT(customer_id, feature_code) DO UPDATE SET count = excluded.count, updated_at = excluded.updated_at`,
-  ).run(live.customer.id, input.featureCode, value, now);
+  sb.setBalance("quota_balances", live.customer.id, input.featureCode, value, now);
   const pf = sb.catalog.planFeature(live.plan.id, input.featureCode)!;
   const included = pf.included ?? 0;
   if (!pf.unlimited && included > 0 && previous <= included && value > included) {
@@ -115,7 +106,7 @@ export const quotaRoutes: RouteDef[] = [
     "/api/v1/usage/quota",
     ({ sb, query }) => {
       const input = parse(byCustomerFeature, query);
-      quotaFeature(sb, input.featureCode);
+      sb.featureOfType(input.featureCode, "quota");
       const live = sb.liveContext(input.customerId);
       const pf = sb.planFeatureOrThrow(live.plan, input.featureCode);
       return { data: quotaOut(sb, live.customer.id, pf) };

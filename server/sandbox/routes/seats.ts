@@ -3,23 +3,14 @@ import { z } from "zod";
 import { type Handler, type RouteDef, nonEmpty, nonNegativeInt, parse, positiveInt } from "../api.ts";
 import { errors } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { type FeatureRow, type Sandbox, webhookCustomerId } from "../model.ts";
+import { type Sandbox, webhookCustomerId } from "../model.ts";
 import { byCustomer, byCustomerFeature, type Live } from "./entitlement-common.ts";
-
-function seatFeature(sb: Sandbox, code: string): FeatureRow {
-  const f = sb.feature(code);
-  if (f.type !== "seats") throw errors.featureNotFound(code);
-  return f;
-}
 
 function seatEvent(sb: Sandbox, live: Live, code: string, next: number, object: "seat" = "seat") {
   const previous = sb.seatCount(live.customer.id, code);
   const now = sb.clock.iso();
   const id = newId("seat");
-  sb.q(
-    `INSERT INTO seat_balances (customer_id, feature_code, count, updated_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT(customer_id, feature_code) DO UPDATE SET count = excluded.count, updated_at = excluded.updated_at`,
-  ).run(live.customer.id, code, next, now);
+  sb.setBalance("seat_balances", live.customer.id, code, next, now);
   sb.q(
     "INSERT INTO seat_events (id, customer_id, feature_code, previous_balance, new_balance, ts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
   ).run(id, live.customer.id, code, previous, next, now, now);
@@ -63,7 +54,7 @@ const seatBulk = z.object({
 });
 
 function seatMutation(sb: Sandbox, input: { customerId: string; featureCode: string }) {
-  seatFeature(sb, input.featureCode);
+  sb.featureOfType(input.featureCode, "seats");
   const live = sb.liveContext(input.customerId);
   sb.planFeatureOrThrow(live.plan, input.featureCode);
   return live;
@@ -104,7 +95,7 @@ export const seatRoutes: RouteDef[] = [
       return {
         data: sb.tx(() => {
           const entries = Object.entries(input.seats);
-          entries.forEach(([code]) => seatFeature(sb, code));
+          entries.forEach(([code]) => sb.featureOfType(code, "seats"));
           const live = sb.liveContext(input.customerId);
           entries.forEach(([code]) => sb.planFeatureOrThrow(live.plan, code));
           return entries.map(([code, count]) => {
@@ -120,7 +111,7 @@ export const seatRoutes: RouteDef[] = [
     "/api/v1/seats/balance",
     ({ sb, query }) => {
       const input = parse(byCustomerFeature, query);
-      seatFeature(sb, input.featureCode);
+      sb.featureOfType(input.featureCode, "seats");
       const c = sb.customer(input.customerId);
       const row = sb
         .q("SELECT count, updated_at FROM seat_balances WHERE customer_id = ? AND feature_code = ?")

@@ -161,10 +161,7 @@ export const subscriptionRoutes: RouteDef[] = [
           now,
         );
         for (const [code, count] of Object.entries(input.initialSeats ?? {})) {
-          sb.q(
-            `INSERT INTO seat_balances (customer_id, feature_code, count, updated_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT(customer_id, feature_code) DO UPDATE SET count = excluded.count, updated_at = excluded.updated_at`,
-          ).run(c.id, code, count, now);
+          sb.setBalance("seat_balances", c.id, code, count, now);
         }
         const s = getSub(sb, id);
         const base = subscriptionWebhookBase(sb, s);

@@ -73,6 +73,42 @@ function addUsage(sb: Sandbox, sub: SubscriptionRow, code: string, delta: number
   ).run(sub.id, code, sub.period_start ?? sub.start_date, delta, absolute ? 1 : 0);
 }
 
+function assertNewUsageKey(sb: Sandbox, key: string | undefined): void {
+  if (key && sb.q("SELECT 1 FROM usage_events WHERE idempotency_key = ?").get(key)) {
+    throw errors.duplicate(`A usage event with idempotencyKey '${key}' was already recorded.`, "idempotencyKey");
+  }
+}
+
+interface UsageEventInput {
+  kind: "track" | "set";
+  code: string;
+  /** The event's value: the tracked quantity, or a correction's signed adjustment. */
+  value: number;
+  idempotencyKey: string | null;
+  /** JSON array of { property, value }, or null. */
+  properties: string | null;
+  ts: string;
+  now: string;
+}
+
+/** Stores one usage event, moves the period total (`total`, added or `absolute`) and emits usage.recorded. */
+function recordUsageEvent(sb: Sandbox, live: Live, e: UsageEventInput, total: number, absolute = false): string {
+  const id = newId("evt");
+  sb.q(
+    `INSERT INTO usage_events (id, customer_id, subscription_id, feature_code, value, kind, idempotency_key, properties, ts, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(id, live.customer.id, live.sub.id, e.code, e.value, e.kind, e.idempotencyKey, e.properties, e.ts, e.now);
+  addUsage(sb, live.sub, e.code, total, absolute);
+  sb.emit(
+    "usage.recorded",
+    usageRecordedData(
+      { id, subscription_id: live.sub.id, feature_code: e.code, value: e.value, ts: e.ts },
+      live.customer,
+    ),
+  );
+  return id;
+}
+
 export const usageRoutes: RouteDef[] = [
   [
     "POST",
@@ -93,12 +129,7 @@ export const usageRoutes: RouteDef[] = [
         data: sb.tx(() => {
           const live = usageContext(sb, input.customerId, code, "feature");
           const pf = live.pf;
-          if (eventKey && sb.q("SELECT 1 FROM usage_events WHERE idempotency_key = ?").get(eventKey)) {
-            throw errors.duplicate(
-              `A usage event with idempotencyKey '${eventKey}' was already recorded.`,
-              "idempotencyKey",
-            );
-          }
+          assertNewUsageKey(sb, eventKey);
           if (live.plan.consumption_model === "credits") {
             const cost = value * (pf.credits_per_unit ?? 1);
             const remaining = live.sub.credits_remaining ?? 0;
@@ -118,26 +149,20 @@ export const usageRoutes: RouteDef[] = [
           }
           const now = sb.clock.iso();
           const ts = input.timestamp ? new Date(input.timestamp).toISOString() : now;
-          const id = newId("evt");
           const props = input.properties ?? [];
-          sb.q(
-            `INSERT INTO usage_events (id, customer_id, subscription_id, feature_code, value, kind, idempotency_key, properties, ts, created_at)
-             VALUES (?, ?, ?, ?, ?, 'track', ?, ?, ?, ?)`,
-          ).run(
-            id,
-            live.customer.id,
-            live.sub.id,
-            code,
+          const id = recordUsageEvent(
+            sb,
+            live,
+            {
+              kind: "track",
+              code,
+              value,
+              idempotencyKey: eventKey ?? null,
+              properties: props.length ? JSON.stringify(props) : null,
+              ts,
+              now,
+            },
             value,
-            eventKey ?? null,
-            props.length ? JSON.stringify(props) : null,
-            ts,
-            now,
-          );
-          addUsage(sb, live.sub, code, value);
-          sb.emit(
-            "usage.recorded",
-            usageRecordedData({ id, subscription_id: live.sub.id, feature_code: code, value, ts }, live.customer),
           );
           const out: Record<string, unknown> = {
             id,
@@ -232,42 +257,26 @@ export const usageRoutes: RouteDef[] = [
       return {
         data: sb.tx(() => {
           const live = usageContext(sb, input.customerId, code, "feature");
-          if (
-            input.idempotencyKey &&
-            sb.q("SELECT 1 FROM usage_events WHERE idempotency_key = ?").get(input.idempotencyKey)
-          ) {
-            throw errors.duplicate(
-              `A usage event with idempotencyKey '${input.idempotencyKey}' was already recorded.`,
-              "idempotencyKey",
-            );
-          }
+          assertNewUsageKey(sb, input.idempotencyKey);
           const previous = sb.usageTotal(live.sub, code);
           const adjustment = input.value - previous;
           const now = sb.clock.iso();
-          const id = newId("evt");
-          sb.q(
-            `INSERT INTO usage_events (id, customer_id, subscription_id, feature_code, value, kind, idempotency_key, properties, ts, created_at)
-             VALUES (?, ?, ?, ?, ?, 'set', ?, ?, ?, ?)`,
-          ).run(
-            id,
-            live.customer.id,
-            live.sub.id,
-            code,
-            adjustment,
-            input.idempotencyKey ?? null,
-            input.reason ? JSON.stringify([{ property: "reason", value: input.reason }]) : null,
-            now,
-            now,
-          );
-          addUsage(sb, live.sub, code, input.value, true);
           // The adjustment is a usage event like any other ("fired for every processed usage event"): its value is
           // the signed difference, so a listener summing usage.recorded stays equal to the period's counter.
-          sb.emit(
-            "usage.recorded",
-            usageRecordedData(
-              { id, subscription_id: live.sub.id, feature_code: code, value: adjustment, ts: now },
-              live.customer,
-            ),
+          const id = recordUsageEvent(
+            sb,
+            live,
+            {
+              kind: "set",
+              code,
+              value: adjustment,
+              idempotencyKey: input.idempotencyKey ?? null,
+              properties: input.reason ? JSON.stringify([{ property: "reason", value: input.reason }]) : null,
+              ts: now,
+              now,
+            },
+            input.value,
+            true,
           );
           return {
             id,
