@@ -2,9 +2,9 @@
  * Group commit of verified deliveries: deduplication by event id (webhook_events) and the domains'
  * handlers and observers, all in one transaction per group (docs/decisions/0011-webhook-intake.md).
  */
-import { chunks } from "../db/index.ts";
+import { chunks, type SchemalessDb } from "../db/index.ts";
 import type { WebhookContext, WebhookEnvelope, WebhookHandler, WebhookObserver } from "./handlers.ts";
-import { webhookTables, type AnyTables, type WebhookDatabase } from "./schema.ts";
+import { webhookTables, type WebhookDatabase } from "./schema.ts";
 
 export type ApplyResult = "received" | "duplicate" | "ignored";
 
@@ -95,7 +95,7 @@ export function commitQueue(database: WebhookDatabase): CommitQueue {
  * events: handlers without a batch form one by one in arrival order, then each batch handler once with
  * all of its events, then the observers.
  */
-async function applyEvents(trx: AnyTables, group: readonly PendingEvent[]): Promise<ApplyResult[]> {
+async function applyEvents(trx: SchemalessDb, group: readonly PendingEvent[]): Promise<ApplyResult[]> {
   const firstOf = new Map<string, number>();
   group.forEach((job, i) => {
     if (!firstOf.has(job.event.id)) firstOf.set(job.event.id, i);

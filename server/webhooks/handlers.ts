@@ -3,7 +3,7 @@
  * event type, and observers that see every event. `webhookIntake(...domains)` merges them once.
  */
 import { z } from "zod";
-import type { AnyTables } from "./schema.ts";
+import type { SchemalessDb } from "../db/index.ts";
 
 /** The envelope of every Commet webhook (docs: webhooks/introduction). */
 export const webhookEnvelopeSchema = z.object({
@@ -19,7 +19,7 @@ export type WebhookEnvelope = z.infer<typeof webhookEnvelopeSchema>;
 
 export interface WebhookContext {
   /** The transaction the event id was recorded in: write through it (each domain views it through its own tables). */
-  trx: AnyTables;
+  trx: SchemalessDb;
   envelope: WebhookEnvelope;
   /** Event time (epoch ms): newer facts win over older ones. */
   eventAt: number;
@@ -34,7 +34,7 @@ export interface WebhookHandler<S extends z.ZodType = z.ZodType> {
    * Optional batch form, for high-volume event types: applies several new (deduplicated) events of
    * this type, in arrival order, through `trx`; must leave the same state as `apply` one by one.
    */
-  applyMany?(items: Array<{ data: z.infer<S>; ctx: WebhookContext }>, trx: AnyTables): Promise<void>;
+  applyMany?(items: Array<{ data: z.infer<S>; ctx: WebhookContext }>, trx: SchemalessDb): Promise<void>;
 }
 
 export type WebhookHandlers = Readonly<Record<string, WebhookHandler>>;
@@ -43,7 +43,7 @@ export type WebhookHandlers = Readonly<Record<string, WebhookHandler>>;
 export function webhookHandler<S extends z.ZodType>(
   schema: S,
   apply: (data: z.infer<S>, ctx: WebhookContext) => Promise<void>,
-  applyMany?: (items: Array<{ data: z.infer<S>; ctx: WebhookContext }>, trx: AnyTables) => Promise<void>,
+  applyMany?: (items: Array<{ data: z.infer<S>; ctx: WebhookContext }>, trx: SchemalessDb) => Promise<void>,
 ): WebhookHandler {
   const handler: WebhookHandler = { schema, apply: apply as WebhookHandler["apply"] };
   if (applyMany) handler.applyMany = applyMany as NonNullable<WebhookHandler["applyMany"]>;
