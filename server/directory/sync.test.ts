@@ -1,7 +1,8 @@
 import type { Commet, Subscription } from "@commet/node";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { closeDatabaseGracefully, describeEachEngine } from "../testing/db.ts";
-import { clearExchanges, exchanges, startTestSandbox, type TestSandbox } from "../testing/sandbox.ts";
+import { startTestSandbox, type TestSandbox } from "../testing/sandbox.ts";
+import { clearExchanges, exchanges } from "../testing/sdk-wire.ts";
 import { listIndexedCustomers, subscriptionStatusCounts } from "./list.ts";
 import { tables } from "./schema.ts";
 import { searchCustomers } from "./search.ts";

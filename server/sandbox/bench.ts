@@ -27,7 +27,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Commet } from "@commet/node";
 import { z } from "zod";
-import { loadCatalog, randomSuffix, routeSdk, setRecording, subscribedCustomer } from "../testing/sandbox.ts";
+import { loadCatalog, randomSuffix, subscribedCustomer } from "../testing/sandbox.ts";
+import { routeSdk, setRecording } from "../testing/sdk-wire.ts";
 
 const SEED_CUSTOMERS = 100_000;
 const SEED_TARGET_S = 10;

@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import { Commet } from "@commet/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Customer, envelope, expectShape, pageEnvelope, SandboxHealth } from "../testing/contract-schemas.ts";
-import { randomSuffix, routeSdk } from "../testing/sandbox.ts";
+import { randomSuffix } from "../testing/sandbox.ts";
+import { routeSdk } from "../testing/sdk-wire.ts";
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "cli.ts");
 const LISTENING = /^sandbox listening on (http:\/\/127\.0\.0\.1:(\d+))$/;

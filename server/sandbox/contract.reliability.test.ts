@@ -14,17 +14,15 @@ import {
   pageEnvelope,
 } from "../testing/contract-schemas.ts";
 import {
-  clearExchanges,
   clearFaults,
-  exchanges,
   expectApiError,
   expectValidationError,
   randomSuffix,
   setFaults,
   subscribedCustomer,
-  type Exchange,
   useContractSandbox,
 } from "../testing/sandbox.ts";
+import { clearExchanges, exchanges, type Exchange } from "../testing/sdk-wire.ts";
 
 const t = useContractSandbox({ beforeAll, afterAll }, { seed: { customers: 5 } });
 

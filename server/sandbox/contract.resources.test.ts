@@ -24,13 +24,13 @@ import {
   WebhookEndpointCreated,
 } from "../testing/contract-schemas.ts";
 import {
-  exchanges,
   expectApiError,
   expectValidationError,
   randomSuffix,
   subscribedCustomer,
   useContractSandbox,
 } from "../testing/sandbox.ts";
+import { exchanges } from "../testing/sdk-wire.ts";
 
 const SEEDED = 30;
 const t = useContractSandbox({ beforeAll, afterAll }, { seed: { customers: SEEDED } });

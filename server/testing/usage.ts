@@ -19,7 +19,7 @@ import {
 } from "./sandbox.ts";
 import { createWriteEngine, type Staff, type WriteDeps, type WriteEngine } from "../writes/index.ts";
 
-export { clearExchanges, exchanges, type Exchange } from "./sandbox.ts";
+export { clearExchanges, exchanges, type Exchange } from "./sdk-wire.ts";
 
 export const OPS: Staff = { actor: { id: "staff-ops", email: "ops@example.test" }, role: "ops" };
 export const ADMIN: Staff = { actor: { id: "staff-admin", email: "admin@example.test" }, role: "admin" };
