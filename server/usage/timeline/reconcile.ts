@@ -7,7 +7,8 @@
 import type { Clock } from "../../db/index.ts";
 import { loadLiveUsage, type TimelineCommet } from "./commet.ts";
 import { canonicalCustomerRef, customerRefs } from "./explorer.ts";
-import { timelineDb, type TimelineDatabase } from "./schema.ts";
+import type { Selectable } from "kysely";
+import { timelineDb, type TimelineDatabase, type UsageReconciliationTable } from "./schema.ts";
 import type { FeatureDrift, Reconciliation } from "../../../app/contracts/usage.ts";
 
 /** Differences up to this are rounding, not drift. */
@@ -61,15 +62,7 @@ export async function reconcileCustomer(
   return result;
 }
 
-function fromRow(r: {
-  customer_id: string;
-  checked_at: number;
-  period_start: number | null;
-  period_end: number | null;
-  drifted_at: number | null;
-  max_abs_diff: number;
-  details: string;
-}): Reconciliation {
+function fromRow(r: Selectable<UsageReconciliationTable>): Reconciliation {
   const period =
     r.period_start !== null && r.period_end !== null
       ? { start: Number(r.period_start), end: Number(r.period_end) }
