@@ -258,7 +258,6 @@ describeEachEngine("directory webhooks from the sandbox", (ctx) => {
         void handleCommetWebhook(ctx.database, {
           rawBody: Buffer.concat(chunks).toString("utf8"),
           signature: req.headers["x-commet-signature"]?.toString() ?? null,
-          eventIdHeader: req.headers["x-commet-event-id"]?.toString() ?? null,
           secret: SECRET,
           commet: offlineCommet,
           intake,

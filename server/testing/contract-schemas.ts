@@ -543,9 +543,9 @@ export const WebhookEndpointCreated = z.strictObject({
 });
 export const WebhookDeleted = z.strictObject({ id: z.string().min(1), deleted: z.literal(true) });
 
-/** Webhook delivery body: the documented envelope plus the stable event `id`. */
+/** Webhook delivery body: the documented envelope plus the stable event `id` (`whev_…`, the consumer's dedupe key). */
 export const WebhookDelivery = z.strictObject({
-  id: z.string().min(1),
+  id: z.string().regex(/^whev_[A-Za-z0-9]+$/),
   event: z.string(),
   timestamp: dateTime,
   organizationId: z.string().min(1),

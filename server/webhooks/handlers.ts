@@ -5,9 +5,12 @@
 import { z } from "zod";
 import type { SchemalessDb } from "../db/index.ts";
 
+/** An event id (`whev_…`): printable, no spaces, at most 200 characters. It is the dedupe key. */
+export const webhookEventIdSchema = z.string().regex(/^[\x21-\x7e]{1,200}$/);
+
 /** The envelope of every Commet webhook (docs: webhooks/introduction). */
 export const webhookEnvelopeSchema = z.object({
-  id: z.string().min(1).max(200),
+  id: webhookEventIdSchema,
   event: z.string().min(1).max(100),
   timestamp: z.iso.datetime({ offset: true }),
   organizationId: z.string().optional(),

@@ -30,8 +30,6 @@ export interface HandleWebhookInput {
   /** COMMET_WEBHOOK_SECRET (whsec_…). */
   secret: string | undefined;
   commet: Pick<Commet, "webhooks">;
-  /** The X-Commet-Event-Id header: used when the body carries no `id`. */
-  eventIdHeader?: string | null;
   intake: WebhookIntake;
   clock?: Clock;
   /** Failures inside a handler (500) are reported here (default console.error). */
@@ -69,14 +67,14 @@ export async function handleCommetWebhook(
   } catch {
     return fail(400, "invalid_json", "The body is not JSON.");
   }
-  if (typeof json === "object" && json !== null && !("id" in json) && input.eventIdHeader) {
-    json = { ...json, id: input.eventIdHeader };
-  }
   const envelope = webhookEnvelopeSchema.safeParse(json);
   if (!envelope.success) {
-    return fail(400, "invalid_payload", "The body is not a Commet webhook envelope.", {
-      fieldErrors: z.flattenError(envelope.error).fieldErrors,
-    });
+    const fieldErrors = z.flattenError(envelope.error).fieldErrors;
+    // The id is the dedupe key, so only the signed body may carry it (never the X-Commet-Event-Id header).
+    const message = fieldErrors.id
+      ? "The signed body carries no usable event id (`id`, present in every Commet envelope); nothing was stored."
+      : "The body is not a Commet webhook envelope.";
+    return fail(400, "invalid_payload", message, { fieldErrors });
   }
   const event = envelope.data;
   const handler = Object.hasOwn(handlers, event.event) ? handlers[event.event] : undefined;

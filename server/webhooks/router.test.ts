@@ -3,10 +3,13 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { expect, it } from "vitest";
+import { z } from "zod";
 import { directoryWebhooks } from "../directory/webhooks.ts";
 import { closeDatabaseGracefully, describeEachEngine } from "../testing/db.ts";
-import { customerData, offlineCommet, sign, webhookEnvelope } from "../testing/webhooks.ts";
+import { customerData, offlineCommet, sign, startWebhookEndpoint, webhookEnvelope } from "../testing/webhooks.ts";
+import { webhookHandler } from "./handlers.ts";
 import { commetWebhookRouter, MAX_WEBHOOK_BODY_BYTES } from "./router.ts";
+import { webhookTables } from "./schema.ts";
 
 const SECRET = "whsec_test_directory_secret";
 
@@ -44,17 +47,6 @@ describeEachEngine("webhook endpoint", (ctx) => {
       const unsigned = await post(body, { "content-type": "application/json" });
       expect(unsigned.status).toBe(401);
       expect(await unsigned.json()).toMatchObject({ ok: false, error: "missing_signature" });
-      // The event id may come from the X-Commet-Event-Id header when the body has none.
-      const { id: _drop, ...noId } = webhookEnvelope(
-        "customer.created",
-        customerData("cus_hdr", { email: "hdr@example.org" }),
-      );
-      const raw = JSON.stringify(noId);
-      const viaHeader = await post(raw, {
-        "x-commet-signature": sign(raw, SECRET),
-        "x-commet-event-id": "whev_from_header",
-      });
-      expect(await viaHeader.json()).toMatchObject({ ok: true, eventId: "whev_from_header" });
       const big = "x".repeat(MAX_WEBHOOK_BODY_BYTES + 1);
       const tooBig = await post(big, { "x-commet-signature": sign(big, SECRET), "content-type": "application/json" });
       expect(tooBig.status).toBe(413);
@@ -65,6 +57,60 @@ describeEachEngine("webhook endpoint", (ctx) => {
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("takes the event id from the signed body only: X-Commet-Event-Id never makes a delivery new", async () => {
+    const applied: string[] = [];
+    const counting = {
+      handlers: {
+        "probe.counted": webhookHandler(z.object({ n: z.number() }), async (_data, c) => {
+          applied.push(c.envelope.id);
+        }),
+      },
+    };
+    const endpoint = await startWebhookEndpoint(ctx.database, { secret: SECRET, domains: [counting] });
+    try {
+      const post = (raw: string, eventId: string) =>
+        fetch(endpoint.url, {
+          method: "POST",
+          body: raw,
+          headers: { "x-commet-signature": sign(raw, SECRET), "x-commet-event-id": eventId },
+        });
+      const events = async () =>
+        Number(
+          (
+            await webhookTables(ctx.database)
+              .selectFrom("webhook_events")
+              .select((eb) => eb.fn.countAll<number>().as("n"))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const before = await events();
+
+      // The same signed bytes, three header values: one event, applied once.
+      const signed = JSON.stringify(webhookEnvelope("probe.counted", { n: 1 }));
+      const answers = [];
+      for (const header of ["whev_a", "whev_b", "whev_c"]) answers.push(await (await post(signed, header)).json());
+      expect(answers.map((a: { result?: string }) => a.result)).toEqual(["received", "duplicate", "duplicate"]);
+      expect(applied).toEqual([JSON.parse(signed).id]);
+
+      // A signed body without an id is refused, whatever the header says: nothing stored, nothing applied.
+      const { id: _drop, ...noId } = webhookEnvelope("probe.counted", { n: 2 });
+      const unidentified = JSON.stringify(noId);
+      for (const header of ["whev_x", "whev_y", "whev_z"]) {
+        const res = await post(unidentified, header);
+        expect(res.status).toBe(400);
+        const body = (await res.json()) as { error: string; message: string };
+        expect(body).toMatchObject({ ok: false, error: "invalid_payload", fieldErrors: { id: expect.any(Array) } });
+        expect(body.message).toMatch(/no usable event id/);
+      }
+      const blankId = JSON.stringify({ ...noId, id: "" });
+      expect((await post(blankId, "whev_blank")).status).toBe(400);
+      expect(applied).toHaveLength(1);
+      expect(await events()).toBe(before + 1);
+    } finally {
+      await endpoint.close();
     }
   });
 });

@@ -27,7 +27,7 @@ const jsonError = (res: express.Response, status: number, error: string, message
 
 /**
  * Reads the raw body (the signature covers its exact bytes; larger than MAX_WEBHOOK_BODY_BYTES → 413)
- * and the X-Commet-Signature / X-Commet-Event-Id headers, and answers handleCommetWebhook's status and
+ * and the X-Commet-Signature header (the event id comes from the signed body only), and answers handleCommetWebhook's status and
  * JSON. Other methods → 405.
  */
 export function commetWebhookRouter(path: string, options: CommetWebhookEndpointOptions): express.Router {
@@ -45,7 +45,6 @@ export function commetWebhookRouter(path: string, options: CommetWebhookEndpoint
         handleCommetWebhook(database, {
           rawBody,
           signature: header("x-commet-signature"),
-          eventIdHeader: header("x-commet-event-id"),
           secret: options.secret(),
           commet: options.commet(),
           intake,
