@@ -14,6 +14,7 @@ import { getReadyDb } from "./db/index.ts";
 import { startPeriodicResync } from "./directory/index.ts";
 import { consoleOrigins, EnvError, parseEnv, type Env } from "./env.ts";
 import { startPlanAssigner } from "./usage/timeline/index.ts";
+import { startWebhookEventPruner } from "./webhooks/index.ts";
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -42,6 +43,15 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
       const database = await getReadyDb();
       startPeriodicResync(database, getCommet(), { log: (line) => log(`[directory sync] ${line}`) });
       startPlanAssigner(database, { log: (line) => log(`[usage timeline] ${line}`) });
+    },
+  },
+  {
+    name: "webhook event retention (periodic prune)",
+    run: async (env) => {
+      startWebhookEventPruner(await getReadyDb(), {
+        retentionDays: env.WEBHOOK_EVENT_RETENTION_DAYS,
+        log: (line) => log(`[webhooks] ${line}`),
+      });
     },
   },
 ];

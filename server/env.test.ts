@@ -20,6 +20,7 @@ describe("parseEnv", () => {
       HOST: "localhost",
       DATA_DIR: path.resolve("./data"),
       CONSOLE_ALLOW_PUBLIC_SANDBOX: false,
+      WEBHOOK_EVENT_RETENTION_DAYS: 30,
     });
     expect(env.COMMET_API_KEY).toBeUndefined();
   });
@@ -45,6 +46,11 @@ describe("parseEnv", () => {
       DATA_DIR: "/var/lib/console",
       CONSOLE_ORIGIN: "https://console.example.com",
     });
+  });
+
+  it("reads the webhook event retention in days (default 30)", () => {
+    expect(parseEnv({ WEBHOOK_EVENT_RETENTION_DAYS: "7" })).toMatchObject({ WEBHOOK_EVENT_RETENTION_DAYS: 7 });
+    expect(parseEnv({ WEBHOOK_EVENT_RETENTION_DAYS: "" })).toMatchObject({ WEBHOOK_EVENT_RETENTION_DAYS: 30 });
   });
 
   it("treats empty strings as unset", () => {
@@ -113,6 +119,16 @@ describe("parseEnv", () => {
       "admin password without email",
       { CONSOLE_ADMIN_PASSWORD: "a long enough password" },
       "CONSOLE_ADMIN_EMAIL must be set when CONSOLE_ADMIN_PASSWORD is set",
+    ],
+    [
+      "webhook event retention of zero days",
+      { WEBHOOK_EVENT_RETENTION_DAYS: "0" },
+      "WEBHOOK_EVENT_RETENTION_DAYS must be at least 1 day",
+    ],
+    [
+      "webhook event retention that is not a plain number",
+      { WEBHOOK_EVENT_RETENTION_DAYS: "1e1" },
+      "WEBHOOK_EVENT_RETENTION_DAYS must be a whole number of days",
     ],
   ];
 

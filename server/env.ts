@@ -64,6 +64,13 @@ export const envSchema = z
     CONSOLE_ALLOW_PUBLIC_SANDBOX: optional(
       z.enum(["true", "false", "1", "0"], { error: "must be true or false" }),
     ).transform((value) => value === "true" || value === "1"),
+    WEBHOOK_EVENT_RETENTION_DAYS: optional(
+      z
+        .string()
+        .regex(/^\d{1,4}$/, { error: "must be a whole number of days, such as 30" })
+        .transform(Number)
+        .pipe(z.number().min(1, { error: "must be at least 1 day (Commet retries a delivery for about 8 hours)" })),
+    ).transform((days) => days ?? 30),
   })
   .superRefine((env, ctx) => {
     if (!isLoopbackHost(env.HOST) && !env.COMMET_API_KEY && !env.CONSOLE_ALLOW_PUBLIC_SANDBOX) {

@@ -3,6 +3,7 @@ import * as m0001 from "./0001_initial.ts";
 import * as m0002 from "./0002_directory.ts";
 import * as m0003 from "./0003_usage_timeline.ts";
 import * as m0004 from "./0004_usage_corrections.ts";
+import * as m0005 from "./0005_webhook_events_retention.ts";
 import type { SchemalessDb } from "../schema.ts";
 
 interface MigrationModule {
@@ -19,4 +20,5 @@ export const MIGRATIONS: Record<string, MigrationModule> = {
   "0002_directory": m0002,
   "0003_usage_timeline": m0003,
   "0004_usage_corrections": m0004,
+  "0005_webhook_events_retention": m0005,
 };
