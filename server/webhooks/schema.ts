@@ -1,4 +1,4 @@
-/** The intake's one table (migration server/db/migrations/0002_directory.ts): event ids already applied. */
+/** The intake's one table (migrations 0002_directory.ts, 0005 its received_at index): event ids already applied. */
 import type { Kysely } from "kysely";
 import type { SchemalessDb } from "../db/index.ts";
 
