@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { wholeNumberParam } from "./number-input.ts";
 
 /**
  * URL state of the /customers and /subscriptions tables (served from the directory index): sort as
@@ -28,9 +29,9 @@ function sortSchema<S extends readonly [string, ...string[]]>(sorts: S, fallback
 
 const common = {
   plan: z.string().trim().min(1).max(200).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(100_000).catch(1),
-  pageSize: z.coerce
-    .number()
+  page: z.preprocess(wholeNumberParam, z.number().int().min(1).max(100_000)).catch(1),
+  pageSize: z
+    .preprocess(wholeNumberParam, z.number())
     .refine((n) => (TABLE_PAGE_SIZES as readonly number[]).includes(n))
     .catch(25),
 };

@@ -40,7 +40,7 @@ function usageForm(overrides: Record<string, string> = {}) {
 
 describe("ops forms", () => {
   it("parses FormData into typed values (numbers, trimmed text, empty event time = now)", () => {
-    const parsed = parseForm(usageRecordFormSchema, usageForm({ quantity: " 1_000 ", reasonText: "  outage  " }));
+    const parsed = parseForm(usageRecordFormSchema, usageForm({ quantity: " 1,000 ", reasonText: "  outage  " }));
     expect(parsed).toEqual({
       ok: true,
       data: {
@@ -133,6 +133,72 @@ describe("ops forms", () => {
     expect(parseForm(schema, { ...form, featureCode: "editor" })).toEqual({
       ok: false,
       fieldErrors: { featureCode: ["'editor' is not a usage feature of the customer's plan"] },
+    });
+  });
+
+  it("every numeric field reads numbers as the console shows them, nothing looser", () => {
+    const seat = {
+      customerId: "cus_1",
+      seatType: "editor",
+      op: "add",
+      quantity: "2",
+      seenCount: "16",
+      reasonCode: "customer_request",
+      idempotencyKey: "k1",
+    };
+    const set = {
+      customerId: "cus_1",
+      featureCode: "storage",
+      value: "0",
+      reasonCode: "migration",
+      idempotencyKey: "k2",
+    };
+    const fields = [
+      (text: string) => parseForm(seatChangeFormSchema, { ...seat, quantity: text }),
+      (text: string) => parseForm(seatChangeFormSchema, { ...seat, op: "set", quantity: "1", seenCount: text }),
+      (text: string) => parseForm(usageRecordFormSchema, usageForm({ quantity: text })),
+      (text: string) => parseForm(usageSetSchemaFor(usageContext), { ...set, value: text }),
+    ];
+    for (const parse of fields) {
+      for (const text of ["0x2", "0b1", "1e1", ".5e1", "1_0", "1,00", "Infinity", "+1"]) {
+        const parsed = parse(text);
+        expect(parsed.ok, `${text} refused`).toBe(false);
+        expect(
+          Object.values(parsed.ok ? {} : parsed.fieldErrors)
+            .flat()
+            .join(),
+        ).toMatch(/must be a number/);
+      }
+      expect(parse(" 1,000 ").ok, "1,000 accepted").toBe(true);
+      expect(parse("-1").ok, "-1 refused").toBe(false);
+    }
+    // 16 → 18 for "0x2" was the seat preview's reading; now it is refused, and "2" is 2.
+    const added = parseForm(seatChangeFormSchema, seat);
+    expect(added.ok && [added.data.quantity, added.data.seenCount]).toEqual([2, 16]);
+    expect(parseForm(seatChangeFormSchema, { ...seat, quantity: " 1,000 " })).toMatchObject({
+      ok: true,
+      data: { quantity: 1000 },
+    });
+    expect(parseForm(seatChangeFormSchema, { ...seat, quantity: "-1" })).toMatchObject({
+      ok: false,
+      fieldErrors: { quantity: ["Quantity cannot be negative"] },
+    });
+  });
+
+  it("decimals only where the unit allows them", () => {
+    const record = usageRecordSchemaFor(usageContext);
+    expect(parseForm(record, usageForm({ featureCode: "storage", quantity: "1,000.5" }))).toMatchObject({
+      ok: true,
+      data: { quantity: 1000.5 },
+    });
+    expect(parseForm(record, usageForm({ quantity: "1.5" })).ok).toBe(false);
+    const set = { customerId: "cus_1", value: "2.5", reasonCode: "migration", idempotencyKey: "k2" };
+    expect(parseForm(usageSetSchemaFor(usageContext), { ...set, featureCode: "storage" }).ok).toBe(true);
+    expect(parseForm(usageSetSchemaFor(usageContext), { ...set, featureCode: "api_calls" }).ok).toBe(false);
+    const seats = { ...set, seatType: "editor", op: "set", quantity: "2.5", seenCount: "1" };
+    expect(parseForm(seatChangeFormSchema, seats)).toMatchObject({
+      ok: false,
+      fieldErrors: { quantity: ["Quantity must be a whole number"] },
     });
   });
 

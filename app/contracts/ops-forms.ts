@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { formatUtc } from "./format.ts";
+import { parseNumberInput, type NumberInput, type NumberInputRules } from "./number-input.ts";
 
 // ---------------------------------------------------------------- bounds
 
@@ -94,26 +95,40 @@ export function newIdempotencyKey(prefix: "seats" | "usage" | "usage-set"): stri
   return `${prefix}-${globalThis.crypto.randomUUID()}`;
 }
 
-/** Numbers from a form arrive as strings: "" is "missing", anything else must be a finite number. */
-function numberField(label: string) {
-  return z.preprocess(
-    (v) => (typeof v === "string" ? (v.trim() === "" ? undefined : Number(v.trim().replace(/_/g, ""))) : v),
-    z
-      .number({ error: (issue) => (issue.input === undefined ? `${label} is required` : `${label} must be a number`) })
-      .refine((n) => Number.isFinite(n), `${label} must be a number`),
-  );
+/**
+ * Numbers from a form arrive as strings, read by the console's one number parser (parseNumberInput); a number
+ * (a caller passing parsed fields) is held to the same rules. "" is "missing".
+ */
+function numberField(label: string, rules: NumberInputRules & { negativeMessage?: string }) {
+  const messages: Record<Exclude<NumberInput, { ok: true }>["reason"], string> = {
+    empty: `${label} is required`,
+    format: `${label} must be a number`,
+    negative: rules.negativeMessage ?? `${label} cannot be negative`,
+    fraction: `${label} must be a whole number`,
+  };
+  return z.unknown().transform((input, ctx) => {
+    const parsed = typeof input === "string" ? parseNumberInput(input, rules) : numberAsInput(input, rules);
+    if (parsed.ok) return parsed.value;
+    ctx.addIssue({ code: "custom", message: messages[parsed.reason] });
+    return z.NEVER;
+  });
+}
+
+function numberAsInput(input: unknown, rules: NumberInputRules): NumberInput {
+  if (input === undefined || input === null) return { ok: false, reason: "empty" };
+  if (typeof input !== "number" || !Number.isFinite(input)) return { ok: false, reason: "format" };
+  if (input < 0 && !rules.negative) return { ok: false, reason: "negative" };
+  if (!Number.isInteger(input) && !rules.decimals) return { ok: false, reason: "fraction" };
+  return { ok: true, value: input };
 }
 
 const quantityField = (label: string) =>
-  numberField(label)
+  numberField(label, { decimals: true, negativeMessage: `${label} must be greater than 0` })
     .refine((n) => n > 0, `${label} must be greater than 0`)
     .refine((n) => n <= MAX_USAGE_QUANTITY, `${label} must be at most ${MAX_USAGE_QUANTITY.toLocaleString("en-US")}`);
 
 const seatCountField = (label: string) =>
-  numberField(label)
-    .refine((n) => Number.isInteger(n), `${label} must be a whole number`)
-    .refine((n) => n >= 0, `${label} cannot be negative`)
-    .refine((n) => n <= MAX_SEATS, `${label} must be at most ${MAX_SEATS.toLocaleString("en-US")}`);
+  numberField(label, {}).refine((n) => n <= MAX_SEATS, `${label} must be at most ${MAX_SEATS.toLocaleString("en-US")}`);
 
 function reasonFields<const C extends Record<string, string>>(codes: C) {
   return {
@@ -301,9 +316,10 @@ export const usageSetFormSchema = z
     customerId,
     featureCode,
     /** The exact total for the current period (0 allowed). */
-    value: numberField("Value")
-      .refine((n) => n >= 0, "Value cannot be negative")
-      .refine((n) => n <= MAX_USAGE_QUANTITY, `Value must be at most ${MAX_USAGE_QUANTITY.toLocaleString("en-US")}`),
+    value: numberField("Value", { decimals: true }).refine(
+      (n) => n <= MAX_USAGE_QUANTITY,
+      `Value must be at most ${MAX_USAGE_QUANTITY.toLocaleString("en-US")}`,
+    ),
     ...reasonFields(USAGE_REASONS),
     idempotencyKey: idempotencyKeySchema,
   })

@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { wholeNumberParam } from "./number-input.ts";
 
 /** The search box's query (?q=), parsed the same way by the palette and the /search resource route. */
 export const searchQuerySchema = z.object({
   q: z.string().trim().max(200).catch(""),
-  limit: z.coerce.number().int().min(1).max(20).catch(8),
+  limit: z.preprocess(wholeNumberParam, z.number().int().min(1).max(20)).catch(8),
 });
 export type SearchQuery = z.infer<typeof searchQuerySchema>;
 

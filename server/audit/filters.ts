@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { wholeNumberParam } from "../../app/contracts/number-input.ts";
 
 export const AUDIT_STATUSES = ["pending", "succeeded", "failed"] as const;
 export type AuditStatus = (typeof AUDIT_STATUSES)[number];
@@ -86,9 +87,12 @@ export const auditSearchSchema = z.object({
   status: z.enum(AUDIT_STATUSES).optional().catch(undefined),
   from: dateOrInstant,
   to: dateOrInstant,
-  page: z.coerce.number().int().min(1).max(1_000_000).optional().catch(undefined),
+  page: z.preprocess(wholeNumberParam, z.number().int().min(1).max(1_000_000)).optional().catch(undefined),
   cursor: text,
-  pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).catch(DEFAULT_PAGE_SIZE),
+  pageSize: z
+    .preprocess(wholeNumberParam, z.number().int().min(1).max(MAX_PAGE_SIZE))
+    .default(DEFAULT_PAGE_SIZE)
+    .catch(DEFAULT_PAGE_SIZE),
 });
 
 export function parseAuditSearch(search: URLSearchParams | string): { filters: AuditFilters; paging: AuditPaging } {

@@ -8,6 +8,7 @@ import { useOpsForm } from "~/components/ops/use-ops-form";
 import { Toast, useToast } from "~/components/toast";
 import { formatCount } from "~/contracts/format";
 import { SEAT_OPS, SEAT_REASONS, seatTarget, type FieldErrors, type SeatOp } from "~/contracts/ops-forms";
+import { parseNumberInput } from "~/contracts/number-input";
 import type { SeatPanel } from "~/contracts/ops-panels";
 import type { SeatActionResult, SeatPreview } from "~/contracts/ops-results";
 import "~/styles/ops-forms.css";
@@ -146,8 +147,8 @@ export function SeatChangeForm({
   const action = `/customers/${encodeURIComponent(customerRef)}/seats`;
 
   if (panel.seatTypes.length === 0) return null;
-  const target =
-    Number.isFinite(Number(quantity)) && quantity !== "" ? seatTarget(op, seenCount, Number(quantity)) : null;
+  const typed = parseNumberInput(quantity);
+  const target = typed.ok ? seatTarget(op, seenCount, typed.value) : null;
   const fields = { seatType, op, quantity, seenCount: String(seenCount), reasonCode, reasonText, idempotencyKey: key };
 
   return (
