@@ -14,6 +14,8 @@ export type WriteResult =
       by: string;
       eventId: string | null;
       data: unknown;
+      /** What was sent to Commet (the stored request, also when resumed): what the console records of the write. */
+      request: { call: string; params: Record<string, unknown> };
       resumed: boolean;
       message: string;
     }
@@ -97,7 +99,8 @@ export interface SeatPreview {
 export type SeatPreviewResult = SeatChangeResult | { kind: "preview"; preview: SeatPreview };
 
 /** What a write action sends to its fetcher: the result without the raw Commet payload of a success. */
-export type OpsWriteResult = Exclude<WriteResult, { kind: "ok" }> | Omit<Extract<WriteResult, { kind: "ok" }>, "data">;
+export type OpsWriteResult =
+  Exclude<WriteResult, { kind: "ok" }> | Omit<Extract<WriteResult, { kind: "ok" }>, "data" | "request">;
 export type SeatActionResult =
   OpsWriteResult | Extract<SeatChangeResult, { kind: "stale" }> | { kind: "preview"; preview: SeatPreview };
 
@@ -114,12 +117,12 @@ const STATUS: Record<SeatActionResult["kind"], number> = {
   commet_error: 502,
 };
 
-/** Drops the raw Commet answer of a successful write (the fetcher needs the ids and the message). */
+/** Drops the raw Commet request and answer of a successful write (the fetcher needs the ids and the message). */
 export function forBrowser(result: WriteResult): OpsWriteResult;
 export function forBrowser(result: SeatChangeResult | SeatPreviewResult): SeatActionResult;
 export function forBrowser(result: SeatChangeResult | SeatPreviewResult): SeatActionResult {
   if (result.kind !== "ok") return result;
-  const { data: _raw, ...rest } = result;
+  const { data: _raw, request: _sent, ...rest } = result;
   return rest;
 }
 

@@ -6,6 +6,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import type { WriteResult } from "../../app/contracts/ops-results.ts";
 import { describeEachEngine } from "../testing/db.ts";
 import { loadUsagePanel, recordManualUsage, setPeriodUsage } from "./manual.ts";
+import { timelineEntry } from "./submit.ts";
+import { recordManualUsageEvent } from "./timeline/index.ts";
 import {
   ADMIN,
   OPS,
@@ -129,6 +131,27 @@ describeEachEngine("manual usage", (ctx) => {
     expect(rows.map((r) => [r.status, r.errorCode])).toEqual([["failed", "duplicate"]]);
   });
 
+  it("the console's timeline entry holds the value Commet got, never a re-reading of the raw field", async () => {
+    const engine = h.engine(ctx.db);
+    const customer = await h.customer();
+    const record = usageForm(customer.id, { quantity: " 1,000 " });
+    const ok = expectKind(await recordManualUsage({ ...OPS, form: record }, engine), "ok");
+    expect(await h.usageTotal(customer.id)).toBe(1000);
+    const tracked = timelineEntry("record", ok, OPS.actor.email);
+    expect(tracked).toMatchObject({ kind: "track", customerId: customer.id, quantity: 1000, staff: OPS.actor.email });
+    expect(await recordManualUsageEvent(ctx.database, tracked)).toEqual({ result: "recorded" });
+
+    const set = { ...usageForm(customer.id), value: "1,500", idempotencyKey: newKey("set") };
+    const corrected = expectKind(await setPeriodUsage({ ...ADMIN, form: set }, engine), "ok");
+    expect(timelineEntry("set", corrected, ADMIN.actor.email)).toMatchObject({ setTo: 1500, quantity: 500 });
+
+    // `1_0` once reached Commet as 10 while the console's own entry read NaN: now nothing is sent.
+    clearExchanges();
+    const loose = usageForm(customer.id, { quantity: "1_0" });
+    expectKind(await recordManualUsage({ ...OPS, form: loose }, engine), "field_errors");
+    expect(writes()).toHaveLength(0);
+  });
+
   it("setPeriodUsage sets the exact period total once; the same key again is not re-sent", async () => {
     const engine = h.engine(ctx.db);
     const customer = await h.customer();
@@ -209,7 +232,9 @@ describeEachEngine("manual usage", (ctx) => {
     ["non-numeric quantity", { quantity: "12abc" }, "quantity", /must be a number/],
     ["missing quantity", { quantity: "" }, "quantity", /required/],
     ["infinite quantity", { quantity: "Infinity" }, "quantity", /must be a number/],
-    ["huge quantity", { quantity: "1e12" }, "quantity", /at most 1,000,000/],
+    ["huge quantity", { quantity: "1000000000000" }, "quantity", /at most 1,000,000/],
+    ["an exponent", { quantity: "1e3" }, "quantity", /must be a number/],
+    ["underscores", { quantity: "1_0" }, "quantity", /must be a number/],
     ["decimal quantity of a whole-unit feature", { quantity: "2.5" }, "quantity", /whole/],
     ["unknown feature code", { featureCode: "no_such_feature" }, "featureCode", /not a usage feature/],
     ["malformed feature code", { featureCode: "API Calls; drop" }, "featureCode", /Unknown feature/],

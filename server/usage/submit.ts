@@ -12,8 +12,7 @@ export type ManualUsageIntent = "record" | "set";
 export async function submitManualUsage(intent: ManualUsageIntent, input: UsageWriteInput): Promise<WriteResult> {
   const result = intent === "record" ? await recordManualUsage(input) : await setPeriodUsage(input);
   if (result.kind === "ok" && result.eventId) {
-    const form = input.form instanceof FormData ? Object.fromEntries(input.form) : input.form;
-    await recordManualUsageEvent(await getReadyDb(), timelineEntry(intent, result, form, input.actor.email)).catch(
+    await recordManualUsageEvent(await getReadyDb(), timelineEntry(intent, result, input.actor.email)).catch(
       (error: unknown) =>
         console.error("usage timeline: manual entry not recorded (the webhook still brings it)", error),
     );
@@ -21,22 +20,25 @@ export async function submitManualUsage(intent: ManualUsageIntent, input: UsageW
   return result;
 }
 
-/** What Commet answered (usage.track's UsageEvent, usage.set's UsageAdjustment) as a timeline entry. */
-function timelineEntry(
+/**
+ * The timeline entry of an accepted write, from what was sent (never the raw form: the console records the
+ * value Commet got) and what Commet answered (usage.track's UsageEvent, usage.set's UsageAdjustment).
+ */
+export function timelineEntry(
   intent: ManualUsageIntent,
-  result: { eventId: string | null; data: unknown; at: number; auditId: string },
-  form: Record<string, unknown>,
+  result: Extract<WriteResult, { kind: "ok" }>,
   staff: string,
 ): ManualUsageEventInput {
+  const sent = result.request.params as { customerId: string; feature: string; value: number };
   const event = (result.data ?? {}) as { ts?: string; feature?: string; adjustment?: number; value?: number };
   const common = {
     usageEventId: result.eventId!,
-    customerId: String(form.customerId),
-    feature: event.feature ?? String(form.featureCode),
+    customerId: sent.customerId,
+    feature: event.feature ?? sent.feature,
     occurredAt: event.ts ?? result.at,
     staff,
     auditId: result.auditId,
   };
-  if (intent === "record") return { ...common, kind: "track", quantity: Number(form.quantity) };
-  return { ...common, kind: "set", quantity: Number(event.adjustment ?? 0), setTo: Number(event.value ?? form.value) };
+  if (intent === "record") return { ...common, kind: "track", quantity: sent.value };
+  return { ...common, kind: "set", quantity: Number(event.adjustment ?? 0), setTo: Number(event.value ?? sent.value) };
 }

@@ -153,6 +153,7 @@ export function createWriteEngine(deps: WriteDeps = {}) {
       by,
       eventId,
       data,
+      request,
       resumed,
       message: resumed
         ? `Done — completed the ${action.noun.what} begun at ${formatUtc(entry.createdAt)} by ${by}${eventId ? ` (Commet id ${eventId})` : ""}`
