@@ -202,7 +202,7 @@ test("the customer's Usage tab shows a manual entry recorded earlier as an annot
     .first()
     .locator("[data-customer-ref]")
     .getAttribute("data-customer-ref"))!;
-  await page.request.post(`${base}/logout`, { headers: { Origin: base }, maxRedirects: 0 });
+  await page.request.post(`${base}/logout`, { form: {}, headers: { Origin: base }, maxRedirects: 0 });
 
   // Ops records a manual entry through the console's own ops form (POST /customers/:id/usage), from the console's origin.
   await signIn(page, "ops");

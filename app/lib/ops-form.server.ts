@@ -1,7 +1,7 @@
 /** Request and response of the ops write routes (seats, usage): the form in, the result out. */
-import { data } from "@remix-run/node";
 import { parseCustomerRef } from "~/contracts/customer-ref";
 import { NO_STORE, writeStatus, type SeatActionResult } from "~/contracts/ops-results";
+import { readFormData } from "~/lib/form-body.server";
 
 /**
  * Reads an ops write form posted to /customers/:customerId/…: the intent is split off, and the
@@ -10,15 +10,18 @@ import { NO_STORE, writeStatus, type SeatActionResult } from "~/contracts/ops-re
  */
 export async function readOpsWriteForm(request: Request, customerRef: string | undefined) {
   const customerId = parseCustomerRef(customerRef);
-  if (!customerId) throw data(null, { status: 404 });
-  const { intent, ...fields } = Object.fromEntries(await request.formData());
+  if (!customerId) throw Response.json({ message: "No such customer" }, { status: 404, headers: NO_STORE });
+  const { intent, ...fields } = Object.fromEntries(await readFormData(request));
   const form: Record<string, FormDataEntryValue> = { ...fields, customerId };
   return { customerId, intent, form };
 }
 
-/** The result for the form's fetcher, with its HTTP status (400, 403, 409, 502) and never cached. */
-export function opsWriteResponse<R extends SeatActionResult>(result: R) {
-  return data(result, { status: writeStatus(result), headers: NO_STORE });
+/**
+ * The result with its HTTP status (400, 403, 409, 502), never cached. A Response, not Remix's `data()`: a
+ * resource route's `data()` keeps its status only for Remix's own `.data` requests — posted directly it is 200.
+ */
+export function opsWriteResponse<R extends SeatActionResult>(result: R): Response {
+  return Response.json(result, { status: writeStatus(result), headers: NO_STORE });
 }
 
 export const unknownIntent = () =>

@@ -11,6 +11,7 @@ import { RouteErrorBoundary } from "~/components/route-error";
 import { formatUtc } from "~/contracts/format";
 import { ROLES, type Role } from "~/contracts/permissions";
 import { invalidStaffForm, staffIntentSchema } from "~/contracts/staff-admin";
+import { readFormData } from "~/lib/form-body.server";
 
 export const meta: MetaFunction = () => [{ title: "Staff · Commet Ops Console" }];
 
@@ -32,7 +33,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
  * deactivate (its sessions end at once), reactivate, reset-password (generated, shown once; sessions end). */
 export async function action({ request }: ActionFunctionArgs) {
   const me = await requireStaff(request, "staff:manage");
-  const form = Object.fromEntries(await request.formData());
+  const form = Object.fromEntries(await readFormData(request));
   const parsed = staffIntentSchema.safeParse(form);
   if (!parsed.success) return data(invalidStaffForm(form, parsed.error), { status: 400 });
   const { status, result } = await runStaffIntent({ id: me.id, email: me.email, role: me.role }, parsed.data);

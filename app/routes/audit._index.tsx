@@ -9,6 +9,7 @@ import { DataTable, DataTableFacetedFilter, DataTablePagination, DataTableToolba
 import { RouteErrorBoundary } from "~/components/route-error";
 import { auditIntentSchema, type AuditRowOutcome, type AuditRowView } from "~/contracts/audit-trail";
 import { formatUtc } from "~/contracts/format";
+import { readFormData } from "~/lib/form-body.server";
 
 export const meta: MetaFunction = () => [{ title: "Audit trail · Commet Ops Console" }];
 
@@ -21,7 +22,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 /** audit:read, then check a pending row again or retry its write with the same key. */
 export async function action({ request }: ActionFunctionArgs) {
   const staff = await requireStaff(request, "audit:read");
-  const parsed = auditIntentSchema.safeParse(Object.fromEntries(await request.formData()));
+  const parsed = auditIntentSchema.safeParse(Object.fromEntries(await readFormData(request)));
   if (!parsed.success) {
     return data({ error: z.flattenError(parsed.error).fieldErrors, result: null }, { status: 400 });
   }

@@ -12,6 +12,7 @@ import {
 } from "../../server/auth/index.ts";
 import { TextField } from "~/components/form-field";
 import { RouteErrorBoundary } from "~/components/route-error";
+import { readFormData } from "~/lib/form-body.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Commet Ops Console" }];
 
@@ -28,7 +29,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 /** Public, same-origin only: email + password → session cookie; failures counted per account and IP. */
 export async function action({ request, context }: ActionFunctionArgs) {
   assertSameOrigin(request);
-  const form = await request.formData();
+  const form = await readFormData(request);
   const result = await signIn({
     email: form.get("email"),
     password: form.get("password"),

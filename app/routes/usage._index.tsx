@@ -8,6 +8,7 @@ import { UsageExplorer } from "~/components/usage/explorer";
 import usageStyles from "~/components/usage/usage.css?url";
 import { can } from "~/contracts/permissions";
 import { parseUsageSearch } from "~/contracts/usage-search";
+import { readFormData } from "~/lib/form-body.server";
 
 export const meta: MetaFunction = () => [{ title: "Usage · Commet Ops Console" }];
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: usageStyles }];
@@ -24,7 +25,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 /** Finance: re-check the customers with recent usage or a live subscription against Commet now. */
 export async function action({ request }: ActionFunctionArgs) {
   await requireStaff(request, "usage:explore");
-  const form = await request.formData();
+  const form = await readFormData(request);
   if (form.get("intent") !== "reconcile") return data({ reconciled: null, error: "Unknown action" }, { status: 400 });
   return { reconciled: await reconcileAll(), error: null };
 }
