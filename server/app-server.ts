@@ -6,6 +6,7 @@ import type { ServerBuild } from "@remix-run/node";
 import type { Connect } from "vite";
 import type { Env } from "./env.ts";
 import { getCommet } from "./commet/client.ts";
+import { refuseNonFormBodies } from "./http-content-type.ts";
 import { cspNonce, noStore, refuseCrossSiteForms, refuseUnknownHost, securityHeaders } from "./http-security.ts";
 import { BUILD_DIR } from "./project-root.ts";
 import { getReadyDb } from "./db/index.ts";
@@ -83,6 +84,7 @@ export function createApp(options: AppServerOptions): express.Express {
   app.use(cspNonce(), securityHeaders(options.mode));
   app.use(compression());
   app.use(refuseCrossSiteForms(options.origins));
+  app.use(refuseNonFormBodies({ exempt: [COMMET_WEBHOOK_PATH] }));
 
   if (options.mode === "development") {
     app.use(options.devMiddleware);

@@ -31,6 +31,9 @@ beforeAll(async () => {
   app.use(cspNonce(), securityHeaders("production"));
   app.use(refuseCrossSiteForms(ORIGINS));
   app.use(noStore());
+  app.get("/own-cache", (_req, res) => {
+    res.append("Cache-Control", "no-store, private").type("text/plain").send("own");
+  });
   app.all("*", (_req, res) => {
     res.type("text/plain").send(String(res.locals.cspNonce));
   });
@@ -68,5 +71,7 @@ describe("HTTP hardening", () => {
     expect(headers["cache-control"]).toBe("no-store");
     const again = await send({});
     expect(again.body).not.toBe(nonce);
+    // A response that sets its own Cache-Control carries it once.
+    expect((await send({ path: "/own-cache" })).headers["cache-control"]).toBe("no-store, private");
   });
 });

@@ -75,7 +75,12 @@ export function securityHeaders(mode: "production" | "development"): express.Req
 /** Pages and data show customer data: nothing may be cached (static assets set their own caching first). */
 export function noStore(): express.RequestHandler {
   return (_req, res, next) => {
-    res.setHeader("Cache-Control", "no-store");
+    // Decided when the head is written: a response that set its own Cache-Control keeps it (Remix appends).
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: express.Response, ...args: unknown[]) {
+      if (!this.hasHeader("Cache-Control")) this.setHeader("Cache-Control", "no-store");
+      return (writeHead as (...a: unknown[]) => express.Response).apply(this, args);
+    } as typeof res.writeHead;
     next();
   };
 }
