@@ -61,3 +61,13 @@ export function TextField({
     </FormField>
   );
 }
+
+/** A whole-form message (the "_form" errors, a stale refusal), announced to screen readers; nothing when empty. */
+export function FormAlert({ message, testId }: { message: ReactNode | undefined; testId?: string }) {
+  if (!message) return null;
+  return (
+    <p className="form-alert" role="alert" data-testid={testId}>
+      {message}
+    </p>
+  );
+}

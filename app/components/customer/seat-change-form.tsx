@@ -1,7 +1,7 @@
 import { Await } from "@remix-run/react";
 import { Suspense, useId, useRef, useState } from "react";
 import type { PanelResult } from "~/contracts/customer-view";
-import { FormField } from "~/components/form-field";
+import { FormAlert, FormField } from "~/components/form-field";
 import { ModeBanner } from "~/components/mode-banner";
 import { ReasonFields } from "~/components/ops/reason-fields";
 import { useOpsForm } from "~/components/ops/use-ops-form";
@@ -164,16 +164,8 @@ export function SeatChangeForm({
       >
         <input type="hidden" name="seenCount" value={seenCount} />
         <input type="hidden" name="idempotencyKey" value={key} />
-        {stale ? (
-          <p className="form-alert" role="alert" data-testid="seat-stale">
-            {stale}
-          </p>
-        ) : null}
-        {errors._form ? (
-          <p className="form-alert" role="alert">
-            {errors._form[0]}
-          </p>
-        ) : null}
+        <FormAlert message={stale} testId="seat-stale" />
+        <FormAlert message={errors._form?.[0]} />
         <FormField
           id={`${id}-type`}
           label="Seat type"

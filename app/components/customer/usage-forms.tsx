@@ -1,7 +1,7 @@
 import { Await } from "@remix-run/react";
 import { Suspense, useId, useState } from "react";
 import type { PanelResult } from "~/contracts/customer-view";
-import { FormField } from "~/components/form-field";
+import { FormAlert, FormField } from "~/components/form-field";
 import { ModeBanner } from "~/components/mode-banner";
 import { ReasonFields } from "~/components/ops/reason-fields";
 import { useOpsForm } from "~/components/ops/use-ops-form";
@@ -160,11 +160,7 @@ function UsageForm({
         noValidate
         onSubmit={guard}
       >
-        {errors._form ? (
-          <p className="form-alert" role="alert">
-            {errors._form[0]}
-          </p>
-        ) : null}
+        <FormAlert message={errors._form?.[0]} />
         <FormField
           id={`${id}-feature`}
           label="Feature"
