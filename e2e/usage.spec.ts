@@ -247,7 +247,7 @@ test("webhooks dropped on purpose show as drift: on the customer's Usage tab and
   await page.goto(`${base}/usage`);
   // The embedded sandbox: its URL from the console's start-up line, its key from the console's data directory.
   await expect(page.locator(".topbar__target")).toContainText("embedded sandbox");
-  const sandboxUrl = running.output.map((line) => /Commet: embedded sandbox at (\S+)\)/.exec(line)?.[1]).find(Boolean)!;
+  const sandboxUrl = /Commet: embedded sandbox at (\S+)\)/.exec(running.readyLine)![1]!;
   const { apiKey } = JSON.parse(fs.readFileSync(path.join(tmp, "sandbox-credentials.json"), "utf8")) as {
     apiKey: string;
   };

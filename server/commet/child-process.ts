@@ -6,7 +6,14 @@ import readline from "node:readline";
  * "sandbox listening on URL", the console's "console listening on URL") and
  * resolves with the URL from that line. Other output lines go to `log`.
  */
-export type ReadyChild = { url: string; child: ChildProcess; output: string[]; stop(): Promise<void> };
+export type ReadyChild = {
+  url: string;
+  /** The line that said it was ready (it may name more than the URL). */
+  readyLine: string;
+  child: ChildProcess;
+  output: string[];
+  stop(): Promise<void>;
+};
 
 export type ReadyChildOptions = {
   name: string;
@@ -57,7 +64,7 @@ export function spawnUntilReady(options: ReadyChildOptions): Promise<ReadyChild>
       if (match?.[1]) {
         ready = true;
         clearTimeout(timer);
-        resolve({ url: match[1], child, output, stop });
+        resolve({ url: match[1], readyLine: line, child, output, stop });
         return;
       }
       output.push(line);
