@@ -20,7 +20,7 @@
  *   getAuditEntry(id): Promise<AuditEntry | null>
  *   listAudit(filters: AuditFilters, paging: { pageSize, page } | { pageSize, cursor? }): Promise<AuditPage>
  *       → { rows, total, nextCursor } newest first (created_at desc, id desc); pageSize ≤ 200
- *   streamAuditCsv(filters, { batchSize? }): Readable   CSV (csv-stringify), keyset batches of 500
+ *   streamAuditCsv(filters, { batchSize? }): Readable   CSV (server/csv), keyset batches of 500
  *   auditCsvResponse(filters, { filename? }): Response  text/csv download for the /audit export route
  *   parseAuditSearch(URLSearchParams) → { filters, paging }  URL: actor, action, customer, status,
  *       from, to (YYYY-MM-DD UTC, inclusive), page | cursor, pageSize (bad values fall back to defaults)
@@ -31,7 +31,7 @@
  * Permissions (app/contracts/permissions.ts): "audit:read" to list, "export:csv" to download.
  * Bench: `node --expose-gc --import tsx server/audit/bench.ts [--rows N]` (write-ahead cost, paging, CSV).
  */
-import { createReadableStreamFromReadable } from "@remix-run/node";
+import { csvResponse } from "../csv/index.ts";
 import { getReadyDb } from "../db/index.ts";
 import {
   createAuditLog,
@@ -99,13 +99,7 @@ export function streamAuditCsv(filters: AuditFilters, options: { batchSize?: num
   return entriesToCsv(entries());
 }
 
-export function auditCsvResponse(filters: AuditFilters, options: { filename?: string } = {}): Response {
-  const filename = (options.filename ?? `audit-${new Date().toISOString().slice(0, 10)}.csv`).replace(/[^\w.-]/g, "_");
-  return new Response(createReadableStreamFromReadable(streamAuditCsv(filters)), {
-    headers: {
-      "Content-Type": "text/csv; charset=utf-8",
-      "Content-Disposition": `attachment; filename="${filename}"`,
-      "Cache-Control": "no-store",
-    },
-  });
+export function auditCsvResponse(filters: AuditFilters, options: { filename?: string; signal?: AbortSignal } = {}) {
+  const filename = options.filename ?? `audit-${new Date().toISOString().slice(0, 10)}.csv`;
+  return csvResponse(streamAuditCsv(filters), filename, options.signal);
 }

@@ -11,6 +11,7 @@ import type {
   UsageExplorerPage,
 } from "../../../app/contracts/usage.ts";
 import { usageSearchString, type UsageSearch } from "../../../app/contracts/usage-search.ts";
+import { createAuditLog } from "../../audit/index.ts";
 import { getCommet } from "../../commet/client.ts";
 import { listPlans, toCommetProblem } from "../../commet/index.ts";
 import { getReadyDb } from "../../db/index.ts";
@@ -113,8 +114,16 @@ export async function reconcileAll(sources: Sources = {}) {
   return { checked: sweep.checked, drifted: sweep.drifted.length, failed: sweep.failed.length };
 }
 
+/** Who downloads: the export is audited (who, which filters) before the first row is read. */
+export interface Exporter {
+  id: string;
+  email: string;
+  role: string;
+}
+
 /** The explorer's rows for the same filters as CSV, streamed; `error` for a range that cannot be resolved. */
 export async function exportUsageCsv(
+  staff: Exporter,
   search: UsageSearch,
   sources: Sources = {},
 ): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
@@ -125,7 +134,19 @@ export async function exportUsageCsv(
     if (error instanceof InvalidRangeError) return { error: error.message };
     throw error;
   }
-  const csv = streamUsageCsv(sources.database ?? (await getReadyDb()), filters);
+  const database = sources.database ?? (await getReadyDb());
+  await createAuditLog(database.db).record(
+    {
+      actor: { id: staff.id, email: staff.email },
+      role: staff.role,
+      action: "usage.export",
+      customerId: filters.customer ?? null,
+      params: { filters: { ...search, from: dayToIso(filters.range.fromDay), to: dayToIso(filters.range.toDay) } },
+      idempotencyKey: crypto.randomUUID(),
+    },
+    { status: "succeeded" },
+  );
+  const csv = streamUsageCsv(database, filters);
   const filename = `usage_${dayToIso(filters.range.fromDay)}_${dayToIso(filters.range.toDay)}_UTC.csv`;
   return { error: null, csv, filename };
 }
