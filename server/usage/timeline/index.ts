@@ -15,7 +15,8 @@
  *   getIngestStatus(database) → { events, firstDay, lastDay, latestOccurredAt }   (history arriving: progress)
  * Rollups
  *   rebuildRollups(database) (`npm run usage:rebuild`), compareRollups(database) → differences ([] = equal)
- * Screens (pages.ts): loadUsageExplorer(search), reconcileAll(), exportUsageCsv(search), loadCustomerUsagePanel(ref, search)
+ * Screens (pages.ts): loadUsageExplorer(search), startReconcileSweep(staff) / reconcileSweepStatus(),
+ *   exportUsageCsv(staff, search), loadCustomerUsagePanel(ref, search) (read-only), checkCustomerUsage(ref)
  *   — one call per route; customers labelled from the directory, plans named from usageCatalog (catalog.ts).
  * Explorer (finance, admin)
  *   parseExplorerFilters(URLSearchParams, now) → ExplorerFilters (range 7d|30d|90d|custom&from&to, plan, feature, status, customer)
@@ -63,8 +64,11 @@ export {
   exportUsageCsv,
   loadCustomerUsagePanel,
   loadUsageExplorer,
-  reconcileAll,
+  checkCustomerUsage,
+  reconcileSweepStatus,
+  startReconcileSweep,
 } from "./pages.ts";
+export { createReconcileSweep, reconcileCustomerNow, type ReconcileSweep, type SweepStart } from "./reconcile-runs.ts";
 export {
   dayToIso,
   epochDay,
