@@ -11,6 +11,7 @@
  *
  * Surface (all use the process database from server/db, migrated on first use):
  *   beginAudit({ actor: { id, email }, role, action, customerId?, params, idempotencyKey }): Promise<string>
+ *       (customerId, an external or Commet id, is stored as the Commet id the directory knows it by)
  *       → row id; throws DuplicateAuditKeyError(existing) when (idempotencyKey, action) was used already
  *   finalizeAudit(id, { status: "succeeded", commetIds?, requestId? } | { status: "failed", errorCode, message?, requestId? })
  *       : Promise<AuditEntry>; throws AuditFinalizeError(id, "not_found" | "already_final")
@@ -33,6 +34,7 @@
  */
 import { csvResponse } from "../csv/index.ts";
 import { getReadyDb } from "../db/index.ts";
+import { customerLabels } from "../directory/index.ts";
 import {
   createAuditLog,
   type AuditEntry,
@@ -73,7 +75,10 @@ export { REDACTED, redact, redactParams, redactText } from "./redact.ts";
 let instance: Promise<AuditLog> | undefined;
 function auditLog(): Promise<AuditLog> {
   instance ??= getReadyDb().then(
-    (database) => createAuditLog(database.db),
+    (database) =>
+      createAuditLog(database.db, {
+        canonicalCustomer: async (ref) => (await customerLabels(database, [ref]))[ref]?.id ?? ref,
+      }),
     (error: unknown) => {
       instance = undefined;
       throw error;
@@ -90,6 +95,8 @@ export const findByIdempotencyKey = async (key: string, action?: string) =>
   (await auditLog()).findByIdempotencyKey(key, action);
 export const getAuditEntry = async (id: string) => (await auditLog()).get(id);
 export const listAudit = async (filters: AuditFilters, paging: AuditPaging) => (await auditLog()).list(filters, paging);
+/** The Commet id audit rows store for a customer reference (from the directory index; unknown → as given). */
+export const canonicalAuditCustomer = async (ref: string) => (await auditLog()).canonicalCustomer(ref);
 export const runAudited: AuditLog["run"] = async (input, fn, describe) => (await auditLog()).run(input, fn, describe);
 
 export function streamAuditCsv(filters: AuditFilters, options: { batchSize?: number } = {}) {
