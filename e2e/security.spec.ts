@@ -13,7 +13,8 @@ const commet = sandboxSdk();
 const baseURL = () => process.env.E2E_BASE_URL!;
 const origin = () => new URL(baseURL()).origin;
 const POST_ROWS = ROUTE_ACCESS.filter((row) => row.method === "POST");
-// Actions that need no fields (signing out, issuing a portal link, reconciling): a multipart body they never read is not parsed.
+// Actions that need no fields (signing out, issuing a portal link, reconciling): a multipart body they
+// never read is not parsed.
 const READS_NO_BODY = new Set([
   "logout",
   "customers.$customerId_.portal",

@@ -19,7 +19,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   return Response.json(panel, { status: panel.ok ? 200 : 400, headers: NO_STORE });
 }
 
-/** POST — check this customer against Commet now (stored for the badge and finance's list); a Commet failure → its status and message. */
+/**
+ * POST — check this customer against Commet now (stored for the badge and finance's list); a Commet
+ * failure → its status and message.
+ */
 export async function action({ request, params }: ActionFunctionArgs) {
   await requireStaff(request, "customers:read");
   const customerRef = parseCustomerRef(params.customerId);

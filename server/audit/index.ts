@@ -1,6 +1,7 @@
 /**
- * server/audit — the write-ahead audit trail, bound to the process database: a pending row before each
- * side effect, finalized once; params redacted; customers stored by Commet id (docs/decisions/0005-write-ahead-audit.md).
+ * server/audit — the write-ahead audit trail on the process database: a pending row before each side
+ * effect, finalized once; params redacted; customers stored by their Commet id.
+ * docs/decisions/0005-write-ahead-audit.md
  */
 import { csvResponse } from "../csv/index.ts";
 import { getReadyDb } from "../db/index.ts";

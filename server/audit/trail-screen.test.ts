@@ -1,4 +1,4 @@
-/** The trail screen on the process database (SQLite under a temporary DATA_DIR): customers by Commet id, external id beside. */
+/** The trail screen on the process database (SQLite, temporary DATA_DIR): customers by Commet id, external id beside. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,6 +1,7 @@
 /**
  * What the usage screens read in one call each: the explorer (/usage), its reconcile sweep and CSV
- * export, and the customer page's Usage panel and its check against Commet. Customers are labelled from the directory index.
+ * export, the customer page's Usage panel and its check against Commet. Customers are labelled from
+ * the directory index.
  */
 import type { Readable } from "node:stream";
 import type { PlanView } from "../../../app/contracts/plans.ts";
@@ -139,7 +140,8 @@ export async function exportUsageCsv(
     throw error;
   }
   const database = sources.database ?? (await getReadyDb());
-  await createAuditLog(database.db).record(
+  const canonicalCustomer = async (ref: string) => (await customerLabels(database, [ref]))[ref]?.id ?? ref;
+  await createAuditLog(database.db, { canonicalCustomer }).record(
     {
       actor: { id: staff.id, email: staff.email },
       role: staff.role,
@@ -158,7 +160,8 @@ export async function exportUsageCsv(
 /**
  * The customer page's Usage panel: the timeline's daily series per feature and manual entries,
  * Commet's included amounts and period, and the last stored reconciliation (a GET writes nothing:
- * checking again is checkCustomerUsage, a POST). Commet down → the timeline alone with `liveProblem`; a bad range → `ok: false`.
+ * checking again is checkCustomerUsage, a POST). Commet down → the timeline alone with `liveProblem`;
+ * a bad range → `ok: false`.
  */
 export async function loadCustomerUsagePanel(
   customerRef: string,
