@@ -285,10 +285,15 @@ test("webhooks dropped on purpose show as drift: on the customer's Usage tab and
   await sandbox("POST", "/api/v1/usage/events", { customerId: customer.id, feature: "api_calls", value: 40 }); // its webhook is dropped
   await sandbox("POST", "/api/v1/usage/events", { customerId: customer.id, feature: "api_calls", value: 2 });
 
-  // The customer's Usage tab reconciles against Commet: the timeline has 2 calls, Commet 42.
+  // Opening the Usage tab checks nothing (its GET is read-only); "Check against Commet now" (a POST)
+  // reconciles: the timeline has 2 calls, Commet 42.
   const panel = page.locator('[data-panel="usage-timeline"]');
   await expect(async () => {
     await page.goto(`${base}/customers/${customer.id}`);
+    await expect(panel.getByTestId("drift-badge")).toHaveAttribute("data-status", "unchecked", { timeout: 10_000 });
+  }).toPass({ timeout: 60_000 });
+  await expect(async () => {
+    await panel.getByRole("button", { name: "Check against Commet now" }).click();
     await expect(panel.getByTestId("drift-badge")).toHaveAttribute("data-status", "drifted", { timeout: 10_000 });
   }).toPass({ timeout: 60_000 });
   await expect(panel.getByTestId("drift-badge")).toHaveText("Drift: api_calls +40");
@@ -296,8 +301,10 @@ test("webhooks dropped on purpose show as drift: on the customer's Usage tab and
 
   // Finance re-checks everyone against Commet: the customer is listed with its difference.
   await page.goto(`${base}/usage`);
+  // The run is throttled and polled: progress first ("Checked n of m customers"), then the summary.
   await page.getByRole("button", { name: "Check all against Commet now" }).click();
   await expect(page.getByRole("status").filter({ hasText: /^Checked \d+ customers/ })).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByRole("button", { name: "Check all against Commet now" })).toBeEnabled();
   const row = page
     .getByTestId("drift-list")
     .getByRole("row")

@@ -11,7 +11,9 @@ export type AuditRowView = {
   actorEmail: string;
   role: string | null;
   action: string;
+  /** The customer's Commet id, and its external id beside it when the directory knows one. */
   customerId: string | null;
+  customerExternalId: string | null;
   idempotencyKey: string;
   outcome: AuditRowOutcome;
   outcomeLabel: string;

@@ -155,6 +155,32 @@ export type CustomerUsagePanel =
       units: Record<string, string | null>;
       /** Commet could not be read: limits and period are missing, the timeline is shown alone. */
       liveProblem: { title: string; message: string } | null;
+      /** The last stored check (the GET never calls Commet for it): null if never checked. */
       drift: Reconciliation | null;
       ingest: IngestStatus;
     };
+
+/** POST /usage/customer/:customerId — a fresh check against Commet, stored; or why it could not run. */
+export type CustomerReconcileAnswer = { ok: true; drift: Reconciliation } | { ok: false; message: string };
+
+/** Finance's "check all against Commet" run, as the screen polls it (GET /usage/reconcile). */
+export interface ReconcileSweepStatus {
+  state: "idle" | "running" | "done" | "failed";
+  startedBy: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Customers to check (known once the run has listed them), checked so far, drifted, not checkable. */
+  total: number;
+  checked: number;
+  drifted: number;
+  failed: number;
+  error: string | null;
+  /** When the next run may start (epoch ms): runs are spaced by a minimum interval. */
+  nextRunAt: number | null;
+}
+
+/** POST /usage/reconcile: the run started (202), or why not (429, with Retry-After) and the run as it stands. */
+export interface ReconcileSweepAnswer {
+  refused: "running" | "too_soon" | null;
+  status: ReconcileSweepStatus;
+}

@@ -80,7 +80,22 @@ const columns = column.columns([
   column.accessor("action", { header: "Action", cell: (info) => <code>{info.getValue()}</code> }),
   column.accessor("customerId", {
     header: "Customer",
-    cell: (info) => (info.getValue() ? <code>{info.getValue()}</code> : <span className="muted">—</span>),
+    cell: (info) => {
+      const id = info.getValue();
+      const externalId = info.row.original.customerExternalId;
+      if (!id) return <span className="muted">—</span>;
+      return (
+        <>
+          <code>{id}</code>
+          {externalId ? (
+            <span className="muted" data-testid="audit-external-id">
+              {" "}
+              · {externalId}
+            </span>
+          ) : null}
+        </>
+      );
+    },
   }),
   column.accessor("outcome", {
     header: "Status",

@@ -16,6 +16,7 @@ export interface BeginAuditInput {
   role: string | null;
   /** Dotted action name, e.g. "seats.update", "portal.issue", "staff.create", "sign_in.failed". */
   action: string;
+  /** As the request named it (Commet id or external id); stored as the canonical Commet id when known. */
   customerId?: string | null;
   /** Parameters of the write; redacted before storage. */
   params: Record<string, unknown>;
@@ -184,6 +185,11 @@ function afterCursor<O>(
 export interface AuditLogOptions {
   clock?: Clock;
   newId?: () => string;
+  /**
+   * A customer reference (Commet id or external id) → its Commet id, so that one customer is one id
+   * in the trail whichever URL the write came through; unknown references are kept as given.
+   */
+  canonicalCustomer?: (ref: string) => Promise<string>;
 }
 
 /**
@@ -193,9 +199,11 @@ export interface AuditLogOptions {
 export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
   const clock = options.clock ?? systemClock;
   const newId = options.newId ?? randomUUID;
+  const canonicalCustomer = options.canonicalCustomer ?? (async (ref: string) => ref);
 
   async function insert(input: BeginAuditInput, outcome: AuditOutcome | null): Promise<AuditEntry> {
     validate(input);
+    const customerId = input.customerId ? await canonicalCustomer(input.customerId) : null;
     const now = clock();
     const pending = {
       finalized_at: null,
@@ -212,7 +220,7 @@ export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
       actor_email: input.actor.email,
       actor_role: input.role,
       action: input.action,
-      customer_id: input.customerId ?? null,
+      customer_id: customerId,
       params: JSON.stringify(redactParams(input.params)),
       idempotency_key: input.idempotencyKey,
       ...(outcome ? outcomeColumns(outcome, now) : pending),
@@ -331,7 +339,7 @@ export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
     }
   }
 
-  return { begin, finalize, record, run, get, findByIdempotencyKey, list, iterate };
+  return { begin, finalize, record, run, get, findByIdempotencyKey, list, iterate, canonicalCustomer };
 }
 
 export type AuditLog = ReturnType<typeof createAuditLog>;

@@ -1,5 +1,6 @@
-import { Readable, pipeline } from "node:stream";
-import { stringify } from "csv-stringify";
+/** The audit trail's CSV columns, written by the console's one CSV writer (server/csv). */
+import type { Readable } from "node:stream";
+import { csvStream } from "../csv/index.ts";
 import type { AuditEntry } from "./audit-log.ts";
 
 /** CSV columns, in order. Times are ISO 8601 UTC. Parameters are the (already redacted) JSON. */
@@ -41,18 +42,12 @@ function toRecord(e: AuditEntry): Record<(typeof AUDIT_CSV_COLUMNS)[number], str
   };
 }
 
-/**
- * A Node Readable of CSV text (header + one line per entry) fed from an async iterable, with
- * back-pressure: rows are pulled from the database only as fast as the client reads.
- * Cells starting with = + - @ are escaped against spreadsheet formula injection.
- */
+/** CSV text (header + one line per entry), pulled from the database only as fast as the client reads. */
 export function entriesToCsv(entries: AsyncIterable<AuditEntry>): Readable {
-  const source = Readable.from(
+  return csvStream(
     (async function* () {
       for await (const entry of entries) yield toRecord(entry);
     })(),
+    AUDIT_CSV_COLUMNS.map((key) => ({ key, header: key })),
   );
-  const csv = stringify({ header: true, columns: [...AUDIT_CSV_COLUMNS], escape_formulas: true });
-  // pipeline destroys the CSV stream with the source's error (a failed query ends the download).
-  return pipeline(source, csv, () => {});
 }

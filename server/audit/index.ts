@@ -1,38 +1,11 @@
 /**
- * server/audit — the write-ahead audit trail (docs/decisions/0005-write-ahead-audit.md).
- *
- * Every write (seats, usage, portal links, staff changes, sign-in events) is recorded BEFORE the
- * side effect as a `pending` row, then finalized once: `succeeded` (Commet ids / request id) or
- * `failed` (error code). A crash in between leaves `pending` = "outcome unknown": the UI offers
- * "check again / retry with the same key" (findByIdempotencyKey → call Commet again with the same
- * Idempotency-Key → finalizeAudit on the same row). Parameters and messages pass through `redact`:
- * no portal URLs, API keys, passwords or tokens are stored. The app never updates or deletes
- * history except that one finalize step, and the database refuses it too (triggers).
- *
- * Surface (all use the process database from server/db, migrated on first use):
- *   beginAudit({ actor: { id, email }, role, action, customerId?, params, idempotencyKey }): Promise<string>
- *       → row id; throws DuplicateAuditKeyError(existing) when (idempotencyKey, action) was used already
- *   finalizeAudit(id, { status: "succeeded", commetIds?, requestId? } | { status: "failed", errorCode, message?, requestId? })
- *       : Promise<AuditEntry>; throws AuditFinalizeError(id, "not_found" | "already_final")
- *   recordAudit(input, outcome): Promise<AuditEntry>     one already-final row (events with no external call)
- *   runAudited(input, fn, { success?, failure? }): Promise<T>   begin → fn(auditId) → finalize; rethrows
- *   findByIdempotencyKey(key, action?): Promise<AuditEntry | null>
- *   getAuditEntry(id): Promise<AuditEntry | null>
- *   listAudit(filters: AuditFilters, paging: { pageSize, page } | { pageSize, cursor? }): Promise<AuditPage>
- *       → { rows, total, nextCursor } newest first (created_at desc, id desc); pageSize ≤ 200
- *   streamAuditCsv(filters, { batchSize? }): Readable   CSV (csv-stringify), keyset batches of 500
- *   auditCsvResponse(filters, { filename? }): Response  text/csv download for the /audit export route
- *   parseAuditSearch(URLSearchParams) → { filters, paging }  URL: actor, action, customer, status,
- *       from, to (YYYY-MM-DD UTC, inclusive), page | cursor, pageSize (bad values fall back to defaults)
- *   auditOutcome(entry, now?) → "in_flight" | "unknown" | "succeeded" | "failed"; AUDIT_STATUS_LABELS
- *       (pending older than IN_FLIGHT_GRACE_MS = 60 s is "Outcome unknown": show check again / retry)
- *   redact(value), redactParams(params), redactText(text)
- *   createAuditLog(db, { clock? }) → the same operations bound to another database (tests).
- * Permissions (app/contracts/permissions.ts): "audit:read" to list, "export:csv" to download.
- * Bench: `node --expose-gc --import tsx server/audit/bench.ts [--rows N]` (write-ahead cost, paging, CSV).
+ * server/audit — the write-ahead audit trail on the process database: a pending row before each side
+ * effect, finalized once; params redacted; customers stored by their Commet id.
+ * docs/decisions/0005-write-ahead-audit.md
  */
-import { createReadableStreamFromReadable } from "@remix-run/node";
+import { csvResponse } from "../csv/index.ts";
 import { getReadyDb } from "../db/index.ts";
+import { customerLabels } from "../directory/index.ts";
 import {
   createAuditLog,
   type AuditEntry,
@@ -73,7 +46,10 @@ export { REDACTED, redact, redactParams, redactText } from "./redact.ts";
 let instance: Promise<AuditLog> | undefined;
 function auditLog(): Promise<AuditLog> {
   instance ??= getReadyDb().then(
-    (database) => createAuditLog(database.db),
+    (database) =>
+      createAuditLog(database.db, {
+        canonicalCustomer: async (ref) => (await customerLabels(database, [ref]))[ref]?.id ?? ref,
+      }),
     (error: unknown) => {
       instance = undefined;
       throw error;
@@ -90,6 +66,8 @@ export const findByIdempotencyKey = async (key: string, action?: string) =>
   (await auditLog()).findByIdempotencyKey(key, action);
 export const getAuditEntry = async (id: string) => (await auditLog()).get(id);
 export const listAudit = async (filters: AuditFilters, paging: AuditPaging) => (await auditLog()).list(filters, paging);
+/** The Commet id audit rows store for a customer reference (from the directory index; unknown → as given). */
+export const canonicalAuditCustomer = async (ref: string) => (await auditLog()).canonicalCustomer(ref);
 export const runAudited: AuditLog["run"] = async (input, fn, describe) => (await auditLog()).run(input, fn, describe);
 
 export function streamAuditCsv(filters: AuditFilters, options: { batchSize?: number } = {}) {
@@ -99,13 +77,7 @@ export function streamAuditCsv(filters: AuditFilters, options: { batchSize?: num
   return entriesToCsv(entries());
 }
 
-export function auditCsvResponse(filters: AuditFilters, options: { filename?: string } = {}): Response {
-  const filename = (options.filename ?? `audit-${new Date().toISOString().slice(0, 10)}.csv`).replace(/[^\w.-]/g, "_");
-  return new Response(createReadableStreamFromReadable(streamAuditCsv(filters)), {
-    headers: {
-      "Content-Type": "text/csv; charset=utf-8",
-      "Content-Disposition": `attachment; filename="${filename}"`,
-      "Cache-Control": "no-store",
-    },
-  });
+export function auditCsvResponse(filters: AuditFilters, options: { filename?: string; signal?: AbortSignal } = {}) {
+  const filename = options.filename ?? `audit-${new Date().toISOString().slice(0, 10)}.csv`;
+  return csvResponse(streamAuditCsv(filters), filename, options.signal);
 }

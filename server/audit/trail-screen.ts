@@ -6,7 +6,9 @@ import type { AuditIntent, AuditIntentResult, AuditRowOutcome, AuditRowView } fr
 import { can, type Role } from "../../app/contracts/permissions.ts";
 import { resolvePendingWrite, writeActionNamed } from "../writes/index.ts";
 import { AUDIT_STATUS_LABELS, AUDIT_STATUSES, auditOutcome, isSecurityAction, parseAuditSearch } from "./filters.ts";
-import { auditCsvResponse, getAuditEntry, listAudit, recordAudit } from "./index.ts";
+import { getReadyDb } from "../db/index.ts";
+import { customerLabels } from "../directory/index.ts";
+import { auditCsvResponse, canonicalAuditCustomer, getAuditEntry, listAudit, recordAudit } from "./index.ts";
 
 type Staff = { id: string; email: string; role: Role };
 
@@ -37,20 +39,31 @@ function summarize(params: Record<string, unknown>): string {
   return text.length > 140 ? `${text.slice(0, 137)}…` : text;
 }
 
-/** One page of the trail, filtered as the URL says, with what this staff member may do on each row. */
-/** The trail's filters as this staff member may read it: security events for admins only. */
-function readableBy(staff: Staff, params: URLSearchParams) {
+/**
+ * The trail's filters as this staff member may read it: security events for admins only. A customer
+ * is looked up by the Commet id rows store, whether the URL names it by that or by its external id.
+ */
+async function readableBy(staff: Staff, params: URLSearchParams) {
   const parsed = parseAuditSearch(params);
-  return { ...parsed, filters: { ...parsed.filters, excludeSecurity: !can(staff.role, "audit:security") } };
+  const filters = { ...parsed.filters, excludeSecurity: !can(staff.role, "audit:security") };
+  if (filters.customerId) filters.customerId = await canonicalAuditCustomer(filters.customerId);
+  return { ...parsed, filters };
 }
 
+/** One page of the trail, filtered as the URL says, with what this staff member may do on each row. */
 export async function loadAuditTrail(staff: Staff, params: URLSearchParams) {
-  const { filters, paging: search } = readableBy(staff, params);
+  const { filters, paging: search } = await readableBy(staff, params);
   const paging = { pageSize: search.pageSize, page: "page" in search ? search.page : 1 };
   const result = await listAudit(filters, paging);
+  const customers = await customerLabels(
+    await getReadyDb(),
+    result.rows.flatMap((entry) => (entry.customerId ? [entry.customerId] : [])),
+  );
   const now = Date.now();
   const rows: AuditRowView[] = result.rows.map((entry) => {
     const outcome = auditOutcome(entry, now);
+    // Rows written before ids were made canonical may hold an external id: shown by the Commet id too.
+    const customer = entry.customerId ? customers[entry.customerId] : undefined;
     return {
       id: entry.id,
       createdAt: entry.createdAt,
@@ -58,7 +71,8 @@ export async function loadAuditTrail(staff: Staff, params: URLSearchParams) {
       actorEmail: entry.actor.email,
       role: entry.role,
       action: entry.action,
-      customerId: entry.customerId,
+      customerId: customer?.id ?? entry.customerId,
+      customerExternalId: customer?.externalId ?? null,
       idempotencyKey: entry.idempotencyKey,
       outcome,
       outcomeLabel: OUTCOME_LABELS[outcome],
@@ -140,7 +154,7 @@ export async function runAuditIntent(
 
 /** The trail as CSV with the same filters as the screen (streamed); the export itself is audited first. */
 export async function exportAuditTrail(staff: Staff, params: URLSearchParams): Promise<Response> {
-  const { filters } = readableBy(staff, params);
+  const { filters } = await readableBy(staff, params);
   await recordAudit(
     {
       actor: { id: staff.id, email: staff.email },

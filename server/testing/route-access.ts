@@ -77,13 +77,22 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
 
   // Usage timeline: explorer, its CSV, a customer's Usage panel data
   { route: "usage._index", method: "GET", path: "/usage", access: "usage:explore" },
-  // Reconciliation sweep: reads Commet and stores each check; changes nothing in Commet.
-  { route: "usage._index", method: "POST", path: "/usage", intent: "reconcile", access: "usage:explore" },
+  // Reconciliation sweep: reads Commet and stores each check; changes nothing in Commet. One run at a
+  // time, spaced: an allowed role gets 202 (started) or 429 (running / too soon), and polls the GET.
+  { route: "usage.reconcile", method: "GET", path: "/usage/reconcile", access: "usage:explore" },
+  { route: "usage.reconcile", method: "POST", path: "/usage/reconcile", access: "usage:explore" },
   { route: "usage.export[.csv]", method: "GET", path: "/usage/export.csv?range=7d", access: "export:csv" },
   {
     route: "usage.customer.$customerId",
     method: "GET",
     path: "/usage/customer/no-such-customer?range=7d",
+    access: "customers:read",
+  },
+  // Check one customer against Commet now (the GET above is read-only); stores the console's check only.
+  {
+    route: "usage.customer.$customerId",
+    method: "POST",
+    path: "/usage/customer/no-such-customer",
     access: "customers:read",
   },
 

@@ -10,6 +10,7 @@ import {
   AuditFinalizeError,
   DuplicateAuditKeyError,
   beginAudit,
+  canonicalAuditCustomer,
   finalizeAudit,
   findByIdempotencyKey,
   getAuditEntry,
@@ -25,7 +26,8 @@ import { writeActionNamed, type CommetRequest, type WriteAction } from "./action
 import { answerFromRow, fieldErrors, keyTakenElsewhere, noSuchPendingWrite, stableJson } from "./answers.ts";
 import { classify, configuredCommetUrl } from "./outcome.ts";
 
-export type AuditStore = Pick<AuditLog, "begin" | "finalize" | "get" | "findByIdempotencyKey">;
+export type AuditStore = Pick<AuditLog, "begin" | "finalize" | "get" | "findByIdempotencyKey"> &
+  Partial<Pick<AuditLog, "canonicalCustomer">>;
 
 /** The process's audit trail (server/audit). */
 export const processAuditStore: AuditStore = {
@@ -33,6 +35,7 @@ export const processAuditStore: AuditStore = {
   finalize: finalizeAudit,
   get: getAuditEntry,
   findByIdempotencyKey,
+  canonicalCustomer: canonicalAuditCustomer,
 };
 
 export interface WriteDeps {
@@ -196,7 +199,10 @@ export function createWriteEngine(deps: WriteDeps = {}) {
   ): Promise<WriteResult | null> {
     const entry = await audit.findByIdempotencyKey(key);
     if (!entry) return null;
-    if (entry.action !== action.name || entry.customerId !== customerId) return keyTakenElsewhere(entry, customerId);
+    // Rows keep the canonical Commet id; the form may name the customer by its external id.
+    const sameCustomer =
+      entry.customerId === customerId || entry.customerId === (await audit.canonicalCustomer?.(customerId));
+    if (entry.action !== action.name || !sameCustomer) return keyTakenElsewhere(entry, customerId);
     if (entry.status === "pending") return resume(entry, action);
     return answerFromRow(entry, action, form);
   }

@@ -1,6 +1,10 @@
 import { useFetcher } from "@remix-run/react";
 import { lazy, Suspense, useEffect, useState } from "react";
-import type { CustomerUsagePanel as CustomerUsagePanelData } from "~/contracts/usage";
+import type {
+  CustomerReconcileAnswer,
+  CustomerUsagePanel as CustomerUsagePanelData,
+  Reconciliation,
+} from "~/contracts/usage";
 import { formatQuantity, formatUtc } from "~/contracts/format";
 import type { UsageRange } from "~/contracts/usage-search";
 import { DriftBadge } from "./drift-badge";
@@ -42,7 +46,7 @@ export function CustomerUsagePanel({ customerRef }: { customerRef: string }) {
     >
       <div className="usage-panel__header">
         <h2 id="usage-timeline-title">Usage</h2>
-        {d?.ok ? <DriftBadge drift={d.drift} /> : null}
+        {d?.ok ? <DriftCheck base={base} stored={d.drift} /> : null}
       </div>
       <div className="range-picker" role="group" aria-label="Range (UTC days)">
         {PRESETS.map((p) => (
@@ -85,6 +89,25 @@ export function CustomerUsagePanel({ customerRef }: { customerRef: string }) {
         <UsageBody data={d} />
       )}
     </section>
+  );
+}
+
+/** The last stored check, and a button that checks against Commet now (a POST: the panel's GET writes nothing). */
+function DriftCheck({ base, stored }: { base: string; stored: Reconciliation | null }) {
+  const check = useFetcher<CustomerReconcileAnswer>();
+  const fresh = check.data?.ok ? check.data.drift : null;
+  return (
+    <check.Form method="post" action={base} className="toolbar">
+      <DriftBadge drift={fresh ?? stored} />{" "}
+      <button type="submit" className="button button--quiet" disabled={check.state !== "idle"}>
+        {check.state !== "idle" ? "Checking against Commet…" : "Check against Commet now"}
+      </button>
+      {check.data && !check.data.ok ? (
+        <span className="panel-error" role="alert">
+          {check.data.message}
+        </span>
+      ) : null}
+    </check.Form>
   );
 }
 

@@ -4,8 +4,8 @@
  * only, never usage_events: the unfiltered / plan / feature view reads usage_daily_plan (days × plans ×
  * features rows), customer and status filters read usage_daily. Days are UTC days.
  */
-import { Readable, pipeline } from "node:stream";
-import { stringify } from "csv-stringify";
+import type { Readable } from "node:stream";
+import { csvStream } from "../../csv/index.ts";
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from "kysely";
 import { z } from "zod";
 import { dayToIso, rangeDays, rangeSchema, resolveRange, TIMEZONE, type DayRange } from "./days.ts";
@@ -345,7 +345,5 @@ export function streamUsageCsv(
       after = page.nextCursor;
     } while (after);
   }
-  const csv = stringify({ header: true, columns: USAGE_CSV_COLUMNS.map((c) => ({ key: c.key, header: c.header })) });
-  pipeline(Readable.from(rows()), csv, () => {});
-  return csv;
+  return csvStream(rows(), USAGE_CSV_COLUMNS);
 }

@@ -5,7 +5,8 @@ import { describeEachEngine } from "../../testing/db.ts";
 import { tables } from "../../directory/schema.ts";
 import { upsertCustomers, upsertSubscriptions } from "../../directory/store.ts";
 import type { TimelineCommet } from "./commet.ts";
-import { loadCustomerUsagePanel, loadUsageExplorer, reconcileAll } from "./pages.ts";
+import { loadCustomerUsagePanel, loadUsageExplorer } from "./pages.ts";
+import { createReconcileSweep } from "./reconcile-runs.ts";
 import { deliverUsage, usageEnvelope } from "../../testing/timeline.ts";
 
 const DAY = 86_400_000;
@@ -129,7 +130,9 @@ describeEachEngine("usage screens", (ctx) => {
   });
 
   it("names the customers of the rows, the ranking and the drift list, and the plans by the catalog", async () => {
-    const sweep = await reconcileAll({ database: ctx.database, commet: driftingCommet });
+    const sweeper = createReconcileSweep({ sources: async () => ({ database: ctx.database, commet: driftingCommet }) });
+    expect(sweeper.start("finance@demo.local").started).toBe(true);
+    const sweep = await sweeper.settled();
     expect(sweep.drifted).toBeGreaterThan(0);
 
     const page = await loadUsageExplorer(parseUsageSearch(new URLSearchParams("range=7d")), {
@@ -191,7 +194,7 @@ describeEachEngine("usage screens", (ctx) => {
     expect(panel.ok).toBe(false);
   });
 
-  it("the customer panel carries the units of the catalog and a fresh reconciliation", async () => {
+  it("the customer panel carries the units of the catalog and the last stored reconciliation", async () => {
     const panel = await loadCustomerUsagePanel("acme", parseUsageSearch(new URLSearchParams("range=7d")), {
       database: ctx.database,
       commet: driftingCommet,

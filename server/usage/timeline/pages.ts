@@ -1,6 +1,7 @@
 /**
- * What the usage screens read in one call each: the explorer (/usage) and its reconcile sweep and CSV
- * export, and the customer page's Usage panel. Customers are labelled from the directory index.
+ * What the usage screens read in one call each: the explorer (/usage), its reconcile sweep and CSV
+ * export, the customer page's Usage panel and its check against Commet. Customers are labelled from
+ * the directory index.
  */
 import type { Readable } from "node:stream";
 import type { PlanView } from "../../../app/contracts/plans.ts";
@@ -11,6 +12,7 @@ import type {
   UsageExplorerPage,
 } from "../../../app/contracts/usage.ts";
 import { usageSearchString, type UsageSearch } from "../../../app/contracts/usage-search.ts";
+import { createAuditLog } from "../../audit/index.ts";
 import { getCommet } from "../../commet/client.ts";
 import { listPlans, toCommetProblem } from "../../commet/index.ts";
 import { getReadyDb } from "../../db/index.ts";
@@ -22,7 +24,8 @@ import { dayToIso, InvalidRangeError, resolveRange } from "./days.ts";
 import { listUsageRows, parseExplorerFilters, streamUsageCsv, topCustomers, usageSeries } from "./explorer.ts";
 import type { ExplorerFilters } from "./explorer.ts";
 import { getIngestStatus } from "./ingest.ts";
-import { getDriftStatus, listDrift, listStoredDrift, reconcileCustomer } from "./reconcile.ts";
+import { getDriftStatus, listStoredDrift } from "./reconcile.ts";
+import { createReconcileSweep, reconcileCustomerNow } from "./reconcile-runs.ts";
 import type { TimelineDatabase } from "./schema.ts";
 
 /** Rows of the explorer's detail table (the CSV export has all of them). */
@@ -104,17 +107,28 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
   };
 }
 
-/** Finance's sweep: re-checks the customers with recent usage or a live subscription against Commet now. */
-export async function reconcileAll(sources: Sources = {}) {
-  const sweep = await listDrift(sources.database ?? (await getReadyDb()), sources.commet ?? getCommet(), {
-    limit: 500,
-    concurrency: 4,
-  });
-  return { checked: sweep.checked, drifted: sweep.drifted.length, failed: sweep.failed.length };
+/** Finance's "check all against Commet": one run at a time per console, spaced, polled for progress. */
+const processSweep = createReconcileSweep({
+  sources: async () => ({ database: await getReadyDb(), commet: getCommet() }),
+});
+export const startReconcileSweep = (staff: { email: string }) => processSweep.start(staff.email);
+export const reconcileSweepStatus = () => processSweep.status();
+
+/** The customer panel's "check against Commet now": a fresh reconciliation, stored. */
+export async function checkCustomerUsage(customerRef: string, sources: Sources = {}) {
+  return reconcileCustomerNow(sources.database ?? (await getReadyDb()), sources.commet ?? getCommet(), customerRef);
+}
+
+/** Who downloads: the export is audited (who, which filters) before the first row is read. */
+export interface Exporter {
+  id: string;
+  email: string;
+  role: string;
 }
 
 /** The explorer's rows for the same filters as CSV, streamed; `error` for a range that cannot be resolved. */
 export async function exportUsageCsv(
+  staff: Exporter,
   search: UsageSearch,
   sources: Sources = {},
 ): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
@@ -125,15 +139,29 @@ export async function exportUsageCsv(
     if (error instanceof InvalidRangeError) return { error: error.message };
     throw error;
   }
-  const csv = streamUsageCsv(sources.database ?? (await getReadyDb()), filters);
+  const database = sources.database ?? (await getReadyDb());
+  const canonicalCustomer = async (ref: string) => (await customerLabels(database, [ref]))[ref]?.id ?? ref;
+  await createAuditLog(database.db, { canonicalCustomer }).record(
+    {
+      actor: { id: staff.id, email: staff.email },
+      role: staff.role,
+      action: "usage.export",
+      customerId: filters.customer ?? null,
+      params: { filters: { ...search, from: dayToIso(filters.range.fromDay), to: dayToIso(filters.range.toDay) } },
+      idempotencyKey: crypto.randomUUID(),
+    },
+    { status: "succeeded" },
+  );
+  const csv = streamUsageCsv(database, filters);
   const filename = `usage_${dayToIso(filters.range.fromDay)}_${dayToIso(filters.range.toDay)}_UTC.csv`;
   return { error: null, csv, filename };
 }
 
 /**
  * The customer page's Usage panel: the timeline's daily series per feature and manual entries,
- * Commet's included amounts and period, and a fresh reconciliation (stored, so finance's drift list
- * sees it). Commet down → the timeline alone with `liveProblem`; a bad range → `ok: false`.
+ * Commet's included amounts and period, and the last stored reconciliation (a GET writes nothing:
+ * checking again is checkCustomerUsage, a POST). Commet down → the timeline alone with `liveProblem`;
+ * a bad range → `ok: false`.
  */
 export async function loadCustomerUsagePanel(
   customerRef: string,
@@ -154,7 +182,7 @@ export async function loadCustomerUsagePanel(
       (value) => ({ value, problem: null }),
       async (error: unknown) => ({ value: null, problem: toCommetProblem(error) }),
     ),
-    reconcileCustomer(database, commet, customerRef).catch(() => getDriftStatus(database, customerRef)),
+    getDriftStatus(database, customerRef),
     getIngestStatus(database),
     (sources.plans ?? listPlans)().catch(() => []),
   ]);

@@ -119,7 +119,14 @@ const LIVE_STATUSES = ["active", "trialing", "past_due"];
 export async function listDrift(
   database: TimelineDatabase,
   commet: TimelineCommet,
-  options: { limit?: number; concurrency?: number; lookbackDays?: number; clock?: Clock } = {},
+  options: {
+    limit?: number;
+    concurrency?: number;
+    lookbackDays?: number;
+    clock?: Clock;
+    /** After the customers are listed and after each check: how far the sweep is. */
+    onProgress?: (progress: { total: number; checked: number; drifted: number; failed: number }) => void;
+  } = {},
 ): Promise<{ checked: number; drifted: Reconciliation[]; failed: Array<{ customerId: string; error: string }> }> {
   const limit = Math.min(Math.max(options.limit ?? 200, 1), 5000);
   const clock = options.clock ?? Date.now;
@@ -147,6 +154,10 @@ export async function listDrift(
   const drifted: Reconciliation[] = [];
   const failed: Array<{ customerId: string; error: string }> = [];
   let next = 0;
+  let done = 0;
+  const progress = () =>
+    options.onProgress?.({ total: candidates.length, checked: done, drifted: drifted.length, failed: failed.length });
+  progress();
   const worker = async () => {
     while (next < candidates.length) {
       const customerId = candidates[next++]!;
@@ -156,6 +167,8 @@ export async function listDrift(
       } catch (error) {
         failed.push({ customerId, error: error instanceof Error ? error.message : String(error) });
       }
+      done++;
+      progress();
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, candidates.length) }, worker));

@@ -1,29 +1,23 @@
 /** The usage explorer (/usage): filters, totals chart, top customers, drifted customers and the rows behind them. */
 import type { UsageExplorerPage } from "~/contracts/usage";
 import { hasFilters } from "~/contracts/usage-search";
-import { DriftSection, type ReconcileSummary } from "./drift-section";
+import { DriftSection } from "./drift-section";
 import { ExplorerFilters } from "./filters";
 import { planNamesOf } from "./plan-names";
 import { TopCustomersSection } from "./top-customers";
 import { IngestNote, UsageTotals } from "./totals";
 import { UsageRows } from "./usage-rows";
 
-export type { ReconcileSummary };
-
 export function UsageExplorer({
   page,
   canExport,
   detailRows,
-  reconciled,
   loading,
-  reconciling,
 }: {
   page: UsageExplorerPage;
   canExport: boolean;
   detailRows: number;
-  reconciled: ReconcileSummary | null;
   loading: boolean;
-  reconciling: boolean;
 }) {
   const planNames = planNamesOf(page.plans);
   const r = page.result;
@@ -62,7 +56,7 @@ export function UsageExplorer({
         </div>
       ) : null}
 
-      <DriftSection drift={page.drift} reconciled={reconciled} reconciling={reconciling} />
+      <DriftSection drift={page.drift} />
 
       {r ? (
         <div {...busy}>
