@@ -1,4 +1,5 @@
 /** The periodic re-sync that repairs anything webhooks missed: runSync now and again every interval. */
+import { startPeriodic } from "../periodic.ts";
 import type { DirectoryDb } from "./schema.ts";
 import type { SyncCommet } from "./sync-pages.ts";
 import { describeError, runSync, type RunSyncOptions, type SyncOutcome } from "./sync.ts";
@@ -24,39 +25,18 @@ export function startPeriodicResync(
 ): () => Promise<void> {
   const interval = options.intervalMs ?? 15 * 60_000;
   const retry = Math.min(options.retryMs ?? 60_000, interval);
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> | null = null;
-  let stopped = false;
-
-  const schedule = (ms: number) => {
-    if (stopped) return;
-    timer = setTimeout(tick, ms);
-    timer.unref();
-  };
-  const tick = () => {
-    current = runSync(database, commet, { ...options, signal: controller.signal })
-      .then(
-        (result) => {
-          options.onResult?.(result);
-          return result.outcome === "completed" ? interval : retry;
-        },
-        (error: unknown) => {
-          (options.log ?? console.error)(`[directory sync] crashed: ${describeError(error)}`);
-          return retry;
-        },
-      )
-      .then((next) => {
-        current = null;
-        schedule(next);
-      });
-  };
-  schedule(options.initialDelayMs ?? 0);
-
-  return async () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-    controller.abort();
-    await current;
-  };
+  return startPeriodic(
+    async (signal) => {
+      const result = await runSync(database, commet, { ...options, signal });
+      options.onResult?.(result);
+      return result.outcome === "completed" ? interval : retry;
+    },
+    {
+      initialDelayMs: options.initialDelayMs ?? 0,
+      onError: (error) => {
+        (options.log ?? console.error)(`[directory sync] crashed: ${describeError(error)}`);
+        return retry;
+      },
+    },
+  );
 }

@@ -4,6 +4,7 @@
  */
 import type { Clock } from "../db/index.ts";
 import { webhookTables, type WebhookDatabase } from "./schema.ts";
+import { startPeriodic } from "../periodic.ts";
 
 const DAY_MS = 24 * 60 * 60_000;
 
@@ -65,32 +66,18 @@ export function startWebhookEventPruner(
   options: WebhookEventPrunerOptions,
 ): () => Promise<void> {
   const interval = options.intervalMs ?? 60 * 60_000;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const schedule = (ms: number) => {
-    if (stopped) return;
-    timer = setTimeout(tick, ms);
-    timer.unref();
-  };
-  const tick = () => {
-    running = pruneWebhookEvents(database, { ...options, shouldStop: () => stopped })
-      .then(
-        (n) => {
-          if (n > 0) options.log?.(`pruned ${n} processed-event records older than ${options.retentionDays} days`);
-        },
-        (error: unknown) =>
-          options.log?.(`pruning processed events failed: ${error instanceof Error ? error.message : String(error)}`),
-      )
-      .finally(() => {
-        running = null;
-        schedule(interval);
-      });
-  };
-  schedule(options.initialDelayMs ?? 60_000);
-  return async () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-    await running;
-  };
+  return startPeriodic(
+    async (signal) => {
+      const n = await pruneWebhookEvents(database, { ...options, shouldStop: () => signal.aborted });
+      if (n > 0) options.log?.(`pruned ${n} processed-event records older than ${options.retentionDays} days`);
+      return interval;
+    },
+    {
+      initialDelayMs: options.initialDelayMs ?? 60_000,
+      onError: (error) => {
+        options.log?.(`pruning processed events failed: ${error instanceof Error ? error.message : String(error)}`);
+        return interval;
+      },
+    },
+  );
 }

@@ -11,6 +11,7 @@
  */
 import { addToRollups } from "./ingest.ts";
 import { timelineDb, type TimelineDatabase } from "./schema.ts";
+import { startPeriodic } from "../../periodic.ts";
 
 export interface AssignPlansResult {
   /** Events that received their plan. */
@@ -139,36 +140,21 @@ export function startPlanAssigner(
   const base = options.intervalMs ?? 5_000;
   const max = Math.max(base, options.maxIntervalMs ?? 5 * 60_000);
   let interval = base;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const tick = () => {
-    running = (async () => {
-      if (!(await hasUnplannedEvents(database))) {
-        interval = base;
-        return;
-      }
+  return startPeriodic(
+    async () => {
+      if (!(await hasUnplannedEvents(database))) return (interval = base);
       const r = await assignMissingPlans(database);
       interval = r.events > 0 ? base : Math.min(interval * 2, max);
       if (r.events > 0)
         options.log?.(`plan assigned to ${r.events} events stored before the directory knew their subscription`);
-    })()
-      .catch((error: unknown) =>
-        options.log?.(`assigning plans failed: ${error instanceof Error ? error.message : String(error)}`),
-      )
-      .finally(() => {
-        running = null;
-        if (!stopped) {
-          timer = setTimeout(tick, interval);
-          timer.unref();
-        }
-      });
-  };
-  timer = setTimeout(tick, base);
-  timer.unref();
-  return async () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-    await running;
-  };
+      return interval;
+    },
+    {
+      initialDelayMs: base,
+      onError: (error) => {
+        options.log?.(`assigning plans failed: ${error instanceof Error ? error.message : String(error)}`);
+        return interval;
+      },
+    },
+  );
 }
