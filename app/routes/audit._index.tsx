@@ -126,7 +126,8 @@ const columns = column.columns([
 ]);
 
 export default function AuditTrail() {
-  const { rows, total, page, pageSize, search, canExport, statusOptions } = useLoaderData<typeof loader>();
+  const { rows, total, page, pageSize, search, canExport, statusOptions, showsSecurityEvents } =
+    useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
   const location = useLocation();
@@ -140,7 +141,10 @@ export default function AuditTrail() {
       <div className="page-header">
         <h1>Audit trail</h1>
         <p className="muted">
-          Every write and sign-in, recorded before it happens and finalized once. Nothing here can be edited or deleted.
+          {showsSecurityEvents
+            ? "Every write and sign-in, recorded before it happens and finalized once."
+            : "Every write to Commet, recorded before it happens and finalized once (sign-ins and staff changes: admins only)."}{" "}
+          Nothing here can be edited or deleted.
         </p>
       </div>
 
@@ -207,7 +211,12 @@ export default function AuditTrail() {
           filtered ? (
             <>No audit entries match these filters.</>
           ) : (
-            <>Nothing recorded yet. Sign-ins, staff changes and every write to Commet appear here.</>
+            <>
+              Nothing recorded yet.{" "}
+              {showsSecurityEvents
+                ? "Sign-ins, staff changes and every write to Commet appear here."
+                : "Every write to Commet appears here."}
+            </>
           )
         }
       />

@@ -98,6 +98,7 @@ export async function loadAuditTrail(staff: Staff, params: URLSearchParams) {
       to: raw.to ?? "",
     },
     canExport: can(staff.role, "export:csv"),
+    showsSecurityEvents: can(staff.role, "audit:security"),
     statusOptions: AUDIT_STATUSES.map((status) => ({ value: status, label: AUDIT_STATUS_LABELS[status] })),
   };
 }
