@@ -1,3 +1,5 @@
+// The root route: the HTML document, the app shell around every page, and the top-level error boundary.
+
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteLoaderData } from "@remix-run/react";
 import type { ReactNode } from "react";

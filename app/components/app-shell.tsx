@@ -1,3 +1,5 @@
+// The console's frame: the section nav (filtered by the reader's role), the signed-in person and sign-out.
+
 import { Form, NavLink, useNavigation } from "@remix-run/react";
 import type { ReactNode } from "react";
 import type { Permission } from "~/contracts/permissions";

@@ -1,3 +1,5 @@
+// The search palette (keyboard shortcut): looks customers up by ID, external ID, invoice, email or name.
+
 import { useNavigate } from "@remix-run/react";
 import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { customerHref } from "~/contracts/customer-ref";

@@ -1,3 +1,5 @@
+// The customer directory table: rows from the search index, sorted and paged by the server.
+
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
 import { DataTable } from "~/components/data-table";
 import type { IndexedCustomer } from "~/contracts/directory";

@@ -1,3 +1,5 @@
+// A labelled form control with its hint and field errors, the building block of the console's forms.
+
 import type { InputHTMLAttributes, ReactNode } from "react";
 
 /**

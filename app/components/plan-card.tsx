@@ -1,3 +1,5 @@
+// A plan's card: its price and each feature's included amount and overage rate.
+
 import type { PlanFeatureView, PlanView } from "~/contracts/plans";
 import { formatCount, formatInterval, formatQuantity } from "~/contracts/format";
 import { formatRate } from "~/contracts/money";

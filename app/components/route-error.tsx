@@ -1,3 +1,5 @@
+// The error page routes render: a Commet problem's own message, or per-status copy for other errors.
+
 import { Link, isRouteErrorResponse, useLocation, useRouteError } from "@remix-run/react";
 import { parseProblem } from "~/contracts/problem";
 

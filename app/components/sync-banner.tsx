@@ -1,3 +1,8 @@
+/**
+ * The directory sync's progress banner: the sync feeds the index behind search and the tables
+ * (docs/decisions/0006-customer-search-index.md).
+ */
+
 import { useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
 import type { SyncStatus } from "~/contracts/directory";

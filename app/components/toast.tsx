@@ -1,3 +1,5 @@
+// Toasts for form outcomes: one at a time, in a live region screen readers announce.
+
 import { useCallback, useEffect, useRef, useState } from "react";
 
 export type ToastTone = "success" | "info" | "error";

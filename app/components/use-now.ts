@@ -1,3 +1,5 @@
+// A hydration-safe clock for relative times: the server's time first, then the browser's, ticking.
+
 import { useEffect, useState } from "react";
 
 /**

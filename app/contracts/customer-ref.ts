@@ -1,3 +1,5 @@
+// The customer reference in /customers/:customerId URLs (Commet id or externalId): its schema and links.
+
 import { z } from "zod";
 
 /**

@@ -1,11 +1,11 @@
+/**
+ * URL state of the /customers and /subscriptions tables (directory index): sort (`created` / `-created`), status,
+ * plan, page and pageSize, parsed the same way by loaders and screens; bad values fall back to the defaults.
+ */
+
 import { z } from "zod";
 import { wholeNumberParam } from "./number-input.ts";
 
-/**
- * URL state of the /customers and /subscriptions tables (served from the directory index): sort as
- * `sort=created` / `sort=-created`, one status, one plan, page (1-based) and pageSize. Parsed the
- * same way by the loaders and the screens; bad values fall back to the defaults.
- */
 export const TABLE_PAGE_SIZES = [25, 50, 100, 200] as const;
 
 export const SUBSCRIPTION_STATUS_OPTIONS = [

@@ -1,12 +1,11 @@
+/**
+ * What a loader tells the screen when Commet or an input check fails: a sentence for the operator, the variable
+ * to check, whether retrying may help. Made by server/commet/errors.ts; parsed here so the error boundary never
+ * trusts `error.data` blindly. Client-safe (docs/decisions/0012-contracts-and-layers.md).
+ */
+
 import { z } from "zod";
 
-/**
- * What a loader tells the screen when Commet (or the console's own input
- * checks) fail: a plain sentence for the operator, the variable to check when
- * configuration is at fault, and whether trying again may help. Produced on the
- * server by `server/commet/errors.ts`; parsed here so the error boundary never
- * trusts the shape of `error.data` blindly. Client-safe: no secrets, no SDK.
- */
 export const problemKinds = [
   "unauthorized",
   "unreachable",

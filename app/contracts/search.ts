@@ -1,3 +1,8 @@
+/**
+ * The customer search's query and answer, shared by the command palette and the /search route
+ * (docs/decisions/0006-customer-search-index.md).
+ */
+
 import { z } from "zod";
 import { wholeNumberParam } from "./number-input.ts";
 

@@ -1,12 +1,11 @@
+/**
+ * The usage explorer's URL state (/usage): range (or custom UTC days), plan / feature / status filters, one
+ * customer, the top-customers sort. Parsed alike by the screen, the explorer and its CSV export; bad values fall
+ * back to defaults. Client-safe (docs/decisions/0008-usage-timeline.md).
+ */
+
 import { z } from "zod";
 
-/**
- * The usage explorer's state (/usage), kept in the URL: range preset (or custom from/to, inclusive
- * UTC days), plan / feature / status filters (repeated keys), one customer, and the top-customers
- * sort. Parsed the same way by the screen and the loaders (the explorer and its CSV export, which
- * hand the same query string to server/usage/timeline's parseExplorerFilters); bad values fall back
- * to defaults instead of failing. Client-safe.
- */
 export const USAGE_RANGES = ["7d", "30d", "90d", "custom"] as const;
 export type UsageRange = (typeof USAGE_RANGES)[number];
 export const TOP_SORTS = ["usage", "overage"] as const;

@@ -1,3 +1,5 @@
+// Catch-all route — any URL no other route claims answers a real 404 (for signed-in staff only).
+
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";

@@ -1,3 +1,5 @@
+// / — the overview: the plan catalog and the newest customers.
+
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { requireStaff } from "../../server/auth/index.ts";

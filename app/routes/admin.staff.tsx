@@ -1,3 +1,5 @@
+// /admin/staff — staff accounts (admin only): create, change role, deactivate, reactivate, reset password.
+
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";

@@ -1,3 +1,8 @@
+/**
+ * /audit — the audit trail, filtered and paged on the server, with re-check and retry of pending writes
+ * (docs/decisions/0005-write-ahead-audit.md).
+ */
+
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useLocation, useNavigation } from "@remix-run/react";

@@ -1,3 +1,5 @@
+// /audit/export.csv — the audit trail as streamed CSV, with /audit's filters (finance, admin).
+
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { exportAuditTrail } from "../../server/audit/trail-screen.ts";

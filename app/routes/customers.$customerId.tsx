@@ -1,3 +1,5 @@
+// /customers/:customerId — the customer page: every panel streams in on its own.
+
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { Await, Link, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";

@@ -1,3 +1,5 @@
+// /customers/:customerId/invoices/:invoiceId — one invoice's line items as JSON (the Invoices panel's expand).
+
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";

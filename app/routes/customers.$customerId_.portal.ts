@@ -1,3 +1,5 @@
+// /customers/:customerId/portal — issues a one-time billing-portal link (POST only, never cached).
+
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { answerCommet } from "../../server/commet/index.ts";

@@ -1,3 +1,5 @@
+// /customers/:customerId/seats — seat change preview and apply (docs/decisions/0007-exactly-once-writes.md).
+
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { applySeatChange, previewSeatChange } from "../../server/seats/index.ts";

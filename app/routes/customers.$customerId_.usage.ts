@@ -1,3 +1,5 @@
+// /customers/:customerId/usage — manual usage, recorded or set once (docs/decisions/0007-exactly-once-writes.md).
+
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { submitManualUsage } from "../../server/usage/index.ts";

@@ -1,3 +1,5 @@
+// /customers — the customer directory table (parse → authorize → one call → render).
+
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";

@@ -1,3 +1,5 @@
+// /customers/by-external/:externalId — sends other internal tools' links on to the customer page.
+
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";

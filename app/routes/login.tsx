@@ -1,3 +1,5 @@
+// /login — the sign-in page and its throttled sign-in (docs/decisions/0013-http-hardening.md).
+
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { useEffect, useRef } from "react";

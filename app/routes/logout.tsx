@@ -1,3 +1,5 @@
+// /logout — ends the session (POST only; a visit goes to the sign-in page).
+
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { assertSameOrigin, signOut } from "../../server/auth/index.ts";

@@ -1,3 +1,5 @@
+// /search — the command palette's customer lookup (docs/decisions/0006-customer-search-index.md).
+
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { searchDirectory } from "../../server/directory/index.ts";

@@ -1,3 +1,5 @@
+// /subscriptions — the subscription directory table with counts per status (parse → authorize → one call → render).
+
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";

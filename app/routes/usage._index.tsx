@@ -1,3 +1,5 @@
+// /usage — the usage explorer: totals, top customers, drift, detail rows (docs/decisions/0008-usage-timeline.md).
+
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { useLoaderData, useNavigation } from "@remix-run/react";

@@ -1,3 +1,5 @@
+// /usage/customer/:customerId — the customer page's Usage tab data as JSON (docs/decisions/0008-usage-timeline.md).
+
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { checkCustomerUsage, loadCustomerUsagePanel } from "../../server/usage/timeline/index.ts";

@@ -1,3 +1,5 @@
+// /usage/export.csv — the rows behind /usage as streamed, audited CSV.
+
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { csvResponse } from "../../server/csv/index.ts";

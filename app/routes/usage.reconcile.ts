@@ -1,3 +1,5 @@
+// /usage/reconcile — runs the usage check against Commet (docs/decisions/0008-usage-timeline.md).
+
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { reconcileSweepStatus, startReconcileSweep } from "../../server/usage/timeline/index.ts";

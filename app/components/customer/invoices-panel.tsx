@@ -1,3 +1,5 @@
+// The customer page's Invoices panel: the invoice list, with each invoice's lines loaded on demand.
+
 import { useFetcher } from "@remix-run/react";
 import { Fragment, useState } from "react";
 import type { InvoiceDetailView, InvoiceView, PanelResult } from "~/contracts/customer-view";

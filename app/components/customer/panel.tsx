@@ -1,3 +1,5 @@
+// The customer page's panel frame: a titled card that streams its data, with a skeleton and an error card.
+
 import { Await, useRevalidator } from "@remix-run/react";
 import { Suspense, useId, type ReactNode } from "react";
 import type { PanelResult } from "~/contracts/customer-view";

@@ -1,3 +1,5 @@
+// Issues a one-time billing-portal link for a customer and drafts the message staff send with it.
+
 import { useFetcher } from "@remix-run/react";
 import { useEffect, useId, useRef, useState } from "react";
 import type { Problem } from "~/contracts/problem";

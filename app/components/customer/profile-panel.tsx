@@ -1,3 +1,5 @@
+// The customer page's Profile panel: name, email, IDs and billing details as Commet holds them.
+
 import type { PanelResult, ProfileView } from "~/contracts/customer-view";
 import { formatDate } from "~/contracts/format";
 import { Fact, Panel } from "./panel";

@@ -1,3 +1,8 @@
+/**
+ * The customer page's seat change form: set, add or remove seats, sent exactly once under an idempotency
+ * key (docs/decisions/0007-exactly-once-writes.md).
+ */
+
 import { Await } from "@remix-run/react";
 import { Suspense, useId, useRef, useState } from "react";
 import type { PanelResult } from "~/contracts/customer-view";

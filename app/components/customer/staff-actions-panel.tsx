@@ -1,3 +1,5 @@
+// The customer page's "Recent staff actions" panel, read from the console's audit trail.
+
 import { Link } from "@remix-run/react";
 import type { PanelResult, StaffActionView } from "~/contracts/customer-view";
 import { formatUtc } from "~/contracts/format";

@@ -1,3 +1,5 @@
+// The customer page's Subscription panel: plan, status, current period, discount.
+
 import type { PanelResult, SubscriptionView } from "~/contracts/customer-view";
 import { formatCount, formatDate, formatInterval } from "~/contracts/format";
 import { formatRate } from "~/contracts/money";

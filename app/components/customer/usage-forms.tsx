@@ -1,3 +1,8 @@
+/**
+ * The customer page's manual usage forms (record an event, set a total), sent exactly once under an
+ * idempotency key (docs/decisions/0007-exactly-once-writes.md).
+ */
+
 import { Await } from "@remix-run/react";
 import { Suspense, useId, useState } from "react";
 import type { PanelResult } from "~/contracts/customer-view";

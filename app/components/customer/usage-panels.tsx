@@ -1,3 +1,5 @@
+// The customer page's Features & usage panel: each feature's allowance and consumption, with usage meters.
+
 import type { ReactNode } from "react";
 import type { FeatureView, PanelResult, QuotaView, SeatView } from "~/contracts/customer-view";
 import { formatCount, formatDate } from "~/contracts/format";

@@ -1,3 +1,5 @@
+// Sortable column headers for the console's server-side tables (sort state lives in the URL).
+
 import { Link } from "@remix-run/react";
 import { useSearchWith } from "./url-state";
 

@@ -1,3 +1,5 @@
+// The console's one table renderer for TanStack Table instances: caption, empty state, loading state.
+
 import type { ReactTable } from "@tanstack/react-table";
 import type { ReactNode } from "react";
 import type { RowData, TableFeatures } from "@tanstack/react-table";

@@ -1,3 +1,5 @@
+// Page links and page-size choice for the console's server-paged tables (the page lives in the URL).
+
 import { Form, Link } from "@remix-run/react";
 import { useSearchWith } from "./url-state";
 

@@ -1,3 +1,5 @@
+// The filter bar of the console's server-side tables: a GET form whose fields are URL parameters.
+
 import { Form, Link, useLocation } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { PreserveParams } from "./pagination";

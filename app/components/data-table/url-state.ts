@@ -1,9 +1,10 @@
-import { useLocation } from "@remix-run/react";
-
 /**
  * Server-side tables keep their state (filters, page, page size, sort) in the URL: the loader parses
  * it with a zod schema, and these helpers build links that change one part of it.
  */
+
+import { useLocation } from "@remix-run/react";
+
 export function useSearchWith(): (changes: Record<string, string | number | null | undefined>) => string {
   const location = useLocation();
   return (changes) => {

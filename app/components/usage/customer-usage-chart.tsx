@@ -1,3 +1,8 @@
+/**
+ * The customer usage chart (Recharts, loaded lazily): daily usage per feature from the usage timeline,
+ * with the plan's allowance and manual entries marked (docs/decisions/0008-usage-timeline.md).
+ */
+
 import {
   Bar,
   CartesianGrid,

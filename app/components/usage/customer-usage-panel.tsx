@@ -1,3 +1,5 @@
+// The customer page's Usage tab: the range picker and the usage chart (docs/decisions/0008-usage-timeline.md).
+
 import { useFetcher } from "@remix-run/react";
 import { lazy, Suspense, useEffect, useState } from "react";
 import type {

@@ -1,3 +1,8 @@
+/**
+ * Badge for whether the usage timeline agrees with Commet's live counters (reconciliation)
+ * (docs/decisions/0008-usage-timeline.md).
+ */
+
 import { formatQuantity, formatUtc } from "~/contracts/format";
 import type { Reconciliation } from "~/contracts/usage";
 

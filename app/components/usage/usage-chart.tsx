@@ -1,3 +1,5 @@
+// The usage explorer's stacked chart: totals per feature per UTC day (Recharts, rendered after hydration).
+
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import { formatQuantity, shortDay } from "~/contracts/format";
 import { seriesColor } from "./palette";

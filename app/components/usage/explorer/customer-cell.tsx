@@ -1,3 +1,5 @@
+// The usage explorer's customer cell: the customer's name from the directory index, linked, with its ref.
+
 import { Link } from "@remix-run/react";
 import { customerHref } from "~/contracts/customer-ref";
 import type { CustomerLabels } from "~/contracts/usage";

@@ -1,3 +1,8 @@
+/**
+ * The usage explorer's drift section: customers whose timeline differs from Commet, and the re-check of everyone
+ * (docs/decisions/0008-usage-timeline.md).
+ */
+
 import { useFetcher, useRevalidator } from "@remix-run/react";
 import { useEffect, useRef } from "react";
 import { DriftBadge } from "~/components/usage/drift-badge";

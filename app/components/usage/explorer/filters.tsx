@@ -1,3 +1,5 @@
+// The usage explorer's filter form (state in the URL) and its CSV export link.
+
 import { Form, Link } from "@remix-run/react";
 import { DataTableFacetedFilter } from "~/components/data-table";
 import type { UsageExplorerPage } from "~/contracts/usage";

@@ -1,3 +1,5 @@
+// The usage explorer's top-customers table, by usage or by overage.
+
 import { Await, Link } from "@remix-run/react";
 import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
 import { Suspense } from "react";

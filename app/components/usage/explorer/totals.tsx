@@ -1,3 +1,5 @@
+// The usage explorer's totals per feature, and a note on how much history the timeline holds.
+
 import { UsageChart } from "~/components/usage/usage-chart";
 import { formatQuantity, formatUtc } from "~/contracts/format";
 import type { IngestStatus, UsageSeries } from "~/contracts/usage";

@@ -1,3 +1,5 @@
+// The usage explorer's detail rows (customer × feature × UTC day), the first page of the CSV export.
+
 import type { UsageExplorerPage } from "~/contracts/usage";
 import { formatQuantity } from "~/contracts/format";
 import { CustomerCell } from "./customer-cell";
