@@ -1,3 +1,8 @@
+/**
+ * The console's HTTP server: Commet's webhooks, then Remix behind Express (production: the build in build/;
+ * development: Vite's middleware and modules) (docs/decisions/0001-remix-v2-vite.md).
+ */
+
 import path from "node:path";
 import { createRequestHandler } from "@remix-run/express";
 import compression from "compression";
@@ -13,9 +18,6 @@ import { getReadyDb } from "./db/index.ts";
 import { directoryWebhooks } from "./directory/index.ts";
 import { usageWebhooks } from "./usage/timeline/index.ts";
 import { commetWebhookRouter } from "./webhooks/index.ts";
-
-// The console's HTTP server: Commet's webhooks, then Remix behind Express (production: the build in build/;
-// development: Vite's middleware and modules).
 
 /** Work that must finish before the console accepts requests; run in order, a failure stops the start. */
 export type StartupTask = { name: string; run: (env: Env) => Promise<void> };

@@ -1,3 +1,5 @@
+// Runs the console as a child process the way `npm start` does, for the browser tests and the ingest benchmark.
+
 import path from "node:path";
 import { spawnUntilReady, type ReadyChild } from "./commet/child-process.ts";
 import { TSX_LOADER } from "./commet/local-sandbox.ts";

@@ -1,12 +1,10 @@
+/**
+ * The console's environment, validated once at startup (server/main.ts): every variable it reads is declared here,
+ * nothing else reads `process.env` for it. Empty strings count as unset (`COMMET_API_KEY=` means embedded sandbox).
+ */
+
 import path from "node:path";
 import { z } from "zod";
-
-/**
- * The console's environment, validated once at startup (`server/main.ts`).
- * Every variable the console reads is declared here; nothing else reads
- * `process.env` for configuration. Empty strings count as unset, so an
- * `.env` line like `COMMET_API_KEY=` means "embedded sandbox".
- */
 
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === "" ? undefined : value), schema.optional());

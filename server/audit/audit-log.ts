@@ -1,3 +1,8 @@
+/**
+ * The console's audit trail store: write-ahead rows begun before a write and finalized once, then listed
+ * and exported (docs/decisions/0005-write-ahead-audit.md).
+ */
+
 import { randomUUID } from "node:crypto";
 import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import { isUniqueViolation, systemClock, type AuditRow, type Clock, type DB } from "../db/index.ts";

@@ -1,3 +1,5 @@
+// The audit trail's statuses, security actions and filters, parsed from the URL for the list and the CSV export.
+
 import { z } from "zod";
 import { wholeNumberParam } from "../../app/contracts/number-input.ts";
 

@@ -1,3 +1,5 @@
+// Staff sign-in, sign-out and the current staff member behind every loader and action, plus safe redirects.
+
 import { randomUUID } from "node:crypto";
 import { createCookie, redirect } from "@remix-run/node";
 import type { Kysely } from "kysely";

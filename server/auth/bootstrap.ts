@@ -1,3 +1,5 @@
+// First-run staff accounts: the demo accounts of sandbox mode, or the first admin in live mode.
+
 import type { Role } from "../../app/contracts/permissions.ts";
 import { SYSTEM_ACTOR, StaffError, emailSchema, type StaffDirectory } from "./staff.ts";
 import { passwordSchema } from "./password.ts";

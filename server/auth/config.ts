@@ -1,3 +1,5 @@
+// The auth settings (sandbox or live mode, session secret, secure cookies, origins), read from the environment.
+
 import { z } from "zod";
 import { loadSessionSecret } from "./secret.ts";
 

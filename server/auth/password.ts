@@ -1,11 +1,11 @@
+/**
+ * Staff password hashing with scrypt: a random salt per password, and the cost stored in the hash
+ * (`scrypt$<N>$<r>$<p>$<salt>$<key>`, base64url) so it can be raised without breaking old hashes.
+ */
+
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import { z } from "zod";
 
-/**
- * Password hashing with scrypt (node:crypto): a 16-byte random salt per password, a 32-byte key, the
- * cost parameters stored in the hash string so they can be raised later without breaking old hashes:
- *   scrypt$<N>$<r>$<p>$<salt base64url>$<key base64url>
- */
 export interface ScryptCost {
   N: number;
   r: number;

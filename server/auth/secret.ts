@@ -1,3 +1,5 @@
+// The secret that signs session cookies: from SESSION_SECRET, or generated once per install in sandbox mode.
+
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,3 +1,5 @@
+// Staff sessions stored in the database: idle and absolute timeouts, revocation, hashed tokens.
+
 import { createHash, randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import { systemClock, type Clock, type DB, type StaffRow } from "../db/index.ts";

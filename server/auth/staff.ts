@@ -1,3 +1,5 @@
+// Staff accounts managed by admins: create, change role, deactivate, reactivate, reset password, all audited.
+
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import { z } from "zod";

@@ -1,11 +1,11 @@
+/**
+ * Runs a child process that announces readiness with one stdout line (the sandbox's or the console's
+ * "listening on URL") and resolves with that URL; the other lines go to a log.
+ */
+
 import { spawn, type ChildProcess } from "node:child_process";
 import readline from "node:readline";
 
-/**
- * Runs a child that announces readiness with one stdout line (the sandbox's
- * "sandbox listening on URL", the console's "console listening on URL") and
- * resolves with the URL from that line. Other output lines go to `log`.
- */
 export type ReadyChild = {
   url: string;
   /** The line that said it was ready (it may name more than the URL). */

@@ -1,3 +1,5 @@
+// The process's one Commet SDK client and where it points (docs/decisions/0002-sdk-routing.md).
+
 import { Commet } from "@commet/node";
 import { getEnv } from "../env.ts";
 import { COMMET_ORIGIN, installCommetRouting } from "./routing.ts";

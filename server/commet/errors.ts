@@ -1,14 +1,12 @@
+/**
+ * The one place where Commet SDK failures become Problems an operator can act on (for loaders, actions and
+ * panels); anything not recognised is rethrown untouched and reaches the route error boundary as a 500.
+ */
+
 import { data } from "@remix-run/node";
 import { CommetAPIError, CommetValidationError } from "@commet/node";
 import type { Problem } from "../../app/contracts/problem.ts";
 import { commetBaseUrl } from "./client.ts";
-
-/**
- * The one place where failures of the Commet SDK become something an operator
- * can act on. Loaders and actions call `throwCommetProblem(error)` (or
- * `toCommetProblem` to keep a panel-level error); anything not recognised here
- * is rethrown untouched and reaches the route error boundary as a 500.
- */
 
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",

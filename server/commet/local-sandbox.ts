@@ -1,3 +1,8 @@
+/**
+ * Runs the local Commet sandbox (server/sandbox/cli.ts) as a child process when no COMMET_API_KEY is set; the
+ * console never imports the sandbox, it talks to it over HTTP (docs/decisions/0003-local-sandbox.md).
+ */
+
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -5,12 +10,6 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { PROJECT_ROOT } from "../project-root.ts";
 import { spawnUntilReady, type ReadyChild } from "./child-process.ts";
-
-/**
- * Runs the local Commet sandbox (`server/sandbox/cli.ts`) as a child process,
- * the way `npm start` does when no COMMET_API_KEY is configured. The console
- * never imports the sandbox: it starts its CLI and talks to it over HTTP.
- */
 
 export const SANDBOX_CLI = path.join(PROJECT_ROOT, "server/sandbox/cli.ts");
 /** tsx's ESM loader, for `node --import <it> file.ts` (one process, unlike the tsx CLI which forks). */

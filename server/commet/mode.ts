@@ -1,13 +1,10 @@
+/**
+ * Whether the console's Commet key is a sandbox or a live one: read from `livemode` on the first object Commet
+ * lists (7.10.0 has no "who am I"), cached per key; null when unknown. SDK errors propagate unmapped.
+ */
+
 import { getCommet, getCommetConnection } from "./client.ts";
 
-/**
- * Whether the key the console uses is a sandbox or a live one. Commet 7.10.0
- * has no endpoint for "who am I": every object it returns carries `livemode`,
- * so we read it from the first object we can list (a customer, then a plan,
- * then a feature). An organization with none of these yields `null` (unknown).
- * The answer is fixed for a key, so it is cached per key once known. SDK
- * errors propagate unmapped: callers decide whether a failure matters.
- */
 export type OrgMode = { livemode: boolean };
 
 const known = new Map<string, OrgMode>();

@@ -1,3 +1,5 @@
+// The plan catalog from Commet, as the console's plan views.
+
 import type { Plan } from "@commet/node";
 import { getCommet } from "./client.ts";
 import { callCommet } from "./errors.ts";

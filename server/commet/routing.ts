@@ -1,12 +1,10 @@
+/**
+ * Routes the Commet SDK (7.10.0 always calls https://commet.co) to the sandbox or another endpoint by rewriting
+ * that one origin in Node's global undici dispatcher; other origins pass (docs/decisions/0002-sdk-routing.md).
+ */
+
 import { getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from "undici";
 
-/**
- * @commet/node 7.10.0 always calls `https://commet.co/api/v1/...` (its base URL
- * is a constant). To reach the local sandbox or another Commet endpoint we
- * rewrite that one origin in the process-wide undici dispatcher, which Node's
- * built-in `fetch` (the SDK's transport) consults on every request. Requests to
- * any other origin go through the previous dispatcher untouched.
- */
 export const COMMET_ORIGIN = "https://commet.co";
 
 /** The origin a request is sent to, or null when it should pass through unchanged. */

@@ -1,10 +1,11 @@
+/**
+ * The part of the environment the data layer needs: server/env.ts owns the whole schema; this small parse lets
+ * the data layer (and `npm run db:migrate`) run without booting the app.
+ */
+
 import { join } from "node:path";
 import { z } from "zod";
 
-/**
- * The part of the environment the data layer needs. server/env.ts owns the whole schema; this tiny
- * parse lets the data layer (and `npm run db:migrate`) run without booting the app.
- */
 const dbEnvSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z

@@ -1,3 +1,5 @@
+// Opens the console's database, SQLite or PostgreSQL by DATABASE_URL (docs/decisions/0004-two-database-engines.md).
+
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";

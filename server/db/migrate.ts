@@ -1,3 +1,5 @@
+// Runs the console's schema migrations on either engine (docs/decisions/0004-two-database-engines.md).
+
 import { Migrator, type Kysely, type MigrationResult } from "kysely";
 import type { Database, Engine } from "./database.ts";
 import { MIGRATIONS } from "./migrations/index.ts";

@@ -1,3 +1,5 @@
+// The sandbox's route-handler kit: the handler types, input validation and cursor paging every route uses.
+
 import { z } from "zod";
 import { errors } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";

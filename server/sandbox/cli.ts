@@ -1,13 +1,14 @@
+/**
+ * `npm run sandbox` (docs/decisions/0003-local-sandbox.md). Flags win over env: --port (SANDBOX_PORT, 4010), --host
+ * (SANDBOX_HOST, 127.0.0.1), --data-dir (SANDBOX_DATA_DIR, ./data/sandbox), --api-key (SANDBOX_API_KEY), --reset,
+ * --customers N, --faults <json> (SANDBOX_FAULTS); webhooks from SANDBOX_WEBHOOK_URL / SANDBOX_WEBHOOK_SECRET.
+ */
+
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { faultRulesSchema } from "./faults.ts";
 import { DEFAULT_API_KEY, DEFAULT_SEED_CUSTOMERS, startSandbox } from "./server.ts";
 
-/**
- * `npm run sandbox` — flags win over env: --port (SANDBOX_PORT, 4010), --host (SANDBOX_HOST, 127.0.0.1),
- * --data-dir (SANDBOX_DATA_DIR, ./data/sandbox), --api-key (SANDBOX_API_KEY), --reset, --customers N,
- * --faults <json> (SANDBOX_FAULTS), webhooks from SANDBOX_WEBHOOK_URL / SANDBOX_WEBHOOK_SECRET.
- */
 const configSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   host: z.string().min(1),

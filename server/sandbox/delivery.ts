@@ -1,3 +1,8 @@
+/**
+ * The sandbox's webhook delivery: signs events and sends the outbox with retries, as Commet does
+ * (docs/decisions/0003-local-sandbox.md).
+ */
+
 import { createHmac } from "node:crypto";
 import { Agent, request } from "undici";
 import type { Db } from "./store.ts";

@@ -1,15 +1,16 @@
+// The sandbox's fault injection for tests: latency, errors, rate limits and dropped webhooks on matching traffic.
+
 import { z } from "zod";
 
-/**
- * Fault injection for tests. A rule matches "METHOD /path" (glob: `*` matches any run of characters;
- * a pattern without a method matches every method). Every matching rule applies:
- * latencies add up; the first matching rateLimit / error / applyThenDrop decides the outcome.
- * errorRate is deterministic: an accumulator fails exactly `rate` of the matching requests
- * (0.5 → every second one; 1 → every one). `times` limits a rule to its next N matches.
- * Rules with `webhook` (+ `drop: true`) match outgoing webhook deliveries by event type instead of requests.
- */
 const REQUEST_ONLY = ["route", "latencyMs", "errorRate", "errorStatus", "rateLimit", "applyThenDrop"] as const;
 
+/**
+ * A rule matches "METHOD /path" (glob: `*` matches any run of characters; a pattern without a method matches
+ * every method). Every matching rule applies: latencies add up; the first matching rateLimit / error /
+ * applyThenDrop decides the outcome. errorRate is deterministic: an accumulator fails exactly `rate` of the
+ * matching requests (0.5 → every second one; 1 → every one). `times` limits a rule to its next N matches.
+ * Rules with `webhook` (+ `drop: true`) match outgoing webhook deliveries by event type instead of requests.
+ */
 export const faultRuleSchema = z
   .object({
     route: z.string().min(1).optional(),

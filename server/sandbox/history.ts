@@ -1,16 +1,11 @@
+/**
+ * Replays the sandbox's seeded usage history as usage.recorded webhooks, once per endpoint
+ * (docs/decisions/0003-local-sandbox.md).
+ */
+
 import { type EndpointRow, type Sandbox, type UsageEventRef, usageRecordedData } from "./model.ts";
 import { getMeta, setMeta } from "./store.ts";
 
-/**
- * Replays the seeded usage history as `usage.recorded` webhooks, once per endpoint.
- *
- * Every active endpoint subscribed to usage.recorded gets a `webhook_history` row the first time it is seen
- * (SANDBOX_WEBHOOK_URL at start, POST/PUT /api/v1/webhooks, the re-registration after a reset); that row is the
- * persisted "already replayed" flag and the progress counter. The outbox is then topped up lazily, oldest
- * event first (ts, seq), in chunks of `chunk` whenever fewer than `chunk` history deliveries of that endpoint
- * are pending — so a 425k-event history never sits in the outbox at once, live events stay ahead of it, and
- * an endpoint that keeps failing (≥ chunk/10 of its history deliveries waiting for a retry) is not fed more.
- */
 export interface HistoryProgress {
   historyEvents: number;
   historyDelivered: number;
@@ -28,6 +23,14 @@ interface HistoryRow {
 
 type ReplayRow = UsageEventRef & { seq: number; customer_id: string; external_id: string | null };
 
+/**
+ * Every active endpoint subscribed to usage.recorded gets a `webhook_history` row the first time it is seen
+ * (SANDBOX_WEBHOOK_URL at start, POST/PUT /api/v1/webhooks, the re-registration after a reset); that row is the
+ * persisted "already replayed" flag and the progress counter. The outbox is then topped up lazily, oldest
+ * event first (ts, seq), in chunks of `chunk` whenever fewer than `chunk` history deliveries of that endpoint
+ * are pending — so a 425k-event history never sits in the outbox at once, live events stay ahead of it, and
+ * an endpoint that keeps failing (≥ chunk/10 of its history deliveries waiting for a retry) is not fed more.
+ */
 export class HistoryReplay {
   constructor(
     private readonly sb: Sandbox,

@@ -1,3 +1,5 @@
+// The sandbox's Idempotency-Key handling, as Commet's API answers a repeated write (stored response, in-flight claim).
+
 import { createHash } from "node:crypto";
 import type { Db } from "./store.ts";
 import { statements } from "./store.ts";

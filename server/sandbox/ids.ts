@@ -1,3 +1,5 @@
+// The sandbox's ids (random, or seeded for the demo data) and opaque pagination cursors.
+
 import { randomBytes } from "node:crypto";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

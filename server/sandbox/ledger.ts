@@ -1,3 +1,9 @@
+/**
+ * The sandbox's recurring billing: an invoice when a paid period starts (base, extra seats, in advance) and, when one
+ * closes, a recurring invoice (overage true-up plus the next period's base and seats). Invoices are in cents, plan
+ * prices in rate scale (10000 = $1.00), hence the /100.
+ */
+
 import { newId } from "./ids.ts";
 import {
   type CustomerRow,
@@ -7,13 +13,6 @@ import {
   addInterval,
   webhookCustomerId,
 } from "./model.ts";
-
-/**
- * Recurring billing, as the knowledge base describes it: an invoice at the start of each paid period
- * (plan base and seats beyond the included ones, in advance) and, when a period closes, one recurring
- * invoice for the closed cycle (metered overage as a true-up, plus the next period's base and seats).
- * Amounts on invoices are cents; plan prices are rate scale (10000 = $1.00), hence the /100.
- */
 
 const DAY = 86_400_000;
 type Line = ReturnType<typeof line>;

@@ -1,3 +1,5 @@
+// The sandbox's object rows and the shared state every route handler gets (clock, catalog, store).
+
 import type { Db } from "./store.ts";
 import { atomic, getMeta, setMeta, statements } from "./store.ts";
 import { newId } from "./ids.ts";

@@ -1,15 +1,14 @@
+/**
+ * The sandbox's deterministic demo organization: content depends only on the customer count, dates on the seeding
+ * day (90 days of history ending today), so any seed looks current (docs/decisions/0003-local-sandbox.md).
+ */
+
 import type { Db } from "./store.ts";
 import { INDEXES, setMeta } from "./store.ts";
 import { mulberry32 } from "../prng.ts";
 import { seededId } from "./ids.ts";
 import { line, planBaseLine } from "./ledger.ts";
 import { addInterval, type Interval, type SubscriptionStatus } from "./model.ts";
-
-/**
- * The deterministic demo organization. Content (names, ids, amounts, statuses) depends only on the
- * customer count; dates are laid out relative to the seed anchor = 00:00 UTC of the seeding day, so a
- * seed on any day looks "current" (90 days of history ending today).
- */
 
 const DAY = 86_400_000;
 const HISTORY_DAYS = 90;

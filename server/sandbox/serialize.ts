@@ -1,7 +1,7 @@
+// The sandbox's rows in the response shapes of @commet/node 7.10.0 (dist/index.d.ts).
+
 import type { CustomerRow, EndpointRow, FeatureRow, PlanRow, Sandbox, SubscriptionRow } from "./model.ts";
 import { parseJson } from "./model.ts";
-
-/** Response shapes of @commet/node 7.10.0 (dist/index.d.ts). */
 
 /** The local tax document label, inferred from the address country as Commet does (fallback TAX_ID). */
 const DOCUMENT_TYPES: Record<string, string> = {

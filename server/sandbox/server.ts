@@ -1,3 +1,5 @@
+// Starts the local Commet sandbox: store, seed, HTTP API, webhook delivery (docs/decisions/0003-local-sandbox.md).
+
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import FindMyWay from "find-my-way";

@@ -1,3 +1,8 @@
+/**
+ * The sandbox's state: one SQLite file under the data dir (WAL, synchronous=NORMAL) — its schema, indexes and
+ * opening (docs/decisions/0003-local-sandbox.md).
+ */
+
 import Database from "better-sqlite3";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -7,7 +12,6 @@ export type Db = Database.Database;
 const SCHEMA_VERSION = "1";
 
 /**
- * The sandbox's state: one SQLite file under the data dir (WAL, synchronous=NORMAL).
  * Money: plan prices and per-unit prices in rate scale (10000 = $1.00, as the SDK's PriceDef);
  * invoices and transactions in cents (100 = $1.00, as the webhook payloads).
  * Times: ISO strings for API-visible fields, epoch ms for internal bookkeeping.

@@ -1,3 +1,5 @@
+// The sandbox's billing routes: invoices, transactions and the test clock that drives recurring billing.
+
 import { z } from "zod";
 import { type RouteDef, listReply, page, pageQuery, parse } from "../api.ts";
 import { errors } from "../errors.ts";

@@ -1,3 +1,5 @@
+// The sandbox's catalog routes: plans and features.
+
 import { z } from "zod";
 import { type RouteDef, pageArray, pageQuery, parse } from "../api.ts";
 import { errors } from "../errors.ts";

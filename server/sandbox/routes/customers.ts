@@ -1,3 +1,5 @@
+// The sandbox's customer routes: create (one or a batch), list, get and update customers.
+
 import { z } from "zod";
 import { type RouteDef, listReply, nonEmpty, page, pageQuery, parse } from "../api.ts";
 import { errors } from "../errors.ts";

@@ -1,3 +1,5 @@
+// The sandbox's customer portal: issuing single-use portal links, and the portal and checkout pages they open.
+
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { z } from "zod";

@@ -1,3 +1,5 @@
+// The sandbox's subscription routes: create, list, get (or the active one) and cancel, with their webhooks.
+
 import { z } from "zod";
 import { type RouteDef, listReply, nonEmpty, page, pageQuery, parse } from "../api.ts";
 import { errors } from "../errors.ts";

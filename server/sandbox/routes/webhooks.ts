@@ -1,3 +1,5 @@
+// The sandbox's webhook endpoint routes and the event names it can send.
+
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { type RouteDef, listReply, page, pageQuery, parse } from "../api.ts";

@@ -1,3 +1,5 @@
+// What the usage timeline reads live from Commet: the active subscription and its usage counters.
+
 import type { Commet, FeatureAccess } from "@commet/node";
 
 /** The part of the SDK client the timeline reads (live counters, the current period). */
