@@ -5,7 +5,7 @@
  * Limits, per 15 minutes: 5 failures per account *from one address* (an attacker locks only their own
  * address out), 20 per address across accounts, and 30 per account across addresses — the last does not
  * apply to addresses the account has signed in from recently, so distributed guessing stays slow without
- * locking the owner out. docs/decisions/0013-sign-in-throttling.md
+ * locking the owner out. docs/decisions/0013-http-hardening.md
  */
 import { randomUUID } from "node:crypto";
 import { PostgresAdapter, sql, type Kysely } from "kysely";
