@@ -184,7 +184,8 @@ test("page actions answer a document POST with their own status", async () => {
   expect((await post("/admin/staff", { intent: "deactivate", staffId: "no-such-staff" })).status()).toBe(404);
   expect((await post("/audit?index", { intent: "nope" })).status()).toBe(400);
   expect((await post("/audit?index", { intent: "check", auditId: "no-such-entry" })).status()).toBe(404);
-  expect((await post("/usage?index", { intent: "nope" })).status()).toBe(400);
+  // /usage has no action (reconciliation is POST /usage/reconcile): a POST is not allowed.
+  expect((await post("/usage?index", { intent: "nope" })).status()).toBe(405);
   const signedOut = await apiContextAs(baseURL(), null);
   try {
     const wrong = await post(

@@ -27,7 +27,14 @@ export function DataTable<TFeatures extends TableFeatures, TData extends RowData
   const rows = table.getRowModel().rows;
   if (rows.length === 0) return <div className="empty-state">{empty}</div>;
   return (
-    <div className={loading ? "table-wrap is-loading" : "table-wrap"} aria-busy={loading}>
+    // Focusable and labelled: a table wider than the screen scrolls, and keyboard users must reach it.
+    <div
+      className={loading ? "table-wrap is-loading" : "table-wrap"}
+      aria-busy={loading}
+      tabIndex={0}
+      role="region"
+      aria-label={caption}
+    >
       <table className="data-table" data-testid={testId}>
         <caption className="visually-hidden">{caption}</caption>
         <thead>

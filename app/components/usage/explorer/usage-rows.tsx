@@ -26,7 +26,7 @@ export function UsageRows({
       {detail.rows.length === 0 ? (
         <p className="empty-state">No rows.</p>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Usage rows behind the chart">
           <table className="data-table" data-testid="usage-rows">
             <caption className="visually-hidden">Usage rows behind the chart</caption>
             <thead>
