@@ -62,6 +62,14 @@ describe("loadCustomerView against the sandbox", () => {
     expect(data(panels.staffActions)).toEqual([]);
   });
 
+  it("a customer without an active subscription has empty features and quota panels, not errors", async () => {
+    const created = await commet.customers.create({ email: `no-subscription-${Date.now()}@example.test` });
+    const panels = await settleAll(loadCustomerView(created.data!.id, { commet }));
+    expect(data(panels.subscription)).toBeNull();
+    expect(data(panels.features)).toEqual([]);
+    expect(data(panels.quota)).toEqual([]);
+  });
+
   it("degrades only the panel whose Commet call fails (503 on seats), with a retryable problem", async () => {
     await setFaults(sandbox, [{ route: "GET /api/v1/seats/balances*", errorStatus: 503 }]);
     const panels = await settleAll(loadCustomerView("usr_000001", { commet }));

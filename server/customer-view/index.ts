@@ -14,7 +14,15 @@
  *
  * Bench: `npm run bench:customer-page` (server/customer-view/bench.ts).
  */
-import type { Commet, Customer, FeatureAccess, Invoice, Subscription, UsageQuota } from "@commet/node";
+import {
+  CommetAPIError,
+  type Commet,
+  type Customer,
+  type FeatureAccess,
+  type Invoice,
+  type Subscription,
+  type UsageQuota,
+} from "@commet/node";
 import { z } from "zod";
 import type { Problem } from "../../app/contracts/problem.ts";
 import { listAudit } from "../audit/index.ts";
@@ -290,6 +298,16 @@ async function getCustomer(
 }
 
 /** Starts every Commet call of the customer page at once; one promise per panel. */
+/** A customer without an active subscription has no features or quota: Commet's 404 for that is an empty list. */
+async function withoutSubscriptionEmpty<T>(call: () => Promise<T[]>): Promise<T[]> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof CommetAPIError && error.code === "no_active_subscription") return [];
+    throw error;
+  }
+}
+
 export function loadCustomerView(customerRef: string, options: CustomerViewOptions = {}): CustomerPanels {
   const commet = options.commet ?? getCommet();
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -317,15 +335,16 @@ export function loadCustomerView(customerRef: string, options: CustomerViewOptio
     "subscriptions.list",
     async () => (await commet.subscriptions.list(customerId, { timeout })).data ?? [],
   );
-  const features = timed(
-    "featureAccess.list",
-    async () => (await commet.featureAccess.list(customerId, { timeout })).data ?? [],
+  const features = timed("featureAccess.list", async () =>
+    withoutSubscriptionEmpty(async () => (await commet.featureAccess.list(customerId, { timeout })).data ?? []),
   );
   const seats = timed(
     "seats.getAllBalances",
     async () => (await commet.seats.getAllBalances(customerId, { timeout })).data,
   );
-  const quota = timed("quota.getAll", async () => (await commet.quota.getAll(customerId, { timeout })).data ?? []);
+  const quota = timed("quota.getAll", async () =>
+    withoutSubscriptionEmpty(async () => (await commet.quota.getAll(customerId, { timeout })).data ?? []),
+  );
   const invoices = timed("invoices.list", () =>
     commet.invoices.list({ customerId: customerRef, limit: INVOICES_SHOWN }, { timeout }),
   );
