@@ -20,7 +20,7 @@ export const systemClock: Clock = () => Date.now();
 // One per process: the server build holds the only copy of this module (docs/decisions/0009-one-module-graph.md).
 let current: { database: Database; ready?: Promise<Database> } | undefined;
 
-export function getDb(): Database {
+function getDb(): Database {
   current ??= { database: createDatabase(readDbConfig().databaseUrl) };
   return current.database;
 }

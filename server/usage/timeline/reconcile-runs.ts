@@ -4,7 +4,7 @@
  * a bounded number of customers checked concurrently, its progress kept in memory for the screen to poll.
  */
 import type { CustomerReconcileAnswer, ReconcileSweepStatus } from "../../../app/contracts/usage.ts";
-import { problemStatus, toCommetProblem } from "../../commet/index.ts";
+import { answerCommet } from "../../commet/index.ts";
 import type { TimelineCommet } from "./commet.ts";
 import { listDrift, reconcileCustomer } from "./reconcile.ts";
 import type { TimelineDatabase } from "./schema.ts";
@@ -15,16 +15,10 @@ export async function reconcileCustomerNow(
   commet: TimelineCommet,
   customerRef: string,
 ): Promise<{ status: number; answer: CustomerReconcileAnswer }> {
-  try {
-    return { status: 200, answer: { ok: true, drift: await reconcileCustomer(database, commet, customerRef) } };
-  } catch (error) {
-    const problem = toCommetProblem(error);
-    if (!problem) throw error;
-    return {
-      status: problemStatus[problem.kind],
-      answer: { ok: false, message: `${problem.title}: ${problem.message}` },
-    };
-  }
+  const answer = await answerCommet(() => reconcileCustomer(database, commet, customerRef));
+  return answer.ok
+    ? { status: 200, answer: { ok: true, drift: answer.value } }
+    : { status: answer.status, answer: { ok: false, message: `${answer.problem.title}: ${answer.problem.message}` } };
 }
 
 export interface SweepOptions {
