@@ -3,9 +3,28 @@ import { PERMISSIONS, ROLES, can, permissionsOf, type Permission, type Role } fr
 
 // The role definitions, written out independently of the table under test.
 const EXPECTED: Record<Role, Permission[]> = {
-  support: ["customers:read", "portal:issue", "audit:read"],
-  ops: ["customers:read", "portal:issue", "seats:write", "usage:write", "audit:read"],
-  finance: ["customers:read", "usage:explore", "export:csv", "audit:read"],
+  support: [
+    "customers:read",
+    "portal:issue",
+    "recovery:issue",
+    "invoices:send",
+    "subscriptions:cancel",
+    "audit:read",
+  ],
+  ops: [
+    "customers:read",
+    "portal:issue",
+    "recovery:issue",
+    "invoices:send",
+    "subscriptions:cancel",
+    "subscriptions:cancel-now",
+    "subscriptions:change-plan",
+    "payments:retry",
+    "seats:write",
+    "usage:write",
+    "audit:read",
+  ],
+  finance: ["customers:read", "payments:refund", "usage:explore", "export:csv", "audit:read"],
   admin: [...PERMISSIONS],
 };
 

@@ -1,8 +1,10 @@
 /**
  * Roles and what they may do — the single table every loader and action consults.
- *   support  read all customer data, issue portal links
- *   ops      support + change seats + record/set usage
- *   finance  read all, usage explorer, CSV export
+ *   support  read all customer data, issue portal and recovery links, schedule/revert cancellations,
+ *            resend invoices
+ *   ops      support + change seats + record/set usage + retry failed payments + change plans +
+ *            cancel immediately
+ *   finance  read all, usage explorer, CSV export, refunds
  *   admin    everything + manage staff
  * The audit trail (already redacted) is readable by every role — its security events (sign-ins, staff
  * administration, trail exports) by admins only ("audit:security"); exporting it is "export:csv".
@@ -14,6 +16,13 @@ export type Role = (typeof ROLES)[number];
 export const PERMISSION_ROLES = {
   "customers:read": ["support", "ops", "finance", "admin"],
   "portal:issue": ["support", "ops", "admin"],
+  "recovery:issue": ["support", "ops", "admin"],
+  "invoices:send": ["support", "ops", "admin"],
+  "subscriptions:cancel": ["support", "ops", "admin"],
+  "subscriptions:cancel-now": ["ops", "admin"],
+  "subscriptions:change-plan": ["ops", "admin"],
+  "payments:retry": ["ops", "admin"],
+  "payments:refund": ["finance", "admin"],
   "seats:write": ["ops", "admin"],
   "usage:write": ["ops", "admin"],
   "usage:explore": ["finance", "admin"],
