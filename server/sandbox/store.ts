@@ -84,6 +84,9 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE TABLE IF NOT EXISTS portal_sessions (
   token TEXT PRIMARY KEY, customer_id TEXT NOT NULL, return_url TEXT, created_at TEXT NOT NULL,
   expires_at TEXT NOT NULL, used_at TEXT);
+CREATE TABLE IF NOT EXISTS invoice_sends (
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL, invoice_id TEXT NOT NULL, customer_id TEXT NOT NULL, email TEXT NOT NULL,
+  sent_at TEXT NOT NULL);
 `;
 
 /**
@@ -165,6 +168,7 @@ const TABLES = [
   "webhook_history",
   "idempotency",
   "portal_sessions",
+  "invoice_sends",
 ];
 
 /** Drops every table and index and recreates the empty schema (used by reset before reseeding). */
