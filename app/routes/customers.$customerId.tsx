@@ -39,6 +39,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 /** Issuing a portal link or opening an invoice does not change what the panels show: no reload. */
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formAction, formData, defaultShouldRevalidate }) => {
   if (formAction && /\/portal$/.test(formAction)) return false;
+  // Resending an invoice changes nothing the panels show.
+  if (formAction && /\/invoices\/[^/]+\/send$/.test(formAction)) return false;
   // A seat change preview writes nothing.
   if (formAction && /\/seats$/.test(formAction) && formData?.get("intent") === "preview") return false;
   return defaultShouldRevalidate;
@@ -117,7 +119,7 @@ export default function CustomerPage() {
         />
         <QuotaPanel resolve={d.quota} />
         {d.canIssuePortal ? <PortalLinkCard customerRef={d.customerRef} /> : null}
-        <InvoicesPanel customerRef={d.customerRef} resolve={d.invoices} />
+        <InvoicesPanel customerRef={d.customerRef} resolve={d.invoices} canSend={d.canSendInvoices} now={d.now} />
         <HistoryPanel resolve={d.history} />
         <StaffActionsPanel resolve={d.staffActions} auditHref={auditHref} />
       </div>

@@ -36,6 +36,9 @@ export async function loadCustomerPage(customerRef: string, role: Role) {
     page: {
       customerRef,
       canIssuePortal: can(role, "portal:issue"),
+      canSendInvoices: can(role, "invoices:send"),
+      // The server's clock, for what depends on it (an invoice past its due date is overdue).
+      now: Date.now(),
       canReadAudit: can(role, "audit:read"),
       ...panels,
       // Each form's idempotency key is made here, when the form is rendered (same on the server render and in the browser).
