@@ -33,6 +33,8 @@ export interface QueueSources {
   database?: Database;
   now?: number;
   maxScan?: number;
+  /** server/audit's recordAudit (default); tests bind another database. */
+  recordAudit?: typeof recordAudit;
 }
 
 async function scan(
@@ -188,7 +190,7 @@ export async function exportInvoicesCsv(
   const { page: _page, pageSize: _size, ...filters } = state;
   // Read first: a Commet failure exports nothing and records nothing. The audit row precedes the first CSV byte.
   const { rows, now } = await matching(state, sources);
-  await recordAudit(
+  await (sources.recordAudit ?? recordAudit)(
     {
       actor: { id: staff.id, email: staff.email },
       role: staff.role,

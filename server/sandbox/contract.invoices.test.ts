@@ -1,7 +1,7 @@
 /**
  * Contract: invoices through the real @commet/node 7.10.0 — every line field on invoices.get, the signed
  * expiring PDF link of getDownloadUrl, send (recorded, idempotent, refused for void invoices), updateStatus,
- * and the invoice.created / invoice.voided webhooks.
+ * createAdjustment, and the invoice.created / invoice.voided webhooks.
  */
 import Database from "better-sqlite3";
 import path from "node:path";
@@ -9,6 +9,7 @@ import { inflateSync } from "node:zlib";
 import { PDFDocument } from "pdf-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  CreatedInvoice,
   envelope,
   expectShape,
   Invoice,
@@ -248,6 +249,49 @@ describe("invoice.created", () => {
       subscriptionId: subscription.id,
       customerId: customer.externalId,
     });
+  });
+});
+
+describe("invoices.createAdjustment", () => {
+  it("a charge is an outstanding adjustment invoice (invoice.created); a negative amount is a credit", async () => {
+    const { customer } = await subscribedCustomer(t.commet, t.catalog.metered.plan);
+    const charge = expectShape(
+      envelope(CreatedInvoice),
+      await t.commet.invoices.createAdjustment({
+        customerId: customer.id,
+        amount: 4500,
+        description: "Onboarding session",
+      }),
+    ).data;
+    expect(charge).toMatchObject({ status: "outstanding", invoiceType: "adjustment", subtotal: 4500, total: 4500 });
+    const full = await getInvoice(charge.id);
+    expect(full.lineItems).toEqual([
+      expect.objectContaining({ lineType: "one_time", description: "Onboarding session", quantity: 1, amount: 4500 }),
+    ]);
+    const hook = await waitFor(
+      () => receiver.hooks.find((h) => h.json.event === "invoice.created" && h.json.data?.invoiceId === charge.id),
+      { what: "invoice.created for the adjustment" },
+    );
+    expect(expectShape(InvoiceEventData, hook.json.data)).toMatchObject({ invoiceStatus: "outstanding", total: 4500 });
+
+    const credit = (
+      await t.commet.invoices.createAdjustment({
+        customerId: customer.id,
+        amount: -1000,
+        description: "Goodwill credit",
+      })
+    ).data!;
+    const creditFull = await getInvoice(credit.id);
+    expect(creditFull).toMatchObject({ status: "paid", subtotal: 0, creditApplied: 1000, total: -1000 });
+    expect(creditFull.lineItems?.[0]?.lineType).toBe("credit");
+    await expectValidationError(
+      t.commet.invoices.createAdjustment({ customerId: customer.id, amount: 0, description: "nothing" }),
+      "amount",
+    );
+    await expectApiError(
+      t.commet.invoices.createAdjustment({ customerId: "cus_missing", amount: 100, description: "x" }),
+      { status: 404, code: "customer_not_found" },
+    );
   });
 });
 

@@ -64,7 +64,7 @@ export function planBaseLine(planName: string, price: number, interval: string):
   );
 }
 
-function nextInvoiceNumber(sb: Sandbox, periodEnd: string): string {
+export function nextInvoiceNumber(sb: Sandbox, periodEnd: string): string {
   const n = (sb.q("SELECT MAX(seq) AS n FROM invoices").get() as { n: number | null }).n ?? 0;
   return `INV-${new Date(periodEnd).getUTCFullYear()}-${String(n + 1).padStart(6, "0")}`;
 }

@@ -487,6 +487,26 @@ export const Invoice = z.strictObject({
 });
 export type InvoiceT = z.infer<typeof Invoice>;
 
+export const CreatedInvoice = z.strictObject({
+  id: z.string().min(1),
+  customerId: z.string().min(1),
+  invoiceNumber: z.string().min(1),
+  status: invoiceStatus,
+  invoiceType,
+  currency: z.string(),
+  subtotal: z.number(),
+  taxAmount: z.number(),
+  total: z.number(),
+  issueDate: dateTime,
+  dueDate: dateTime,
+  memo: z.string().nullable(),
+  metadata,
+  createdAt: dateTime,
+  updatedAt: dateTime,
+  object: z.literal("invoice"),
+  livemode,
+});
+
 export const InvoiceDownload = z.strictObject({
   url: z.url(),
   expiresAt: dateTime,

@@ -6,7 +6,10 @@ import { errors } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { type Sandbox, webhookCustomerId } from "../model.ts";
 import { signedDownloadUrl } from "../invoice-pdf.ts";
-import type { InvoiceRowFull } from "../serialize.ts";
+import { line, nextInvoiceNumber } from "../ledger.ts";
+import { type InvoiceRowFull, invoiceOut } from "../serialize.ts";
+
+const DUE_MS = 7 * 86_400_000;
 
 function invoice(sb: Sandbox, id: string): InvoiceRowFull {
   const row = sb.q("SELECT * FROM invoices WHERE id = ?").get(id) as InvoiceRowFull | undefined;
@@ -15,6 +18,15 @@ function invoice(sb: Sandbox, id: string): InvoiceRowFull {
 }
 
 const statusSchema = z.object({ status: z.enum(["paid", "void"]) });
+const adjustmentSchema = z.object({
+  customerId: z.string().min(1),
+  amount: z
+    .number()
+    .int()
+    .refine((n) => n !== 0, "Must not be 0"),
+  description: z.string().trim().min(1).max(500),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
 
 /** The invoice.* webhook payload (webhooks/invoice-created.md; voided and overdue carry the same shape). */
 export function invoiceEventData(sb: Sandbox, row: InvoiceRowFull): Record<string, unknown> {
@@ -35,6 +47,81 @@ export function invoiceEventData(sb: Sandbox, row: InvoiceRowFull): Record<strin
 }
 
 export const invoiceRoutes: RouteDef[] = [
+  [
+    "POST",
+    "/api/v1/invoices",
+    ({ sb, body }) => {
+      // A one-off adjustment (cents): a charge is outstanding until paid; a negative amount is a credit, settled at once.
+      const input = parse(adjustmentSchema, body);
+      const customer = sb.customer(input.customerId);
+      const now = sb.clock.iso();
+      const due = new Date(sb.clock.nowMs() + DUE_MS).toISOString();
+      const credit = input.amount < 0;
+      const lines = [
+        line(
+          credit ? "credit" : "one_time",
+          null,
+          input.description,
+          1,
+          input.amount,
+          input.amount,
+          null,
+          null,
+          null,
+          "standard",
+        ),
+      ];
+      const id = newId("inv");
+      const number = nextInvoiceNumber(sb, now);
+      const status = credit ? "paid" : "outstanding";
+      const subtotal = credit ? 0 : input.amount;
+      sb.q(
+        `INSERT INTO invoices (id, customer_id, subscription_id, invoice_number, status, invoice_type, currency, subtotal,
+           discount_amount, tax_amount, total, period_start, period_end, issue_date, due_date, plan_name, memo, line_items,
+           created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'adjustment', 'USD', ?, 0, 0, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)`,
+      ).run(
+        id,
+        customer.id,
+        sb.liveSubscription(customer.id)?.id ?? null,
+        number,
+        status,
+        subtotal,
+        input.amount,
+        now,
+        now,
+        now,
+        due,
+        JSON.stringify(lines),
+        now,
+        now,
+      );
+      const row = invoice(sb, id);
+      sb.emit("invoice.created", invoiceEventData(sb, row));
+      // CreatedInvoice: the Invoice fields without period, plan, subscription, discounts and lines.
+      const out = invoiceOut(row, false);
+      const keys = [
+        "id",
+        "customerId",
+        "invoiceNumber",
+        "status",
+        "invoiceType",
+        "currency",
+        "subtotal",
+        "taxAmount",
+        "total",
+        "issueDate",
+        "dueDate",
+        "memo",
+        "metadata",
+        "createdAt",
+        "updatedAt",
+        "object",
+        "livemode",
+      ];
+      return { status: 201, data: Object.fromEntries(keys.map((k) => [k, out[k]])) };
+    },
+  ],
   [
     "GET",
     "/api/v1/invoices/:id/download",
