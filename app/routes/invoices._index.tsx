@@ -17,7 +17,7 @@ import {
 import { RouteErrorBoundary } from "~/components/route-error";
 import { StatusBadge, statusLabel } from "~/components/status-badge";
 import { customerHref } from "~/contracts/customer-ref";
-import { formatCount, formatDate } from "~/contracts/format";
+import { formatCount, formatDate, formatQuantity } from "~/contracts/format";
 import {
   INVOICE_QUEUE_PAGE_SIZES,
   INVOICE_QUEUE_STATUSES,
@@ -204,7 +204,7 @@ export default function Invoices() {
                     (c.outstanding ? `, ${formatMinor(c.outstanding, c.currency)} outstanding` : ""),
                 )
                 .join(" · ")}{" "}
-              over {formatCount(page.totals.count)} invoices.
+              over {formatQuantity(page.totals.count, "invoice")}.
             </p>
           ) : null}
           {page?.truncated ? (
