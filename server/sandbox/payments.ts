@@ -143,6 +143,9 @@ export interface ChargeResult {
   failure: Failure | null;
 }
 
+// Payloads follow the 7.10.0 types (PaymentFailedData, PaymentRecoveredData, PaymentRetryFailedData carry no
+// provider there, unlike the newer docs): the installed SDK is what the console parses.
+
 /**
  * Charges an outstanding invoice off-session with the customer's saved card, synchronously: a succeeded transaction,
  * the invoice paid and payment.received — or a failed transaction with the decline, the invoice left outstanding
@@ -187,7 +190,6 @@ export function chargeRenewal(sb: Sandbox, sub: SubscriptionRow, invoiceId: stri
     invoiceNumber: invoice.invoice_number,
     customerId: customerRef,
     subscriptionId: sub.id,
-    provider: "commet",
     failureCode: result.failure.code,
     failureMessage: result.failure.message,
     recoveryUrl: issueRecoveryLink(sb, sub.id, invoice.id).url,
@@ -214,7 +216,6 @@ function recover(sb: Sandbox, invoice: InvoiceRowFull, customer: CustomerRow): v
     invoiceTotal: invoice.total,
     customerId: webhookCustomerId(customer),
     subscriptionId: invoice.subscription_id,
-    provider: "commet",
   });
 }
 
@@ -316,7 +317,6 @@ export function settleRetry(sb: Sandbox, id: string): void {
       invoiceNumber: invoice.invoice_number,
       customerId: webhookCustomerId(customer),
       subscriptionId: invoice.subscription_id,
-      provider: "commet",
       reason: failure.code,
     });
     return;
