@@ -219,6 +219,19 @@ function recover(sb: Sandbox, invoice: InvoiceRowFull, customer: CustomerRow): v
   });
 }
 
+/**
+ * Charges a past_due subscription's oldest outstanding invoice now, synchronously, with the saved card (for
+ * subscriptions.reactivate of a past_due subscription): on success payment.received + payment.recovered and, once
+ * nothing is outstanding, the subscription is active again. Null when nothing is outstanding.
+ */
+export function chargeOutstanding(sb: Sandbox, subscriptionId: string): ChargeResult | null {
+  const invoice = outstandingInvoice(sb, subscriptionId);
+  if (!invoice) return null;
+  const result = chargeInvoice(sb, invoice);
+  if (result.paid) recover(sb, getInvoice(sb, invoice.id), sb.customer(invoice.customer_id));
+  return result;
+}
+
 // ---- refund ----
 
 /**
