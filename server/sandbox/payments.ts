@@ -315,6 +315,13 @@ export function settleRetry(sb: Sandbox, id: string): void {
     ).run("invoice_not_outstanding", "The invoice was no longer outstanding.", now, t.id);
     return;
   }
+  if (getSubscription(sb, invoice.subscription_id)?.status !== "past_due") {
+    // Canceled meanwhile (e.g. a refund of another charge): nothing is collected for an ended subscription.
+    sb.q(
+      "UPDATE transactions SET status = 'failed', failure_code = ?, failure_message = ?, updated_at = ? WHERE id = ?",
+    ).run("subscription_not_past_due", "The subscription was no longer past due.", now, t.id);
+    return;
+  }
   const attempt = (
     sb.q("SELECT COUNT(*) AS n FROM transactions WHERE invoice_id = ? AND seq <= ?").get(invoice.id, t.seq) as {
       n: number;
