@@ -207,8 +207,14 @@ function InvoiceBody({
       ) : null}
       <div className="invoice-actions">
         {/* A document request, not a client navigation: the route audits it and redirects to the signed PDF. */}
-        <a className="button button--quiet" href={invoicePdfHref(customerRef, invoice.id)} data-testid="invoice-pdf">
-          Download PDF
+        <a
+          className="button button--quiet"
+          href={invoicePdfHref(customerRef, invoice.id)}
+          target="_blank"
+          rel="noreferrer"
+          data-testid="invoice-pdf"
+        >
+          Download PDF <span className="visually-hidden">(opens in a new tab)</span>
         </a>
         {canSend ? <ResendInvoice invoice={invoice} billingEmail={billingEmail} customerRef={customerRef} /> : null}
       </div>
