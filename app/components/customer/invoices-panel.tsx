@@ -75,7 +75,7 @@ function LineRow({
       </td>
       <td>
         {line.description}
-        {line.featureName && !line.description.includes(line.featureName) ? (
+        {line.featureName && !line.description.toLowerCase().includes(line.featureName.toLowerCase()) ? (
           <span className="muted"> ({line.featureName})</span>
         ) : null}
         {note ? (
