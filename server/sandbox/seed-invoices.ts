@@ -9,12 +9,13 @@ import type { Db } from "./store.ts";
 export const DISCOUNTED_INVOICE_CUSTOMER = "usr_000008";
 
 export function decorateSeededInvoices(db: Db): void {
+  // Two plain lookups: seeding runs before the indexes exist, and a join could not use them anyway.
+  const customer = db.prepare("SELECT id FROM customers WHERE external_id = ?").get(DISCOUNTED_INVOICE_CUSTOMER) as
+    { id: string } | undefined;
+  if (!customer) return;
   const row = db
-    .prepare(
-      `SELECT i.id, i.subtotal, i.line_items FROM invoices i JOIN customers c ON c.id = i.customer_id
-       WHERE c.external_id = ? ORDER BY i.seq DESC LIMIT 1`,
-    )
-    .get(DISCOUNTED_INVOICE_CUSTOMER) as { id: string; subtotal: number; line_items: string } | undefined;
+    .prepare("SELECT id, subtotal, line_items FROM invoices WHERE customer_id = ? ORDER BY seq DESC LIMIT 1")
+    .get(customer.id) as { id: string; subtotal: number; line_items: string } | undefined;
   if (!row) return;
   const lines = JSON.parse(row.line_items) as Array<ReturnType<typeof line>>;
   const base = lines.find((l) => l.lineType === "plan_base")?.amount ?? row.subtotal;
