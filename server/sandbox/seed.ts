@@ -123,6 +123,13 @@ export const PLANS: PlanSeed[] = [
   },
 ];
 
+/** The demo plan group: plans in upgrade order (changes between them are prorated or scheduled, decision 0014). */
+export const PLAN_GROUP = {
+  name: "Core plans",
+  description: "Free, Starter, Pro and Business: customers move between them",
+  planCodes: ["free", "starter", "pro", "business"],
+} as const;
+
 const FIRST = [
   "Olivia",
   "Liam",
@@ -379,6 +386,14 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
         );
       }
     });
+    // One plan group (free → business, upgrade order = sortOrder); ai_credits stays outside any group.
+    // Its id comes from its own PRNG so the other seeded ids do not move.
+    const groupId = seededId("pgrp", mulberry32(0x96a9));
+    db.prepare(
+      "INSERT INTO plan_groups (id, name, description, is_public, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)",
+    ).run(groupId, PLAN_GROUP.name, PLAN_GROUP.description, catalogAt, catalogAt);
+    const insMember = db.prepare("INSERT INTO plan_group_plans (group_id, plan_id, sort_order) VALUES (?, ?, ?)");
+    PLAN_GROUP.planCodes.forEach((code, i) => insMember.run(groupId, planIds.get(code)!, i));
 
     const insCustomer = db.prepare(
       `INSERT INTO customers (id, external_id, full_name, email, tax_document, timezone, metadata, address, created_at, updated_at)

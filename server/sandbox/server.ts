@@ -25,6 +25,7 @@ import { usageRoutes } from "./routes/usage.ts";
 import { billingRoutes } from "./routes/billing.ts";
 import { webhookRoutes, registerEnvEndpoint } from "./routes/webhooks.ts";
 import { portalRoutes, renderCheckout, renderPortal } from "./routes/portal.ts";
+import { renderChangeCheckout, subscriptionChangeRoutes } from "./routes/subscription-changes.ts";
 
 export interface SandboxOptions {
   port?: number;
@@ -54,6 +55,7 @@ const ROUTES: RouteDef[] = [
   ...customerRoutes,
   ...catalogRoutes,
   ...subscriptionRoutes,
+  ...subscriptionChangeRoutes,
   ...accessRoutes,
   ...seatRoutes,
   ...usageRoutes,
@@ -322,6 +324,9 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       if (path.startsWith("/__sandbox/")) return handleAdmin(req, res, path);
       if (req.method === "GET" && path.startsWith("/portal/"))
         return renderPortal(sb, res, decodeURIComponent(path.slice(8)));
+      if ((req.method === "GET" || req.method === "POST") && path.startsWith("/checkout/change/")) {
+        return renderChangeCheckout(sb, res, decodeURIComponent(path.slice(17)), req.method);
+      }
       if ((req.method === "GET" || req.method === "POST") && path.startsWith("/checkout/")) {
         return renderCheckout(sb, res, decodeURIComponent(path.slice(10)), req.method);
       }

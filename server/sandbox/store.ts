@@ -84,6 +84,17 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE TABLE IF NOT EXISTS portal_sessions (
   token TEXT PRIMARY KEY, customer_id TEXT NOT NULL, return_url TEXT, created_at TEXT NOT NULL,
   expires_at TEXT NOT NULL, used_at TEXT);
+CREATE TABLE IF NOT EXISTS plan_groups (
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, description TEXT, is_public INTEGER NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_group_plans (
+  group_id TEXT NOT NULL, plan_id TEXT NOT NULL UNIQUE, sort_order INTEGER NOT NULL, PRIMARY KEY (group_id, plan_id));
+CREATE TABLE IF NOT EXISTS scheduled_plan_changes (
+  subscription_id TEXT PRIMARY KEY, change_type TEXT NOT NULL, new_plan_id TEXT NOT NULL, new_billing_interval TEXT,
+  scheduled_for TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_change_checkouts (
+  token TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, new_plan_id TEXT NOT NULL, new_billing_interval TEXT NOT NULL,
+  success_url TEXT, created_at TEXT NOT NULL, completed_at TEXT);
 `;
 
 /**
@@ -165,6 +176,10 @@ const TABLES = [
   "webhook_history",
   "idempotency",
   "portal_sessions",
+  "plan_groups",
+  "plan_group_plans",
+  "scheduled_plan_changes",
+  "plan_change_checkouts",
 ];
 
 /** Drops every table and index and recreates the empty schema (used by reset before reseeding). */
