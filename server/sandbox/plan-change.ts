@@ -524,7 +524,6 @@ export function recoverPastDue(sb: Sandbox, s: SubscriptionRow) {
       invoiceTotal: inv.total,
       customerId: webhookCustomerId(customer),
       subscriptionId: s.id,
-      provider: "commet",
     });
   }
   sb.q("UPDATE subscriptions SET status = 'active', updated_at = ? WHERE id = ?").run(now, s.id);
