@@ -14,7 +14,7 @@ import { IdempotencyStore } from "./idempotency.ts";
 import { HistoryReplay } from "./history.ts";
 import { Sandbox } from "./model.ts";
 import { INDEXES, WriteBatch, getMeta, openStore, wipeStore } from "./store.ts";
-import { seedDemo } from "./seed.ts";
+import { seedDemo, seedPlanGroup } from "./seed.ts";
 import { customerRoutes } from "./routes/customers.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
@@ -113,6 +113,8 @@ function prepareStore(db: ReturnType<typeof openStore>, reset: boolean, customer
     seedDemo(db, { customers });
     seeded = customers;
   }
+  // Data dirs seeded before plan groups existed get the demo group (no-op otherwise).
+  seedPlanGroup(db, new Date().toISOString());
   db.exec(INDEXES);
   return seeded;
 }
