@@ -84,6 +84,53 @@ export const errors = {
       `Customer '${customerId}' has no active, trialing or past-due subscription.`,
       { param: "customerId" },
     ),
+  notScheduledForCancellation: (id: string) =>
+    new ApiError(
+      "conflict_error",
+      "not_scheduled_for_cancellation",
+      `Subscription '${id}' has no scheduled cancellation to revert.`,
+    ),
+  alreadyScheduled: (message: string) => new ApiError("conflict_error", "already_scheduled", message),
+  subscriptionNotActive: (id: string, status: string) =>
+    new ApiError(
+      "conflict_error",
+      "subscription_not_active",
+      `Subscription '${id}' is ${status}; plan changes need an active subscription.`,
+      { details: { status } },
+    ),
+  oneTimeNotCancelable: (id: string) =>
+    new ApiError(
+      "conflict_error",
+      "one_time_subscription_not_cancelable",
+      `Subscription '${id}' is a one-time purchase and cannot be canceled.`,
+    ),
+  plansNotInSameGroup: (current: string, target: string, param: string) =>
+    new ApiError(
+      "validation_error",
+      "plans_not_in_same_group",
+      `Plan '${target}' is not in the same plan group as the current plan '${current}'.`,
+      { param },
+    ),
+  planChangeScheduled: (effectiveAt: string) =>
+    new ApiError(
+      "validation_error",
+      "plan_change_scheduled",
+      `This change takes effect at the end of the current period (${effectiveAt}) and is not prorated; apply it with change-plan.`,
+      { param: "planId", details: { effectiveAt } },
+    ),
+  noChangeRequested: (param: string) =>
+    new ApiError(
+      "validation_error",
+      "no_change_requested",
+      "The subscription is already on this plan and billing interval, and no change is scheduled.",
+      { param },
+    ),
+  priceNotFound: (plan: string, interval: string, param: string) =>
+    new ApiError("not_found_error", "price_not_found", `Plan '${plan}' has no ${interval} price.`, { param }),
+  offerNotFound: (id: string) =>
+    new ApiError("not_found_error", "offer_not_found", `Offer '${id}' does not exist.`, { param: "offerId" }),
+  planGroupNotFound: (id: string) =>
+    new ApiError("not_found_error", "plan_group_not_found", `Plan group '${id}' does not exist.`),
   featureNotInPlan: (code: string, plan: string) =>
     new ApiError("billing_error", "feature_not_in_plan", `Feature '${code}' is not included in plan '${plan}'.`, {
       param: "featureCode",
@@ -126,65 +173,42 @@ export const errors = {
     ),
   subscriptionAlreadyCanceled: (id: string) =>
     new ApiError("conflict_error", "subscription_already_canceled", `Subscription '${id}' is already canceled.`),
-  notScheduledForCancellation: (id: string) =>
+  transactionNotRefundable: (id: string, status: string) =>
     new ApiError(
       "conflict_error",
-      "not_scheduled_for_cancellation",
-      `Subscription '${id}' has no scheduled cancellation to revert.`,
+      "transaction_not_refundable",
+      `Transaction '${id}' is ${status}: only a succeeded transaction can be refunded.`,
+      { param: "id", details: { transactionId: id, status } },
     ),
-  alreadyScheduled: (message: string) => new ApiError("conflict_error", "already_scheduled", message),
-  invalidSubscriptionStatus: (id: string, status: string, accepted: string) =>
+  transactionNotRetryable: (id: string, status: string, why = `it is ${status}`) =>
     new ApiError(
       "conflict_error",
-      "invalid_subscription_status",
-      `Subscription '${id}' is ${status}; this operation accepts ${accepted}.`,
-      { details: { status } },
+      "transaction_not_retryable",
+      `Transaction '${id}' cannot be retried: ${why}. Only a failed subscription renewal charge can be retried.`,
+      { param: "id", details: { transactionId: id, status } },
     ),
-  subscriptionNotActive: (id: string, status: string) =>
-    new ApiError(
-      "conflict_error",
-      "subscription_not_active",
-      `Subscription '${id}' is ${status}; plan changes need an active subscription.`,
-      { details: { status } },
-    ),
-  oneTimeNotCancelable: (id: string) =>
-    new ApiError(
-      "conflict_error",
-      "one_time_subscription_not_cancelable",
-      `Subscription '${id}' is a one-time purchase and cannot be canceled.`,
-    ),
-  plansNotInSameGroup: (current: string, target: string, param: string) =>
-    new ApiError(
-      "validation_error",
-      "plans_not_in_same_group",
-      `Plan '${target}' is not in the same plan group as the current plan '${current}'.`,
-      { param },
-    ),
-  planChangeScheduled: (effectiveAt: string) =>
-    new ApiError(
-      "validation_error",
-      "plan_change_scheduled",
-      `This change takes effect at the end of the current period (${effectiveAt}) and is not prorated; apply it with change-plan.`,
-      { param: "planId", details: { effectiveAt } },
-    ),
-  noChangeRequested: (param: string) =>
-    new ApiError(
-      "validation_error",
-      "no_change_requested",
-      "The subscription is already on this plan and billing interval, and no change is scheduled.",
-      { param },
-    ),
-  priceNotFound: (plan: string, interval: string, param: string) =>
-    new ApiError("not_found_error", "price_not_found", `Plan '${plan}' has no ${interval} price.`, { param }),
-  offerNotFound: (id: string) =>
-    new ApiError("not_found_error", "offer_not_found", `Offer '${id}' does not exist.`, { param: "offerId" }),
-  planGroupNotFound: (id: string) =>
-    new ApiError("not_found_error", "plan_group_not_found", `Plan group '${id}' does not exist.`),
-  noOutstandingInvoice: (id: string) =>
+  noOutstandingInvoice: (subscriptionId: string, invoiceId?: string) =>
     new ApiError(
       "conflict_error",
       "no_outstanding_invoice",
-      `Subscription '${id}' has no outstanding renewal charge to retry.`,
+      invoiceId
+        ? `Invoice '${invoiceId}' of subscription '${subscriptionId}' is no longer outstanding.`
+        : `Subscription '${subscriptionId}' has no outstanding invoice to charge or recover.`,
+      { details: { subscriptionId, invoiceId: invoiceId ?? null } },
+    ),
+  invalidSubscriptionStatus: (id: string, status: string, accepted: string[]) =>
+    new ApiError(
+      "conflict_error",
+      "invalid_subscription_status",
+      `Subscription '${id}' is ${status}; this operation needs ${accepted.join(" or ")}.`,
+      { details: { subscriptionId: id, status, accepted } },
+    ),
+  chargeInProgress: (subscriptionId: string, transactionId: string) =>
+    new ApiError(
+      "conflict_error",
+      "charge_in_progress",
+      `A payment retry (transaction '${transactionId}') is already running for subscription '${subscriptionId}'.`,
+      { details: { subscriptionId, transactionId } },
     ),
   idempotencyKeyMismatch: () =>
     new ApiError(

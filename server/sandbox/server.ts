@@ -18,6 +18,7 @@ import { seedDemo, seedPlanGroup } from "./seed.ts";
 import { customerRoutes } from "./routes/customers.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
+import { renderChangeCheckout, subscriptionChangeRoutes } from "./routes/subscription-changes.ts";
 import { accessRoutes } from "./routes/access.ts";
 import { quotaRoutes } from "./routes/quota.ts";
 import { seatRoutes } from "./routes/seats.ts";
@@ -25,7 +26,6 @@ import { usageRoutes } from "./routes/usage.ts";
 import { billingRoutes } from "./routes/billing.ts";
 import { webhookRoutes, registerEnvEndpoint } from "./routes/webhooks.ts";
 import { portalRoutes, renderCheckout, renderPortal } from "./routes/portal.ts";
-import { renderChangeCheckout, subscriptionChangeRoutes } from "./routes/subscription-changes.ts";
 
 export interface SandboxOptions {
   port?: number;
@@ -323,12 +323,13 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     const path = url.pathname;
     const work = async () => {
       if (path.startsWith("/api/v1/") || path === "/api/v1") return handleApi(req, res, path, url.searchParams);
-      if (path.startsWith("/__sandbox/")) return handleAdmin(req, res, path);
-      if (req.method === "GET" && path.startsWith("/portal/"))
-        return renderPortal(sb, res, decodeURIComponent(path.slice(8)));
+      // Before /checkout/<subscription>: the checkout of a free → paid plan change.
       if ((req.method === "GET" || req.method === "POST") && path.startsWith("/checkout/change/")) {
         return renderChangeCheckout(sb, res, decodeURIComponent(path.slice(17)), req.method);
       }
+      if (path.startsWith("/__sandbox/")) return handleAdmin(req, res, path);
+      if (req.method === "GET" && path.startsWith("/portal/"))
+        return renderPortal(sb, res, decodeURIComponent(path.slice(8)));
       if ((req.method === "GET" || req.method === "POST") && path.startsWith("/checkout/")) {
         return renderCheckout(sb, res, decodeURIComponent(path.slice(10)), req.method);
       }

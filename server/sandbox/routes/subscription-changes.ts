@@ -159,11 +159,9 @@ function uncancel(sb: Sandbox, id: string): SubscriptionRow {
 /** A change-plan call (or a preview) is refused while a cancellation is scheduled: revert it first. */
 function refuseWhileCanceling(s: SubscriptionRow): void {
   if (s.cancel_at_period_end) {
-    throw errors.invalidSubscriptionStatus(
-      s.id,
-      `active with a cancellation scheduled for ${s.end_date}`,
-      "active subscriptions without a scheduled cancellation (uncancel first)",
-    );
+    throw errors.invalidSubscriptionStatus(s.id, `active with a cancellation scheduled for ${s.end_date}`, [
+      "active without a scheduled cancellation (uncancel first)",
+    ]);
   }
 }
 
@@ -224,7 +222,7 @@ export const subscriptionChangeRoutes: RouteDef[] = [
           }
           return recoverPastDue(sb, s);
         }
-        if (s.status !== "canceled") throw errors.invalidSubscriptionStatus(s.id, s.status, "canceled or past_due");
+        if (s.status !== "canceled") throw errors.invalidSubscriptionStatus(s.id, s.status, ["canceled", "past_due"]);
         if (input.offerId) throw errors.offerNotFound(input.offerId);
         return reactivateCanceled(sb, s);
       });
