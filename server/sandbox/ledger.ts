@@ -14,6 +14,8 @@ import {
   webhookCustomerId,
 } from "./model.ts";
 import { dropScheduledChange, takeScheduledChange } from "./plan-change.ts";
+import { chargeRenewal, settleInvoice } from "./payments.ts";
+import type { InvoiceRowFull } from "./serialize.ts";
 
 const DAY = 86_400_000;
 type Line = ReturnType<typeof line>;
@@ -133,6 +135,10 @@ export function overageLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Li
   return lines;
 }
 
+/**
+ * Writes an invoice (outstanding) and collects it: `checkout` = the customer is present and the test card pays at
+ * once; `renewal` = the saved card is charged by payments.ts chargeRenewal, per the customer's card behaviour.
+ */
 function issueInvoice(
   sb: Sandbox,
   s: SubscriptionRow,
@@ -140,25 +146,23 @@ function issueInvoice(
   plan: PlanRow,
   period: { start: string; end: string },
   lines: Line[],
-  outstanding: boolean,
-): { id: string; number: string; total: number } | null {
+  collect: "checkout" | "renewal",
+): { id: string; number: string; total: number; paid: boolean } | null {
   if (lines.length === 0) return null;
   const now = sb.clock.iso();
   const subtotal = lines.reduce((a, l) => a + l.amount, 0);
   const invoiceId = newId("inv");
   const number = nextInvoiceNumber(sb, period.end);
   const due = new Date(Date.parse(now) + 7 * DAY).toISOString();
-  const status = outstanding ? "outstanding" : "paid";
   sb.q(
     `INSERT INTO invoices (id, customer_id, subscription_id, invoice_number, status, invoice_type, currency, subtotal,
        discount_amount, tax_amount, total, period_start, period_end, issue_date, due_date, plan_name, memo, line_items, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, 'recurring', 'USD', ?, 0, 0, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, 'outstanding', 'recurring', 'USD', ?, 0, 0, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
   ).run(
     invoiceId,
     customer.id,
     s.id,
     number,
-    status,
     subtotal,
     subtotal,
     period.start,
@@ -170,28 +174,13 @@ function issueInvoice(
     now,
     now,
   );
-  const txnId = newId("txn");
-  sb.q(
-    `INSERT INTO transactions (id, invoice_id, customer_id, gross_amount, subtotal, tax_amount, currency, provider, status,
-       customer_email, customer_name, paid_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 'USD', 'commet', ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    txnId,
-    invoiceId,
-    customer.id,
-    subtotal,
-    subtotal,
-    outstanding ? "failed" : "succeeded",
-    customer.email,
-    customer.full_name,
-    outstanding ? null : now,
-    now,
-    now,
-  );
+  const invoice = sb.q("SELECT * FROM invoices WHERE id = ?").get(invoiceId) as InvoiceRowFull;
+  const paid = collect === "checkout" ? (settleInvoice(sb, invoice), true) : chargeRenewal(sb, s, invoiceId).paid;
   const customerRef = webhookCustomerId(customer);
   sb.emit("invoice.created", {
     invoiceId,
     invoiceNumber: number,
-    invoiceStatus: status,
+    invoiceStatus: paid ? "paid" : "outstanding",
     periodStart: period.start,
     periodEnd: period.end,
     issueDate: now,
@@ -202,7 +191,7 @@ function issueInvoice(
     customerId: customerRef,
     subscriptionId: s.id,
   });
-  return { id: invoiceId, number, total: subtotal };
+  return { id: invoiceId, number, total: subtotal, paid };
 }
 
 /**
@@ -219,7 +208,7 @@ export function subscriptionActivated(sb: Sandbox, s: SubscriptionRow): void {
       line("plan_base", null, `${plan.name} plan (${s.billing_interval})`, 1, 0, 0, null, null, null, "advance"),
     );
   }
-  const invoice = issueInvoice(sb, s, customer, plan, period, lines, false)!;
+  const invoice = issueInvoice(sb, s, customer, plan, period, lines, "checkout")!;
   sb.emit("subscription.activated", {
     subscriptionId: s.id,
     customerId: webhookCustomerId(customer),
@@ -250,15 +239,6 @@ function closePeriod(sb: Sandbox, s: SubscriptionRow): void {
   const next = { ...s, plan_id: nextPlan.id, billing_interval: nextInterval };
   const advance = advanceLines(sb, next, nextPlan);
   const lines = [...(wasTrial ? [] : overageLines(sb, s, plan)), ...advance];
-  issueInvoice(
-    sb,
-    s,
-    customer,
-    nextPlan,
-    { start: s.period_start!, end: s.period_end! },
-    lines,
-    s.status === "past_due",
-  );
   const now = sb.clock.iso();
   sb.q(
     "UPDATE subscriptions SET status = ?, plan_id = ?, billing_interval = ?, period_start = ?, period_end = ?, credits_remaining = ?, updated_at = ? WHERE id = ?",
@@ -273,8 +253,18 @@ function closePeriod(sb: Sandbox, s: SubscriptionRow): void {
     s.id,
   );
   sb.q("DELETE FROM usage_totals WHERE subscription_id = ?").run(s.id);
+  // Charged after the period moved on: a decline puts the renewed subscription past_due (payments.ts).
+  const invoice = issueInvoice(
+    sb,
+    s,
+    customer,
+    nextPlan,
+    { start: s.period_start!, end: s.period_end! },
+    lines,
+    "renewal",
+  );
   change?.announce(advance.reduce((a, l) => a + l.amount, 0));
-  if (wasTrial) {
+  if (wasTrial && invoice?.paid !== false) {
     sb.emit("trial.converted", {
       subscriptionId: s.id,
       customerId: webhookCustomerId(customer),
