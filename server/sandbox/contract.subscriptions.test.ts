@@ -4,10 +4,13 @@
  * revoked schedules, free → paid checkout), the test clock executing what was scheduled, documented errors,
  * idempotent replays and the signed webhooks. The clock is organization-wide, so this file has its own sandbox.
  */
+import Database from "better-sqlite3";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import {
   CanceledSubscription,
+  Customer,
   envelope,
   expectShape,
   Invoice,
@@ -68,6 +71,8 @@ const EVENTS = [
 type EventName = (typeof EVENTS)[number];
 
 let receiver: WebhookReceiver;
+/** Fixed past_due customers' subscriptions, kept for the tests that name them. */
+const FIXED_PAST_DUE = new Set<string>();
 let secret: string;
 const t = useContractSandbox({ beforeAll, afterAll }, async () => {
   receiver = await startWebhookReceiver();
@@ -80,6 +85,11 @@ beforeAll(async () => {
     envelope(WebhookEndpointCreated),
     await t.commet.webhooks.create({ url: receiver.url, events: [...EVENTS] }),
   ).data.secretKey;
+  for (const externalId of ["usr_000003", "usr_000011", "usr_000012"]) {
+    const c = expectShape(envelope(Customer), await t.commet.customers.get({ id: externalId })).data;
+    const subs = expectShape(pageEnvelope(Subscription), await t.commet.subscriptions.list({ customerId: c.id })).data;
+    for (const sub of subs) FIXED_PAST_DUE.add(sub.id);
+  }
   // Freeze the organization's clock so day counts (and so proration) are exact.
   await t.commet.testClock.advance({ advanceDays: 1 });
 });
@@ -307,19 +317,43 @@ describe("cancel and uncancel", () => {
 });
 
 const usedPastDue = new Set<string>();
-/** A seeded past_due subscription with an unpaid renewal that no other test has used yet. */
-async function pastDue() {
+/**
+ * A seeded past_due subscription with an unpaid renewal that no other test has used: the fixed customer
+ * `externalId` (usr_000011's card always declines, usr_000012's succeeds on the retry), or any random one.
+ */
+async function pastDue(externalId?: string) {
+  const customerId = externalId
+    ? expectShape(envelope(Customer), await t.commet.customers.get({ id: externalId })).data.id
+    : undefined;
   const list = expectShape(
     pageEnvelope(Subscription),
-    await t.commet.subscriptions.list({ status: "past_due", limit: 100 } as never),
+    await t.commet.subscriptions.list({
+      status: "past_due",
+      limit: 100,
+      ...(customerId ? { customerId } : {}),
+    } as never),
   ).data;
   for (const subscription of list) {
     if (usedPastDue.has(subscription.id)) continue;
+    if (!externalId && FIXED_PAST_DUE.has(subscription.id)) continue;
     if ((await outstandingInvoices(subscription.id)).length === 0) continue;
     usedPastDue.add(subscription.id);
     return { subscription };
   }
-  throw new Error("the seed has no unused past_due subscription with an outstanding invoice");
+  throw new Error(`the seed has no unused past_due subscription${externalId ? ` for ${externalId}` : ""}`);
+}
+
+/** Sandbox-only card behaviour has no API: tests set it in the store, as the seed does (payments.ts). */
+function setCard(customerId: string, behaviour: "succeeds" | "declines" | "succeeds_on_retry") {
+  const db = new Database(path.join(t.sandbox.dataDir, "sandbox.sqlite"));
+  try {
+    db.prepare(
+      `INSERT INTO card_behaviours (customer_id, behaviour) VALUES (?, ?)
+       ON CONFLICT(customer_id) DO UPDATE SET behaviour = excluded.behaviour`,
+    ).run(customerId, behaviour);
+  } finally {
+    db.close();
+  }
 }
 
 async function outstandingInvoices(subscriptionId: string) {
@@ -391,7 +425,7 @@ describe("reactivate", () => {
   });
 
   it("a past_due subscription retries its outstanding renewal: paid, active again (payment.recovered)", async () => {
-    const { subscription } = await pastDue();
+    const { subscription } = await pastDue("usr_000012");
     const before = await getSub(subscription.id);
     const unpaid = await outstandingInvoices(subscription.id);
     expect(unpaid.length).toBeGreaterThan(0);
@@ -411,6 +445,81 @@ describe("reactivate", () => {
       status: 409,
       code: "invalid_subscription_status",
     });
+  });
+});
+
+describe("declined charges (card behaviour from the payments emulation)", () => {
+  it("past_due retry declined: payment_failed with a recoveryUrl, still past_due; paying the link recovers it", async () => {
+    const { subscription } = await pastDue("usr_000011");
+    const unpaid = await outstandingInvoices(subscription.id);
+    const err = await expectApiError(t.commet.subscriptions.reactivate({ id: subscription.id }), {
+      status: 400,
+      code: "payment_failed",
+    });
+    const details = err.details as { recoveryUrl: string; failureCode: string; transactionId: string };
+    expect(details.failureCode).toBe("card_declined");
+    expect((await getSub(subscription.id)).status).toBe("past_due");
+    expect((await outstandingInvoices(subscription.id)).map((i) => i.id)).toEqual(unpaid.map((i) => i.id));
+    const failed = expectShape(envelope(Transaction), await t.commet.transactions.get({ id: details.transactionId }));
+    expect(failed.data).toMatchObject({ status: "failed", invoiceId: unpaid[0]!.id });
+    expect(received("payment.recovered", bySub(subscription.id))).toEqual([]);
+
+    const paid = await fetch(details.recoveryUrl, { method: "POST" });
+    expect(paid.status).toBe(200);
+    expect((await getSub(subscription.id)).status).toBe("active");
+    await waitEvent("payment.recovered", PaymentRecoveredData, bySub(subscription.id));
+  });
+
+  it("reactivation declined: stays canceled, payment_failed with a recoveryUrl; paying it reactivates once", async () => {
+    const { customer, subscription } = await subscribedCustomer(t.commet, plan("starter"));
+    await t.commet.subscriptions.cancel({ id: subscription.id, immediate: true });
+    setCard(customer.id, "declines");
+    const err = await expectApiError(t.commet.subscriptions.reactivate({ id: subscription.id }), {
+      status: 400,
+      code: "payment_failed",
+    });
+    const details = err.details as { recoveryUrl: string; failureCode: string; transactionId: string };
+    expect(details.failureCode).toBe("card_declined");
+    expect((await getSub(subscription.id)).status).toBe("canceled");
+    expect(received("subscription.reactivated", bySub(subscription.id))).toEqual([]);
+    // The declined attempt is on record: a failed transaction on a voided reactivation invoice.
+    const failed = expectShape(envelope(Transaction), await t.commet.transactions.get({ id: details.transactionId }));
+    expect(failed.data.status).toBe("failed");
+    const attempt = expectShape(envelope(Invoice), await t.commet.invoices.get({ id: failed.data.invoiceId! })).data;
+    expect(attempt).toMatchObject({ invoiceType: "reactivation", status: "void" });
+
+    expect((await fetch(details.recoveryUrl)).status).toBe(200);
+    const paid = await fetch(details.recoveryUrl, { method: "POST" });
+    expect(paid.status).toBe(200);
+    const got = await getSub(subscription.id);
+    expect(got).toMatchObject({ status: "active", cancellation: null });
+    const [event] = await waitEvent("subscription.reactivated", SubscriptionReactivatedData, bySub(subscription.id));
+    expect(event!.invoiceTotal).toBe(cents(plan("starter")));
+    expect(await (await fetch(details.recoveryUrl, { method: "POST" })).text()).toContain("already paid");
+    expect(
+      (await invoicesOf(subscription.id)).filter((i) => i.invoiceType === "reactivation" && i.status === "paid"),
+    ).toHaveLength(1);
+  });
+
+  it("upgrade declined: charge_failed, the plan and period stay, the attempt is recorded", async () => {
+    const { customer, subscription } = await subscribedCustomer(t.commet, plan("starter"));
+    await t.commet.subscriptions.changePlan({ id: subscription.id, newPlanId: plan("free").id });
+    setCard(customer.id, "declines");
+    const err = await expectApiError(
+      t.commet.subscriptions.changePlan({ id: subscription.id, newPlanId: plan("pro").id }),
+      { status: 400, code: "charge_failed" },
+    );
+    const details = err.details as { failureCode: string; transactionId: string; invoiceId: string };
+    expect(details.failureCode).toBe("card_declined");
+    const got = await getSub(subscription.id);
+    expect(got.plan.id).toBe(plan("starter").id);
+    expect(got.currentPeriod).toEqual(subscription.currentPeriod);
+    // The pending downgrade is untouched by a declined upgrade.
+    expect(got.scheduledPlanChange?.newPlanId).toBe(plan("free").id);
+    const attempt = expectShape(envelope(Invoice), await t.commet.invoices.get({ id: details.invoiceId })).data;
+    expect(attempt).toMatchObject({ invoiceType: "plan_change", status: "void" });
+    expect(received("subscription.plan_changed", bySub(subscription.id))).toEqual([]);
+    expect(received("subscription.plan_change_revoked", bySub(subscription.id))).toEqual([]);
   });
 });
 

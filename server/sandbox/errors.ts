@@ -131,6 +131,12 @@ export const errors = {
     new ApiError("not_found_error", "offer_not_found", `Offer '${id}' does not exist.`, { param: "offerId" }),
   planGroupNotFound: (id: string) =>
     new ApiError("not_found_error", "plan_group_not_found", `Plan group '${id}' does not exist.`),
+  chargeFailed: (failure: { code: string; message: string }, transactionId: string, invoiceId: string) =>
+    new ApiError("billing_error", "charge_failed", `The plan change charge failed: ${failure.message}`, {
+      details: { failureCode: failure.code, failureMessage: failure.message, transactionId, invoiceId },
+    }),
+  paymentFailed: (message: string, details: Record<string, unknown>) =>
+    new ApiError("billing_error", "payment_failed", message, { details }),
   featureNotInPlan: (code: string, plan: string) =>
     new ApiError("billing_error", "feature_not_in_plan", `Feature '${code}' is not included in plan '${plan}'.`, {
       param: "featureCode",

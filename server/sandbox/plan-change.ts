@@ -4,9 +4,12 @@
  * billing run applies (docs/decisions/0014-sandbox-money-emulation.md, "Subscription changes").
  */
 
+import { randomBytes } from "node:crypto";
 import { errors } from "./errors.ts";
 import { newId } from "./ids.ts";
 import { advanceLines, line, nextInvoiceNumber, overageLines } from "./ledger.ts";
+import { chargeInvoice, issueRecoveryLink, settleInvoice } from "./payments.ts";
+import type { InvoiceRowFull } from "./serialize.ts";
 import {
   type CustomerRow,
   type Interval,
@@ -151,50 +154,16 @@ export function previewOut(sb: Sandbox, s: SubscriptionRow, change: ResolvedChan
   };
 }
 
-/**
- * Charges an issued invoice with the customer's saved card: a succeeded transaction and payment.received.
- * The sandbox card always succeeds here; swap this for the payments emulation's charge when it lands.
- */
-export function chargeInvoice(
-  sb: Sandbox,
-  invoice: { id: string; number: string; total: number; subscriptionId: string },
-  customer: CustomerRow,
-): { transactionId: string } {
-  const now = sb.clock.iso();
-  const transactionId = newId("txn");
-  sb.q(
-    `INSERT INTO transactions (id, invoice_id, customer_id, gross_amount, subtotal, tax_amount, currency, provider, status,
-       customer_email, customer_name, paid_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 'USD', 'commet', 'succeeded', ?, ?, ?, ?, ?)`,
-  ).run(
-    transactionId,
-    invoice.id,
-    customer.id,
-    invoice.total,
-    invoice.total,
-    customer.email,
-    customer.full_name,
-    now,
-    now,
-    now,
-  );
-  sb.emit("payment.received", {
-    invoiceId: invoice.id,
-    invoiceNumber: invoice.number,
-    invoiceTotal: invoice.total,
-    customerId: webhookCustomerId(customer),
-    subscriptionId: invoice.subscriptionId,
-    paymentTransactionId: transactionId,
-    provider: "commet",
-    grossAmount: invoice.total,
-    currency: "USD",
-    orgNetAmount: invoice.total,
-    customerEmail: customer.email,
-    paidAt: now,
-  });
-  return { transactionId };
-}
+export type Collect = "saved_card" | "checkout";
+export type Charged =
+  | { paid: true; id: string; number: string; total: number }
+  | { paid: false; id: string; failure: { code: string; message: string }; transactionId: string };
 
-/** Issues a paid invoice of `type` (invoice.created) and charges it when there is something to charge. */
+/**
+ * Issues an invoice of `type` and collects it (payments.ts): `saved_card` charges the customer's card per its
+ * sandbox behaviour, `checkout` is the customer paying on a hosted page (always succeeds). Paid → invoice.created
+ * (+ payment.received); declined → the invoice is voided and the failed transaction stays as the attempt's record.
+ */
 function issueChargedInvoice(
   sb: Sandbox,
   s: SubscriptionRow,
@@ -203,7 +172,8 @@ function issueChargedInvoice(
   plan: PlanRow,
   period: { start: string; end: string },
   lines: Line[],
-): { id: string; number: string; total: number } {
+  collect: Collect,
+): Charged {
   const now = sb.clock.iso();
   const total = sum(lines);
   const id = newId("inv");
@@ -211,7 +181,7 @@ function issueChargedInvoice(
   sb.q(
     `INSERT INTO invoices (id, customer_id, subscription_id, invoice_number, status, invoice_type, currency, subtotal,
        discount_amount, tax_amount, total, period_start, period_end, issue_date, due_date, plan_name, memo, line_items, created_at, updated_at)
-     VALUES (?, ?, ?, ?, 'paid', ?, 'USD', ?, 0, 0, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, 'outstanding', ?, 'USD', ?, 0, 0, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
   ).run(
     id,
     customer.id,
@@ -229,6 +199,16 @@ function issueChargedInvoice(
     now,
     now,
   );
+  const row = sb.q("SELECT * FROM invoices WHERE id = ?").get(id) as InvoiceRowFull;
+  if (collect === "checkout") settleInvoice(sb, row);
+  else {
+    const result = chargeInvoice(sb, row);
+    if (!result.paid) {
+      sb.q("UPDATE invoices SET status = 'void', updated_at = ? WHERE id = ?").run(now, id);
+      const failure = result.failure ?? { code: "card_declined", message: "The card was declined." };
+      return { paid: false, id, failure, transactionId: result.transaction.id };
+    }
+  }
   sb.emit("invoice.created", {
     invoiceId: id,
     invoiceNumber: number,
@@ -243,9 +223,7 @@ function issueChargedInvoice(
     customerId: webhookCustomerId(customer),
     subscriptionId: s.id,
   });
-  const invoice = { id, number, total };
-  if (total > 0) chargeInvoice(sb, { ...invoice, subscriptionId: s.id }, customer);
-  return invoice;
+  return { paid: true, id, number, total };
 }
 
 /** Removes a pending scheduled change and fires subscription.plan_change_revoked (it will no longer take effect). */
@@ -274,12 +252,16 @@ export function dropScheduledChange(sb: Sandbox, subscriptionId: string): void {
  * An immediate change: the plan switches now, the billing cycle restarts today, the plan_change invoice is issued and
  * charged; a pending scheduled change is revoked. Returns the `PlanChange` (7.10.0) answer.
  */
-export function applyImmediate(sb: Sandbox, s: SubscriptionRow, change: ResolvedChange) {
+export function applyImmediate(
+  sb: Sandbox,
+  s: SubscriptionRow,
+  change: ResolvedChange,
+  collect: Collect = "saved_card",
+) {
   const customer = sb.customer(s.customer_id);
   const q = quote(sb, s, change);
   const now = sb.clock.iso();
   const periodEnd = addInterval(now, change.interval);
-  revokeScheduled(sb, s, change.current);
   const lines: Line[] = [...q.advance, ...q.overage];
   if (q.creditsApplied > 0) {
     lines.push(
@@ -299,8 +281,20 @@ export function applyImmediate(sb: Sandbox, s: SubscriptionRow, change: Resolved
   }
   const invoice =
     lines.length > 0
-      ? issueChargedInvoice(sb, s, customer, "plan_change", change.target, { start: now, end: periodEnd }, lines)
+      ? issueChargedInvoice(
+          sb,
+          s,
+          customer,
+          "plan_change",
+          change.target,
+          { start: now, end: periodEnd },
+          lines,
+          collect,
+        )
       : null;
+  // Declined: nothing changes but the recorded attempt (failed transaction, voided invoice).
+  if (invoice && !invoice.paid) throw errors.chargeFailed(invoice.failure, invoice.transactionId, invoice.id);
+  revokeScheduled(sb, s, change.current);
   sb.q(
     `UPDATE subscriptions SET plan_id = ?, billing_interval = ?, period_start = ?, period_end = ?, credits_remaining = ?,
        updated_at = ? WHERE id = ?`,
@@ -459,7 +453,7 @@ export function takeScheduledChange(
  * Reactivates a canceled subscription: a fresh reactivation invoice at the plan's current price, charged, and a new
  * billing period anchored to now; subscription.reactivated.
  */
-export function reactivateCanceled(sb: Sandbox, s: SubscriptionRow) {
+export function reactivateCanceled(sb: Sandbox, s: SubscriptionRow, collect: Collect = "saved_card") {
   const customer = sb.customer(s.customer_id);
   const blocking = sb
     .q(
@@ -478,7 +472,26 @@ export function reactivateCanceled(sb: Sandbox, s: SubscriptionRow) {
       line("plan_base", null, `${plan.name} plan (${s.billing_interval})`, 1, 0, 0, null, null, null, "advance"),
     );
   }
-  const invoice = issueChargedInvoice(sb, s, customer, "reactivation", plan, { start: now, end: periodEnd }, lines);
+  const invoice = issueChargedInvoice(
+    sb,
+    s,
+    customer,
+    "reactivation",
+    plan,
+    { start: now, end: periodEnd },
+    lines,
+    collect,
+  );
+  if (!invoice.paid) {
+    // Documented: the subscription stays canceled and the error carries a link where the customer pays with a new card.
+    const recoveryUrl = createCheckout(sb, "reactivation", s, plan.id, s.billing_interval);
+    throw errors.paymentFailed("The reactivation charge was declined; the subscription stays canceled.", {
+      recoveryUrl,
+      failureCode: invoice.failure.code,
+      failureMessage: invoice.failure.message,
+      transactionId: invoice.transactionId,
+    });
+  }
   sb.q(
     `UPDATE subscriptions SET status = 'active', period_start = ?, period_end = ?, end_date = NULL, canceled_at = NULL,
        cancel_reason = NULL, cancel_at_period_end = 0, credits_remaining = ?, updated_at = ? WHERE id = ?`,
@@ -507,17 +520,21 @@ export function reactivateCanceled(sb: Sandbox, s: SubscriptionRow) {
 export function recoverPastDue(sb: Sandbox, s: SubscriptionRow) {
   const customer = sb.customer(s.customer_id);
   const outstanding = sb
-    .q(
-      "SELECT id, invoice_number, total FROM invoices WHERE subscription_id = ? AND status = 'outstanding' ORDER BY seq",
-    )
-    .all(s.id) as Array<{ id: string; invoice_number: string; total: number }>;
-  if (outstanding.length === 0) {
-    throw errors.noOutstandingInvoice(s.id);
-  }
-  const now = sb.clock.iso();
+    .q("SELECT * FROM invoices WHERE subscription_id = ? AND status = 'outstanding' ORDER BY seq")
+    .all(s.id) as InvoiceRowFull[];
+  if (outstanding.length === 0) throw errors.noOutstandingInvoice(s.id);
   for (const inv of outstanding) {
-    sb.q("UPDATE invoices SET status = 'paid', updated_at = ? WHERE id = ?").run(now, inv.id);
-    chargeInvoice(sb, { id: inv.id, number: inv.invoice_number, total: inv.total, subscriptionId: s.id }, customer);
+    const result = chargeInvoice(sb, inv);
+    if (!result.paid) {
+      // Documented: a declined retry answers an error whose details carry a recovery link for the customer.
+      const failure = result.failure ?? { code: "card_declined", message: "The card was declined." };
+      throw errors.paymentFailed("The renewal charge was declined; the subscription stays past_due.", {
+        recoveryUrl: issueRecoveryLink(sb, s.id, inv.id).url,
+        failureCode: failure.code,
+        failureMessage: failure.message,
+        transactionId: result.transaction.id,
+      });
+    }
     sb.emit("payment.recovered", {
       invoiceId: inv.id,
       invoiceNumber: inv.invoice_number,
@@ -526,6 +543,26 @@ export function recoverPastDue(sb: Sandbox, s: SubscriptionRow) {
       subscriptionId: s.id,
     });
   }
-  sb.q("UPDATE subscriptions SET status = 'active', updated_at = ? WHERE id = ?").run(now, s.id);
+  sb.q("UPDATE subscriptions SET status = 'active', updated_at = ? WHERE id = ?").run(sb.clock.iso(), s.id);
   return { id: s.id, retryInitiated: true, object: "subscription" as const, livemode: false };
+}
+
+/**
+ * A hosted checkout page (routes/subscription-changes.ts renderChangeCheckout): `change` = a free → paid plan change,
+ * `reactivation` = the recovery link of a declined reactivation. Paying applies it once.
+ */
+export function createCheckout(
+  sb: Sandbox,
+  kind: "change" | "reactivation",
+  s: SubscriptionRow,
+  newPlanId: string,
+  interval: Interval,
+  successUrl?: string,
+): string {
+  const token = randomBytes(24).toString("base64url");
+  sb.q(
+    `INSERT INTO plan_change_checkouts (token, kind, subscription_id, new_plan_id, new_billing_interval, success_url, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(token, kind, s.id, newPlanId, interval, successUrl ?? null, sb.clock.iso());
+  return `${sb.origin()}/checkout/change/${token}`;
 }

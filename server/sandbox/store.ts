@@ -63,8 +63,9 @@ CREATE TABLE IF NOT EXISTS scheduled_plan_changes (
   subscription_id TEXT PRIMARY KEY, change_type TEXT NOT NULL, new_plan_id TEXT NOT NULL, new_billing_interval TEXT,
   scheduled_for TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS plan_change_checkouts (
-  token TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, new_plan_id TEXT NOT NULL, new_billing_interval TEXT NOT NULL,
-  success_url TEXT, created_at TEXT NOT NULL, completed_at TEXT);
+  token TEXT PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'change', subscription_id TEXT NOT NULL,
+  new_plan_id TEXT NOT NULL, new_billing_interval TEXT NOT NULL, success_url TEXT, created_at TEXT NOT NULL,
+  completed_at TEXT);
 CREATE TABLE IF NOT EXISTS invoices (
   seq INTEGER PRIMARY KEY, id TEXT NOT NULL, customer_id TEXT NOT NULL, subscription_id TEXT,
   invoice_number TEXT NOT NULL, status TEXT NOT NULL, invoice_type TEXT NOT NULL, currency TEXT NOT NULL,

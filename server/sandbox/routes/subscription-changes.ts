@@ -1,7 +1,6 @@
 // The sandbox's subscription change routes: cancel, uncancel, reactivate, preview-change, change-plan, plan groups
 // and the hosted checkout of a free → paid change.
 
-import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
 import { type RouteDef, nonEmpty, pageArray, pageQuery, parse } from "../api.ts";
@@ -9,6 +8,7 @@ import { errors } from "../errors.ts";
 import { type Interval, type Sandbox, type SubscriptionRow } from "../model.ts";
 import {
   applyImmediate,
+  createCheckout,
   previewOut,
   reactivateCanceled,
   recoverPastDue,
@@ -17,6 +17,7 @@ import {
   revokeScheduled,
   scheduleChange,
 } from "../plan-change.ts";
+import { setCardBehaviour } from "../payments.ts";
 import { planGroupOut } from "../serialize.ts";
 import { esc, page } from "./portal.ts";
 import { getSub, subscriptionWebhookBase } from "./subscriptions.ts";
@@ -165,22 +166,6 @@ function refuseWhileCanceling(s: SubscriptionRow): void {
   }
 }
 
-/** A hosted checkout for a free → paid change: paying it (renderChangeCheckout) applies the change once. */
-function createChangeCheckout(
-  sb: Sandbox,
-  s: SubscriptionRow,
-  newPlanId: string,
-  interval: Interval,
-  successUrl?: string,
-) {
-  const token = randomBytes(24).toString("base64url");
-  sb.q(
-    `INSERT INTO plan_change_checkouts (token, subscription_id, new_plan_id, new_billing_interval, success_url, created_at)
-     VALUES (?, ?, ?, ?, ?, ?)`,
-  ).run(token, s.id, newPlanId, interval, successUrl ?? null, sb.clock.iso());
-  return `${sb.origin()}/checkout/change/${token}`;
-}
-
 export const subscriptionChangeRoutes: RouteDef[] = [
   [
     "POST",
@@ -265,7 +250,7 @@ export const subscriptionChangeRoutes: RouteDef[] = [
           // Free → paid always goes through hosted checkout (there is no card on file to charge).
           return {
             requiresCheckout: true,
-            checkoutUrl: createChangeCheckout(sb, s, change.target.id, change.interval, input.successUrl),
+            checkoutUrl: createCheckout(sb, "change", s, change.target.id, change.interval, input.successUrl),
             id: s.id,
             customerId: s.customer_id,
             newPlanId: change.target.id,
@@ -300,8 +285,9 @@ export const subscriptionChangeRoutes: RouteDef[] = [
   ],
 ];
 
-interface ChangeCheckoutRow {
+interface CheckoutRow {
   token: string;
+  kind: "change" | "reactivation";
   subscription_id: string;
   new_plan_id: string;
   new_billing_interval: Interval;
@@ -309,43 +295,48 @@ interface ChangeCheckoutRow {
   completed_at: string | null;
 }
 
-/** GET /checkout/change/<token>: the hosted checkout of a free → paid change; POST pays with the sandbox test card. */
+/**
+ * GET /checkout/change/<token>: the hosted checkout of a free → paid change, or the recovery link of a declined
+ * reactivation; POST pays with the sandbox test card (which becomes the customer's saved card) and applies it once.
+ */
 export function renderChangeCheckout(sb: Sandbox, res: ServerResponse, token: string, method: string): void {
-  const row = sb.q("SELECT * FROM plan_change_checkouts WHERE token = ?").get(token) as ChangeCheckoutRow | undefined;
+  const row = sb.q("SELECT * FROM plan_change_checkouts WHERE token = ?").get(token) as CheckoutRow | undefined;
   if (!row) return page(res, 404, "Checkout not found", "<h1>This checkout does not exist</h1>");
   const plan = sb.catalog.plansById.get(row.new_plan_id)!;
   const done = row.success_url ? `<p><a href="${esc(row.success_url)}">Return to the application</a></p>` : "";
+  const verb = row.kind === "reactivation" ? "Reactivate" : "Upgrade to";
   if (row.completed_at) {
-    return page(res, 200, "Checkout complete", `<h1>Nothing to pay</h1><p>This change was already paid.</p>${done}`);
+    return page(res, 200, "Checkout complete", `<h1>Nothing to pay</h1><p>This was already paid.</p>${done}`);
   }
   if (method === "POST") {
     try {
       sb.tx(() => {
         const s = getSub(sb, row.subscription_id);
-        const change = resolveChange(sb, s, row.new_plan_id, row.new_billing_interval, {
-          plan: "newPlanId",
-          interval: "newBillingInterval",
-        });
-        if (change.timing !== "immediate") throw errors.noChangeRequested("newPlanId");
-        applyImmediate(sb, s, change);
+        setCardBehaviour(sb, s.customer_id, "succeeds");
+        if (row.kind === "reactivation") {
+          if (s.status !== "canceled") throw errors.invalidSubscriptionStatus(s.id, s.status, ["canceled"]);
+          reactivateCanceled(sb, s, "checkout");
+        } else {
+          const change = resolveChange(sb, s, row.new_plan_id, row.new_billing_interval, {
+            plan: "newPlanId",
+            interval: "newBillingInterval",
+          });
+          if (change.timing !== "immediate") throw errors.noChangeRequested("newPlanId");
+          applyImmediate(sb, s, change, "checkout");
+        }
         sb.q("UPDATE plan_change_checkouts SET completed_at = ? WHERE token = ?").run(sb.clock.iso(), token);
       });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      return page(res, 409, "Checkout unavailable", `<h1>This change can no longer be paid</h1><p>${esc(message)}</p>`);
+      return page(res, 409, "Checkout unavailable", `<h1>This can no longer be paid</h1><p>${esc(message)}</p>`);
     }
-    return page(
-      res,
-      200,
-      "Payment confirmed",
-      `<h1>Payment confirmed</h1><p>${esc(plan.name)} is now active.</p>${done}`,
-    );
+    return page(res, 200, "Payment confirmed", `<h1>Payment confirmed</h1><p>${esc(plan.name)} is active.</p>${done}`);
   }
   page(
     res,
     200,
     `Checkout — ${plan.name}`,
-    `<h1>Upgrade to ${esc(plan.name)}</h1>
+    `<h1>${verb} ${esc(plan.name)}</h1>
 <p>${esc((plan.price / 10000).toFixed(2))} USD per ${esc(row.new_billing_interval.replace("ly", ""))}. Sandbox: the test card always succeeds.</p>
 <form method="post"><button type="submit">Pay with test card</button></form>`,
   );
