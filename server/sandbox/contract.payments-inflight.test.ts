@@ -1,6 +1,7 @@
 /**
- * Contract: a transaction retry while its outcome is still pending, through the real @commet/node 7.10.0. The
- * sandbox here settles retries only after ten minutes, so the in-flight state is observed without racing it.
+ * Contract: a transaction retry while its outcome is still pending, and recovery-link expiry, through the real
+ * @commet/node 7.10.0. The sandbox here settles retries only after ten minutes, so the in-flight state is observed
+ * without racing it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -56,5 +57,24 @@ describe("a retry in flight", () => {
     expect((await fetch(link.url, { method: "POST" })).status).toBe(409);
     expect((await t.commet.subscriptions.get({ id: invoice.subscriptionId! })).data?.status).toBe("past_due");
     expect((await t.commet.invoices.get({ id: invoice.id })).data?.status).toBe("outstanding");
+  });
+});
+
+describe("recovery link expiry", () => {
+  it("a link works for 7 days on the org clock, then answers 410", async () => {
+    const sub = (await t.commet.subscriptions.getActive({ customerId: "usr_000003" })).data!;
+    expect(sub.status).toBe("past_due");
+    const link = expectShape(
+      envelope(RecoveryLink),
+      await t.commet.subscriptions.createRecoveryLink({ id: sub.id }),
+    ).data;
+    const clockNow = async () => Date.parse((await t.commet.testClock.get()).data!.now);
+    const issued = await clockNow();
+    await t.commet.testClock.advance({ frozenTime: new Date(issued + 6 * 86_400_000).toISOString() });
+    expect((await fetch(link.url)).status).toBe(200);
+    await t.commet.testClock.advance({ frozenTime: new Date(issued + 7 * 86_400_000 + 60_000).toISOString() });
+    expect((await fetch(link.url)).status).toBe(410);
+    expect((await fetch(link.url, { method: "POST" })).status).toBe(410);
+    expect((await t.commet.subscriptions.get({ id: sub.id })).data?.status).toBe("past_due");
   });
 });

@@ -339,14 +339,12 @@ describe("retry", () => {
     for (let round = 1; round <= 2; round++) {
       const retry = expectShape(envelope(TransactionRetry), await t.commet.transactions.retry({ id: failed.id })).data;
       expect(retry.status).toBe("processing");
-      const data = expectShape(
-        PaymentRetryFailedData,
-        await hook(
-          "payment.retry_failed",
-          (d) =>
-            d.invoiceId === inv.id && hooksOf("payment.retry_failed", (x) => x.invoiceId === inv.id).length >= round,
-        ),
-      );
+      const ofInvoice = () =>
+        hooksOf("payment.retry_failed", (d) => d.invoiceId === inv.id).filter((h) => h.answered === 200);
+      await waitFor(() => ofInvoice().length >= round, { timeoutMs: 15_000, what: `payment.retry_failed #${round}` });
+      const latest = ofInvoice().at(-1)!;
+      expectSignedBy(latest);
+      const data = expectShape(PaymentRetryFailedData, latest.json.data);
       expect(data).toEqual({
         invoiceId: inv.id,
         invoiceNumber: inv.invoiceNumber,

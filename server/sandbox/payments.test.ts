@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Sandbox } from "./model.ts";
-import { PaymentSettler, attemptFailure, cardBehaviour, startRetry } from "./payments.ts";
+import { PaymentSettler, attemptFailure, cardBehaviour, settleRetry, startRetry } from "./payments.ts";
 import { seedDemo } from "./seed.ts";
 import { waitFor } from "../testing/sandbox.ts";
 import { type Db, INDEXES, openStore } from "./store.ts";
@@ -61,5 +61,24 @@ describe("PaymentSettler", () => {
     } finally {
       settler.close();
     }
+  });
+
+  it("a retry whose subscription ended meanwhile fails without collecting anything", async () => {
+    dir = mkdtempSync(join(tmpdir(), "sbx-pay-"));
+    db = openStore(dir);
+    seedDemo(db, { customers: 16 });
+    db.exec(INDEXES);
+    const sb = new Sandbox(db, () => "http://sandbox.test");
+    const customer = sb.customer("usr_000012");
+    const failed = db
+      .prepare("SELECT id, invoice_id FROM transactions WHERE customer_id = ? AND status = 'failed'")
+      .get(customer.id) as { id: string; invoice_id: string };
+    const retry = sb.tx(() => startRetry(sb, failed.id));
+    db.prepare("UPDATE subscriptions SET status = 'canceled' WHERE customer_id = ?").run(customer.id);
+    sb.tx(() => settleRetry(sb, retry.id));
+    const row = db.prepare("SELECT status, failure_code FROM transactions WHERE id = ?").get(retry.id);
+    expect(row).toEqual({ status: "failed", failure_code: "subscription_not_past_due" });
+    const invoice = db.prepare("SELECT status FROM invoices WHERE id = ?").get(failed.invoice_id);
+    expect(invoice).toEqual({ status: "outstanding" });
   });
 });

@@ -219,6 +219,19 @@ function recover(sb: Sandbox, invoice: InvoiceRowFull, customer: CustomerRow): v
   });
 }
 
+/**
+ * Charges a past_due subscription's oldest outstanding invoice now, synchronously, with the saved card (for
+ * subscriptions.reactivate of a past_due subscription): on success payment.received + payment.recovered and, once
+ * nothing is outstanding, the subscription is active again. Null when nothing is outstanding.
+ */
+export function chargeOutstanding(sb: Sandbox, subscriptionId: string): ChargeResult | null {
+  const invoice = outstandingInvoice(sb, subscriptionId);
+  if (!invoice) return null;
+  const result = chargeInvoice(sb, invoice);
+  if (result.paid) recover(sb, getInvoice(sb, invoice.id), sb.customer(invoice.customer_id));
+  return result;
+}
+
 // ---- refund ----
 
 /**
@@ -300,6 +313,13 @@ export function settleRetry(sb: Sandbox, id: string): void {
     sb.q(
       "UPDATE transactions SET status = 'failed', failure_code = ?, failure_message = ?, updated_at = ? WHERE id = ?",
     ).run("invoice_not_outstanding", "The invoice was no longer outstanding.", now, t.id);
+    return;
+  }
+  if (getSubscription(sb, invoice.subscription_id)?.status !== "past_due") {
+    // Canceled meanwhile (e.g. a refund of another charge): nothing is collected for an ended subscription.
+    sb.q(
+      "UPDATE transactions SET status = 'failed', failure_code = ?, failure_message = ?, updated_at = ? WHERE id = ?",
+    ).run("subscription_not_past_due", "The subscription was no longer past due.", now, t.id);
     return;
   }
   const attempt = (

@@ -602,7 +602,7 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
       // Some cancellations were full refunds of the last charge (Commet cancels the subscription with reason refund).
       const lastClosed = closedPeriods[closedPeriods.length - 1];
       const refundEndedAt =
-        status === "canceled" && lastClosed && lastClosed[1] > historyStart && payRnd() < 0.2
+        !draft.forced && status === "canceled" && lastClosed && lastClosed[1] > historyStart && payRnd() < 0.2
           ? lastClosed[1] + 2 * 3_600_000
           : null;
 
