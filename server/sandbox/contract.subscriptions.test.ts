@@ -523,6 +523,21 @@ describe("declined charges (card behaviour from the payments emulation)", () => 
   });
 });
 
+describe("refunds (payments emulation) end a subscription with a pending change", () => {
+  it("a refunded subscription shows no scheduled plan change; reactivating it starts clean", async () => {
+    const { customer, subscription } = await subscribedCustomer(t.commet, plan("pro"));
+    await t.commet.subscriptions.changePlan({ id: subscription.id, newPlanId: plan("starter").id });
+    const charge = (await transactionsOf(customer.email)).find((x) => x.status === "succeeded")!;
+    await t.commet.transactions.refund({ id: charge.id });
+    const ended = await getSub(subscription.id);
+    expect(ended.status).toBe("canceled");
+    expect(ended.scheduledPlanChange).toBeNull();
+    await t.commet.subscriptions.reactivate({ id: subscription.id });
+    const back = await getSub(subscription.id);
+    expect(back).toMatchObject({ status: "active", scheduledPlanChange: null, plan: { id: plan("pro").id } });
+  });
+});
+
 describe("previewChange", () => {
   it("an upgrade is prorated over the remaining days: credit, charge, total, effective now", async () => {
     const { subscription } = await subscribedCustomer(t.commet, plan("starter"));

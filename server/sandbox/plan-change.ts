@@ -492,6 +492,7 @@ export function reactivateCanceled(sb: Sandbox, s: SubscriptionRow, collect: Col
       transactionId: invoice.transactionId,
     });
   }
+  dropScheduledChange(sb, s.id);
   sb.q(
     `UPDATE subscriptions SET status = 'active', period_start = ?, period_end = ?, end_date = NULL, canceled_at = NULL,
        cancel_reason = NULL, cancel_at_period_end = 0, credits_remaining = ?, updated_at = ? WHERE id = ?`,

@@ -189,7 +189,8 @@ export function subscriptionOut(sb: Sandbox, s: SubscriptionRow, withFeatures: b
     ? { scheduledAt: s.canceled_at, reason: s.cancel_reason, effectiveAt: s.end_date ?? s.period_end ?? s.canceled_at }
     : null;
   out.cancelAtPeriodEnd = s.cancel_at_period_end === 1;
-  out.scheduledPlanChange = scheduledPlanChangeOut(sb, s.id);
+  // Only a live subscription has a pending change (one ended by a refund may leave its row behind).
+  out.scheduledPlanChange = live ? scheduledPlanChangeOut(sb, s.id) : null;
   out.discount = null;
   out.startDate = s.start_date;
   out.endDate = s.end_date;
