@@ -77,7 +77,8 @@ let secret: string;
 const t = useContractSandbox({ beforeAll, afterAll }, async () => {
   receiver = await startWebhookReceiver();
   // Enough customers for a few seeded past_due subscriptions (usr_000003 and random ones).
-  return { seed: { customers: 60 } };
+  // A transactions.retry stays pending for the whole file: reactivate must refuse to collect the same invoice.
+  return { seed: { customers: 60 }, retrySettleMs: 600_000 };
 });
 
 beforeAll(async () => {
@@ -468,6 +469,25 @@ describe("declined charges (card behaviour from the payments emulation)", () => 
     expect(paid.status).toBe(200);
     expect((await getSub(subscription.id)).status).toBe("active");
     await waitEvent("payment.recovered", PaymentRecoveredData, bySub(subscription.id));
+  });
+
+  it("a past_due reactivation while a transactions.retry is still settling answers charge_in_progress", async () => {
+    const { subscription } = await pastDue();
+    const customer = expectShape(
+      envelope(Customer),
+      await t.commet.customers.get({ id: subscription.customerId }),
+    ).data;
+    const [unpaid] = await outstandingInvoices(subscription.id);
+    const failed = (await transactionsOf(customer.email)).find(
+      (x) => x.invoiceId === unpaid!.id && x.status === "failed",
+    )!;
+    await t.commet.transactions.retry({ id: failed.id });
+    await expectApiError(t.commet.subscriptions.reactivate({ id: subscription.id }), {
+      status: 409,
+      code: "charge_in_progress",
+    });
+    expect((await getSub(subscription.id)).status).toBe("past_due");
+    expect((await outstandingInvoices(subscription.id)).map((i) => i.id)).toContain(unpaid!.id);
   });
 
   it("reactivation declined: stays canceled, payment_failed with a recoveryUrl; paying it reactivates once", async () => {

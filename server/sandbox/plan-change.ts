@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { errors } from "./errors.ts";
 import { newId } from "./ids.ts";
 import { advanceLines, line, nextInvoiceNumber, overageLines } from "./ledger.ts";
-import { chargeInvoice, issueRecoveryLink, settleInvoice } from "./payments.ts";
+import { chargeInvoice, chargeOutstanding, issueRecoveryLink, settleInvoice } from "./payments.ts";
 import type { InvoiceRowFull } from "./serialize.ts";
 import {
   type CustomerRow,
@@ -515,36 +515,35 @@ export function reactivateCanceled(sb: Sandbox, s: SubscriptionRow, collect: Col
 }
 
 /**
- * Reactivates a past_due subscription: retries its outstanding renewal charge(s); on success the invoices are paid,
- * payment.received + payment.recovered fire and the subscription is active again on its original billing anchor.
+ * Reactivates a past_due subscription: retries its outstanding renewal charge(s) with the saved card (payments.ts
+ * chargeOutstanding: payment.received + payment.recovered, active again on the original billing anchor).
  */
 export function recoverPastDue(sb: Sandbox, s: SubscriptionRow) {
-  const customer = sb.customer(s.customer_id);
-  const outstanding = sb
-    .q("SELECT * FROM invoices WHERE subscription_id = ? AND status = 'outstanding' ORDER BY seq")
-    .all(s.id) as InvoiceRowFull[];
-  if (outstanding.length === 0) throw errors.noOutstandingInvoice(s.id);
-  for (const inv of outstanding) {
-    const result = chargeInvoice(sb, inv);
+  // A transactions.retry still settling would collect the same invoice twice.
+  const pending = sb
+    .q(
+      `SELECT t.id FROM transactions t JOIN invoices i ON i.id = t.invoice_id
+       WHERE i.subscription_id = ? AND i.status = 'outstanding' AND t.status = 'pending' LIMIT 1`,
+    )
+    .get(s.id) as { id: string } | undefined;
+  if (pending) throw errors.chargeInProgress(s.id, pending.id);
+  for (let first = true; ; first = false) {
+    const result = chargeOutstanding(sb, s.id);
+    if (!result) {
+      if (first) throw errors.noOutstandingInvoice(s.id);
+      break;
+    }
     if (!result.paid) {
       // Documented: a declined retry answers an error whose details carry a recovery link for the customer.
       const failure = result.failure ?? { code: "card_declined", message: "The card was declined." };
       throw errors.paymentFailed("The renewal charge was declined; the subscription stays past_due.", {
-        recoveryUrl: issueRecoveryLink(sb, s.id, inv.id).url,
+        recoveryUrl: issueRecoveryLink(sb, s.id, result.transaction.invoice_id!).url,
         failureCode: failure.code,
         failureMessage: failure.message,
         transactionId: result.transaction.id,
       });
     }
-    sb.emit("payment.recovered", {
-      invoiceId: inv.id,
-      invoiceNumber: inv.invoice_number,
-      invoiceTotal: inv.total,
-      customerId: webhookCustomerId(customer),
-      subscriptionId: s.id,
-    });
   }
-  sb.q("UPDATE subscriptions SET status = 'active', updated_at = ? WHERE id = ?").run(sb.clock.iso(), s.id);
   return { id: s.id, retryInitiated: true, object: "subscription" as const, livemode: false };
 }
 
