@@ -67,6 +67,18 @@ describeEachEngine("account activity", (ctx) => {
       ["payment.failed", "payments", "ext_act1"],
     ]);
     expect(rows.filter((r) => r.event_id === failed.id)).toHaveLength(1);
+    // Redeliveries arriving together share one group commit: still one row.
+    const recovered = webhookEnvelope("payment.recovered", {
+      invoiceId: "inv_1",
+      invoiceNumber: "INV-0001",
+      invoiceTotal: 4900,
+      customerId: "ext_act1",
+      subscriptionId: "sub_1",
+      provider: "commet",
+    });
+    const results = await Promise.all([deliver(recovered), deliver(recovered), deliver(recovered)]);
+    expect(results.map((r) => r.body.result).sort()).toEqual(["duplicate", "duplicate", "ignored"]);
+    expect((await stored("cus_act1")).filter((r) => r.event_id === recovered.id)).toHaveLength(1);
     expect(JSON.parse(rows[1]!.payload)).toEqual(failed.data);
     expect(Number(rows[1]!.occurred_at)).toBe(T0 + 5 * 60_000);
   });
