@@ -38,17 +38,22 @@ export async function loadCustomerActivity(
   );
 }
 
-/** The resource route's answer: 200 with the page, 400 for a cursor this console did not hand out. */
+/**
+ * The resource route's answer: 200 with the page, 400 for a cursor this console did not hand out, 500 with
+ * a message the panel shows for anything else (thrown, it would replace the whole customer page).
+ */
 export async function customerActivityAnswer(
   customerRef: string,
   role: Role,
   query: ActivityQuery,
-): Promise<{ status: 200 | 400; body: ActivityAnswer }> {
+): Promise<{ status: 200 | 400 | 500; body: ActivityAnswer }> {
   try {
     return { status: 200, body: { ok: true, ...(await loadCustomerActivity(customerRef, role, query)) } };
   } catch (error) {
     if (error instanceof InvalidActivityCursorError)
       return { status: 400, body: { ok: false, message: error.message } };
-    throw error;
+    console.error("[activity] timeline failed:", error);
+    const message = "The activity could not be read from the console's database. Try again in a moment.";
+    return { status: 500, body: { ok: false, message } };
   }
 }

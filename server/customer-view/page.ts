@@ -2,7 +2,7 @@
  * The customer page in one call: every panel's promise (server/customer-view), the write forms the role
  * may use, and a 404 answer for a customer Commet does not know.
  */
-import type { ActivityKind } from "../../app/contracts/activity.ts";
+import type { ActivityKind, ActivityPage } from "../../app/contracts/activity.ts";
 import type { PanelResult } from "../../app/contracts/customer-view.ts";
 import { newIdempotencyKey } from "../../app/contracts/ops-forms.ts";
 import { can, type Role } from "../../app/contracts/permissions.ts";
@@ -14,6 +14,13 @@ import { loadCustomerView, panelProblem, settleWithin } from "./index.ts";
 
 /** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
 const PROFILE_WAIT_MS = 1_500;
+
+const ACTIVITY_PROBLEM: Problem = {
+  kind: "unavailable",
+  title: "Activity could not load",
+  message: "The console could not read this customer's activity from its database. Try again in a moment.",
+  retryable: true,
+};
 
 /** A write form's data as a never-rejecting panel promise. */
 const formPanel = <T>(promise: Promise<T>, name: string): Promise<PanelResult<T>> =>
@@ -29,7 +36,13 @@ export async function loadCustomerPage(
 ) {
   const panels = loadCustomerView(customerRef);
   // From the console's own database (webhooks and audit trail): streams beside the Commet panels.
-  const activity = formPanel(loadCustomerActivity(customerRef, role, { kind: options.activityKind }), "activity");
+  const activity = loadCustomerActivity(customerRef, role, { kind: options.activityKind }).then(
+    (data): PanelResult<ActivityPage> => ({ ok: true, data }),
+    (error: unknown): PanelResult<ActivityPage> => {
+      console.error("[customer-view] activity failed:", error);
+      return { ok: false, problem: ACTIVITY_PROBLEM };
+    },
+  );
   const profile = await settleWithin(panels.profile, PROFILE_WAIT_MS);
   if (profile && !profile.ok && profile.problem.kind === "not_found") {
     const notFound: Problem = {

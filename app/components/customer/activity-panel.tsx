@@ -91,9 +91,12 @@ export function ActivityPanel({
         ) : filtered.data.ok ? (
           <ActivityList key={`${kind}:${filtered.data.entries[0]?.id}`} base={base} first={filtered.data} />
         ) : (
-          <p className="panel-error" role="alert">
-            {filtered.data.message}
-          </p>
+          <div className="panel-error" role="alert">
+            <p className="panel-error__body">{filtered.data.message}</p>
+            <button type="button" className="button button--small" onClick={() => load(wanted)}>
+              Retry
+            </button>
+          </div>
         )
       ) : (
         <Suspense fallback={<ActivityLoading />}>
