@@ -4,10 +4,23 @@
  */
 import type { ActivityKind } from "../../app/contracts/activity.ts";
 import type { Clock, SchemalessDb } from "../db/index.ts";
+import { redactText } from "../audit/index.ts";
 import { customerLabels } from "../directory/index.ts";
 import type { WebhookEnvelope } from "../webhooks/index.ts";
 import { customerKeyOf, kindOfEvent } from "./catalogue.ts";
 import { activityTables, type AccountEventsTable, type ActivityDatabase } from "./schema.ts";
+
+/**
+ * The payload as stored: every string value loses what the audit trail never stores — URLs (recovery and
+ * checkout links are bearer links: whoever holds one can pay or see the account) and secret-looking
+ * tokens. Keys and ids stay as Commet sent them.
+ */
+export function storedPayload(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return redactText(value);
+  if (value === null || typeof value !== "object" || depth > 8) return value;
+  if (Array.isArray(value)) return value.map((v) => storedPayload(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, storedPayload(v, depth + 1)]));
+}
 
 /**
  * Stores one new event when it is about a customer (see catalogue.ts); returns whether it did. Runs in
@@ -30,7 +43,7 @@ export async function recordAccountEvent(trx: SchemalessDb, envelope: WebhookEnv
       customer_key: key,
       occurred_at: Date.parse(envelope.timestamp),
       received_at: now,
-      payload: JSON.stringify(envelope.data),
+      payload: JSON.stringify(storedPayload(envelope.data)),
     })
     // The dedupe row makes this unreachable for a redelivery; kept so a pruned dedupe id never fails a commit.
     .onConflict((oc) => oc.column("event_id").doNothing())

@@ -194,7 +194,9 @@ function ActivityItem({ entry }: { entry: ActivityEntry }) {
       <time className="activity-item__time muted" dateTime={new Date(entry.at).toISOString()}>
         {formatUtc(entry.at, { seconds: true })}
       </time>
-      <span className={`activity-kind activity-kind--${entry.kind}`}>{ACTIVITY_KIND_LABELS[entry.kind]}</span>
+      <span className={`activity-kind activity-kind--${entry.kind}`}>
+        {entry.kind === "staff" ? "Staff action" : ACTIVITY_KIND_LABELS[entry.kind]}
+      </span>
       <div className="activity-item__body">
         <p className="activity-item__sentence">
           {entry.sentence}
