@@ -146,3 +146,23 @@ test("a customer Commet has sent nothing about shows the empty state", async ({ 
   await expect(activity(page).getByTestId("activity-empty")).toContainText("No payments activity for this customer.");
   await checkPage("activity empty");
 });
+
+test("older activity loads a page at a time, without repeating an entry", async ({ page, checkPage }) => {
+  const customer = await freshProCustomer(commet, "activity-long");
+  // 30 real changes in Commet: 30 customer.updated webhooks, more than one page (25).
+  for (let i = 1; i <= 30; i++) await commet.customers.update({ id: customer.id, fullName: `E2E long ${i}` });
+  await signInPageAs(page, running.url, "support");
+  await expect(async () => {
+    await page.goto(`${running.url}/customers/${customer.id}?activity=customer`);
+    await expect(rows(page).first()).toContainText("Customer details updated", { timeout: 2_000 });
+    await expect(rows(page)).toHaveCount(25, { timeout: 2_000 });
+  }).toPass({ timeout: 30_000, intervals: [1_000] });
+  await expect(activity(page).getByRole("button", { name: "Show older activity" })).toBeEnabled();
+  await activity(page).getByRole("button", { name: "Show older activity" }).click();
+  // 30 updates and the creation, each once.
+  await expect(rows(page)).toHaveCount(31);
+  await expect(activity(page).getByRole("button", { name: "Show older activity" })).toHaveCount(0);
+  const ids = await rows(page).evaluateAll((items) => items.map((li) => li.textContent));
+  expect(ids.at(-1)).toContain("Customer created");
+  await checkPage("activity older pages");
+});
