@@ -115,7 +115,8 @@ const EVENTS: Record<string, (d: Data, by: string) => string> = {
     ),
   "invoice.upcoming": (d) => `Renewal coming up${on(d, "currentPeriodEnd")}`,
   "customer.created": (d) => `Customer created${str(d, "email") ? ` (${str(d, "email")})` : ""}`,
-  "customer.updated": () => "Customer details updated",
+  "customer.updated": (d) =>
+    `Customer details updated${str(d, "fullName") || str(d, "email") ? ` — now ${[str(d, "fullName"), str(d, "email")].filter(Boolean).join(", ")}` : ""}`,
   "customer.state_changed": (d) =>
     `Account state: ${str(d, "status") ?? "changed"}${planName(d, "plan") ? ` on ${planName(d, "plan")}` : ""}${str(d, "trigger") ? ` (${str(d, "trigger")!.replace(/_/g, " ")})` : ""}`,
   "credits.granted": (d) => `${formatQuantity(num(d, "credits") ?? 0)} credits granted`,
