@@ -33,6 +33,10 @@ test.beforeAll(async () => {
     "subscription.activated",
     "subscription.canceled",
     "subscription.updated",
+    "subscription.cancellation_scheduled",
+    "subscription.cancellation_revoked",
+    "subscription.plan_changed",
+    "subscription.plan_change_scheduled",
     "seats.updated",
     "invoice.created",
     "payment.received",
@@ -165,4 +169,27 @@ test("older activity loads a page at a time, without repeating an entry", async 
   const ids = await rows(page).evaluateAll((items) => items.map((li) => li.textContent));
   expect(ids.at(-1)).toContain("Customer created");
   await checkPage("activity older pages");
+});
+
+test("a cancellation scheduled and revoked in Commet reads as such, newest first", async ({ page, checkPage }) => {
+  const customer = await freshProCustomer(commet, "activity-cancel");
+  const subscription = (await commet.subscriptions.getActive({ customerId: customer.id })).data;
+  if (!subscription?.currentPeriod) throw new Error("no active subscription with a period");
+  await commet.subscriptions.cancel({ id: subscription.id, reason: "Too expensive" });
+  await commet.subscriptions.uncancel({ id: subscription.id });
+  const end = new Date(subscription.currentPeriod.end);
+  const day = `${end.getUTCDate()} ${end.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${end.getUTCFullYear()}`;
+  await signInPageAs(page, running.url, "support");
+  await expect(async () => {
+    await page.goto(`${running.url}/customers/${customer.id}?activity=subscription`);
+    await expect(rows(page).filter({ hasText: "Scheduled cancellation revoked" })).toHaveCount(1, { timeout: 2_000 });
+  }).toPass({ timeout: 30_000, intervals: [1_000] });
+  const types = await rows(page).evaluateAll((items) => items.map((li) => li.getAttribute("data-type")));
+  expect(types.indexOf("subscription.cancellation_revoked")).toBeLessThan(
+    types.indexOf("subscription.cancellation_scheduled"),
+  );
+  await expect(rows(page).filter({ hasText: "Cancellation scheduled" })).toContainText(
+    `Cancellation scheduled for ${day} — reason: Too expensive`,
+  );
+  await checkPage("activity cancellation");
 });

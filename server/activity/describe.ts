@@ -60,7 +60,10 @@ const EVENTS: Record<string, (d: Data, by: string) => string> = {
   "subscription.reactivated": (d, by) => `Subscription reactivated${by}${invoice(d)}`,
   "subscription.canceled": (d, by) =>
     `Subscription canceled${by}${on(d, "endDate", ", ended ")}${reason(str(d, "cancelReason") ? `reason: ${str(d, "cancelReason")}` : null)}`,
-  "subscription.updated": (d) => `Subscription updated${str(d, "status") ? ` — status ${str(d, "status")}` : ""}`,
+  "subscription.updated": (d) =>
+    dayLabel(d.endDate) && str(d, "status") !== "canceled"
+      ? `Subscription updated — set to end ${dayLabel(d.endDate)}`
+      : `Subscription updated${str(d, "status") ? ` — status ${str(d, "status")}` : ""}`,
   "subscription.plan_changed": (d, by) => {
     const from = planName(d, "previousPlan");
     const to = planName(d, "currentPlan");
