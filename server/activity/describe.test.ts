@@ -82,7 +82,16 @@ describe("describeAction", () => {
         errorCode: null,
         params: { form: { reason: "Too expensive" } },
       }),
-    ).toBe("Subscriptions: cancel by support@demo.local (reason: Too expensive) — outcome unknown");
+    ).toBe("Cancellation requested by support@demo.local (reason: Too expensive) — outcome unknown");
+    expect(
+      describeAction({
+        action: "subscriptions.reactivate",
+        actorEmail: "ops@demo.local",
+        status: "succeeded",
+        errorCode: null,
+        params: {},
+      }),
+    ).toBe("Subscriptions: reactivate by ops@demo.local");
   });
 });
 

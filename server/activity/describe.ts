@@ -173,6 +173,13 @@ const ACTIONS: Record<string, string> = {
   "usage.record": "Usage recorded by hand",
   "usage.set": "Usage total corrected",
   "portal.issue": "Customer portal link issued",
+  "subscriptions.cancel": "Cancellation requested",
+  "subscriptions.uncancel": "Scheduled cancellation reverted",
+  "subscriptions.change_plan": "Plan change requested",
+  "payments.retry": "Payment retry requested",
+  "payments.refund": "Refund requested",
+  "invoices.send": "Invoice sent to the customer",
+  "invoices.download": "Invoice PDF downloaded",
 };
 
 /** "subscriptions.change_plan" → "Subscriptions: change plan". */

@@ -47,6 +47,8 @@ const newestFirst = (a: Before, b: Before) => b.at - a.at || (a.id < b.id ? 1 : 
  * as subscription.cancellation_scheduled): its sentence then says who asked for it.
  */
 const CAUSES: Array<[RegExp, (action: string) => boolean]> = [
+  // A full refund of a subscription invoice also ends the subscription.
+  [/^subscription\.canceled$/, (a) => a.startsWith("subscriptions.") || a.includes("refund")],
   [/^subscription\.(cancel|plan_change|reactivated|updated)/, (a) => a.startsWith("subscriptions.")],
   [/^payment\.refunded$/, (a) => a.includes("refund")],
   [/^payment\.(recovered|retry_failed|received)$/, (a) => a.includes("retry") || a.includes("recovery")],
