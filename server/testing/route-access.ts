@@ -79,6 +79,13 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     access: "invoices:send",
     body: { idempotencyKey: "" },
   },
+  // Account activity (the customer page's panel): read-only, from the console's database.
+  {
+    route: "customers.$customerId_.activity",
+    method: "GET",
+    path: "/customers/no-such-customer/activity?kind=payments",
+    access: "customers:read",
+  },
   // Unknown customer: Commet answers 404 (audited as a failed portal.issue); no link is issued.
   {
     route: "customers.$customerId_.portal",
