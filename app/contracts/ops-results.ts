@@ -48,6 +48,19 @@ export type WriteResult =
       message: string;
       problem: Problem | null;
     }
+  /**
+   * The policy asks for a second person: the exact request, its key and a preview are stored and
+   * nothing was sent to Commet (docs/decisions/0017-four-eyes-approvals.md).
+   */
+  | {
+      kind: "sent_for_approval";
+      requestId: string;
+      expiresAt: number;
+      approvers: string[];
+      /** The same key was submitted before and is waiting already. */
+      already: boolean;
+      message: string;
+    }
   /** Input refused before anything was sent to Commet. */
   | { kind: "field_errors"; fieldErrors: FieldErrors; message: string }
   | { kind: "forbidden"; message: string };
@@ -107,6 +120,7 @@ export type SeatActionResult =
 const STATUS: Record<SeatActionResult["kind"], number> = {
   ok: 200,
   preview: 200,
+  sent_for_approval: 202,
   already_recorded: 200,
   field_errors: 400,
   forbidden: 403,

@@ -10,6 +10,7 @@ const EXPECTED: Record<Role, Permission[]> = {
     "invoices:send",
     "subscriptions:cancel",
     "audit:read",
+    "approvals:review",
   ],
   ops: [
     "customers:read",
@@ -23,8 +24,9 @@ const EXPECTED: Record<Role, Permission[]> = {
     "seats:write",
     "usage:write",
     "audit:read",
+    "approvals:review",
   ],
-  finance: ["customers:read", "payments:refund", "usage:explore", "export:csv", "audit:read"],
+  finance: ["customers:read", "payments:refund", "usage:explore", "export:csv", "audit:read", "approvals:review"],
   admin: [...PERMISSIONS],
 };
 

@@ -9,6 +9,8 @@
  * The audit trail (already redacted) is readable by every role — its security events (sign-ins, staff
  * administration, trail exports) by admins only ("audit:security"); exporting it is "export:csv".
  * Retrying an "outcome unknown" write needs the permission of the original action.
+ * Four-eyes approvals: every role opens the inbox (its own requests, and those its role may approve by
+ * the policy — never its own); admins edit the policy ("approvals:policy").
  */
 export const ROLES = ["support", "ops", "finance", "admin"] as const;
 export type Role = (typeof ROLES)[number];
@@ -30,6 +32,8 @@ export const PERMISSION_ROLES = {
   "audit:read": ["support", "ops", "finance", "admin"],
   "audit:security": ["admin"],
   "staff:manage": ["admin"],
+  "approvals:review": ["support", "ops", "finance", "admin"],
+  "approvals:policy": ["admin"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSION_ROLES;

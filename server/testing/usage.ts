@@ -17,7 +17,7 @@ import {
   type SuiteHooks,
   type TestSandbox,
 } from "./sandbox.ts";
-import { createWriteEngine, type Staff, type WriteDeps, type WriteEngine } from "../writes/index.ts";
+import { createWriteEngine, type Staff, type WriteDeps, type WriteEngine, type WriteGate } from "../writes/index.ts";
 
 export { clearExchanges, exchanges, type Exchange } from "./sdk-wire.ts";
 
@@ -31,7 +31,11 @@ export interface WriteHarness {
   readonly commet: Commet;
   readonly catalog: Catalog;
   /** A write engine on `db` with its own SDK client (a "process"); `retries` small keeps fault tests fast. */
-  engine(db: Kysely<DB>, options?: { client?: Partial<CommetClientOptions>; hooks?: WriteDeps["hooks"] }): WriteEngine;
+  /** `gate`: the approvals gate to ask (default none: the write goes straight through). */
+  engine(
+    db: Kysely<DB>,
+    options?: { client?: Partial<CommetClientOptions>; hooks?: WriteDeps["hooks"]; gate?: WriteGate | null },
+  ): WriteEngine;
   /** A fresh customer on the metered plan (usage + seats features) with `seats` editor-type seats. */
   customer(seats?: number): Promise<{ id: string; email: string; periodStart: string }>;
   faults(rules: FaultRule[]): Promise<void>;
@@ -60,6 +64,7 @@ export function useWriteHarness(hooks: SuiteHooks): WriteHarness {
         audit: createAuditLog(db),
         commetUrl: sandbox.url,
         hooks: options.hooks,
+        gate: options.gate ?? null,
       });
     },
     async customer(seats = 5) {

@@ -3,5 +3,7 @@
  * (docs/decisions/0007-exactly-once-writes.md), and the usage timeline (./timeline).
  * Form schemas: app/contracts/ops-forms.ts; results: app/contracts/ops-results.ts. Permission: usage:write.
  */
+import "./approval.ts";
+
 export { loadUsagePanel, recordManualUsage, setPeriodUsage, type UsageWriteInput } from "./manual.ts";
 export { submitManualUsage, type ManualUsageIntent } from "./submit.ts";

@@ -24,6 +24,7 @@ import { can, type Role } from "../../app/contracts/permissions.ts";
 import { getCommet } from "../commet/client.ts";
 import { writeActionNamed, type CommetRequest, type WriteAction } from "./action.ts";
 import { answerFromRow, fieldErrors, keyTakenElsewhere, noSuchPendingWrite, stableJson } from "./answers.ts";
+import { installedWriteGate, type WriteGate } from "./gate.ts";
 import { classify, configuredCommetUrl } from "./outcome.ts";
 
 export type AuditStore = Pick<AuditLog, "begin" | "finalize" | "get" | "findByIdempotencyKey"> &
@@ -49,6 +50,8 @@ export interface WriteDeps {
   hooks?: { afterBegin?: (auditId: string) => void | Promise<void> };
   /** The server's clock (epoch ms). */
   clock?: () => number;
+  /** May hold a write for approval; default: the process's (server/approvals); null: none. */
+  gate?: WriteGate | null;
 }
 
 export interface Staff {
@@ -207,8 +210,14 @@ export function createWriteEngine(deps: WriteDeps = {}) {
     return answerFromRow(entry, action, form);
   }
 
-  /** begin → (hook) → Commet → finalize. */
-  async function write<R extends CommetRequest>(spec: WriteSpec<R>): Promise<WriteResult> {
+  /**
+   * (gate) → begin → (hook) → Commet → finalize. `approved`: a second person approved this very spec
+   * (server/approvals executes it), so the gate is not asked again.
+   */
+  async function write<R extends CommetRequest>(
+    spec: WriteSpec<R>,
+    options: { approved?: boolean } = {},
+  ): Promise<WriteResult> {
     // The audit row must hold exactly what is sent (a retry repeats it): free text arrives redacted
     // already; an identifier that redaction would alter is refused rather than sent in two versions.
     if (stableJson(redactParams(spec.request.params)) !== stableJson(spec.request.params)) {
@@ -216,6 +225,11 @@ export function createWriteEngine(deps: WriteDeps = {}) {
         { _form: ["A value looks like a secret (an API key or a URL): remove it"] },
         "A value looks like a secret",
       );
+    }
+    const gate = deps.gate === undefined ? installedWriteGate() : deps.gate;
+    if (gate && !options.approved) {
+      const held = await gate(spec as unknown as WriteSpec<CommetRequest>, engine);
+      if (held) return held;
     }
     const input: BeginAuditInput = {
       actor: spec.staff.actor,
@@ -258,7 +272,7 @@ export function createWriteEngine(deps: WriteDeps = {}) {
     });
   }
 
-  return {
+  const engine = {
     once,
     lookup,
     write,
@@ -268,6 +282,7 @@ export function createWriteEngine(deps: WriteDeps = {}) {
     commetUrl,
     now,
   };
+  return engine;
 }
 
 export type WriteEngine = ReturnType<typeof createWriteEngine>;

@@ -15,5 +15,6 @@ export {
   type WriteEngine,
   type WriteSpec,
 } from "./engine.ts";
+export { installWriteGate, type WriteGate } from "./gate.ts";
 export { readFailure } from "./outcome.ts";
 export { resolvePendingWrite, writeEngineFor } from "./process-engine.ts";
