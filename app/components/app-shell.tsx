@@ -17,8 +17,10 @@ const sections: Array<{ to: string; label: string; end?: boolean; permission: Pe
   { to: "/subscriptions", label: "Subscriptions", permission: "customers:read" },
   { to: "/invoices", label: "Invoices", permission: "customers:read" },
   { to: "/usage", label: "Usage", permission: "usage:explore" },
+  { to: "/approvals", label: "Approvals", permission: "approvals:review" },
   { to: "/audit", label: "Audit trail", permission: "audit:read" },
   { to: "/admin/staff", label: "Staff", permission: "staff:manage" },
+  { to: "/admin/approvals", label: "Approval policy", permission: "approvals:policy" },
 ];
 
 export function AppShell({
@@ -61,6 +63,15 @@ export function AppShell({
             <li key={section.to}>
               <NavLink to={section.to} end={section.end} prefetch="intent">
                 {section.label}
+                {section.to === "/approvals" && staff.approvalsWaiting ? (
+                  <span
+                    className="nav-count"
+                    data-testid="approvals-count"
+                    aria-label={`${staff.approvalsWaiting} waiting`}
+                  >
+                    {staff.approvalsWaiting}
+                  </span>
+                ) : null}
               </NavLink>
             </li>
           ))}

@@ -5,4 +5,11 @@ import type { Permission, Role } from "./permissions.ts";
 export type ShellInfo = { livemode: boolean | null; commetTarget: string };
 
 /** The signed-in staff member as the root loader hands it to the browser (no ids, no secrets). */
-export type ShellStaff = { name: string; email: string; role: Role; permissions: Permission[] };
+export type ShellStaff = {
+  name: string;
+  email: string;
+  role: Role;
+  permissions: Permission[];
+  /** Approval requests this person may decide now (the navigation's count); null when it could not be read. */
+  approvalsWaiting: number | null;
+};

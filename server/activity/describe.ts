@@ -180,6 +180,11 @@ const ACTIONS: Record<string, string> = {
   "payments.refund": "Refund requested",
   "invoices.send": "Invoice sent to the customer",
   "invoices.download": "Invoice PDF downloaded",
+  "approvals.request": "Sent for approval",
+  "approvals.approve": "Approved",
+  "approvals.reject": "Rejected",
+  "approvals.expire": "Approval request expired",
+  "approvals.policy_change": "Approval policy changed",
 };
 
 /** "subscriptions.change_plan" → "Subscriptions: change plan". */
@@ -206,6 +211,14 @@ function actionDetails(params: Record<string, unknown>): string {
   }
   const why = params.reason ?? (params.form as Record<string, unknown> | undefined)?.reason;
   if (typeof why === "string" && why.trim()) parts.push(`reason: ${why.trim().slice(0, 120)}`);
+  // Four-eyes: what was asked, who asked, the rejection's comment, who approved the write.
+  if (typeof params.summary === "string") parts.push(params.summary.slice(0, 160));
+  if (typeof params.requestedBy === "string") parts.push(`asked by ${params.requestedBy}`);
+  if (typeof params.comment === "string") parts.push(`“${params.comment.slice(0, 160)}”`);
+  const approval = params.approval as { approvedBy?: unknown; requestedBy?: unknown } | undefined;
+  if (approval && typeof approval.approvedBy === "string") {
+    parts.push(`approved by ${approval.approvedBy}`);
+  }
   return parts.length ? ` (${parts.join("; ")})` : "";
 }
 

@@ -4,6 +4,7 @@ import { getOrgMode } from "./mode.ts";
 import { toCommetProblem } from "./errors.ts";
 import { permissionsOf, type Role } from "../../app/contracts/permissions.ts";
 import type { ShellInfo, ShellStaff } from "../../app/contracts/shell.ts";
+import { approvalsWaitingFor } from "../approvals/index.ts";
 
 export async function getShellInfo(): Promise<ShellInfo> {
   const { apiUrl, embeddedSandbox } = getCommetConnection();
@@ -20,9 +21,13 @@ export async function getShellInfo(): Promise<ShellInfo> {
 
 /** The shell of a signed-in staff member (the connection is read only then), or the signed-out one. */
 export async function loadShell(
-  staff: { name: string; email: string; role: Role } | null,
+  staff: { id: string; name: string; email: string; role: Role } | null,
 ): Promise<{ shell: ShellInfo | null; staff: ShellStaff | null }> {
   if (!staff) return { shell: null, staff: null };
-  const { name, email, role } = staff;
-  return { shell: await getShellInfo(), staff: { name, email, role, permissions: permissionsOf(role) } };
+  const { id, name, email, role } = staff;
+  const [shell, approvalsWaiting] = await Promise.all([
+    getShellInfo(),
+    approvalsWaitingFor({ actor: { id, email }, role }),
+  ]);
+  return { shell, staff: { name, email, role, permissions: permissionsOf(role), approvalsWaiting } };
 }

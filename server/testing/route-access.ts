@@ -225,4 +225,53 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     access: "staff:manage",
     body: { staffId: "no-such-staff" },
   },
+  // Four-eyes approvals: the inbox and a request (every role; deciding is checked against the policy's
+  // roles and the requester on the server), the policy (admins). Unknown request ids → 404; bad forms → 400.
+  { route: "approvals._index", method: "GET", path: "/approvals", access: "approvals:review" },
+  {
+    route: "approvals.$requestId",
+    method: "GET",
+    path: "/approvals/00000000-0000-4000-8000-000000000000",
+    access: "approvals:review",
+  },
+  {
+    route: "approvals.$requestId",
+    method: "POST",
+    path: "/approvals/00000000-0000-4000-8000-000000000000",
+    intent: "approve",
+    access: "approvals:review",
+    body: { fingerprint: "0".repeat(64) },
+  },
+  {
+    route: "approvals.$requestId",
+    method: "POST",
+    path: "/approvals/00000000-0000-4000-8000-000000000000",
+    intent: "reject",
+    access: "approvals:review",
+    body: { comment: "" },
+  },
+  {
+    route: "approvals.$requestId",
+    method: "POST",
+    path: "/approvals/00000000-0000-4000-8000-000000000000",
+    intent: "execute",
+    access: "approvals:review",
+  },
+  { route: "admin.approvals", method: "GET", path: "/admin/approvals", access: "approvals:policy" },
+  {
+    route: "admin.approvals",
+    method: "POST",
+    path: "/admin/approvals",
+    intent: "save-rule",
+    access: "approvals:policy",
+    body: { rule: "no-such-rule" },
+  },
+  {
+    route: "admin.approvals",
+    method: "POST",
+    path: "/admin/approvals",
+    intent: "save-expiry",
+    access: "approvals:policy",
+    body: { expiresAfterHours: "0" },
+  },
 ];

@@ -134,6 +134,17 @@ export function SeatChangeForm({
           setReasonText("");
           show(result.kind === "ok" ? "success" : "info", result.message);
           return;
+        case "sent_for_approval":
+          // Held by the approval policy: nothing reached Commet; the inbox has the request.
+          close();
+          setPreview(null);
+          setErrors({});
+          setStale(null);
+          setQuantity("");
+          setReasonCode("");
+          setReasonText("");
+          show("info", result.message);
+          return;
         case "previous_failed":
           close();
           show("error", `${result.message} A new request key was generated: preview the change again.`);

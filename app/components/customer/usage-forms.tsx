@@ -133,6 +133,14 @@ function UsageForm({
           setErrors({});
           outcome("info", result.message);
           return;
+        case "sent_for_approval":
+          // Held by the approval policy: nothing reached Commet; the inbox has the request.
+          setErrors({});
+          setAmount("");
+          setEventTime("");
+          setReasonText("");
+          outcome("info", result.message);
+          return;
         case "previous_failed":
           outcome("error", `${result.message} A new key was generated.`);
           return;

@@ -6,8 +6,11 @@ import { useFetcher } from "@remix-run/react";
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type FormEvent } from "react";
 import { newIdempotencyKey } from "~/contracts/ops-forms";
 
-/** Answers after which the key is spent: applied, answered from the audit trail, or refused by Commet. */
-const SPENT = new Set(["ok", "already_recorded", "previous_failed"]);
+/**
+ * Answers after which the key is spent: applied, answered from the audit trail, refused by Commet, or held
+ * for approval (the request owns the key now).
+ */
+const SPENT = new Set(["ok", "already_recorded", "previous_failed", "sent_for_approval"]);
 
 /** An action's answer as the fetcher holds it (JSON). */
 type Answer<R> = NonNullable<ReturnType<typeof useFetcher<R>>["data"]>;
