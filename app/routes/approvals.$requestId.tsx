@@ -1,7 +1,14 @@
 // /approvals/:requestId — one request beside a fresh preview; approve (carrying the preview's fingerprint) or reject.
 
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import {
+  Form,
+  Link,
+  useActionData,
+  useLoaderData,
+  useNavigation,
+  type ShouldRevalidateFunction,
+} from "@remix-run/react";
 import { requireStaff } from "../../server/auth/index.ts";
 import { decideApprovalRequest, loadApprovalRequest } from "../../server/approvals/index.ts";
 import { RouteErrorBoundary } from "~/components/route-error";
@@ -52,6 +59,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   );
   return Response.json(result, { status: decisionStatus(result), headers: NO_STORE });
 }
+
+/** A 409 with a new preview (or any refusal) leaves the page stale: read the request again. */
+export const shouldRevalidate: ShouldRevalidateFunction = ({ formMethod, defaultShouldRevalidate }) =>
+  formMethod?.toUpperCase() === "POST" || defaultShouldRevalidate;
 
 function FactsTable({
   preview,
