@@ -36,7 +36,7 @@ function RequestsTable({
   if (rows.length === 0) return <p className="empty-state empty-state--inline">{empty}</p>;
   return (
     <div className="table-wrap">
-      <table className="data-table" data-testid={testId}>
+      <table className="data-table approvals-table" data-testid={testId}>
         <caption className="visually-hidden">{caption}</caption>
         <thead>
           <tr>
