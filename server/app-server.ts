@@ -17,6 +17,7 @@ import { BUILD_DIR } from "./project-root.ts";
 import { getReadyDb } from "./db/index.ts";
 import { directoryWebhooks } from "./directory/index.ts";
 import { usageWebhooks } from "./usage/timeline/index.ts";
+import { paymentWebhooks } from "./payments/index.ts";
 import { commetWebhookRouter } from "./webhooks/index.ts";
 
 /** Work that must finish before the console accepts requests; run in order, a failure stops the start. */
@@ -63,7 +64,7 @@ export function commetWebhooks(secret: string | undefined): express.Router {
     database: getReadyDb,
     secret: () => secret,
     commet: getCommet,
-    domains: [directoryWebhooks, usageWebhooks],
+    domains: [directoryWebhooks, usageWebhooks, paymentWebhooks],
   });
 }
 

@@ -7,6 +7,7 @@ import { Suspense } from "react";
 import { requireStaff } from "../../server/auth/index.ts";
 import { loadCustomerPage } from "../../server/customer-view/page.ts";
 import { InvoicesPanel } from "~/components/customer/invoices-panel";
+import { PaymentsPanel } from "~/components/customer/payments-panel";
 import { PortalLinkCard } from "~/components/customer/portal-link";
 import { ProfilePanel } from "~/components/customer/profile-panel";
 import { SeatChangeSection } from "~/components/customer/seat-change-form";
@@ -39,6 +40,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 /** Issuing a portal link or opening an invoice does not change what the panels show: no reload. */
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formAction, formData, defaultShouldRevalidate }) => {
   if (formAction && /\/portal$/.test(formAction)) return false;
+  // A recovery link changes nothing the page shows (and is held by the panel until dismissed).
+  if (formAction && /\/recovery$/.test(formAction)) return false;
   // A seat change preview writes nothing.
   if (formAction && /\/seats$/.test(formAction) && formData?.get("intent") === "preview") return false;
   return defaultShouldRevalidate;
@@ -118,6 +121,12 @@ export default function CustomerPage() {
         <QuotaPanel resolve={d.quota} />
         {d.canIssuePortal ? <PortalLinkCard customerRef={d.customerRef} /> : null}
         <InvoicesPanel customerRef={d.customerRef} resolve={d.invoices} />
+        <PaymentsPanel
+          customerRef={d.customerRef}
+          resolve={d.payments.resolve}
+          can={d.payments.can}
+          keys={d.payments.keys}
+        />
         <HistoryPanel resolve={d.history} />
         <StaffActionsPanel resolve={d.staffActions} auditHref={auditHref} />
       </div>

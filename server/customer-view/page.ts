@@ -6,9 +6,10 @@ import type { PanelResult } from "../../app/contracts/customer-view.ts";
 import { newIdempotencyKey } from "../../app/contracts/ops-forms.ts";
 import { can, type Role } from "../../app/contracts/permissions.ts";
 import type { Problem } from "../../app/contracts/problem.ts";
+import { loadPaymentsPanel } from "../payments/index.ts";
 import { loadSeatPanel } from "../seats/index.ts";
 import { loadUsagePanel } from "../usage/index.ts";
-import { loadCustomerView, panelProblem, settleWithin } from "./index.ts";
+import { loadCustomerView, panelProblem, settleWithin, toPanel } from "./index.ts";
 
 /** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
 const PROFILE_WAIT_MS = 1_500;
@@ -42,6 +43,20 @@ export async function loadCustomerPage(customerRef: string, role: Role) {
       seatForm: can(role, "seats:write")
         ? { resolve: formPanel(loadSeatPanel(customerRef), "seat-form"), key: newIdempotencyKey("seats") }
         : null,
+      payments: {
+        resolve: toPanel(loadPaymentsPanel(customerRef), "payments"),
+        // Each action's form is offered to the roles that may use it; the server checks again.
+        can: {
+          retry: can(role, "payments:retry"),
+          refund: can(role, "payments:refund"),
+          recovery: can(role, "recovery:issue"),
+        },
+        keys: {
+          retry: newIdempotencyKey("retry"),
+          refund: newIdempotencyKey("refund"),
+          recovery: newIdempotencyKey("recovery"),
+        },
+      },
       usageForm: can(role, "usage:write")
         ? {
             resolve: formPanel(loadUsagePanel(customerRef), "usage-form"),
