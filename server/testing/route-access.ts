@@ -96,6 +96,32 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     access: "customers:read",
   },
 
+  // Payments: the org-wide queue and its CSV (read-only; the export is audited), and the payment
+  // writes — the bodies carry no key or reason, so an allowed role gets 400 and nothing reaches Commet.
+  { route: "payments._index", method: "GET", path: "/payments", access: "customers:read" },
+  { route: "payments.export[.csv]", method: "GET", path: "/payments/export.csv?status=failed", access: "export:csv" },
+  {
+    route: "customers.$customerId_.payment-retry",
+    method: "POST",
+    path: "/customers/no-such-customer/payment-retry",
+    access: "payments:retry",
+    body: { transactionId: "txn_none" },
+  },
+  {
+    route: "customers.$customerId_.refund",
+    method: "POST",
+    path: "/customers/no-such-customer/refund",
+    access: "payments:refund",
+    body: { transactionId: "txn_none" },
+  },
+  {
+    route: "customers.$customerId_.recovery",
+    method: "POST",
+    path: "/customers/no-such-customer/recovery",
+    access: "recovery:issue",
+    body: { subscriptionId: "sub_none" },
+  },
+
   // Ops writes on the customer page: action-only resource routes. The bodies carry no
   // reason or key, so an allowed role gets 400 field errors and nothing reaches Commet.
   {

@@ -25,6 +25,7 @@ import { StatusBadge } from "../status-badge";
 import { Panel } from "./panel";
 import { CopyButton } from "./portal-link";
 import "~/styles/ops-forms.css";
+import "~/styles/payments.css";
 
 export interface PaymentsPanelProps {
   customerRef: string;
@@ -105,7 +106,11 @@ function PaymentsContent({
                   </td>
                   <td>
                     {t.status === "failed" ? (
-                      (t.failureReason ?? <span className="muted">Not reported by Commet</span>)
+                      (t.failureReason ?? (
+                        <span className="muted" title="Commet reports the reason in its payment.failed webhook; none was received for this invoice">
+                          Not reported
+                        </span>
+                      ))
                     ) : (
                       <span className="muted">—</span>
                     )}
@@ -243,7 +248,7 @@ function PaymentDialog({
             action={`/customers/${encodeURIComponent(customerRef)}/${spec.path}`}
             noValidate
             onSubmit={guard}
-            className="ops-form__grid"
+            className="payment-dialog"
           >
             <input type="hidden" name="transactionId" value={transaction.id} />
             <input type="hidden" name="idempotencyKey" value={key} />
