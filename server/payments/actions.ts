@@ -48,7 +48,9 @@ async function loadCharge(
   writes: WriteEngine,
   customerRef: string,
   transactionId: string,
-): Promise<{ ok: true; customer: Customer; t: Transaction; invoice: Invoice | null } | { ok: false; refusal: PaymentRefusal }> {
+): Promise<
+  { ok: true; customer: Customer; t: Transaction; invoice: Invoice | null } | { ok: false; refusal: PaymentRefusal }
+> {
   const commet = writes.commet();
   const [customer, t] = await Promise.all([
     getCustomer(commet, customerRef, 5_000).catch((error: unknown) => {
@@ -81,7 +83,13 @@ async function once<S extends z.ZodType<{ idempotencyKey: string; customerId: st
 /** Retries a failed subscription renewal (payments:retry). Commet answers `processing`; the outcome follows by webhook. */
 export async function retryPayment(input: PaymentWriteInput, engine?: WriteEngine): Promise<PaymentWriteResult> {
   const writes = writeEngineFor(engine);
-  const admitted = admit(input.role, "payments:retry", paymentRetryFormSchema, input.form, "Your role may not retry payments");
+  const admitted = admit(
+    input.role,
+    "payments:retry",
+    paymentRetryFormSchema,
+    input.form,
+    "Your role may not retry payments",
+  );
   if (!admitted.ok) return admitted.result;
   const form = admitted.form;
   return once(writes, paymentRetryWrite, form, () =>
@@ -90,8 +98,10 @@ export async function retryPayment(input: PaymentWriteInput, engine?: WriteEngin
       const charge = await loadCharge(writes, form.customerId, form.transactionId);
       if (!charge.ok) return charge.refusal;
       const { customer, t, invoice } = charge;
-      if (t.status !== "failed") return refused(409, `This charge is ${t.status}: only a failed renewal can be retried`);
-      if (!invoice?.subscriptionId) return refused(409, "This charge is not a subscription renewal: only renewals can be retried");
+      if (t.status !== "failed")
+        return refused(409, `This charge is ${t.status}: only a failed renewal can be retried`);
+      if (!invoice?.subscriptionId)
+        return refused(409, "This charge is not a subscription renewal: only renewals can be retried");
       if (invoice.status !== "outstanding")
         return refused(409, `Invoice ${invoice.invoiceNumber} is ${invoice.status} already: there is nothing to retry`);
       return writes.write({
@@ -121,7 +131,13 @@ export async function retryPayment(input: PaymentWriteInput, engine?: WriteEngin
  */
 export async function refundPayment(input: PaymentWriteInput, engine?: WriteEngine): Promise<PaymentWriteResult> {
   const writes = writeEngineFor(engine);
-  const admitted = admit(input.role, "payments:refund", refundFormSchema, input.form, "Your role may not refund payments");
+  const admitted = admit(
+    input.role,
+    "payments:refund",
+    refundFormSchema,
+    input.form,
+    "Your role may not refund payments",
+  );
   if (!admitted.ok) return admitted.result;
   const form = admitted.form;
   return once(writes, paymentRefundWrite, form, () =>
@@ -130,7 +146,8 @@ export async function refundPayment(input: PaymentWriteInput, engine?: WriteEngi
       if (!charge.ok) return charge.refusal;
       const { customer, t, invoice } = charge;
       if (t.status === "refunded") return refused(409, "This charge has been refunded already");
-      if (t.status !== "succeeded") return refused(409, `This charge is ${t.status}: only a settled charge can be refunded`);
+      if (t.status !== "succeeded")
+        return refused(409, `This charge is ${t.status}: only a settled charge can be refunded`);
       if (t.grossAmount === null) return refused(409, "Commet reports no amount for this charge: refund it in Commet");
       if (t.grossAmount !== form.seenAmount)
         return refused(
@@ -164,12 +181,15 @@ export async function refundPayment(input: PaymentWriteInput, engine?: WriteEngi
  * message to send go back to the caller only; the audit trail records who issued it, for whom and
  * when — never the link. A reused key answers "already issued" without the link (it was shown once).
  */
-export async function issueRecoveryLink(
-  input: PaymentWriteInput,
-  engine?: WriteEngine,
-): Promise<RecoveryActionResult> {
+export async function issueRecoveryLink(input: PaymentWriteInput, engine?: WriteEngine): Promise<RecoveryActionResult> {
   const writes = writeEngineFor(engine);
-  const admitted = admit(input.role, "recovery:issue", recoveryFormSchema, input.form, "Your role may not send recovery links");
+  const admitted = admit(
+    input.role,
+    "recovery:issue",
+    recoveryFormSchema,
+    input.form,
+    "Your role may not send recovery links",
+  );
   // Refusals at the edge are never `ok`: they carry nothing of Commet's.
   if (!admitted.ok) return admitted.result as Exclude<WriteResult, { kind: "ok" }>;
   const form = admitted.form;
@@ -187,7 +207,10 @@ export async function issueRecoveryLink(
     if (!subscription || (subscription.customerId !== customer.id && subscription.customerId !== customer.externalId))
       return refused(404, `Subscription ${form.subscriptionId} is not this customer's`);
     if (subscription.status !== "past_due")
-      return refused(409, `The subscription is ${subscription.status.replaceAll("_", " ")}: a recovery link is only for a past-due subscription`);
+      return refused(
+        409,
+        `The subscription is ${subscription.status.replaceAll("_", " ")}: a recovery link is only for a past-due subscription`,
+      );
     planName = subscription.plan.name;
     return writes.write({
       action: recoveryLinkWrite,

@@ -47,7 +47,10 @@ export async function recordPaymentFailure(
     customer_ref: data.customerId ?? null,
     event,
     code: event === "payment.retry_failed" ? (data.reason ?? null) : (data.failureCode ?? null),
-    message: event === "payment.retry_failed" ? "All retries failed; the subscription was canceled" : (data.failureMessage ?? null),
+    message:
+      event === "payment.retry_failed"
+        ? "All retries failed; the subscription was canceled"
+        : (data.failureMessage ?? null),
     event_at: eventAt,
   };
   await table(trx)

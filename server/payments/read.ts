@@ -38,7 +38,11 @@ export async function readPages<T>(
   return { items, complete: false };
 }
 
-export function toTransactionView(t: Transaction, invoice: Invoice | undefined, reason: string | null): TransactionView {
+export function toTransactionView(
+  t: Transaction,
+  invoice: Invoice | undefined,
+  reason: string | null,
+): TransactionView {
   const status = t.status as TransactionStatus;
   return {
     id: t.id,
@@ -80,12 +84,20 @@ export async function loadPaymentsPanel(
     commet.subscriptions.list({ customerId: customer.id }, { timeout }).then((r) => r.data ?? []),
   ]);
   const byInvoice = new Map(invoices.items.map((i) => [i.id, i]));
-  const failedInvoices = transactions.items.filter((t) => t.status === "failed" && t.invoiceId).map((t) => t.invoiceId!);
+  const failedInvoices = transactions.items
+    .filter((t) => t.status === "failed" && t.invoiceId)
+    .map((t) => t.invoiceId!);
   const reasons = await (options.failures ?? failureReasons)(failedInvoices);
   const views = transactions.items
     // Commet filters by email; a charge on an invoice of another customer with the same email is not this one's.
     .filter((t) => !invoices.complete || !t.invoiceId || byInvoice.has(t.invoiceId))
-    .map((t) => toTransactionView(t, t.invoiceId ? byInvoice.get(t.invoiceId) : undefined, reasons.get(t.invoiceId ?? "") ?? null))
+    .map((t) =>
+      toTransactionView(
+        t,
+        t.invoiceId ? byInvoice.get(t.invoiceId) : undefined,
+        reasons.get(t.invoiceId ?? "") ?? null,
+      ),
+    )
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   const pastDue = subscriptions.find((s: Subscription) => s.status === "past_due");
   return {

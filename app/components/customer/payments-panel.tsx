@@ -107,7 +107,10 @@ function PaymentsContent({
                   <td>
                     {t.status === "failed" ? (
                       (t.failureReason ?? (
-                        <span className="muted" title="Commet reports the reason in its payment.failed webhook; none was received for this invoice">
+                        <span
+                          className="muted"
+                          title="Commet reports the reason in its payment.failed webhook; none was received for this invoice"
+                        >
                           Not reported
                         </span>
                       ))
@@ -135,7 +138,9 @@ function PaymentsContent({
           </table>
         </div>
       )}
-      {data.truncated ? <p className="muted">Showing the {transactions.length} most recent charges Commet returned.</p> : null}
+      {data.truncated ? (
+        <p className="muted">Showing the {transactions.length} most recent charges Commet returned.</p>
+      ) : null}
       {can.retry ? (
         <PaymentDialog
           kind="retry"
@@ -216,7 +221,10 @@ function PaymentDialog({
           kind === "retry"
             ? "Retry requested: Commet is charging the card again; the outcome appears here when Commet reports it."
             : "Refunded.";
-        show(result.kind === "ok" ? "success" : "info", result.kind === "ok" ? `${done} ${result.message}` : result.message);
+        show(
+          result.kind === "ok" ? "success" : "info",
+          result.kind === "ok" ? `${done} ${result.message}` : result.message,
+        );
         return;
       }
       show("error", result.message);
@@ -357,16 +365,16 @@ function RecoveryLink({
           {busy ? "Creating the link…" : shown ? "Create another recovery link" : "Send a recovery link"}
         </button>{" "}
         <span className="field-hint">
-          A signed link where the customer pays the outstanding renewal. Issuing one is recorded in the audit trail;
-          the link is not.
+          A signed link where the customer pays the outstanding renewal. Issuing one is recorded in the audit trail; the
+          link is not.
         </span>
       </fetcher.Form>
       <FormAlert message={problem} testId="recovery-problem" />
       {shown ? (
         <div className="portal-result" ref={resultRef} tabIndex={-1} data-testid="recovery-result">
           <p className="notice" role="status">
-            Recovery link created at {formatUtc(shown.at)}. It is shown only here, once: copy the message and send it
-            to the customer now.
+            Recovery link created at {formatUtc(shown.at)}. It is shown only here, once: copy the message and send it to
+            the customer now.
           </p>
           <label htmlFor={`${id}-url`} className="field-label">
             Recovery link

@@ -177,8 +177,8 @@ export function PaymentsQueueView({
         noun="payments"
       />
       <p className="muted payments-coverage" data-testid="payments-coverage">
-        What this covers: up to {formatCount(coverage.perStatusLimit)} of Commet&rsquo;s transactions per status,
-        read page by page when the queue opens.{" "}
+        What this covers: up to {formatCount(coverage.perStatusLimit)} of Commet&rsquo;s transactions per status, read
+        page by page when the queue opens.{" "}
         {incomplete.length === 0
           ? "Every transaction of the statuses shown was read."
           : `Commet has more ${incomplete.map((s) => statusLabel(s.status).toLowerCase()).join(", ")} transactions than that: the oldest beyond the limit are not shown — filter by status to focus.`}
