@@ -97,7 +97,7 @@ export async function retryPayment(input: PaymentWriteInput, engine?: WriteEngin
     writes.once(`#payment ${form.transactionId}`, async () => {
       const charge = await loadCharge(writes, form.customerId, form.transactionId);
       if (!charge.ok) return charge.refusal;
-      const { customer, t, invoice } = charge;
+      const { t, invoice } = charge;
       if (t.status !== "failed")
         return refused(409, `This charge is ${t.status}: only a failed renewal can be retried`);
       if (!invoice?.subscriptionId)
@@ -107,7 +107,8 @@ export async function retryPayment(input: PaymentWriteInput, engine?: WriteEngin
       return writes.write({
         action: paymentRetryWrite,
         staff: { actor: input.actor, role: input.role },
-        customerId: customer.id,
+        // As the form names it (the audit trail stores the canonical id), so a reused key finds its row.
+        customerId: form.customerId,
         idempotencyKey: form.idempotencyKey,
         form,
         details: {
@@ -144,7 +145,7 @@ export async function refundPayment(input: PaymentWriteInput, engine?: WriteEngi
     writes.once(`#payment ${form.transactionId}`, async () => {
       const charge = await loadCharge(writes, form.customerId, form.transactionId);
       if (!charge.ok) return charge.refusal;
-      const { customer, t, invoice } = charge;
+      const { t, invoice } = charge;
       if (t.status === "refunded") return refused(409, "This charge has been refunded already");
       if (t.status !== "succeeded")
         return refused(409, `This charge is ${t.status}: only a settled charge can be refunded`);
@@ -157,7 +158,8 @@ export async function refundPayment(input: PaymentWriteInput, engine?: WriteEngi
       return writes.write({
         action: paymentRefundWrite,
         staff: { actor: input.actor, role: input.role },
-        customerId: customer.id,
+        // As the form names it (the audit trail stores the canonical id), so a reused key finds its row.
+        customerId: form.customerId,
         idempotencyKey: form.idempotencyKey,
         form,
         details: {
@@ -215,7 +217,7 @@ export async function issueRecoveryLink(input: PaymentWriteInput, engine?: Write
     return writes.write({
       action: recoveryLinkWrite,
       staff: { actor: input.actor, role: input.role },
-      customerId: customer.id,
+      customerId: form.customerId,
       idempotencyKey: form.idempotencyKey,
       form,
       details: { subscriptionId: subscription.id, plan: subscription.plan.name },

@@ -16,7 +16,7 @@ interface PaymentFailuresTable {
   event_at: number;
 }
 type Db = Kysely<{ payment_failures: PaymentFailuresTable }>;
-const table = (db: SchemalessDb | Kysely<unknown>) => db as unknown as Db;
+const table = (db: SchemalessDb) => db as Db;
 
 /** Failure reasons by invoice id. */
 export type FailureReasons = (invoiceIds: readonly string[]) => Promise<Map<string, string>>;
@@ -47,10 +47,7 @@ export async function recordPaymentFailure(
     customer_ref: data.customerId ?? null,
     event,
     code: event === "payment.retry_failed" ? (data.reason ?? null) : (data.failureCode ?? null),
-    message:
-      event === "payment.retry_failed"
-        ? "All retries failed; the subscription was canceled"
-        : (data.failureMessage ?? null),
+    message: event === "payment.retry_failed" ? "The retry failed" : (data.failureMessage ?? null),
     event_at: eventAt,
   };
   await table(trx)
@@ -76,7 +73,7 @@ export const paymentWebhooks: WebhookDomain = {
 };
 
 /** Reads recorded reasons from `db` (default: the console's database). */
-export function failureReasonsIn(db?: Kysely<unknown>): FailureReasons {
+export function failureReasonsIn(db?: SchemalessDb): FailureReasons {
   return async (invoiceIds) => {
     const reasons = new Map<string, string>();
     const wanted = [...new Set(invoiceIds)].filter(Boolean);

@@ -88,16 +88,19 @@ export async function loadPaymentsPanel(
     .filter((t) => t.status === "failed" && t.invoiceId)
     .map((t) => t.invoiceId!);
   const reasons = await (options.failures ?? failureReasons)(failedInvoices);
+  // A retry in flight is a pending charge on the same invoice: no second retry meanwhile.
+  const inFlight = new Set(transactions.items.filter((t) => t.status === "pending").map((t) => t.invoiceId));
   const views = transactions.items
     // Commet filters by email; a charge on an invoice of another customer with the same email is not this one's.
     .filter((t) => !invoices.complete || !t.invoiceId || byInvoice.has(t.invoiceId))
-    .map((t) =>
-      toTransactionView(
+    .map((t) => {
+      const view = toTransactionView(
         t,
         t.invoiceId ? byInvoice.get(t.invoiceId) : undefined,
         reasons.get(t.invoiceId ?? "") ?? null,
-      ),
-    )
+      );
+      return inFlight.has(t.invoiceId) ? { ...view, retryable: false } : view;
+    })
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   const pastDue = subscriptions.find((s: Subscription) => s.status === "past_due");
   return {
