@@ -74,9 +74,13 @@ async function once<S extends z.ZodType<{ idempotencyKey: string; customerId: st
   form: z.output<S>,
   body: () => Promise<PaymentWriteResult>,
 ): Promise<PaymentWriteResult> {
+  const lookup = () => writes.lookup(action, form.idempotencyKey, form.customerId, form as Record<string, unknown>);
   return writes.once(form.idempotencyKey, async () => {
-    const prior = await writes.lookup(action, form.idempotencyKey, form.customerId, form as Record<string, unknown>);
-    return prior ?? body();
+    const prior = await lookup();
+    if (prior) return prior;
+    const result = await body();
+    // Refused as no longer eligible: another console process may have just written this very key.
+    return result.kind === "refused" ? ((await lookup()) ?? result) : result;
   });
 }
 
