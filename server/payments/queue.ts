@@ -12,7 +12,7 @@ import {
   type PaymentsSearch,
   type TransactionStatus,
 } from "../../app/contracts/payments.ts";
-import { recordAudit } from "../audit/index.ts";
+import { createAuditLog } from "../audit/index.ts";
 import { getCommet } from "../commet/client.ts";
 import { csvStream, type CsvColumn } from "../csv/index.ts";
 import { getReadyDb, type Database } from "../db/index.ts";
@@ -168,9 +168,10 @@ export async function exportPaymentsCsv(
   search: PaymentsSearch,
   sources: QueueSources = {},
 ): Promise<{ csv: Readable; filename: string }> {
-  const { rows, coverage } = await queueRows(search, sources);
+  const database = sources.database ?? (await getReadyDb());
+  const { rows, coverage } = await queueRows(search, { ...sources, database });
   const { page: _page, pageSize: _size, ...filters } = search;
-  await recordAudit(
+  await createAuditLog(database.db).record(
     {
       actor: { id: staff.id, email: staff.email },
       role: staff.role,
