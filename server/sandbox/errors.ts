@@ -125,6 +125,43 @@ export const errors = {
     ),
   subscriptionAlreadyCanceled: (id: string) =>
     new ApiError("conflict_error", "subscription_already_canceled", `Subscription '${id}' is already canceled.`),
+  transactionNotRefundable: (id: string, status: string) =>
+    new ApiError(
+      "conflict_error",
+      "transaction_not_refundable",
+      `Transaction '${id}' is ${status}: only a succeeded transaction can be refunded.`,
+      { param: "id", details: { transactionId: id, status } },
+    ),
+  transactionNotRetryable: (id: string, status: string, why = `it is ${status}`) =>
+    new ApiError(
+      "conflict_error",
+      "transaction_not_retryable",
+      `Transaction '${id}' cannot be retried: ${why}. Only a failed subscription renewal charge can be retried.`,
+      { param: "id", details: { transactionId: id, status } },
+    ),
+  noOutstandingInvoice: (subscriptionId: string, invoiceId?: string) =>
+    new ApiError(
+      "conflict_error",
+      "no_outstanding_invoice",
+      invoiceId
+        ? `Invoice '${invoiceId}' of subscription '${subscriptionId}' is no longer outstanding.`
+        : `Subscription '${subscriptionId}' has no outstanding invoice to charge or recover.`,
+      { details: { subscriptionId, invoiceId: invoiceId ?? null } },
+    ),
+  invalidSubscriptionStatus: (id: string, status: string, accepted: string[]) =>
+    new ApiError(
+      "conflict_error",
+      "invalid_subscription_status",
+      `Subscription '${id}' is ${status}; this operation needs ${accepted.join(" or ")}.`,
+      { details: { subscriptionId: id, status, accepted } },
+    ),
+  chargeInProgress: (subscriptionId: string, transactionId: string) =>
+    new ApiError(
+      "conflict_error",
+      "charge_in_progress",
+      `A payment retry (transaction '${transactionId}') is already running for subscription '${subscriptionId}'.`,
+      { details: { subscriptionId, transactionId } },
+    ),
   idempotencyKeyMismatch: () =>
     new ApiError(
       "conflict_error",

@@ -13,6 +13,8 @@ import {
   addInterval,
   webhookCustomerId,
 } from "./model.ts";
+import { chargeRenewal, settleInvoice } from "./payments.ts";
+import type { InvoiceRowFull } from "./serialize.ts";
 
 const DAY = 86_400_000;
 type Line = ReturnType<typeof line>;
@@ -132,6 +134,10 @@ function overageLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
   return lines;
 }
 
+/**
+ * Writes an invoice (outstanding) and collects it: `checkout` = the customer is present and the test card pays at
+ * once; `renewal` = the saved card is charged by payments.ts chargeRenewal, per the customer's card behaviour.
+ */
 function issueInvoice(
   sb: Sandbox,
   s: SubscriptionRow,
@@ -139,25 +145,23 @@ function issueInvoice(
   plan: PlanRow,
   period: { start: string; end: string },
   lines: Line[],
-  outstanding: boolean,
-): { id: string; number: string; total: number } | null {
+  collect: "checkout" | "renewal",
+): { id: string; number: string; total: number; paid: boolean } | null {
   if (lines.length === 0) return null;
   const now = sb.clock.iso();
   const subtotal = lines.reduce((a, l) => a + l.amount, 0);
   const invoiceId = newId("inv");
   const number = nextInvoiceNumber(sb, period.end);
   const due = new Date(Date.parse(now) + 7 * DAY).toISOString();
-  const status = outstanding ? "outstanding" : "paid";
   sb.q(
     `INSERT INTO invoices (id, customer_id, subscription_id, invoice_number, status, invoice_type, currency, subtotal,
        discount_amount, tax_amount, total, period_start, period_end, issue_date, due_date, plan_name, memo, line_items, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, 'recurring', 'USD', ?, 0, 0, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, 'outstanding', 'recurring', 'USD', ?, 0, 0, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
   ).run(
     invoiceId,
     customer.id,
     s.id,
     number,
-    status,
     subtotal,
     subtotal,
     period.start,
@@ -169,28 +173,13 @@ function issueInvoice(
     now,
     now,
   );
-  const txnId = newId("txn");
-  sb.q(
-    `INSERT INTO transactions (id, invoice_id, customer_id, gross_amount, subtotal, tax_amount, currency, provider, status,
-       customer_email, customer_name, paid_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 'USD', 'commet', ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    txnId,
-    invoiceId,
-    customer.id,
-    subtotal,
-    subtotal,
-    outstanding ? "failed" : "succeeded",
-    customer.email,
-    customer.full_name,
-    outstanding ? null : now,
-    now,
-    now,
-  );
+  const invoice = sb.q("SELECT * FROM invoices WHERE id = ?").get(invoiceId) as InvoiceRowFull;
+  const paid = collect === "checkout" ? (settleInvoice(sb, invoice), true) : chargeRenewal(sb, s, invoiceId).paid;
   const customerRef = webhookCustomerId(customer);
   sb.emit("invoice.created", {
     invoiceId,
     invoiceNumber: number,
-    invoiceStatus: status,
+    invoiceStatus: paid ? "paid" : "outstanding",
     periodStart: period.start,
     periodEnd: period.end,
     issueDate: now,
@@ -201,7 +190,7 @@ function issueInvoice(
     customerId: customerRef,
     subscriptionId: s.id,
   });
-  return { id: invoiceId, number, total: subtotal };
+  return { id: invoiceId, number, total: subtotal, paid };
 }
 
 /**
@@ -218,7 +207,7 @@ export function subscriptionActivated(sb: Sandbox, s: SubscriptionRow): void {
       line("plan_base", null, `${plan.name} plan (${s.billing_interval})`, 1, 0, 0, null, null, null, "advance"),
     );
   }
-  const invoice = issueInvoice(sb, s, customer, plan, period, lines, false)!;
+  const invoice = issueInvoice(sb, s, customer, plan, period, lines, "checkout")!;
   sb.emit("subscription.activated", {
     subscriptionId: s.id,
     customerId: webhookCustomerId(customer),
@@ -240,7 +229,6 @@ function closePeriod(sb: Sandbox, s: SubscriptionRow): void {
   const customer = sb.customer(s.customer_id);
   const wasTrial = s.status === "trialing";
   const lines = [...(wasTrial ? [] : overageLines(sb, s, plan)), ...advanceLines(sb, s, plan)];
-  issueInvoice(sb, s, customer, plan, { start: s.period_start!, end: s.period_end! }, lines, s.status === "past_due");
   const now = sb.clock.iso();
   sb.q(
     "UPDATE subscriptions SET status = ?, period_start = ?, period_end = ?, credits_remaining = ?, updated_at = ? WHERE id = ?",
@@ -253,7 +241,9 @@ function closePeriod(sb: Sandbox, s: SubscriptionRow): void {
     s.id,
   );
   sb.q("DELETE FROM usage_totals WHERE subscription_id = ?").run(s.id);
-  if (wasTrial) {
+  // Charged after the period moved on: a decline puts the renewed subscription past_due (payments.ts).
+  const invoice = issueInvoice(sb, s, customer, plan, { start: s.period_start!, end: s.period_end! }, lines, "renewal");
+  if (wasTrial && invoice?.paid !== false) {
     sb.emit("trial.converted", {
       subscriptionId: s.id,
       customerId: webhookCustomerId(customer),

@@ -25,6 +25,8 @@ import { usageRoutes } from "./routes/usage.ts";
 import { billingRoutes } from "./routes/billing.ts";
 import { webhookRoutes, registerEnvEndpoint } from "./routes/webhooks.ts";
 import { portalRoutes, renderCheckout, renderPortal } from "./routes/portal.ts";
+import { paymentRoutes, renderRecovery } from "./routes/payments.ts";
+import { PaymentSettler } from "./payments.ts";
 
 export interface SandboxOptions {
   port?: number;
@@ -38,6 +40,8 @@ export interface SandboxOptions {
   quiet?: boolean;
   faults?: FaultRule[];
   delivery?: Partial<DeliveryOptions>;
+  /** Real milliseconds before a transaction retry's outcome (default 300). */
+  retrySettleMs?: number;
 }
 
 export interface RunningSandbox {
@@ -61,6 +65,7 @@ const ROUTES: RouteDef[] = [
   ...billingRoutes,
   ...webhookRoutes,
   ...portalRoutes,
+  ...paymentRoutes,
 ];
 
 interface RouteStore {
@@ -158,6 +163,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   };
   envEndpoint();
   deliverer.kick();
+  const settler = new PaymentSettler(sb, options.retrySettleMs);
   const pruneTimer = setInterval(() => idem.prune(), 60 * 60 * 1000);
   pruneTimer.unref();
 
@@ -204,6 +210,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       deliverer.forget();
       prepareStore(db, true, n);
       sb.reload();
+      settler.resume();
       faults.clear();
       envEndpoint();
       const ms = Math.round(performance.now() - started);
@@ -325,6 +332,9 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       if ((req.method === "GET" || req.method === "POST") && path.startsWith("/checkout/")) {
         return renderCheckout(sb, res, decodeURIComponent(path.slice(10)), req.method);
       }
+      if ((req.method === "GET" || req.method === "POST") && path.startsWith("/recover/")) {
+        return renderRecovery(sb, res, decodeURIComponent(path.slice(9)), req.method);
+      }
       sendError(res, errors.notFound());
     };
     work().catch((e: unknown) => {
@@ -360,6 +370,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     close() {
       closing ??= (async () => {
         clearInterval(pruneTimer);
+        settler.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
