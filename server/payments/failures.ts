@@ -8,6 +8,7 @@ import { chunks, getReadyDb, type SchemalessDb } from "../db/index.ts";
 import { webhookObserver, type WebhookDomain } from "../webhooks/index.ts";
 
 interface PaymentFailuresTable {
+  event_id: string;
   invoice_id: string;
   customer_ref: string | null;
   event: string;
@@ -18,8 +19,14 @@ interface PaymentFailuresTable {
 type Db = Kysely<{ payment_failures: PaymentFailuresTable }>;
 const table = (db: SchemalessDb) => db as Db;
 
-/** Failure reasons by invoice id. */
-export type FailureReasons = (invoiceIds: readonly string[]) => Promise<Map<string, string>>;
+/** One failed attempt's reason, as its webhook told it (epoch ms of the event). */
+export interface FailureEvent {
+  at: number;
+  reason: string;
+}
+
+/** The failure events of these invoices, oldest first, by invoice id. */
+export type FailureReasons = (invoiceIds: readonly string[]) => Promise<Map<string, FailureEvent[]>>;
 
 const failedData = z.object({
   invoiceId: z.string().min(1).max(255),
@@ -35,30 +42,26 @@ export function describeFailure(code: string | null, message: string | null): st
   return message ?? code?.replaceAll("_", " ") ?? null;
 }
 
-/** Records the reason of a payment.failed / payment.retry_failed event (a newer event wins). */
+/** Records the reason of one payment.failed / payment.retry_failed event (a redelivery changes nothing). */
 export async function recordPaymentFailure(
   trx: SchemalessDb,
+  eventId: string,
   event: string,
   data: z.infer<typeof failedData>,
   eventAt: number,
 ): Promise<void> {
-  const row = {
-    invoice_id: data.invoiceId,
-    customer_ref: data.customerId ?? null,
-    event,
-    code: event === "payment.retry_failed" ? (data.reason ?? null) : (data.failureCode ?? null),
-    message: event === "payment.retry_failed" ? "The retry failed" : (data.failureMessage ?? null),
-    event_at: eventAt,
-  };
   await table(trx)
     .insertInto("payment_failures")
-    .values(row)
-    .onConflict((oc) =>
-      oc
-        .column("invoice_id")
-        .doUpdateSet({ customer_ref: row.customer_ref, event, code: row.code, message: row.message, event_at: eventAt })
-        .where("payment_failures.event_at", "<=", eventAt),
-    )
+    .values({
+      event_id: eventId,
+      invoice_id: data.invoiceId,
+      customer_ref: data.customerId ?? null,
+      event,
+      code: event === "payment.retry_failed" ? (data.reason ?? null) : (data.failureCode ?? null),
+      message: event === "payment.retry_failed" ? "The retry failed" : (data.failureMessage ?? null),
+      event_at: eventAt,
+    })
+    .onConflict((oc) => oc.column("event_id").doNothing())
     .execute();
 }
 
@@ -67,30 +70,62 @@ export const paymentWebhooks: WebhookDomain = {
   observers: [
     webhookObserver(failedData, async (data, { trx, envelope, eventAt }) => {
       if (envelope.event !== "payment.failed" && envelope.event !== "payment.retry_failed") return;
-      await recordPaymentFailure(trx, envelope.event, data, eventAt);
+      await recordPaymentFailure(trx, envelope.id, envelope.event, data, eventAt);
     }),
   ],
 };
 
-/** Reads recorded reasons from `db` (default: the console's database). */
+/**
+ * The reason of each failed charge: the first failure event of its invoice at or after the charge was
+ * made and before the invoice's next failed charge (an attempt's webhook follows that attempt).
+ */
+export function matchFailures(
+  failed: ReadonlyArray<{ id: string; invoiceId: string | null; createdAt: string }>,
+  events: Map<string, FailureEvent[]>,
+): Map<string, string> {
+  const reasons = new Map<string, string>();
+  const byInvoice = new Map<string, Array<{ id: string; at: number }>>();
+  for (const t of failed) {
+    if (!t.invoiceId) continue;
+    const list = byInvoice.get(t.invoiceId) ?? [];
+    list.push({ id: t.id, at: Date.parse(t.createdAt) });
+    byInvoice.set(t.invoiceId, list);
+  }
+  for (const [invoiceId, charges] of byInvoice) {
+    charges.sort((a, b) => a.at - b.at);
+    const found = events.get(invoiceId) ?? [];
+    charges.forEach((charge, i) => {
+      const next = charges[i + 1]?.at ?? Infinity;
+      const event = found.find((e) => e.at >= charge.at && e.at < next);
+      if (event) reasons.set(charge.id, event.reason);
+    });
+  }
+  return reasons;
+}
+
+/** Reads recorded failure events from `db` (default: the console's database). */
 export function failureReasonsIn(db?: SchemalessDb): FailureReasons {
   return async (invoiceIds) => {
-    const reasons = new Map<string, string>();
+    const events = new Map<string, FailureEvent[]>();
     const wanted = [...new Set(invoiceIds)].filter(Boolean);
-    if (wanted.length === 0) return reasons;
+    if (wanted.length === 0) return events;
     const source = table(db ?? (await getReadyDb()).db);
     for (const batch of chunks(wanted, 500)) {
       const rows = await source
         .selectFrom("payment_failures")
-        .select(["invoice_id", "code", "message"])
+        .select(["invoice_id", "code", "message", "event_at"])
         .where("invoice_id", "in", batch)
+        .orderBy("event_at")
         .execute();
       for (const r of rows) {
-        const text = describeFailure(r.code, r.message);
-        if (text) reasons.set(r.invoice_id, text);
+        const reason = describeFailure(r.code, r.message);
+        if (!reason) continue;
+        const list = events.get(r.invoice_id) ?? [];
+        list.push({ at: Number(r.event_at), reason });
+        events.set(r.invoice_id, list);
       }
     }
-    return reasons;
+    return events;
   };
 }
 

@@ -3,13 +3,14 @@
  * Payments panel of the seeded customers, failure reasons from payment webhooks, refusals that send
  * nothing, and retry / refund / recovery link written exactly once.
  */
-import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAuditLog } from "../audit/index.ts";
 import type { RecoveryActionResult } from "../../app/contracts/payments.ts";
 import { describeEachEngine } from "../testing/db.ts";
 import { useContractSandbox } from "../testing/sandbox.ts";
 import { ADMIN, OPS, SUPPORT, auditRows, clearExchanges, exchanges, newKey } from "../testing/usage.ts";
 import { createWriteEngine, type Staff } from "../writes/index.ts";
+import { matchFailures } from "./failures.ts";
 import {
   failureReasonsIn,
   issueRecoveryLink,
@@ -63,16 +64,32 @@ describeEachEngine("payments", (ctx) => {
     expect(p).toMatchObject({ transactions: [], pastDue: null, truncated: false });
   });
 
-  it("shows the reason Commet's payment.failed webhook gave for a failed charge (a newer event wins)", async () => {
+  it("shows the reason the payment.failed webhook that followed a failed charge gave", async () => {
     const before = await panel("usr_000003");
     const failed = before.transactions.find((x) => x.status === "failed")!;
+    expect(failed.failureReason).toBeNull();
+    const at = Date.parse(failed.createdAt);
+    const declined = {
+      invoiceId: failed.invoiceId!,
+      failureCode: "card_declined",
+      failureMessage: "Your card was declined.",
+    };
+    await recordPaymentFailure(ctx.db, "whev_1", "payment.failed", declined, at + 60_000);
+    // A redelivery of the same event changes nothing; an event from before the charge is not its reason.
     await recordPaymentFailure(
       ctx.db,
+      "whev_1",
       "payment.failed",
-      { invoiceId: failed.invoiceId!, failureCode: "card_declined", failureMessage: "Your card was declined." },
-      1_000,
+      { ...declined, failureCode: "changed" },
+      at + 60_000,
     );
-    await recordPaymentFailure(ctx.db, "payment.failed", { invoiceId: failed.invoiceId!, failureCode: "old" }, 500);
+    await recordPaymentFailure(
+      ctx.db,
+      "whev_0",
+      "payment.failed",
+      { invoiceId: failed.invoiceId!, failureCode: "old" },
+      at - 86_400_000,
+    );
     const after = await panel("usr_000003");
     expect(after.transactions.find((x) => x.id === failed.id)?.failureReason).toBe(
       "Your card was declined. (card_declined)",
@@ -268,5 +285,22 @@ describeEachEngine("payments", (ctx) => {
     // Admitted (not forbidden), then refused on the stale amount: nothing sent.
     expectKind(await refundPayment({ ...ADMIN, form }, e), "refused");
     expect(writes()).toEqual([]);
+  });
+});
+
+describe("matching failure events to failed charges", () => {
+  it("gives each failed attempt the event that followed it, before the invoice's next attempt", () => {
+    const events = new Map([
+      ["inv_1", [{ at: Date.parse("2026-11-28T00:10:00Z"), reason: "The retry failed (card_declined)" }]],
+    ]);
+    const reasons = matchFailures(
+      [
+        { id: "txn_original", invoiceId: "inv_1", createdAt: "2026-11-01T00:00:00Z" },
+        { id: "txn_retry", invoiceId: "inv_1", createdAt: "2026-11-28T00:09:59Z" },
+        { id: "txn_other", invoiceId: "inv_2", createdAt: "2026-11-28T00:00:00Z" },
+      ],
+      events,
+    );
+    expect(Object.fromEntries(reasons)).toEqual({ txn_retry: "The retry failed (card_declined)" });
   });
 });

@@ -6,7 +6,7 @@ import type { Commet, Customer, Invoice, Subscription, Transaction } from "@comm
 import type { PaymentsPanelData, TransactionStatus, TransactionView } from "../../app/contracts/payments.ts";
 import { getCommet } from "../commet/client.ts";
 import { getCustomer } from "../customer-view/index.ts";
-import { failureReasons, type FailureReasons } from "./failures.ts";
+import { failureReasons, matchFailures, type FailureReasons } from "./failures.ts";
 
 /** Commet's largest page; a customer's history beyond PANEL_PAGES pages is summarized as "more". */
 export const PAGE_LIMIT = 100;
@@ -84,10 +84,18 @@ export async function loadPaymentsPanel(
     commet.subscriptions.list({ customerId: customer.id }, { timeout }).then((r) => r.data ?? []),
   ]);
   const byInvoice = new Map(invoices.items.map((i) => [i.id, i]));
-  const failedInvoices = transactions.items
-    .filter((t) => t.status === "failed" && t.invoiceId)
-    .map((t) => t.invoiceId!);
-  const reasons = await (options.failures ?? failureReasons)(failedInvoices);
+  const failed = transactions.items.filter((t) => t.status === "failed");
+  const reasons = matchFailures(
+    failed,
+    await (options.failures ?? failureReasons)(failed.map((t) => t.invoiceId ?? "").filter(Boolean)),
+  );
+  // One retry per invoice: offered on its newest failed charge only (retrying either retries the invoice).
+  const newestFailed = new Set<string>();
+  const seen = new Set<string | null>();
+  for (const t of [...failed].sort((a, b) => b.createdAt.localeCompare(a.createdAt))) {
+    if (!seen.has(t.invoiceId)) newestFailed.add(t.id);
+    seen.add(t.invoiceId);
+  }
   // A retry in flight is a pending charge on the same invoice: no second retry meanwhile.
   const inFlight = new Set(transactions.items.filter((t) => t.status === "pending").map((t) => t.invoiceId));
   const views = transactions.items
@@ -97,9 +105,9 @@ export async function loadPaymentsPanel(
       const view = toTransactionView(
         t,
         t.invoiceId ? byInvoice.get(t.invoiceId) : undefined,
-        reasons.get(t.invoiceId ?? "") ?? null,
+        reasons.get(t.id) ?? null,
       );
-      return inFlight.has(t.invoiceId) ? { ...view, retryable: false } : view;
+      return inFlight.has(t.invoiceId) || !newestFailed.has(t.id) ? { ...view, retryable: false } : view;
     })
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   const pastDue = subscriptions.find((s: Subscription) => s.status === "past_due");

@@ -2,18 +2,25 @@ import type { Engine } from "../database.ts";
 import type { SchemalessDb } from "../schema.ts";
 
 /**
- * Why a charge failed: Commet's transactions carry no failure reason, its payment.failed and
- * payment.retry_failed webhooks do (per invoice). server/payments keeps the latest one per invoice.
+ * Why charges failed: Commet's transactions carry no failure reason, its payment.failed and
+ * payment.retry_failed webhooks do (per invoice, one event per failed attempt). server/payments keeps
+ * each event's reason and matches it to the failed charge it followed.
  */
 export async function up(db: SchemalessDb, _engine: Engine): Promise<void> {
   await db.schema
     .createTable("payment_failures")
-    .addColumn("invoice_id", "text", (c) => c.primaryKey())
+    .addColumn("event_id", "text", (c) => c.primaryKey())
+    .addColumn("invoice_id", "text", (c) => c.notNull())
     .addColumn("customer_ref", "text")
     .addColumn("event", "text", (c) => c.notNull())
     .addColumn("code", "text")
     .addColumn("message", "text")
     .addColumn("event_at", "bigint", (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex("payment_failures_invoice")
+    .on("payment_failures")
+    .columns(["invoice_id", "event_at"])
     .execute();
 }
 
