@@ -168,6 +168,13 @@ export const paymentsSearchSchema = z.object({
 });
 export type PaymentsSearch = z.infer<typeof paymentsSearchSchema>;
 
+/** Why the date range cannot be used (null: it can). */
+export function paymentsRangeError(search: Pick<PaymentsSearch, "from" | "to">): string | null {
+  return search.from && search.to && search.from > search.to
+    ? `“From” (${search.from}) is after “To” (${search.to}): choose a range that ends on or after its start.`
+    : null;
+}
+
 export function parsePaymentsSearch(params: URLSearchParams): PaymentsSearch {
   const raw = Object.fromEntries([...params.entries()].filter(([, v]) => v !== ""));
   return paymentsSearchSchema.parse(raw);
@@ -192,6 +199,8 @@ export interface PaymentQueueRow {
 
 export interface PaymentsQueue {
   state: PaymentsSearch;
+  /** The filters could not be applied (nothing was read): the message to show. */
+  rangeError: string | null;
   rows: PaymentQueueRow[];
   total: number;
   /** Sum of at-risk charges in the filtered set, per currency (cents). */

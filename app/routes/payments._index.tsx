@@ -1,6 +1,7 @@
 // /payments — the org-wide payments queue (parse → authorize → one call → render).
 
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data } from "@remix-run/node";
 import { useLoaderData, useNavigation } from "@remix-run/react";
 import { requireStaff } from "../../server/auth/index.ts";
 import { callCommet } from "../../server/commet/index.ts";
@@ -15,7 +16,7 @@ export const meta: MetaFunction = () => [{ title: "Payments · Commet Ops Consol
 export async function loader({ request }: LoaderFunctionArgs) {
   const staff = await requireStaff(request, "customers:read");
   const queue = await callCommet(() => loadPaymentsQueue(parsePaymentsSearch(new URL(request.url).searchParams)));
-  return { queue, canExport: can(staff.role, "export:csv") };
+  return data({ queue, canExport: can(staff.role, "export:csv") }, { status: queue.rangeError ? 400 : 200 });
 }
 
 export default function PaymentsRoute() {

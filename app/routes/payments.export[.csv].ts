@@ -10,8 +10,13 @@ import { parsePaymentsSearch } from "~/contracts/payments";
 /** GET (export:csv): the queue's rows (all pages, same order, same coverage); the export is audited. */
 export async function loader({ request }: LoaderFunctionArgs) {
   const staff = await requireStaff(request, "export:csv");
-  const { csv, filename } = await callCommet(() =>
+  const exported = await callCommet(() =>
     exportPaymentsCsv(staff, parsePaymentsSearch(new URL(request.url).searchParams)),
   );
-  return csvResponse(csv, filename, request.signal);
+  if (exported.error !== null)
+    return new Response(`${exported.error}\n`, {
+      status: 400,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
+  return csvResponse(exported.csv, exported.filename, request.signal);
 }

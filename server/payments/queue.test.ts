@@ -68,6 +68,16 @@ describeEachEngine("payments queue", (ctx) => {
 
     const page2 = await loadPaymentsQueue(search("pageSize=25&page=2"), sources());
     expect(page2.rows.map((r) => r.id)).toEqual(all.rows.slice(25, 50).map((r) => r.id));
+    // A range that ends before it starts is refused with a message; nothing is read from Commet.
+    const backwards = await loadPaymentsQueue(search("from=2026-02-02&to=2026-02-01"), sources());
+    expect(backwards.rangeError).toMatch(/is after/);
+    expect(backwards.rows).toEqual([]);
+    const refused = await exportPaymentsCsv(
+      { id: "s", email: "finance@example.test", role: "finance" },
+      search("from=2026-02-02&to=2026-02-01"),
+      sources(),
+    );
+    expect(refused.error).toMatch(/is after/);
     // Unusable URL values fall back to their defaults instead of failing the page.
     expect(search("status=bogus&from=yesterday&page=-3&pageSize=7")).toEqual({ page: 1, pageSize: 25 });
   });
@@ -84,11 +94,13 @@ describeEachEngine("payments queue", (ctx) => {
     ).data!;
     await t.commet.subscriptions.create({ customerId: customer.id, planCode: "pro", skipTrial: true });
 
-    const { csv, filename } = await exportPaymentsCsv(
+    const exported = await exportPaymentsCsv(
       { id: "staff-finance", email: "finance@example.test", role: "finance" },
       search("status=succeeded"),
       sources(),
     );
+    if (exported.error !== null) throw new Error(exported.error);
+    const { csv, filename } = exported;
     expect(filename).toMatch(/^payments_succeeded_\d{4}-\d{2}-\d{2}\.csv$/);
     const lines = (await text(csv)).trim().split("\n");
     expect(lines[0]).toBe(
@@ -101,8 +113,8 @@ describeEachEngine("payments queue", (ctx) => {
     expect(row).toMatch(/,succeeded,no,\d+\.\d{2},USD,/);
 
     const audit = await createAuditLog(ctx.db).list({}, { pageSize: 10, page: 1 });
-    const exported = audit.rows.find((r) => r.action === "payments.export");
-    expect(exported).toMatchObject({
+    const auditRow = audit.rows.find((r) => r.action === "payments.export");
+    expect(auditRow).toMatchObject({
       status: "succeeded",
       actor: { email: "finance@example.test" },
       params: { filters: { status: "succeeded" }, rows: queue.total },

@@ -6,6 +6,7 @@
 import type { Readable } from "node:stream";
 import type { Transaction } from "@commet/node";
 import {
+  paymentsRangeError,
   TRANSACTION_STATUSES,
   type PaymentQueueRow,
   type PaymentsQueue,
@@ -98,6 +99,13 @@ async function queueRows(search: PaymentsSearch, sources: QueueSources): Promise
 
 /** One page of the queue, its counts per status and the amount at risk (of the filtered set). */
 export async function loadPaymentsQueue(search: PaymentsSearch, sources: QueueSources = {}): Promise<PaymentsQueue> {
+  const rangeError = paymentsRangeError(search);
+  if (rangeError) {
+    const database = sources.database ?? (await getReadyDb());
+    const plans = (await listIndexedPlans(database)).map((p) => ({ planId: p.planId, planName: p.planName }));
+    const coverage = { perStatusLimit: QUEUE_PAGES * PAGE_LIMIT, statuses: [] };
+    return { state: { ...search, page: 1 }, rangeError, rows: [], total: 0, atRisk: [], counts: {}, plans, coverage };
+  }
   const { rows, coverage, plans } = await queueRows(search, sources);
   const counts: Partial<Record<TransactionStatus, number>> = {};
   const risk = new Map<string, { amount: number; count: number }>();
@@ -113,6 +121,7 @@ export async function loadPaymentsQueue(search: PaymentsSearch, sources: QueueSo
   const page = Math.min(search.page, lastPage);
   return {
     state: { ...search, page },
+    rangeError: null,
     rows: rows.slice((page - 1) * search.pageSize, page * search.pageSize),
     total: rows.length,
     atRisk: [...risk].map(([currency, s]) => ({ currency, ...s })),
@@ -167,7 +176,9 @@ export async function exportPaymentsCsv(
   staff: Exporter,
   search: PaymentsSearch,
   sources: QueueSources = {},
-): Promise<{ csv: Readable; filename: string }> {
+): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
+  const rangeError = paymentsRangeError(search);
+  if (rangeError) return { error: rangeError };
   const database = sources.database ?? (await getReadyDb());
   const { rows, coverage } = await queueRows(search, { ...sources, database });
   const { page: _page, pageSize: _size, ...filters } = search;
@@ -200,5 +211,5 @@ export async function exportPaymentsCsv(
     CSV_COLUMNS,
   );
   const day = new Date().toISOString().slice(0, 10);
-  return { csv, filename: `payments_${search.status ?? "all"}_${day}.csv` };
+  return { error: null, csv, filename: `payments_${search.status ?? "all"}_${day}.csv` };
 }

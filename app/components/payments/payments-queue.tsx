@@ -12,6 +12,7 @@ import {
   DataTableToolbar,
   useSearchWith,
 } from "~/components/data-table";
+import { FormAlert } from "~/components/form-field";
 import { StatusBadge, statusLabel } from "~/components/status-badge";
 import { customerHref } from "~/contracts/customer-ref";
 import { formatCount, formatDate, formatUtc } from "~/contracts/format";
@@ -90,7 +91,8 @@ export function PaymentsQueueView({
   canExport: boolean;
   loading: boolean;
 }) {
-  const { state, rows, total, atRisk, counts, plans, coverage } = queue;
+  const { state, rows, total, atRisk, counts, plans, coverage, rangeError } = queue;
+  const riskTotal = atRisk.reduce((n, r) => n + r.count, 0);
   const searchWith = useSearchWith();
   const table = useTable({ features, columns, data: rows, getRowId: (row) => row.id });
   const filtered = Boolean(state.status || state.from || state.to || state.plan);
@@ -109,7 +111,7 @@ export function PaymentsQueueView({
       </div>
 
       <div className="payments-summary" data-testid="payments-summary">
-        <div className="payments-summary__item payments-summary__item--risk">
+        <div className={`payments-summary__item${riskTotal > 0 ? " payments-summary__item--risk" : ""}`}>
           <span className="muted">Amount at risk</span>
           <strong data-testid="amount-at-risk">
             {atRisk.length === 0
@@ -117,7 +119,7 @@ export function PaymentsQueueView({
               : atRisk.map((r) => formatMinor(r.amount, r.currency)).join(" + ")}
           </strong>
           <span className="muted">
-            {formatCount(atRisk.reduce((n, r) => n + r.count, 0))} failed charges of past-due customers
+            {formatCount(riskTotal)} failed {riskTotal === 1 ? "charge" : "charges"} of past-due customers
           </span>
         </div>
         {(["failed", "disputed", "refunded"] as const).map((s) => (
@@ -162,6 +164,7 @@ export function PaymentsQueueView({
         />
       </DataTableToolbar>
 
+      <FormAlert message={rangeError} testId="payments-range-error" />
       <DataTable
         table={table}
         caption={`Payments, page ${state.page}`}
