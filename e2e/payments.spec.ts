@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { expect, test } from "./support/fixtures.ts";
 import { sandboxSdk } from "./support/ops-sdk.ts";
 
@@ -104,4 +105,48 @@ test("finance refunds a payment and sees the subscription end", async ({ page, s
   await expect(panel.locator(`tr[data-transaction="${transactionId}"]`)).toHaveAttribute("data-status", "refunded");
   await expect(page.locator('[data-panel="subscription"]')).toContainText("No active subscription");
   await checkPage("after the refund");
+});
+
+test("the payments queue: at-risk charges first, filters in the URL, an audited CSV", async ({
+  page,
+  signInAs,
+  checkPage,
+}) => {
+  await signInAs("finance");
+  await page.goto("/");
+  await page.getByRole("navigation").getByRole("link", { name: "Payments" }).click();
+  await expect(page).toHaveURL(/\/payments$/);
+  const table = page.getByTestId("payments-queue");
+  await expect(table).toBeVisible();
+  // The first rows are failed charges of past-due customers, and the amount at risk is theirs.
+  const first = table.locator("tbody tr").first();
+  await expect(first).toContainText("Failed");
+  await expect(first).toContainText("Past due");
+  await expect(page.getByTestId("amount-at-risk")).toHaveText(/^\$[1-9][\d,]*\.\d{2}/);
+  await expect(page.getByTestId("payments-coverage")).toContainText("What this covers");
+  await checkPage("payments queue");
+
+  await page.getByLabel("Payment status").selectOption("refunded");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/status=refunded/);
+  const rows = table.locator("tbody tr");
+  await expect(rows.first()).toContainText("Refunded");
+  expect(await rows.filter({ hasNotText: "Refunded" }).count()).toBe(0);
+  await checkPage("payments queue, refunded");
+
+  const download = page.waitForEvent("download");
+  await page.getByTestId("payments-export").click();
+  const csv = await (await download).path();
+  const lines = (await readFile(csv, "utf8")).trim().split("\n");
+  expect(lines[0]).toMatch(/^transaction_id,created_at,status,/);
+  expect(lines.slice(1).every((l) => l.split(",")[2] === "refunded")).toBe(true);
+
+  // The export is in the audit trail.
+  await page.goto("/audit");
+  await expect(page.getByText("payments.export").first()).toBeVisible();
+
+  // A backwards date range is refused with a message, not an empty table.
+  await page.goto("/payments?from=2026-03-02&to=2026-03-01");
+  await expect(page.getByTestId("payments-range-error")).toContainText("is after");
+  await checkPage("payments queue, bad range");
 });
