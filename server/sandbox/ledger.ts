@@ -13,6 +13,7 @@ import {
   addInterval,
   webhookCustomerId,
 } from "./model.ts";
+import { dropScheduledChange, takeScheduledChange } from "./plan-change.ts";
 import { chargeRenewal, settleInvoice } from "./payments.ts";
 import type { InvoiceRowFull } from "./serialize.ts";
 
@@ -65,13 +66,13 @@ export function planBaseLine(planName: string, price: number, interval: string):
   );
 }
 
-function nextInvoiceNumber(sb: Sandbox, periodEnd: string): string {
+export function nextInvoiceNumber(sb: Sandbox, periodEnd: string): string {
   const n = (sb.q("SELECT MAX(seq) AS n FROM invoices").get() as { n: number | null }).n ?? 0;
   return `INV-${new Date(periodEnd).getUTCFullYear()}-${String(n + 1).padStart(6, "0")}`;
 }
 
 /** Plan base and seats/quota held beyond the included amount, charged in advance. */
-function advanceLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
+export function advanceLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
   const lines: Line[] = [];
   if (plan.price > 0) {
     lines.push(planBaseLine(plan.name, plan.price, s.billing_interval));
@@ -104,7 +105,7 @@ function advanceLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
 }
 
 /** Metered usage beyond the included amount in the period that just closed. */
-function overageLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
+export function overageLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
   if (plan.consumption_model === "credits") return [];
   const lines: Line[] = [];
   for (const pf of sb.catalog.planFeatures.get(plan.id)?.values() ?? []) {
@@ -223,26 +224,46 @@ export function subscriptionActivated(sb: Sandbox, s: SubscriptionRow): void {
   });
 }
 
-/** Closes one period of a live subscription and starts the next (usage reset, plan credits refilled). */
+/**
+ * Closes one period of a live subscription and starts the next (usage reset, plan credits refilled). A plan change
+ * scheduled for this period end takes effect here: the closed period's overage on the old plan, the next period's
+ * base and seats on the new one (plan-change.ts).
+ */
 function closePeriod(sb: Sandbox, s: SubscriptionRow): void {
   const plan = sb.catalog.plansById.get(s.plan_id)!;
   const customer = sb.customer(s.customer_id);
   const wasTrial = s.status === "trialing";
-  const lines = [...(wasTrial ? [] : overageLines(sb, s, plan)), ...advanceLines(sb, s, plan)];
+  const change = takeScheduledChange(sb, s);
+  const nextPlan = change?.plan ?? plan;
+  const nextInterval = change?.interval ?? s.billing_interval;
+  const next = { ...s, plan_id: nextPlan.id, billing_interval: nextInterval };
+  const advance = advanceLines(sb, next, nextPlan);
+  const lines = [...(wasTrial ? [] : overageLines(sb, s, plan)), ...advance];
   const now = sb.clock.iso();
   sb.q(
-    "UPDATE subscriptions SET status = ?, period_start = ?, period_end = ?, credits_remaining = ?, updated_at = ? WHERE id = ?",
+    "UPDATE subscriptions SET status = ?, plan_id = ?, billing_interval = ?, period_start = ?, period_end = ?, credits_remaining = ?, updated_at = ? WHERE id = ?",
   ).run(
     wasTrial ? "active" : s.status,
+    nextPlan.id,
+    nextInterval,
     s.period_end,
-    addInterval(s.period_end!, s.billing_interval),
-    plan.included_credits,
+    addInterval(s.period_end!, nextInterval),
+    nextPlan.included_credits,
     now,
     s.id,
   );
   sb.q("DELETE FROM usage_totals WHERE subscription_id = ?").run(s.id);
   // Charged after the period moved on: a decline puts the renewed subscription past_due (payments.ts).
-  const invoice = issueInvoice(sb, s, customer, plan, { start: s.period_start!, end: s.period_end! }, lines, "renewal");
+  const invoice = issueInvoice(
+    sb,
+    s,
+    customer,
+    nextPlan,
+    { start: s.period_start!, end: s.period_end! },
+    lines,
+    "renewal",
+  );
+  change?.announce(advance.reduce((a, l) => a + l.amount, 0));
   if (wasTrial && invoice?.paid !== false) {
     sb.emit("trial.converted", {
       subscriptionId: s.id,
@@ -256,6 +277,8 @@ function closePeriod(sb: Sandbox, s: SubscriptionRow): void {
 
 function cancelAtEnd(sb: Sandbox, s: SubscriptionRow): void {
   const now = sb.clock.iso();
+  // A cancellation wins over a plan change scheduled for the same period end.
+  dropScheduledChange(sb, s.id);
   sb.q("UPDATE subscriptions SET status = 'canceled', end_date = period_end, updated_at = ? WHERE id = ?").run(
     now,
     s.id,

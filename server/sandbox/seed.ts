@@ -124,6 +124,31 @@ export const PLANS: PlanSeed[] = [
   },
 ];
 
+/** The demo plan group: plans in upgrade order (changes between them are prorated or scheduled, decision 0014). */
+export const PLAN_GROUP = {
+  name: "Core plans",
+  description: "Free, Starter, Pro and Business: customers move between them",
+  planCodes: ["free", "starter", "pro", "business"],
+} as const;
+
+/**
+ * Puts free → business into the demo plan group (ai_credits stays outside any group). Idempotent, so a data dir
+ * seeded before plan groups existed gets it at start. The id comes from its own PRNG: other seeded ids do not move.
+ */
+export function seedPlanGroup(db: Db, at: string): void {
+  if (db.prepare("SELECT 1 FROM plan_groups LIMIT 1").get()) return;
+  const planIds = PLAN_GROUP.planCodes.map(
+    (code) => (db.prepare("SELECT id FROM plans WHERE code = ?").get(code) as { id: string } | undefined)?.id,
+  );
+  if (planIds.some((id) => id === undefined)) return;
+  const groupId = seededId("pgrp", mulberry32(0x96a9));
+  db.prepare(
+    "INSERT INTO plan_groups (id, name, description, is_public, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)",
+  ).run(groupId, PLAN_GROUP.name, PLAN_GROUP.description, at, at);
+  const insMember = db.prepare("INSERT INTO plan_group_plans (group_id, plan_id, sort_order) VALUES (?, ?, ?)");
+  planIds.forEach((id, i) => insMember.run(groupId, id!, i));
+}
+
 const FIRST = [
   "Olivia",
   "Liam",
@@ -407,6 +432,7 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
         );
       }
     });
+    seedPlanGroup(db, catalogAt);
 
     const insCustomer = db.prepare(
       `INSERT INTO customers (id, external_id, full_name, email, tax_document, timezone, metadata, address, created_at, updated_at)

@@ -14,10 +14,11 @@ import { IdempotencyStore } from "./idempotency.ts";
 import { HistoryReplay } from "./history.ts";
 import { Sandbox } from "./model.ts";
 import { INDEXES, WriteBatch, getMeta, openStore, wipeStore } from "./store.ts";
-import { seedDemo } from "./seed.ts";
+import { seedDemo, seedPlanGroup } from "./seed.ts";
 import { customerRoutes } from "./routes/customers.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
+import { renderChangeCheckout, subscriptionChangeRoutes } from "./routes/subscription-changes.ts";
 import { accessRoutes } from "./routes/access.ts";
 import { quotaRoutes } from "./routes/quota.ts";
 import { seatRoutes } from "./routes/seats.ts";
@@ -58,6 +59,7 @@ const ROUTES: RouteDef[] = [
   ...customerRoutes,
   ...catalogRoutes,
   ...subscriptionRoutes,
+  ...subscriptionChangeRoutes,
   ...accessRoutes,
   ...seatRoutes,
   ...usageRoutes,
@@ -116,6 +118,8 @@ function prepareStore(db: ReturnType<typeof openStore>, reset: boolean, customer
     seedDemo(db, { customers });
     seeded = customers;
   }
+  // Data dirs seeded before plan groups existed get the demo group (no-op otherwise).
+  seedPlanGroup(db, new Date().toISOString());
   db.exec(INDEXES);
   return seeded;
 }
@@ -326,6 +330,10 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     const path = url.pathname;
     const work = async () => {
       if (path.startsWith("/api/v1/") || path === "/api/v1") return handleApi(req, res, path, url.searchParams);
+      // Before /checkout/<subscription>: the checkout of a free → paid plan change.
+      if ((req.method === "GET" || req.method === "POST") && path.startsWith("/checkout/change/")) {
+        return renderChangeCheckout(sb, res, decodeURIComponent(path.slice(17)), req.method);
+      }
       if (path.startsWith("/__sandbox/")) return handleAdmin(req, res, path);
       if (req.method === "GET" && path.startsWith("/portal/"))
         return renderPortal(sb, res, decodeURIComponent(path.slice(8)));

@@ -54,6 +54,18 @@ CREATE TABLE IF NOT EXISTS usage_events (
   idempotency_key TEXT, properties TEXT, ts TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS usage_totals (
   subscription_id TEXT NOT NULL, feature_code TEXT NOT NULL, period_start TEXT NOT NULL, total REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_groups (
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, description TEXT, is_public INTEGER NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_group_plans (
+  group_id TEXT NOT NULL, plan_id TEXT NOT NULL UNIQUE, sort_order INTEGER NOT NULL, PRIMARY KEY (group_id, plan_id));
+CREATE TABLE IF NOT EXISTS scheduled_plan_changes (
+  subscription_id TEXT PRIMARY KEY, change_type TEXT NOT NULL, new_plan_id TEXT NOT NULL, new_billing_interval TEXT,
+  scheduled_for TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_change_checkouts (
+  token TEXT PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'change', subscription_id TEXT NOT NULL,
+  new_plan_id TEXT NOT NULL, new_billing_interval TEXT NOT NULL, success_url TEXT, created_at TEXT NOT NULL,
+  completed_at TEXT);
 CREATE TABLE IF NOT EXISTS invoices (
   seq INTEGER PRIMARY KEY, id TEXT NOT NULL, customer_id TEXT NOT NULL, subscription_id TEXT,
   invoice_number TEXT NOT NULL, status TEXT NOT NULL, invoice_type TEXT NOT NULL, currency TEXT NOT NULL,
@@ -171,6 +183,10 @@ const TABLES = [
   "quota_balances",
   "usage_events",
   "usage_totals",
+  "plan_groups",
+  "plan_group_plans",
+  "scheduled_plan_changes",
+  "plan_change_checkouts",
   "invoices",
   "transactions",
   "webhook_endpoints",
