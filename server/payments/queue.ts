@@ -13,6 +13,7 @@ import {
   type PaymentsSearch,
   type TransactionStatus,
 } from "../../app/contracts/payments.ts";
+import { minorDigits } from "../../app/contracts/money.ts";
 import { createAuditLog } from "../audit/index.ts";
 import { getCommet } from "../commet/client.ts";
 import { csvStream, type CsvColumn } from "../csv/index.ts";
@@ -160,9 +161,11 @@ const CSV_COLUMNS: CsvColumn<CsvKey>[] = [
   { key: "invoice_id", header: "invoice_id" },
 ];
 
-/** Amounts in the CSV are decimal currency units (cents / 100), as a spreadsheet expects. */
-function csvAmount(cents: number | null): string | null {
-  return cents === null ? null : (cents / 100).toFixed(2);
+/** Amounts in the CSV are decimal currency units (minor units / 10^digits: cents / 100, yen as is). */
+function csvAmount(minor: number | null, currency: string): string | null {
+  if (minor === null) return null;
+  const digits = minorDigits(currency);
+  return (minor / 10 ** digits).toFixed(digits);
 }
 
 export interface Exporter {
@@ -199,7 +202,7 @@ export async function exportPaymentsCsv(
       created_at: r.createdAt,
       status: r.status,
       at_risk: r.atRisk ? "yes" : "no",
-      amount: csvAmount(r.amount),
+      amount: csvAmount(r.amount, r.currency),
       currency: r.currency.toUpperCase(),
       customer_email: r.customerEmail,
       customer_name: r.customerName,
