@@ -11,6 +11,7 @@ import { useContractSandbox } from "../testing/sandbox.ts";
 import { ADMIN, OPS, SUPPORT, auditRows, clearExchanges, exchanges, newKey } from "../testing/usage.ts";
 import { createWriteEngine, type Staff } from "../writes/index.ts";
 import { matchFailures } from "./failures.ts";
+import { readPages } from "./read.ts";
 import {
   failureReasonsIn,
   issueRecoveryLink,
@@ -302,5 +303,22 @@ describe("matching failure events to failed charges", () => {
       events,
     );
     expect(Object.fromEntries(reasons)).toEqual({ txn_retry: "The retry failed (card_declined)" });
+  });
+});
+
+describe("bounded reading of Commet's cursor-paged lists", () => {
+  const pager = (total: number, size: number) => async (cursor: string | undefined) => {
+    const start = cursor ? Number(cursor) : 0;
+    const data = Array.from({ length: Math.min(size, total - start) }, (_, i) => start + i);
+    const more = start + size < total;
+    return more ? { data, hasMore: true, nextCursor: String(start + size) } : { data, hasMore: false };
+  };
+
+  it("reads at most the given pages and says whether the list ended within them", async () => {
+    expect(await readPages(pager(250, 100), 3)).toEqual({ items: [...Array(250).keys()], complete: true });
+    const cut = await readPages(pager(450, 100), 3);
+    expect(cut.items).toHaveLength(300);
+    expect(cut.complete).toBe(false);
+    expect(await readPages(pager(0, 100), 3)).toEqual({ items: [], complete: true });
   });
 });

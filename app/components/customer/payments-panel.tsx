@@ -139,7 +139,10 @@ function PaymentsContent({
         </div>
       )}
       {data.truncated ? (
-        <p className="muted">Showing the {transactions.length} most recent charges Commet returned.</p>
+        <p className="muted">
+          Commet has more charges for this customer than the {transactions.length} read here (its first pages of{" "}
+          {data.customerEmail}&rsquo;s transactions).
+        </p>
       ) : null}
       {can.retry ? (
         <PaymentDialog
