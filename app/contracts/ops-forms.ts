@@ -91,7 +91,9 @@ export const idempotencyKeySchema = z
   );
 
 /** A fresh idempotency key for a form being rendered (`seats-…`, `usage-…`). */
-export function newIdempotencyKey(prefix: "seats" | "usage" | "usage-set" | "retry" | "refund" | "recovery"): string {
+export function newIdempotencyKey(
+  prefix: "seats" | "usage" | "usage-set" | "invoice-send" | "retry" | "refund" | "recovery",
+): string {
   return `${prefix}-${globalThis.crypto.randomUUID()}`;
 }
 

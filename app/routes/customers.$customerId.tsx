@@ -6,6 +6,7 @@ import { Await, Link, useLoaderData, type ShouldRevalidateFunction } from "@remi
 import { Suspense } from "react";
 import { requireStaff } from "../../server/auth/index.ts";
 import { loadCustomerPage } from "../../server/customer-view/page.ts";
+import { ActivityPanel } from "~/components/customer/activity-panel";
 import { InvoicesPanel } from "~/components/customer/invoices-panel";
 import { PaymentsPanel } from "~/components/customer/payments-panel";
 import { PortalLinkCard } from "~/components/customer/portal-link";
@@ -17,6 +18,7 @@ import { UsageFormsSection } from "~/components/customer/usage-forms";
 import { FeaturesPanel, QuotaPanel, SeatsPanel } from "~/components/customer/usage-panels";
 import { RouteErrorBoundary } from "~/components/route-error";
 import { CustomerUsagePanel } from "~/components/usage/customer-usage-panel";
+import { parseActivityFilter } from "~/contracts/activity";
 import { parseCustomerRef } from "~/contracts/customer-ref";
 
 export const meta: MetaFunction<typeof loader> = ({ params }) => [
@@ -32,20 +34,41 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const staff = await requireStaff(request, "customers:read");
   const customerRef = parseCustomerRef(params.customerId);
   if (!customerRef) throw data(null, { status: 404 });
-  const { notFound, page } = await loadCustomerPage(customerRef, staff.role);
+  const activityKind = parseActivityFilter(new URL(request.url).searchParams);
+  const { notFound, page } = await loadCustomerPage(customerRef, staff.role, { activityKind });
   if (notFound) throw data(notFound, { status: 404 });
   return page;
 }
 
 /** Issuing a portal link or opening an invoice does not change what the panels show: no reload. */
-export const shouldRevalidate: ShouldRevalidateFunction = ({ formAction, formData, defaultShouldRevalidate }) => {
+export const shouldRevalidate: ShouldRevalidateFunction = ({
+  currentUrl,
+  nextUrl,
+  formAction,
+  formData,
+  defaultShouldRevalidate,
+}) => {
   if (formAction && /\/portal$/.test(formAction)) return false;
   // A recovery link changes nothing the page shows (and is held by the panel until dismissed).
   if (formAction && /\/recovery$/.test(formAction)) return false;
+  // Resending an invoice changes nothing the panels show.
+  if (formAction && /\/invoices\/[^/]+\/send$/.test(formAction)) return false;
+  // A new activity filter is fetched by the Activity panel itself: the other panels stay as they are.
+  if (!formAction && currentUrl.pathname === nextUrl.pathname && onlyActivityChanged(currentUrl, nextUrl)) return false;
   // A seat change preview writes nothing.
   if (formAction && /\/seats$/.test(formAction) && formData?.get("intent") === "preview") return false;
   return defaultShouldRevalidate;
 };
+
+function onlyActivityChanged(a: URL, b: URL): boolean {
+  const rest = (url: URL) => {
+    const params = new URLSearchParams(url.search);
+    params.delete("activity");
+    params.sort();
+    return params.toString();
+  };
+  return rest(a) === rest(b) && a.searchParams.get("activity") !== b.searchParams.get("activity");
+}
 
 export default function CustomerPage() {
   const d = useLoaderData<typeof loader>();
@@ -120,7 +143,7 @@ export default function CustomerPage() {
         />
         <QuotaPanel resolve={d.quota} />
         {d.canIssuePortal ? <PortalLinkCard customerRef={d.customerRef} /> : null}
-        <InvoicesPanel customerRef={d.customerRef} resolve={d.invoices} />
+        <InvoicesPanel customerRef={d.customerRef} resolve={d.invoices} canSend={d.canSendInvoices} now={d.now} />
         <PaymentsPanel
           customerRef={d.customerRef}
           resolve={d.payments.resolve}
@@ -130,6 +153,7 @@ export default function CustomerPage() {
         <HistoryPanel resolve={d.history} />
         <StaffActionsPanel resolve={d.staffActions} auditHref={auditHref} />
       </div>
+      <ActivityPanel customerRef={d.customerRef} resolve={d.activity} renderedKind={d.activityKind} />
       <CustomerUsagePanel customerRef={d.customerRef} />
     </>
   );
