@@ -16,6 +16,8 @@ export interface TransactionView {
   invoiceNumber: string | null;
   /** The invoice belongs to a subscription: a full refund ends that subscription (Commet's rule). */
   subscriptionInvoice: boolean;
+  /** …and that subscription has not ended yet: a full refund would end it now. */
+  endsSubscription: boolean;
   invoiceStatus: string | null;
   /** Gross amount in cents; null when Commet has no USD figure for it. */
   amount: number | null;

@@ -229,12 +229,17 @@ describeEachEngine("payments", (ctx) => {
       reasonText: "ticket 77",
       idempotencyKey: newKey("refund"),
     };
+    expect(charge.endsSubscription).toBe(true);
     expectKind(await refundPayment({ ...FINANCE, form }, e), "ok");
     expectKind(await refundPayment({ ...FINANCE, form }, e), "already_recorded");
     expect(writes().filter((x) => x.path.endsWith(`/transactions/${charge.id}/refund`))).toHaveLength(1);
     expect((await t.commet.transactions.get({ id: charge.id })).data?.status).toBe("refunded");
     const subs = (await t.commet.subscriptions.list({ customerId: ref })).data ?? [];
     expect(subs.some((s) => s.status === "canceled")).toBe(true);
+    // The customer's other charges paid the subscription that has now ended: refunding them ends nothing.
+    const rest = (await panel(ref)).transactions.filter((x) => x.refundable && x.subscriptionInvoice);
+    expect(rest.length).toBeGreaterThan(0);
+    expect(rest.every((x) => !x.endsSubscription)).toBe(true);
     expect(
       expectKind(await refundPayment({ ...FINANCE, form: { ...form, idempotencyKey: newKey("refund") } }, e), "refused")
         .message,

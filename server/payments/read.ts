@@ -49,6 +49,7 @@ export function toTransactionView(
     invoiceId: t.invoiceId,
     invoiceNumber: invoice?.invoiceNumber ?? null,
     subscriptionInvoice: Boolean(invoice?.subscriptionId),
+    endsSubscription: false,
     invoiceStatus: invoice?.status ?? null,
     amount: t.grossAmount,
     currency: t.currency,
@@ -96,6 +97,7 @@ export async function loadPaymentsPanel(
     if (!seen.has(t.invoiceId)) newestFailed.add(t.id);
     seen.add(t.invoiceId);
   }
+  const live = new Set(subscriptions.filter((s: Subscription) => s.status !== "canceled").map((s) => s.id));
   // A retry in flight is a pending charge on the same invoice: no second retry meanwhile.
   const inFlight = new Set(transactions.items.filter((t) => t.status === "pending").map((t) => t.invoiceId));
   const views = transactions.items
@@ -107,6 +109,8 @@ export async function loadPaymentsPanel(
         t.invoiceId ? byInvoice.get(t.invoiceId) : undefined,
         reasons.get(t.id) ?? null,
       );
+      const subscriptionId = t.invoiceId ? byInvoice.get(t.invoiceId)?.subscriptionId : null;
+      view.endsSubscription = Boolean(subscriptionId && live.has(subscriptionId));
       return inFlight.has(t.invoiceId) || !newestFailed.has(t.id) ? { ...view, retryable: false } : view;
     })
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));

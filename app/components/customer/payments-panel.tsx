@@ -280,9 +280,11 @@ function PaymentDialog({
               {kind === "retry"
                 ? `Commet charges the customer's card ${amount} again for this renewal. The result arrives a moment later: the subscription becomes active if the charge succeeds.`
                 : `Refund ${amount} in full to the customer.` +
-                  (transaction.subscriptionInvoice
+                  (transaction.endsSubscription
                     ? " This charge paid a subscription invoice: a full refund ends the subscription immediately."
-                    : "")}
+                    : transaction.subscriptionInvoice
+                      ? " The subscription this charge paid for has ended already."
+                      : "")}
             </p>
             <FormAlert message={errors._form?.[0] ?? errors.transactionId?.[0] ?? errors.seenAmount?.[0]} />
             <ReasonFields
