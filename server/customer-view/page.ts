@@ -7,6 +7,7 @@ import { newIdempotencyKey } from "../../app/contracts/ops-forms.ts";
 import { can, type Role } from "../../app/contracts/permissions.ts";
 import type { Problem } from "../../app/contracts/problem.ts";
 import { loadSeatPanel } from "../seats/index.ts";
+import { loadSubscriptionActions } from "../subscriptions/index.ts";
 import { loadUsagePanel } from "../usage/index.ts";
 import { loadCustomerView, panelProblem, settleWithin } from "./index.ts";
 
@@ -42,12 +43,33 @@ export async function loadCustomerPage(customerRef: string, role: Role) {
       seatForm: can(role, "seats:write")
         ? { resolve: formPanel(loadSeatPanel(customerRef), "seat-form"), key: newIdempotencyKey("seats") }
         : null,
+      subscriptionActions: subscriptionActionsFor(customerRef, role),
       usageForm: can(role, "usage:write")
         ? {
             resolve: formPanel(loadUsagePanel(customerRef), "usage-form"),
             keys: { record: newIdempotencyKey("usage"), set: newIdempotencyKey("usage-set") },
           }
         : null,
+    },
+  };
+}
+
+/** The Subscription actions panel for a role that may take at least one of them (null otherwise). */
+function subscriptionActionsFor(customerRef: string, role: Role) {
+  const may = {
+    cancel: can(role, "subscriptions:cancel"),
+    cancelNow: can(role, "subscriptions:cancel-now"),
+    changePlan: can(role, "subscriptions:change-plan"),
+  };
+  if (!may.cancel && !may.cancelNow && !may.changePlan) return null;
+  return {
+    resolve: formPanel(loadSubscriptionActions(customerRef), "subscription-actions"),
+    may,
+    keys: {
+      cancel: newIdempotencyKey("cancel"),
+      uncancel: newIdempotencyKey("uncancel"),
+      cancelNow: newIdempotencyKey("cancel-now"),
+      plan: newIdempotencyKey("plan"),
     },
   };
 }
