@@ -25,7 +25,10 @@ export function writeOnce(
   return writes.once(form.idempotencyKey, async () => {
     const prior = await writes.lookup(action, form.idempotencyKey, form.customerId, identity);
     if (prior) return prior;
-    return writes.once(`#subscription ${form.customerId}`, body);
+    const result = await writes.once(`#subscription ${form.customerId}`, body);
+    if (result.kind !== "stale") return result;
+    // The state moved because another console process wrote this very key meanwhile: its answer, not a refusal.
+    return (await writes.lookup(action, form.idempotencyKey, form.customerId, identity)) ?? result;
   });
 }
 
