@@ -422,9 +422,9 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
  * upgrade Starter → Pro. Commet's ledger: the sandbox's webhook events of each subscription
  * (subscription.cancellation_scheduled / subscription.plan_changed, recorded for a registered endpoint)
  * and the upgrade's plan_change invoice — exactly one of each, and the state (scheduled / on Pro) in Commet.
- * RELIABILITY_SUB_SEQUENCES=<n> (default 100).
+ * RELIABILITY_SUB_SEQUENCES=<n> (default 200).
  */
-const SUB_SEQUENCES = Number(process.env.RELIABILITY_SUB_SEQUENCES ?? 100);
+const SUB_SEQUENCES = Number(process.env.RELIABILITY_SUB_SEQUENCES ?? 200);
 type SubOp = "subscriptions.cancel" | "subscriptions.change_plan";
 const SUB_ROUTE: Record<SubOp, string> = {
   "subscriptions.cancel": "POST /api/v1/subscriptions/*/cancel",
