@@ -3,7 +3,8 @@
  * with a typed confirmation, and change plan through Commet's quote — each written once under its own key.
  */
 
-import { useId, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useFetcher } from "@remix-run/react";
+import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import type { z } from "zod";
 import { FormAlert, FormField } from "~/components/form-field";
 import { ModeBanner } from "~/components/mode-banner";
@@ -41,9 +42,12 @@ type Show = (tone: ToastTone, text: string) => void;
 
 const actionOf = (customerRef: string) => `/customers/${encodeURIComponent(customerRef)}/subscription`;
 
-/** Handles one answer of an action the same way in every form of the panel. */
+/** The forms of the panel and their fetchers (one key per form and customer). */
+const FORMS = ["cancel", "uncancel", "cancel-now", "plan"] as const;
+const fetcherKeyOf = (form: (typeof FORMS)[number], customerRef: string) => `${form}:${customerRef}`;
+
+/** What a form does with an answer (dialog, field errors); the toast is the panel's (AnswerToast). */
 function answerHandler(options: {
-  show: Show;
   close: () => void;
   setErrors: (errors: FieldErrors) => void;
   /** Field errors shown inside the dialog (it stays open for them). */
@@ -52,7 +56,7 @@ function answerHandler(options: {
   onPreview?: (preview: PlanChangePreview) => void;
 }) {
   return (result: SubscriptionActionResult) => {
-    const { show, close, setErrors } = options;
+    const { close, setErrors } = options;
     switch (result.kind) {
       case "preview":
         setErrors({});
@@ -67,19 +71,35 @@ function answerHandler(options: {
         close();
         setErrors({});
         options.onDone?.();
-        show(result.kind === "ok" ? "success" : "info", result.message);
-        return;
-      case "previous_failed":
-        close();
-        show("error", `${result.message} A new request key was generated: try again.`);
         return;
       default:
-        // stale, forbidden, in_progress, duplicate_unknown, commet_error: the key stays — submitting
-        // the same action again resolves an unknown outcome without applying it twice.
+        // stale, forbidden, in_progress, duplicate_unknown, commet_error, previous_failed: the key stays
+        // (unless spent) — submitting the same action again resolves an unknown outcome without applying it twice.
         close();
-        show("error", result.message);
     }
   };
+}
+
+/**
+ * Shows each answer of one form's fetcher as a toast. It lives beside the panel, not in the form: a
+ * successful action re-renders the panel (the cancel form becomes the revert form, a canceled
+ * subscription leaves none) and the form that posted may be gone when its answer lands.
+ */
+function AnswerToast({ fetcherKey, show }: { fetcherKey: string; show: Show }) {
+  const fetcher = useFetcher<SubscriptionActionResult>({ key: fetcherKey });
+  const seen = useRef(fetcher.state === "idle" ? fetcher.data : undefined);
+  useEffect(() => {
+    const result = fetcher.data;
+    if (fetcher.state !== "idle" || !result || result === seen.current) return;
+    seen.current = result;
+    if (result.kind === "preview" || result.kind === "field_errors") return;
+    if (result.kind === "ok") show("success", result.message);
+    else if (result.kind === "already_recorded") show("info", result.message);
+    else if (result.kind === "previous_failed")
+      show("error", `${result.message} A new request key was generated: try again.`);
+    else show("error", result.message);
+  }, [fetcher.state, fetcher.data, show]);
+  return null;
 }
 
 /** The panel (roles with at least one subscription permission), streamed like the others. */
@@ -106,12 +126,15 @@ export function SubscriptionActionsPanel({
       >
         {(data) =>
           data ? (
-            <SubscriptionActions customerRef={customerRef} data={data} may={may} keys={keys} show={show} />
+            <SubscriptionActions customerRef={customerRef} data={data} may={may} keys={keys} />
           ) : (
             <p className="empty-state empty-state--inline">No active subscription: nothing to cancel or change.</p>
           )
         }
       </Panel>
+      {FORMS.map((form) => (
+        <AnswerToast key={form} fetcherKey={fetcherKeyOf(form, customerRef)} show={show} />
+      ))}
       <Toast toast={toast} onDismiss={dismiss} label="Subscription action result" />
     </>
   );
@@ -122,13 +145,11 @@ function SubscriptionActions({
   data,
   may,
   keys,
-  show,
 }: {
   customerRef: string;
   data: PanelData;
   may: SubscriptionActionsAccess;
   keys: Keys;
-  show: Show;
 }) {
   const s = data.subscription;
   const hidden = { subscriptionId: s.id };
@@ -185,7 +206,6 @@ function SubscriptionActions({
             effect={`${who}: the cancellation on ${formatDate(s.cancellation.effectiveAt)} is withdrawn; ${s.planName} renews as usual.`}
             confirmLabel="Revert cancellation"
             busyLabel="Reverting…"
-            show={show}
           />
         ) : null}
         {may.cancel && !s.cancellation ? (
@@ -213,17 +233,15 @@ function SubscriptionActions({
               effect={`${who}: ${s.planName} stays active until ${formatDate(data.periodEndCancel.effectiveAt)}, then ends. Nothing is refunded; the cancellation can be reverted until then.`}
               confirmLabel="Schedule cancellation"
               busyLabel="Scheduling…"
-              show={show}
             />
           ) : (
             <p className="muted ops-form" data-testid="no-period-end-cancel">
-              No cancellation at the period end: {data.periodEndCancel.reason}.
+              No cancellation at the period end: {data.periodEndCancel.reason}
+              {may.cancelNow ? " — use Cancel now below." : " — ops or an admin can cancel it now."}
             </p>
           )
         ) : null}
-        {may.changePlan ? (
-          <PlanChangeForm customerRef={customerRef} data={data} initialKey={keys.plan} show={show} />
-        ) : null}
+        {may.changePlan ? <PlanChangeForm customerRef={customerRef} data={data} initialKey={keys.plan} /> : null}
         {may.cancelNow ? (
           <ConfirmedAction
             customerRef={customerRef}
@@ -253,7 +271,6 @@ function SubscriptionActions({
                 or <code>{CANCEL_NOW_WORD}</code> to confirm
               </>
             }
-            show={show}
           />
         ) : null}
       </div>
@@ -282,7 +299,6 @@ function ConfirmedAction(props: {
   busyLabel: string;
   danger?: boolean;
   typedConfirmation?: ReactNode;
-  show: Show;
 }) {
   const id = useId();
   const dialogRef = useRef<HTMLDialogElement>(null);
@@ -292,12 +308,11 @@ function ConfirmedAction(props: {
   const [errors, setErrors] = useState<FieldErrors>({});
   const close = () => dialogRef.current?.open && dialogRef.current.close();
   const { fetcher, key, busy, disabled, guard } = useOpsForm<SubscriptionActionResult>({
-    fetcherKey: `${props.intent}:${props.customerRef}`,
+    fetcherKey: fetcherKeyOf(props.intent, props.customerRef),
     keyPrefix: props.keyPrefix,
     initialKey: props.initialKey,
     onResult: (result) =>
       answerHandler({
-        show: props.show,
         close,
         setErrors,
         dialogFields: ["confirmText"],
@@ -416,12 +431,10 @@ function PlanChangeForm({
   customerRef,
   data,
   initialKey,
-  show,
 }: {
   customerRef: string;
   data: PanelData;
   initialKey: string;
-  show: Show;
 }) {
   const id = useId();
   const dialogRef = useRef<HTMLDialogElement>(null);
@@ -433,12 +446,11 @@ function PlanChangeForm({
   const [preview, setPreview] = useState<PlanChangePreview | null>(null);
   const close = () => dialogRef.current?.open && dialogRef.current.close();
   const { fetcher, key, busy, disabled, guard } = useOpsForm<SubscriptionActionResult>({
-    fetcherKey: `plan:${customerRef}`,
+    fetcherKey: fetcherKeyOf("plan", customerRef),
     keyPrefix: "plan",
     initialKey,
     onResult: (result) =>
       answerHandler({
-        show,
         close,
         setErrors,
         onPreview(p) {
@@ -572,7 +584,7 @@ function PlanChangeForm({
 function PreviewFacts({ preview }: { preview: PlanChangePreview }) {
   const money = (n: number | null) => (n === null ? "—" : formatMinor(n, preview.currency));
   return (
-    <dl className="confirm-dialog__facts">
+    <dl className="confirm-dialog__facts confirm-dialog__facts--wide">
       <div>
         <dt>Plan</dt>
         <dd data-testid="plan-arrow">
