@@ -230,7 +230,7 @@ function SubscriptionActions({
               hidden={hidden}
               openLabel="Schedule cancellation…"
               dialogTitle="Confirm cancellation"
-              effect={`${who}: ${s.planName} stays active until ${formatDate(data.periodEndCancel.effectiveAt)}, then ends. Nothing is refunded; the cancellation can be reverted until then.`}
+              effect={`${who}: ${s.planName} stays active until ${formatDate(data.periodEndCancel.effectiveAt)}, then ends. Nothing is refunded; the cancellation can be reverted until then.${s.scheduledPlanChange ? ` It replaces the scheduled change to ${s.scheduledPlanChange.newPlanName ?? "another plan"}.` : ""}`}
               confirmLabel="Schedule cancellation"
               busyLabel="Scheduling…"
             />
