@@ -146,6 +146,27 @@ describeEachEngine("directory webhooks", (ctx) => {
     expect((await searchCustomers(ctx.database, "INV-0800")).exactHit?.id).toBe("cus_sub");
   });
 
+  it("a recovered payment returns a past_due subscription to active", async () => {
+    await deliver(webhookEnvelope("customer.created", customerData("cus_rec", { email: "rec@example.org" })));
+    const base = { subscriptionId: "sub_rec", customerId: "cus_rec" };
+    await deliver(
+      webhookEnvelope(
+        "subscription.past_due",
+        { ...base, status: "past_due", invoiceId: "inv_r", invoiceNumber: "INV-R1" },
+        { timestamp: "2026-11-21T12:00:00.000Z" },
+      ),
+    );
+    expect(await getIndexedCustomer(ctx.database, "cus_rec")).toMatchObject({ subscriptionStatus: "past_due" });
+    await deliver(
+      webhookEnvelope(
+        "payment.recovered",
+        { ...base, invoiceId: "inv_r", invoiceNumber: "INV-R1", invoiceTotal: 4900 },
+        { timestamp: "2026-11-21T12:30:00.000Z" },
+      ),
+    );
+    expect(await getIndexedCustomer(ctx.database, "cus_rec")).toMatchObject({ subscriptionStatus: "active" });
+  });
+
   it("at equal timestamps a delivery reordered by the network does not move a status back", async () => {
     await deliver(webhookEnvelope("customer.created", customerData("cus_tie", { email: "tie@example.org" })));
     const at = { timestamp: "2026-11-21T11:00:00.000Z" };

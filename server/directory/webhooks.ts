@@ -1,6 +1,6 @@
 /**
  * What the directory takes from Commet's webhooks (docs/decisions/0011-webhook-intake.md): customer.*,
- * subscription.* / trial.* and seats.updated keep the index current; any event naming an invoice number
+ * subscription.* / trial.*, payment.recovered and seats.updated keep the index current; any event naming an invoice number
  * and a customer feeds the search's invoice lookup.
  */
 import { z } from "zod";
@@ -54,6 +54,20 @@ const applySubscription = webhookHandler(subscriptionData, async (s, { trx, even
   await upsertSubscriptions(trx, [input], eventAt, now);
 });
 
+/** A recovered payment returns its past_due subscription to active (webhooks/payment-recovered.md). */
+const applyRecovery = webhookHandler(
+  z.object({ subscriptionId: z.string().min(1).nullable(), customerId: z.string().min(1) }),
+  async (p, { trx, eventAt, now }) => {
+    if (!p.subscriptionId) return;
+    await upsertSubscriptions(
+      trx,
+      [{ id: p.subscriptionId, customerRef: p.customerId, status: "active" }],
+      eventAt,
+      now,
+    );
+  },
+);
+
 const applySeats = webhookHandler(seatsData, async (s, { trx, eventAt, now }) => {
   await setSeatCount(
     trx,
@@ -85,6 +99,7 @@ export const directoryWebhooks: WebhookDomain = {
     "customer.created": applyCustomer,
     "customer.updated": applyCustomer,
     "seats.updated": applySeats,
+    "payment.recovered": applyRecovery,
     ...Object.fromEntries(SUBSCRIPTION_EVENTS.map((e) => [e, applySubscription])),
   },
   observers: [

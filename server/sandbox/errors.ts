@@ -67,7 +67,8 @@ export const errors = {
     new ApiError("not_found_error", "customer_not_found", `Customer '${id}' does not exist.`, { param: "customerId" }),
   featureNotFound: (code: string, param = "featureCode") =>
     new ApiError("not_found_error", "feature_not_found", `Feature '${code}' does not exist.`, { param }),
-  planNotFound: (id: string) => new ApiError("not_found_error", "plan_not_found", `Plan '${id}' does not exist.`),
+  planNotFound: (id: string, param?: string) =>
+    new ApiError("not_found_error", "plan_not_found", `Plan '${id}' does not exist.`, { param }),
   subscriptionNotFound: (id: string) =>
     new ApiError("not_found_error", "subscription_not_found", `Subscription '${id}' does not exist.`),
   invoiceNotFound: (id: string) =>
@@ -83,6 +84,59 @@ export const errors = {
       `Customer '${customerId}' has no active, trialing or past-due subscription.`,
       { param: "customerId" },
     ),
+  notScheduledForCancellation: (id: string) =>
+    new ApiError(
+      "conflict_error",
+      "not_scheduled_for_cancellation",
+      `Subscription '${id}' has no scheduled cancellation to revert.`,
+    ),
+  alreadyScheduled: (message: string) => new ApiError("conflict_error", "already_scheduled", message),
+  subscriptionNotActive: (id: string, status: string) =>
+    new ApiError(
+      "conflict_error",
+      "subscription_not_active",
+      `Subscription '${id}' is ${status}; plan changes need an active subscription.`,
+      { details: { status } },
+    ),
+  oneTimeNotCancelable: (id: string) =>
+    new ApiError(
+      "conflict_error",
+      "one_time_subscription_not_cancelable",
+      `Subscription '${id}' is a one-time purchase and cannot be canceled.`,
+    ),
+  plansNotInSameGroup: (current: string, target: string, param: string) =>
+    new ApiError(
+      "validation_error",
+      "plans_not_in_same_group",
+      `Plan '${target}' is not in the same plan group as the current plan '${current}'.`,
+      { param },
+    ),
+  planChangeScheduled: (effectiveAt: string) =>
+    new ApiError(
+      "validation_error",
+      "plan_change_scheduled",
+      `This change takes effect at the end of the current period (${effectiveAt}) and is not prorated; apply it with change-plan.`,
+      { param: "planId", details: { effectiveAt } },
+    ),
+  noChangeRequested: (param: string) =>
+    new ApiError(
+      "validation_error",
+      "no_change_requested",
+      "The subscription is already on this plan and billing interval, and no change is scheduled.",
+      { param },
+    ),
+  priceNotFound: (plan: string, interval: string, param: string) =>
+    new ApiError("not_found_error", "price_not_found", `Plan '${plan}' has no ${interval} price.`, { param }),
+  offerNotFound: (id: string) =>
+    new ApiError("not_found_error", "offer_not_found", `Offer '${id}' does not exist.`, { param: "offerId" }),
+  planGroupNotFound: (id: string) =>
+    new ApiError("not_found_error", "plan_group_not_found", `Plan group '${id}' does not exist.`),
+  chargeFailed: (failure: { code: string; message: string }, transactionId: string, invoiceId: string) =>
+    new ApiError("billing_error", "charge_failed", `The plan change charge failed: ${failure.message}`, {
+      details: { failureCode: failure.code, failureMessage: failure.message, transactionId, invoiceId },
+    }),
+  paymentFailed: (message: string, details: Record<string, unknown>) =>
+    new ApiError("billing_error", "payment_failed", message, { details }),
   featureNotInPlan: (code: string, plan: string) =>
     new ApiError("billing_error", "feature_not_in_plan", `Feature '${code}' is not included in plan '${plan}'.`, {
       param: "featureCode",
@@ -125,6 +179,43 @@ export const errors = {
     ),
   subscriptionAlreadyCanceled: (id: string) =>
     new ApiError("conflict_error", "subscription_already_canceled", `Subscription '${id}' is already canceled.`),
+  transactionNotRefundable: (id: string, status: string) =>
+    new ApiError(
+      "conflict_error",
+      "transaction_not_refundable",
+      `Transaction '${id}' is ${status}: only a succeeded transaction can be refunded.`,
+      { param: "id", details: { transactionId: id, status } },
+    ),
+  transactionNotRetryable: (id: string, status: string, why = `it is ${status}`) =>
+    new ApiError(
+      "conflict_error",
+      "transaction_not_retryable",
+      `Transaction '${id}' cannot be retried: ${why}. Only a failed subscription renewal charge can be retried.`,
+      { param: "id", details: { transactionId: id, status } },
+    ),
+  noOutstandingInvoice: (subscriptionId: string, invoiceId?: string) =>
+    new ApiError(
+      "conflict_error",
+      "no_outstanding_invoice",
+      invoiceId
+        ? `Invoice '${invoiceId}' of subscription '${subscriptionId}' is no longer outstanding.`
+        : `Subscription '${subscriptionId}' has no outstanding invoice to charge or recover.`,
+      { details: { subscriptionId, invoiceId: invoiceId ?? null } },
+    ),
+  invalidSubscriptionStatus: (id: string, status: string, accepted: string[]) =>
+    new ApiError(
+      "conflict_error",
+      "invalid_subscription_status",
+      `Subscription '${id}' is ${status}; this operation needs ${accepted.join(" or ")}.`,
+      { details: { subscriptionId: id, status, accepted } },
+    ),
+  chargeInProgress: (subscriptionId: string, transactionId: string) =>
+    new ApiError(
+      "conflict_error",
+      "charge_in_progress",
+      `A payment retry (transaction '${transactionId}') is already running for subscription '${subscriptionId}'.`,
+      { details: { subscriptionId, transactionId } },
+    ),
   idempotencyKeyMismatch: () =>
     new ApiError(
       "conflict_error",

@@ -13,6 +13,9 @@ import {
   addInterval,
   webhookCustomerId,
 } from "./model.ts";
+import { dropScheduledChange, takeScheduledChange } from "./plan-change.ts";
+import { chargeRenewal, settleInvoice } from "./payments.ts";
+import type { InvoiceRowFull } from "./serialize.ts";
 
 const DAY = 86_400_000;
 type Line = ReturnType<typeof line>;
@@ -63,13 +66,13 @@ export function planBaseLine(planName: string, price: number, interval: string):
   );
 }
 
-function nextInvoiceNumber(sb: Sandbox, periodEnd: string): string {
+export function nextInvoiceNumber(sb: Sandbox, periodEnd: string): string {
   const n = (sb.q("SELECT MAX(seq) AS n FROM invoices").get() as { n: number | null }).n ?? 0;
   return `INV-${new Date(periodEnd).getUTCFullYear()}-${String(n + 1).padStart(6, "0")}`;
 }
 
 /** Plan base and seats/quota held beyond the included amount, charged in advance. */
-function advanceLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
+export function advanceLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
   const lines: Line[] = [];
   if (plan.price > 0) {
     lines.push(planBaseLine(plan.name, plan.price, s.billing_interval));
@@ -102,7 +105,7 @@ function advanceLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
 }
 
 /** Metered usage beyond the included amount in the period that just closed. */
-function overageLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
+export function overageLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
   if (plan.consumption_model === "credits") return [];
   const lines: Line[] = [];
   for (const pf of sb.catalog.planFeatures.get(plan.id)?.values() ?? []) {
@@ -132,6 +135,10 @@ function overageLines(sb: Sandbox, s: SubscriptionRow, plan: PlanRow): Line[] {
   return lines;
 }
 
+/**
+ * Writes an invoice (outstanding) and collects it: `checkout` = the customer is present and the test card pays at
+ * once; `renewal` = the saved card is charged by payments.ts chargeRenewal, per the customer's card behaviour.
+ */
 function issueInvoice(
   sb: Sandbox,
   s: SubscriptionRow,
@@ -139,25 +146,23 @@ function issueInvoice(
   plan: PlanRow,
   period: { start: string; end: string },
   lines: Line[],
-  outstanding: boolean,
-): { id: string; number: string; total: number } | null {
+  collect: "checkout" | "renewal",
+): { id: string; number: string; total: number; paid: boolean } | null {
   if (lines.length === 0) return null;
   const now = sb.clock.iso();
   const subtotal = lines.reduce((a, l) => a + l.amount, 0);
   const invoiceId = newId("inv");
   const number = nextInvoiceNumber(sb, period.end);
   const due = new Date(Date.parse(now) + 7 * DAY).toISOString();
-  const status = outstanding ? "outstanding" : "paid";
   sb.q(
     `INSERT INTO invoices (id, customer_id, subscription_id, invoice_number, status, invoice_type, currency, subtotal,
        discount_amount, tax_amount, total, period_start, period_end, issue_date, due_date, plan_name, memo, line_items, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, 'recurring', 'USD', ?, 0, 0, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, 'outstanding', 'recurring', 'USD', ?, 0, 0, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
   ).run(
     invoiceId,
     customer.id,
     s.id,
     number,
-    status,
     subtotal,
     subtotal,
     period.start,
@@ -169,28 +174,13 @@ function issueInvoice(
     now,
     now,
   );
-  const txnId = newId("txn");
-  sb.q(
-    `INSERT INTO transactions (id, invoice_id, customer_id, gross_amount, subtotal, tax_amount, currency, provider, status,
-       customer_email, customer_name, paid_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 'USD', 'commet', ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    txnId,
-    invoiceId,
-    customer.id,
-    subtotal,
-    subtotal,
-    outstanding ? "failed" : "succeeded",
-    customer.email,
-    customer.full_name,
-    outstanding ? null : now,
-    now,
-    now,
-  );
+  const invoice = sb.q("SELECT * FROM invoices WHERE id = ?").get(invoiceId) as InvoiceRowFull;
+  const paid = collect === "checkout" ? (settleInvoice(sb, invoice), true) : chargeRenewal(sb, s, invoiceId).paid;
   const customerRef = webhookCustomerId(customer);
   sb.emit("invoice.created", {
     invoiceId,
     invoiceNumber: number,
-    invoiceStatus: status,
+    invoiceStatus: paid ? "paid" : "outstanding",
     periodStart: period.start,
     periodEnd: period.end,
     issueDate: now,
@@ -201,7 +191,7 @@ function issueInvoice(
     customerId: customerRef,
     subscriptionId: s.id,
   });
-  return { id: invoiceId, number, total: subtotal };
+  return { id: invoiceId, number, total: subtotal, paid };
 }
 
 /**
@@ -218,7 +208,7 @@ export function subscriptionActivated(sb: Sandbox, s: SubscriptionRow): void {
       line("plan_base", null, `${plan.name} plan (${s.billing_interval})`, 1, 0, 0, null, null, null, "advance"),
     );
   }
-  const invoice = issueInvoice(sb, s, customer, plan, period, lines, false)!;
+  const invoice = issueInvoice(sb, s, customer, plan, period, lines, "checkout")!;
   sb.emit("subscription.activated", {
     subscriptionId: s.id,
     customerId: webhookCustomerId(customer),
@@ -234,26 +224,47 @@ export function subscriptionActivated(sb: Sandbox, s: SubscriptionRow): void {
   });
 }
 
-/** Closes one period of a live subscription and starts the next (usage reset, plan credits refilled). */
+/**
+ * Closes one period of a live subscription and starts the next (usage reset, plan credits refilled). A plan change
+ * scheduled for this period end takes effect here: the closed period's overage on the old plan, the next period's
+ * base and seats on the new one (plan-change.ts).
+ */
 function closePeriod(sb: Sandbox, s: SubscriptionRow): void {
   const plan = sb.catalog.plansById.get(s.plan_id)!;
   const customer = sb.customer(s.customer_id);
   const wasTrial = s.status === "trialing";
-  const lines = [...(wasTrial ? [] : overageLines(sb, s, plan)), ...advanceLines(sb, s, plan)];
-  issueInvoice(sb, s, customer, plan, { start: s.period_start!, end: s.period_end! }, lines, s.status === "past_due");
+  const change = takeScheduledChange(sb, s);
+  const nextPlan = change?.plan ?? plan;
+  const nextInterval = change?.interval ?? s.billing_interval;
+  const next = { ...s, plan_id: nextPlan.id, billing_interval: nextInterval };
+  const advance = advanceLines(sb, next, nextPlan);
+  const lines = [...(wasTrial ? [] : overageLines(sb, s, plan)), ...advance];
   const now = sb.clock.iso();
   sb.q(
-    "UPDATE subscriptions SET status = ?, period_start = ?, period_end = ?, credits_remaining = ?, updated_at = ? WHERE id = ?",
+    "UPDATE subscriptions SET status = ?, plan_id = ?, billing_interval = ?, period_start = ?, period_end = ?, credits_remaining = ?, updated_at = ? WHERE id = ?",
   ).run(
     wasTrial ? "active" : s.status,
+    nextPlan.id,
+    nextInterval,
     s.period_end,
-    addInterval(s.period_end!, s.billing_interval),
-    plan.included_credits,
+    addInterval(s.period_end!, nextInterval),
+    nextPlan.included_credits,
     now,
     s.id,
   );
   sb.q("DELETE FROM usage_totals WHERE subscription_id = ?").run(s.id);
-  if (wasTrial) {
+  // Charged after the period moved on: a decline puts the renewed subscription past_due (payments.ts).
+  const invoice = issueInvoice(
+    sb,
+    s,
+    customer,
+    nextPlan,
+    { start: s.period_start!, end: s.period_end! },
+    lines,
+    "renewal",
+  );
+  change?.announce(advance.reduce((a, l) => a + l.amount, 0));
+  if (wasTrial && invoice?.paid !== false) {
     sb.emit("trial.converted", {
       subscriptionId: s.id,
       customerId: webhookCustomerId(customer),
@@ -266,6 +277,8 @@ function closePeriod(sb: Sandbox, s: SubscriptionRow): void {
 
 function cancelAtEnd(sb: Sandbox, s: SubscriptionRow): void {
   const now = sb.clock.iso();
+  // A cancellation wins over a plan change scheduled for the same period end.
+  dropScheduledChange(sb, s.id);
   sb.q("UPDATE subscriptions SET status = 'canceled', end_date = period_end, updated_at = ? WHERE id = ?").run(
     now,
     s.id,

@@ -121,12 +121,25 @@ export class Clock {
   }
 }
 
+export interface PlanGroupRow {
+  seq: number;
+  id: string;
+  name: string;
+  description: string | null;
+  is_public: number;
+  created_at: string;
+  updated_at: string;
+}
+
 /** Plans and features change only on reset: keep them in memory for the hot paths. */
 export class Catalog {
   featuresByCode = new Map<string, FeatureRow>();
   plansById = new Map<string, PlanRow>();
   plansByCode = new Map<string, PlanRow>();
   planFeatures = new Map<string, Map<string, PlanFeatureRow>>();
+  planGroups = new Map<string, PlanGroupRow>();
+  /** Plan id → its group and its sortOrder inside it (a plan belongs to at most one group). */
+  groupOfPlan = new Map<string, { groupId: string; sortOrder: number }>();
   constructor(private readonly db: Db) {
     this.reload();
   }
@@ -135,6 +148,8 @@ export class Catalog {
     this.plansById.clear();
     this.plansByCode.clear();
     this.planFeatures.clear();
+    this.planGroups.clear();
+    this.groupOfPlan.clear();
     for (const f of this.db.prepare("SELECT * FROM features ORDER BY rowid").all() as FeatureRow[]) {
       this.featuresByCode.set(f.code, f);
     }
@@ -146,6 +161,24 @@ export class Catalog {
     for (const pf of this.db.prepare("SELECT * FROM plan_features").all() as PlanFeatureRow[]) {
       this.planFeatures.get(pf.plan_id)?.set(pf.feature_code, pf);
     }
+    for (const g of this.db.prepare("SELECT * FROM plan_groups ORDER BY seq").all() as PlanGroupRow[]) {
+      this.planGroups.set(g.id, g);
+    }
+    const members = this.db.prepare("SELECT group_id, plan_id, sort_order FROM plan_group_plans").all() as Array<{
+      group_id: string;
+      plan_id: string;
+      sort_order: number;
+    }>;
+    for (const m of members) this.groupOfPlan.set(m.plan_id, { groupId: m.group_id, sortOrder: m.sort_order });
+  }
+  /** The plans of a group, in sortOrder. */
+  groupPlans(groupId: string): Array<{ plan: PlanRow; sortOrder: number }> {
+    const out: Array<{ plan: PlanRow; sortOrder: number }> = [];
+    for (const [planId, m] of this.groupOfPlan) {
+      const plan = this.plansById.get(planId);
+      if (m.groupId === groupId && plan) out.push({ plan, sortOrder: m.sortOrder });
+    }
+    return out.sort((a, b) => a.sortOrder - b.sortOrder);
   }
   plan(idOrCode: string): PlanRow | undefined {
     return this.plansById.get(idOrCode) ?? this.plansByCode.get(idOrCode);

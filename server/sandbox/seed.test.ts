@@ -30,7 +30,15 @@ describe("seedDemo", () => {
   });
 
   it("is deterministic: the same count and anchor give identical rows, ids included", () => {
-    for (const table of ["customers", "subscriptions", "usage_events", "invoices", "seat_balances"]) {
+    for (const table of [
+      "customers",
+      "subscriptions",
+      "usage_events",
+      "invoices",
+      "seat_balances",
+      "transactions",
+      "card_behaviours",
+    ]) {
       const rowsA = a.db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
       const rowsB = b.db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
       expect(rowsA.length).toBeGreaterThan(0);
@@ -104,5 +112,98 @@ describe("seedDemo", () => {
       )
       .get(`usr_${String(EXHAUSTED_CREDITS_CUSTOMER_INDEX + 1).padStart(6, "0")}`) as { credits_remaining: number };
     expect(exhausted.credits_remaining).toBe(0);
+  });
+
+  it("has a charge per invoice: failed renewals of past_due customers, refunds that ended subscriptions, disputes", () => {
+    const perInvoice = a.db
+      .prepare(
+        `SELECT i.status AS invoice, t.status AS txn, t.failure_code, s.status AS sub, s.cancel_reason
+         FROM invoices i JOIN transactions t ON t.invoice_id = i.id JOIN subscriptions s ON s.id = i.subscription_id`,
+      )
+      .all() as Array<{
+      invoice: string;
+      txn: string;
+      failure_code: string | null;
+      sub: string;
+      cancel_reason: string;
+    }>;
+    const { n: invoices } = a.db.prepare("SELECT COUNT(*) AS n FROM invoices").get() as { n: number };
+    expect(perInvoice).toHaveLength(invoices);
+    for (const row of perInvoice) {
+      if (row.invoice === "outstanding") {
+        expect(row).toMatchObject({ txn: "failed", sub: "past_due" });
+        expect(["card_declined", "insufficient_funds"]).toContain(row.failure_code);
+      } else {
+        expect(["succeeded", "refunded", "disputed"]).toContain(row.txn);
+      }
+      if (row.txn === "refunded") expect(row).toMatchObject({ sub: "canceled", cancel_reason: "refund" });
+    }
+    const counts = Object.fromEntries(
+      (
+        a.db.prepare("SELECT status, COUNT(*) AS n FROM transactions GROUP BY status").all() as Array<{
+          status: string;
+          n: number;
+        }>
+      ).map((r) => [r.status, r.n]),
+    );
+    expect(counts.refunded).toBeGreaterThan(0);
+    expect(counts.disputed).toBeGreaterThan(0);
+    // Every past_due customer's card declines (always, or on the first attempt) — that is why it is past_due.
+    const pastDue = a.db
+      .prepare(
+        `SELECT COALESCE(b.behaviour, 'succeeds') AS behaviour FROM subscriptions s
+         LEFT JOIN card_behaviours b ON b.customer_id = s.customer_id WHERE s.status = 'past_due'`,
+      )
+      .all() as Array<{ behaviour: string }>;
+    expect(pastDue.length).toBeGreaterThan(3);
+    for (const p of pastDue) expect(["declines", "succeeds_on_retry"]).toContain(p.behaviour);
+  });
+
+  it("seeds the fixed payment customers usr_000010…16 as the shared brief describes", () => {
+    const fixed = (n: number) => {
+      const externalId = `usr_${String(n).padStart(6, "0")}`;
+      const subs = a.db
+        .prepare(
+          `SELECT s.status, p.code AS plan, s.cancel_reason FROM subscriptions s JOIN customers c ON c.id = s.customer_id
+           JOIN plans p ON p.id = s.plan_id WHERE c.external_id = ? ORDER BY s.seq`,
+        )
+        .all(externalId) as Array<{ status: string; plan: string; cancel_reason: string | null }>;
+      const txns = (
+        a.db
+          .prepare(
+            "SELECT t.status FROM transactions t JOIN customers c ON c.id = t.customer_id WHERE c.external_id = ? ORDER BY t.seq",
+          )
+          .all(externalId) as Array<{ status: string }>
+      ).map((t) => t.status);
+      const card =
+        (
+          a.db
+            .prepare(
+              "SELECT b.behaviour FROM card_behaviours b JOIN customers c ON c.id = b.customer_id WHERE c.external_id = ?",
+            )
+            .get(externalId) as { behaviour: string } | undefined
+        )?.behaviour ?? "succeeds";
+      return { subs, txns, card };
+    };
+    expect(fixed(3)).toMatchObject({ subs: [{ status: "past_due", plan: "starter" }], card: "succeeds_on_retry" });
+    expect(fixed(3).txns.at(-1)).toBe("failed");
+    const u10 = fixed(10);
+    expect(u10.subs).toMatchObject([{ status: "active", plan: "pro" }]);
+    expect(u10.txns.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(u10.txns)).toEqual(new Set(["succeeded"]));
+    expect(fixed(11)).toMatchObject({ subs: [{ status: "past_due", plan: "pro" }], card: "declines" });
+    expect(fixed(12)).toMatchObject({ subs: [{ status: "past_due", plan: "business" }], card: "succeeds_on_retry" });
+    for (const n of [11, 12]) expect(fixed(n).txns.filter((t) => t === "failed")).toHaveLength(1);
+    expect(fixed(13).subs).toMatchObject([{ status: "active", plan: "starter" }]);
+    expect(fixed(14).subs).toMatchObject([{ status: "active", plan: "business" }]);
+    expect(fixed(15).subs).toMatchObject([{ status: "active", plan: "pro" }]);
+    const u16 = fixed(16);
+    expect(u16.subs).toMatchObject([
+      { status: "active", plan: "pro" },
+      { status: "canceled", plan: "pro", cancel_reason: "refund" },
+    ]);
+    expect(u16.txns.filter((t) => t === "refunded")).toHaveLength(1);
+    expect(u16.txns.filter((t) => t === "disputed")).toHaveLength(1);
+    for (const n of [10, 13, 14, 15, 16]) expect(fixed(n).card).toBe("succeeds");
   });
 });

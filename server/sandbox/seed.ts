@@ -9,6 +9,7 @@ import { mulberry32 } from "../prng.ts";
 import { seededId } from "./ids.ts";
 import { line, planBaseLine } from "./ledger.ts";
 import { addInterval, type Interval, type SubscriptionStatus } from "./model.ts";
+import { type CardBehaviour, DECLINED, INSUFFICIENT_FUNDS } from "./payments.ts";
 
 const DAY = 86_400_000;
 const HISTORY_DAYS = 90;
@@ -122,6 +123,31 @@ export const PLANS: PlanSeed[] = [
     },
   },
 ];
+
+/** The demo plan group: plans in upgrade order (changes between them are prorated or scheduled, decision 0014). */
+export const PLAN_GROUP = {
+  name: "Core plans",
+  description: "Free, Starter, Pro and Business: customers move between them",
+  planCodes: ["free", "starter", "pro", "business"],
+} as const;
+
+/**
+ * Puts free → business into the demo plan group (ai_credits stays outside any group). Idempotent, so a data dir
+ * seeded before plan groups existed gets it at start. The id comes from its own PRNG: other seeded ids do not move.
+ */
+export function seedPlanGroup(db: Db, at: string): void {
+  if (db.prepare("SELECT 1 FROM plan_groups LIMIT 1").get()) return;
+  const planIds = PLAN_GROUP.planCodes.map(
+    (code) => (db.prepare("SELECT id FROM plans WHERE code = ?").get(code) as { id: string } | undefined)?.id,
+  );
+  if (planIds.some((id) => id === undefined)) return;
+  const groupId = seededId("pgrp", mulberry32(0x96a9));
+  db.prepare(
+    "INSERT INTO plan_groups (id, name, description, is_public, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)",
+  ).run(groupId, PLAN_GROUP.name, PLAN_GROUP.description, at, at);
+  const insMember = db.prepare("INSERT INTO plan_group_plans (group_id, plan_id, sort_order) VALUES (?, ?, ?)");
+  planIds.forEach((id, i) => insMember.run(groupId, id!, i));
+}
 
 const FIRST = [
   "Olivia",
@@ -268,17 +294,38 @@ const TIMEZONES = [
 ];
 const SEGMENTS = ["startup", "smb", "mid-market", "enterprise"];
 
-/** The first customers get fixed statuses so every status exists even in a tiny seed. */
-const FORCED: Array<{ status: SubscriptionStatus | null; plan: string }> = [
+/**
+ * The first customers get fixed statuses so every status exists even in a tiny seed; 10–16 carry the payment
+ * histories the money journeys need. `startDaysAgo` pins the subscription start (so the closed periods, hence
+ * the seeded charges, are known); `card` is the saved card's behaviour (default "succeeds").
+ */
+interface Forced {
+  status: SubscriptionStatus | null;
+  plan: string;
+  startDaysAgo?: number;
+  card?: CardBehaviour;
+  /** An earlier subscription ended by a refund (refunded charge), and one disputed charge on the current one. */
+  refundAndDispute?: boolean;
+}
+/** Past-due fixed customers start 64 days back: one paid renewal, then a renewal that failed about 3 days ago. */
+const PAST_DUE_START = 64;
+const FORCED: Forced[] = [
   { status: "active", plan: "pro" },
   { status: "trialing", plan: "starter" },
-  { status: "past_due", plan: "starter" },
+  { status: "past_due", plan: "starter", startDaysAgo: PAST_DUE_START, card: "succeeds_on_retry" },
   { status: "canceled", plan: "pro" },
   { status: "pending_payment", plan: "business" },
   { status: "active", plan: "ai_credits" }, // credits exhausted: usage.track answers insufficient_credits
   { status: "active", plan: "free" },
   { status: "active", plan: "business" },
   { status: null, plan: "free" }, // no subscription at all
+  { status: "active", plan: "pro", startDaysAgo: 100 }, // usr_000010: three paid charges (refund journey)
+  { status: "past_due", plan: "pro", startDaysAgo: PAST_DUE_START, card: "declines" }, // usr_000011
+  { status: "past_due", plan: "business", startDaysAgo: PAST_DUE_START, card: "succeeds_on_retry" }, // usr_000012
+  { status: "active", plan: "starter" }, // usr_000013: upgrade journey
+  { status: "active", plan: "business" }, // usr_000014: downgrade journey
+  { status: "active", plan: "pro" }, // usr_000015: cancel + revert journey
+  { status: "active", plan: "pro", startDaysAgo: 75, refundAndDispute: true }, // usr_000016
 ];
 export const EXHAUSTED_CREDITS_CUSTOMER_INDEX = 5;
 
@@ -316,13 +363,19 @@ export interface SeedResult {
   subscriptions: number;
   usageEvents: number;
   invoices: number;
+  transactions: number;
 }
+
+const DISPUTE_REASONS = ["fraudulent", "product_not_received", "duplicate", "unrecognized"];
 
 export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number }): SeedResult {
   const anchor = opts.anchorMs ?? Math.floor(Date.now() / DAY) * DAY;
   const rnd = mulberry32(0xc0113e7);
   const idRnd = mulberry32(0x5eed1d5);
-  const result: SeedResult = { customers: 0, subscriptions: 0, usageEvents: 0, invoices: 0 };
+  // Payment history draws from its own streams, so it never shifts the customers' data or ids.
+  const payRnd = mulberry32(0x9a7e17);
+  const payIdRnd = mulberry32(0x7a11e7);
+  const result: SeedResult = { customers: 0, subscriptions: 0, usageEvents: 0, invoices: 0, transactions: 0 };
 
   const run = db.transaction(() => {
     setMeta(db, "organization_id", uuidFrom(idRnd));
@@ -379,6 +432,7 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
         );
       }
     });
+    seedPlanGroup(db, catalogAt);
 
     const insCustomer = db.prepare(
       `INSERT INTO customers (id, external_id, full_name, email, tax_document, timezone, metadata, address, created_at, updated_at)
@@ -415,17 +469,19 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
     );
     const insTx = db.prepare(
       `INSERT INTO transactions (id, invoice_id, customer_id, gross_amount, subtotal, tax_amount, currency, provider, status,
-         customer_email, customer_name, paid_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 0, 'USD', 'commet', ?, ?, ?, ?, ?, ?)`,
+         customer_email, customer_name, paid_at, created_at, updated_at, failure_code, failure_message, refunded_at,
+         dispute_reason)
+       VALUES (?, ?, ?, ?, ?, 0, 'USD', 'commet', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    const insCard = db.prepare("INSERT INTO card_behaviours (customer_id, behaviour) VALUES (?, ?)");
 
     // Plan first: how many live metered subscriptions will carry usage history decides the bucket size.
-    type Draft = { status: SubscriptionStatus | null; plan: PlanSeed };
+    type Draft = { status: SubscriptionStatus | null; plan: PlanSeed; forced?: Forced };
     const drafts: Draft[] = [];
     for (let i = 0; i < opts.customers; i++) {
       const forced = FORCED[i];
       if (forced) {
-        drafts.push({ status: forced.status, plan: PLANS.find((p) => p.code === forced.plan)! });
+        drafts.push({ status: forced.status, plan: PLANS.find((p) => p.code === forced.plan)!, forced });
         continue;
       }
       const status = weighted<SubscriptionStatus | null>(rnd, [
@@ -510,6 +566,7 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
         startMs = anchor - Math.floor(rnd() * 3) * DAY + Math.floor(rnd() * DAY);
       } else {
         startMs = Math.max(createdMs, anchor - (40 + Math.floor(rnd() * 300)) * DAY) + Math.floor(rnd() * DAY);
+        if (draft.forced?.startDaysAgo) startMs = anchor - draft.forced.startDaysAgo * DAY + 3_600_000;
         let ps = iso(startMs);
         let pe = addInterval(ps, interval);
         const stopAt = status === "canceled" ? anchor - (5 + Math.floor(rnd() * 50)) * DAY : anchor;
@@ -533,6 +590,21 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
         }
       }
       const live = status === "active" || status === "trialing" || status === "past_due";
+      // The saved card: every past_due customer's card declined its last renewal; a few live ones will decline
+      // (or decline once) when the test clock renews them.
+      let card: CardBehaviour = draft.forced?.card ?? "succeeds";
+      if (!draft.forced && status === "past_due") card = payRnd() < 0.5 ? "declines" : "succeeds_on_retry";
+      else if (!draft.forced && live) {
+        const x = payRnd();
+        card = x < 0.03 ? "declines" : x < 0.05 ? "succeeds_on_retry" : "succeeds";
+      }
+      if (card !== "succeeds") insCard.run(customerId, card);
+      // Some cancellations were full refunds of the last charge (Commet cancels the subscription with reason refund).
+      const lastClosed = closedPeriods[closedPeriods.length - 1];
+      const refundEndedAt =
+        !draft.forced && status === "canceled" && lastClosed && lastClosed[1] > historyStart && payRnd() < 0.2
+          ? lastClosed[1] + 2 * 3_600_000
+          : null;
 
       // Daily usage for the history window (index 0 = anchor - 90 days).
       const daily = new Float64Array(HISTORY_DAYS);
@@ -582,12 +654,12 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
         periodStart,
         periodEnd,
         iso(startMs),
-        endDate,
-        canceledAt,
-        cancelReason,
+        refundEndedAt ? iso(refundEndedAt) : endDate,
+        refundEndedAt ? iso(refundEndedAt) : canceledAt,
+        refundEndedAt ? "refund" : cancelReason,
         creditsRemaining,
         iso(startMs),
-        iso(Math.max(startMs, canceledAt ? Date.parse(canceledAt) : startMs)),
+        iso(Math.max(startMs, refundEndedAt ?? (canceledAt ? Date.parse(canceledAt) : startMs))),
       );
       result.subscriptions++;
 
@@ -685,21 +757,102 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
           iso(pe),
           iso(pe),
         );
+        // The charge: failed with the card's decline for the outstanding renewal; the last charge of a
+        // refund-ended subscription refunded; a few others disputed (the fixed customers only where stated).
+        const failure = outstanding ? (card === "declines" ? DECLINED : INSUFFICIENT_FUNDS) : null;
+        const refunded = isLast && refundEndedAt !== null;
+        const disputed =
+          !outstanding &&
+          !refunded &&
+          (draft.forced
+            ? draft.forced.refundAndDispute === true && idx === 0
+            : pe < anchor - 10 * DAY && payRnd() < 0.01);
+        const paidAt = iso(pe + 60_000);
+        const changedAt = refunded ? iso(refundEndedAt) : disputed ? iso(pe + 9 * DAY) : outstanding ? iso(pe) : paidAt;
         insTx.run(
           seededId("txn", idRnd),
           invoiceId,
           customerId,
           subtotal,
           subtotal,
-          outstanding ? "failed" : "succeeded",
+          failure ? "failed" : refunded ? "refunded" : disputed ? "disputed" : "succeeded",
           email,
           fullName,
-          outstanding ? null : iso(pe + 60_000),
+          failure ? null : paidAt,
           iso(pe),
-          iso(pe),
+          changedAt,
+          failure?.code ?? null,
+          failure?.message ?? null,
+          refunded ? iso(refundEndedAt) : null,
+          disputed ? (draft.forced ? "product_not_received" : pick(payRnd, DISPUTE_REASONS)) : null,
         );
         result.invoices++;
+        result.transactions++;
       });
+
+      if (draft.forced?.refundAndDispute) {
+        // An earlier subscription on the same plan, ended three days in by a full refund of its first charge.
+        const prevStart = startMs - 35 * DAY;
+        const refundedAt = prevStart + 3 * DAY;
+        const prevSubId = seededId("sub", payIdRnd);
+        const prevInvoiceId = seededId("inv", payIdRnd);
+        const total = plan.price / 100;
+        insSub.run(
+          prevSubId,
+          customerId,
+          planId,
+          plan.name,
+          "canceled",
+          null,
+          iso(prevStart),
+          addInterval(iso(prevStart), interval),
+          iso(prevStart),
+          iso(refundedAt),
+          iso(refundedAt),
+          "refund",
+          null,
+          iso(prevStart),
+          iso(refundedAt),
+        );
+        invoiceNo++;
+        insInvoice.run(
+          prevInvoiceId,
+          customerId,
+          prevSubId,
+          `INV-${new Date(prevStart).getUTCFullYear()}-${String(invoiceNo).padStart(6, "0")}`,
+          "paid",
+          total,
+          total,
+          iso(prevStart),
+          addInterval(iso(prevStart), interval),
+          iso(prevStart),
+          iso(prevStart + 7 * DAY),
+          plan.name,
+          JSON.stringify([planBaseLine(plan.name, plan.price, "monthly")]),
+          iso(prevStart),
+          iso(prevStart),
+        );
+        insTx.run(
+          seededId("txn", payIdRnd),
+          prevInvoiceId,
+          customerId,
+          total,
+          total,
+          "refunded",
+          email,
+          fullName,
+          iso(prevStart + 60_000),
+          iso(prevStart),
+          iso(refundedAt),
+          null,
+          null,
+          iso(refundedAt),
+          null,
+        );
+        result.subscriptions++;
+        result.invoices++;
+        result.transactions++;
+      }
     });
     // The seeded history ends here: rows after this seq are live events (history.ts replays only these).
     const { last } = db.prepare("SELECT COALESCE(MAX(seq), 0) AS last FROM usage_events").get() as { last: number };

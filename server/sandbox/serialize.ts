@@ -1,7 +1,8 @@
 // The sandbox's rows in the response shapes of @commet/node 7.10.0 (dist/index.d.ts).
 
-import type { CustomerRow, EndpointRow, FeatureRow, PlanRow, Sandbox, SubscriptionRow } from "./model.ts";
+import type { CustomerRow, EndpointRow, FeatureRow, PlanGroupRow, PlanRow, Sandbox, SubscriptionRow } from "./model.ts";
 import { parseJson } from "./model.ts";
+import { scheduledPlanChangeOut } from "./plan-change.ts";
 
 /** The local tax document label, inferred from the address country as Commet does (fallback TAX_ID). */
 const DOCUMENT_TYPES: Record<string, string> = {
@@ -88,8 +89,8 @@ export function planOut(sb: Sandbox, p: PlanRow) {
     isDefault: p.is_default === 1,
     isFree: p.is_free === 1,
     blockOnExhaustion: p.block_on_exhaustion === null ? null : p.block_on_exhaustion === 1,
-    sortOrder: p.sort_order,
-    planGroupId: null,
+    sortOrder: sb.catalog.groupOfPlan.get(p.id)?.sortOrder ?? p.sort_order,
+    planGroupId: sb.catalog.groupOfPlan.get(p.id)?.groupId ?? null,
     metadata: parseJson<Record<string, unknown>>(p.metadata),
     createdAt: p.created_at,
     updatedAt: p.updated_at,
@@ -106,6 +107,27 @@ export function planOut(sb: Sandbox, p: PlanRow) {
       },
     ],
     object: "plan" as const,
+    livemode: false,
+  };
+}
+
+/** `PlanGroup` (list) / `PlanGroupDetail` (get, with its plans in sortOrder). */
+export function planGroupOut(sb: Sandbox, g: PlanGroupRow, withPlans: boolean) {
+  return {
+    id: g.id,
+    name: g.name,
+    description: g.description,
+    isPublic: g.is_public === 1,
+    createdAt: g.created_at,
+    updatedAt: g.updated_at,
+    ...(withPlans
+      ? {
+          plans: sb.catalog
+            .groupPlans(g.id)
+            .map(({ plan, sortOrder }) => ({ id: plan.id, name: plan.name, sortOrder })),
+        }
+      : {}),
+    object: "plan_group" as const,
     livemode: false,
   };
 }
@@ -167,7 +189,8 @@ export function subscriptionOut(sb: Sandbox, s: SubscriptionRow, withFeatures: b
     ? { scheduledAt: s.canceled_at, reason: s.cancel_reason, effectiveAt: s.end_date ?? s.period_end ?? s.canceled_at }
     : null;
   out.cancelAtPeriodEnd = s.cancel_at_period_end === 1;
-  out.scheduledPlanChange = null;
+  // Only a live subscription has a pending change (one ended by a refund may leave its row behind).
+  out.scheduledPlanChange = live ? scheduledPlanChangeOut(sb, s.id) : null;
   out.discount = null;
   out.startDate = s.start_date;
   out.endDate = s.end_date;

@@ -14,10 +14,11 @@ import { IdempotencyStore } from "./idempotency.ts";
 import { HistoryReplay } from "./history.ts";
 import { Sandbox } from "./model.ts";
 import { INDEXES, WriteBatch, getMeta, openStore, wipeStore } from "./store.ts";
-import { seedDemo } from "./seed.ts";
+import { seedDemo, seedPlanGroup } from "./seed.ts";
 import { customerRoutes } from "./routes/customers.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
+import { renderChangeCheckout, subscriptionChangeRoutes } from "./routes/subscription-changes.ts";
 import { accessRoutes } from "./routes/access.ts";
 import { quotaRoutes } from "./routes/quota.ts";
 import { seatRoutes } from "./routes/seats.ts";
@@ -25,6 +26,8 @@ import { usageRoutes } from "./routes/usage.ts";
 import { billingRoutes } from "./routes/billing.ts";
 import { webhookRoutes, registerEnvEndpoint } from "./routes/webhooks.ts";
 import { portalRoutes, renderCheckout, renderPortal } from "./routes/portal.ts";
+import { paymentRoutes, renderRecovery } from "./routes/payments.ts";
+import { PaymentSettler } from "./payments.ts";
 
 export interface SandboxOptions {
   port?: number;
@@ -38,6 +41,8 @@ export interface SandboxOptions {
   quiet?: boolean;
   faults?: FaultRule[];
   delivery?: Partial<DeliveryOptions>;
+  /** Real milliseconds before a transaction retry's outcome (default 300). */
+  retrySettleMs?: number;
 }
 
 export interface RunningSandbox {
@@ -54,6 +59,7 @@ const ROUTES: RouteDef[] = [
   ...customerRoutes,
   ...catalogRoutes,
   ...subscriptionRoutes,
+  ...subscriptionChangeRoutes,
   ...accessRoutes,
   ...seatRoutes,
   ...usageRoutes,
@@ -61,6 +67,7 @@ const ROUTES: RouteDef[] = [
   ...billingRoutes,
   ...webhookRoutes,
   ...portalRoutes,
+  ...paymentRoutes,
 ];
 
 interface RouteStore {
@@ -111,6 +118,8 @@ function prepareStore(db: ReturnType<typeof openStore>, reset: boolean, customer
     seedDemo(db, { customers });
     seeded = customers;
   }
+  // Data dirs seeded before plan groups existed get the demo group (no-op otherwise).
+  seedPlanGroup(db, new Date().toISOString());
   db.exec(INDEXES);
   return seeded;
 }
@@ -158,6 +167,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   };
   envEndpoint();
   deliverer.kick();
+  const settler = new PaymentSettler(sb, options.retrySettleMs);
   const pruneTimer = setInterval(() => idem.prune(), 60 * 60 * 1000);
   pruneTimer.unref();
 
@@ -204,6 +214,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       deliverer.forget();
       prepareStore(db, true, n);
       sb.reload();
+      settler.resume();
       faults.clear();
       envEndpoint();
       const ms = Math.round(performance.now() - started);
@@ -319,11 +330,18 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     const path = url.pathname;
     const work = async () => {
       if (path.startsWith("/api/v1/") || path === "/api/v1") return handleApi(req, res, path, url.searchParams);
+      // Before /checkout/<subscription>: the checkout of a free → paid plan change.
+      if ((req.method === "GET" || req.method === "POST") && path.startsWith("/checkout/change/")) {
+        return renderChangeCheckout(sb, res, decodeURIComponent(path.slice(17)), req.method);
+      }
       if (path.startsWith("/__sandbox/")) return handleAdmin(req, res, path);
       if (req.method === "GET" && path.startsWith("/portal/"))
         return renderPortal(sb, res, decodeURIComponent(path.slice(8)));
       if ((req.method === "GET" || req.method === "POST") && path.startsWith("/checkout/")) {
         return renderCheckout(sb, res, decodeURIComponent(path.slice(10)), req.method);
+      }
+      if ((req.method === "GET" || req.method === "POST") && path.startsWith("/recover/")) {
+        return renderRecovery(sb, res, decodeURIComponent(path.slice(9)), req.method);
       }
       sendError(res, errors.notFound());
     };
@@ -360,6 +378,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     close() {
       closing ??= (async () => {
         clearInterval(pruneTimer);
+        settler.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -54,6 +54,18 @@ CREATE TABLE IF NOT EXISTS usage_events (
   idempotency_key TEXT, properties TEXT, ts TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS usage_totals (
   subscription_id TEXT NOT NULL, feature_code TEXT NOT NULL, period_start TEXT NOT NULL, total REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_groups (
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, description TEXT, is_public INTEGER NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_group_plans (
+  group_id TEXT NOT NULL, plan_id TEXT NOT NULL UNIQUE, sort_order INTEGER NOT NULL, PRIMARY KEY (group_id, plan_id));
+CREATE TABLE IF NOT EXISTS scheduled_plan_changes (
+  subscription_id TEXT PRIMARY KEY, change_type TEXT NOT NULL, new_plan_id TEXT NOT NULL, new_billing_interval TEXT,
+  scheduled_for TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_change_checkouts (
+  token TEXT PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'change', subscription_id TEXT NOT NULL,
+  new_plan_id TEXT NOT NULL, new_billing_interval TEXT NOT NULL, success_url TEXT, created_at TEXT NOT NULL,
+  completed_at TEXT);
 CREATE TABLE IF NOT EXISTS invoices (
   seq INTEGER PRIMARY KEY, id TEXT NOT NULL, customer_id TEXT NOT NULL, subscription_id TEXT,
   invoice_number TEXT NOT NULL, status TEXT NOT NULL, invoice_type TEXT NOT NULL, currency TEXT NOT NULL,
@@ -64,7 +76,8 @@ CREATE TABLE IF NOT EXISTS transactions (
   seq INTEGER PRIMARY KEY, id TEXT NOT NULL, invoice_id TEXT, customer_id TEXT NOT NULL,
   gross_amount INTEGER, subtotal INTEGER, tax_amount INTEGER, currency TEXT NOT NULL, provider TEXT NOT NULL,
   status TEXT NOT NULL, customer_email TEXT, customer_name TEXT, paid_at TEXT,
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, failure_code TEXT, failure_message TEXT, retry_of TEXT,
+  refunded_at TEXT, dispute_reason TEXT);
 CREATE TABLE IF NOT EXISTS webhook_endpoints (
   seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, url TEXT NOT NULL, events TEXT NOT NULL, description TEXT,
   is_active INTEGER NOT NULL, api_version TEXT, secret TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -83,6 +96,10 @@ CREATE TABLE IF NOT EXISTS idempotency (
   status INTEGER, response TEXT, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS portal_sessions (
   token TEXT PRIMARY KEY, customer_id TEXT NOT NULL, return_url TEXT, created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL, used_at TEXT);
+CREATE TABLE IF NOT EXISTS card_behaviours (customer_id TEXT PRIMARY KEY, behaviour TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS recovery_links (
+  token TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, invoice_id TEXT NOT NULL, created_at TEXT NOT NULL,
   expires_at TEXT NOT NULL, used_at TEXT);
 `;
 
@@ -108,6 +125,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS usage_events_key ON usage_events (idempotency_
 CREATE INDEX IF NOT EXISTS invoices_customer ON invoices (customer_id, seq);
 CREATE INDEX IF NOT EXISTS invoices_subscription ON invoices (subscription_id, seq);
 CREATE INDEX IF NOT EXISTS transactions_email ON transactions (customer_email, seq);
+CREATE INDEX IF NOT EXISTS transactions_invoice ON transactions (invoice_id);
+CREATE INDEX IF NOT EXISTS transactions_status ON transactions (status, seq);
 DROP INDEX IF EXISTS webhook_deliveries_due;
 CREATE INDEX IF NOT EXISTS webhook_deliveries_next ON webhook_deliveries (status, history, next_attempt_at);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_history ON webhook_deliveries (endpoint_id, status) WHERE history = 1;
@@ -143,6 +162,13 @@ function migrate(db: Db): void {
   if (!columns.some((c) => c.name === "history")) {
     db.exec("ALTER TABLE webhook_deliveries ADD COLUMN history INTEGER NOT NULL DEFAULT 0");
   }
+  // Payment details (payments.ts): failure reason, retry lineage, refund and dispute bookkeeping.
+  const txColumns = new Set(
+    (db.prepare("PRAGMA table_info(transactions)").all() as Array<{ name: string }>).map((c) => c.name),
+  );
+  for (const column of ["failure_code", "failure_message", "retry_of", "refunded_at", "dispute_reason"]) {
+    if (!txColumns.has(column)) db.exec(`ALTER TABLE transactions ADD COLUMN ${column} TEXT`);
+  }
 }
 
 const TABLES = [
@@ -157,6 +183,10 @@ const TABLES = [
   "quota_balances",
   "usage_events",
   "usage_totals",
+  "plan_groups",
+  "plan_group_plans",
+  "scheduled_plan_changes",
+  "plan_change_checkouts",
   "invoices",
   "transactions",
   "webhook_endpoints",
@@ -165,6 +195,8 @@ const TABLES = [
   "webhook_history",
   "idempotency",
   "portal_sessions",
+  "card_behaviours",
+  "recovery_links",
 ];
 
 /** Drops every table and index and recreates the empty schema (used by reset before reseeding). */

@@ -507,6 +507,84 @@ export const Transaction = z.strictObject({
   livemode,
 });
 
+export const TransactionRefund = z.strictObject({
+  id: z.string().min(1),
+  status: z.literal("refunded"),
+  object: z.literal("transaction"),
+  livemode,
+});
+
+export const TransactionRetry = z.strictObject({
+  id: z.string().min(1),
+  status: z.literal("processing"),
+  object: z.literal("transaction"),
+  livemode,
+});
+
+export const RecoveryLink = z.strictObject({
+  url: z.url(),
+  token: z.string().min(1),
+  object: z.literal("subscription"),
+  livemode,
+});
+
+/** Payment webhook data as typed by 7.10.0 (PaymentReceivedData, PaymentFailedData, …). */
+export const PaymentReceivedData = z.strictObject({
+  invoiceId: z.string(),
+  invoiceNumber: z.string(),
+  invoiceTotal: z.number(),
+  customerId: z.string(),
+  subscriptionId: z.string().nullable(),
+  paymentTransactionId: z.string().nullable(),
+  provider: z.enum(["stripe", "commet", "dlocal"]).nullable(),
+  grossAmount: z.number().nullable(),
+  currency: z.string().nullable(),
+  orgNetAmount: z.number().nullable(),
+  customerEmail: z.string().nullable(),
+  paidAt: z.string().optional(),
+});
+export const PaymentFailedData = z.strictObject({
+  invoiceId: z.string(),
+  invoiceNumber: z.string(),
+  customerId: z.string(),
+  subscriptionId: z.string().nullable(),
+  failureCode: z.string(),
+  failureMessage: z.string(),
+  recoveryUrl: z.string().nullable(),
+});
+export const PaymentRecoveredData = z.strictObject({
+  invoiceId: z.string(),
+  invoiceNumber: z.string(),
+  invoiceTotal: z.number(),
+  customerId: z.string(),
+  subscriptionId: z.string().nullable(),
+});
+export const PaymentRetryFailedData = z.strictObject({
+  invoiceId: z.string(),
+  invoiceNumber: z.string(),
+  customerId: z.string(),
+  subscriptionId: z.string(),
+  reason: z.string(),
+});
+export const PaymentRefundedData = z.strictObject({
+  paymentTransactionId: z.string(),
+  provider: z.enum(["stripe", "commet", "dlocal"]),
+  paymentLinkId: z.string().nullable(),
+  invoiceId: z.string().nullable(),
+  invoiceNumber: z.string().nullable(),
+  customerId: z.string().nullable(),
+  subscriptionId: z.string().nullable(),
+  refundAmount: z.number(),
+  currency: z.string(),
+});
+export const SubscriptionPastDueData = z.strictObject({
+  subscriptionId: z.string(),
+  customerId: z.string(),
+  status: z.literal("past_due"),
+  invoiceId: z.string(),
+  invoiceNumber: z.string(),
+});
+
 export const TestClock = z.strictObject({
   simulatedTime: z.string().nullable(),
   isActive: z.boolean(),

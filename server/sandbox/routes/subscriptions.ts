@@ -1,4 +1,4 @@
-// The sandbox's subscription routes: create, list, get (or the active one) and cancel, with their webhooks.
+// The sandbox's subscription routes: create, list, get (or the active one), with their webhooks (changes: subscription-changes.ts).
 
 import { z } from "zod";
 import { type RouteDef, listReply, nonEmpty, page, pageQuery, parse } from "../api.ts";
@@ -38,9 +38,7 @@ const createSchema = z
     message: "Provide exactly one of planId or planCode",
     path: ["planId"],
   });
-const cancelSchema = z.object({ reason: z.string().max(500).optional(), immediate: z.boolean().optional() });
-
-function getSub(sb: Sandbox, id: string): SubscriptionRow {
+export function getSub(sb: Sandbox, id: string): SubscriptionRow {
   const s = sb.q("SELECT * FROM subscriptions WHERE id = ?").get(id) as SubscriptionRow | undefined;
   if (!s) throw errors.subscriptionNotFound(id);
   return s;
@@ -184,59 +182,6 @@ export const subscriptionRoutes: RouteDef[] = [
         return s;
       });
       return { status: 201, data: subscriptionOut(sb, sub, true) };
-    },
-  ],
-  [
-    "POST",
-    "/api/v1/subscriptions/:id/cancel",
-    ({ sb, params, body }) => {
-      const input = parse(cancelSchema, body);
-      const s = sb.tx(() => {
-        const s = getSub(sb, params.id!);
-        if (s.status === "canceled") throw errors.subscriptionAlreadyCanceled(s.id);
-        const now = sb.clock.iso();
-        const base = subscriptionWebhookBase(sb, s);
-        const immediate = input.immediate === true || !s.period_end || s.status === "pending_payment";
-        if (immediate) {
-          sb.q(
-            `UPDATE subscriptions SET status = 'canceled', canceled_at = ?, cancel_reason = ?, end_date = ?, cancel_at_period_end = 0,
-               updated_at = ? WHERE id = ?`,
-          ).run(now, input.reason ?? null, now, now, s.id);
-          sb.emit("subscription.canceled", {
-            ...base,
-            status: "canceled",
-            canceledAt: now,
-            cancelReason: input.reason ?? null,
-            endDate: now,
-          });
-        } else {
-          sb.q(
-            `UPDATE subscriptions SET canceled_at = ?, cancel_reason = ?, end_date = period_end, cancel_at_period_end = 1,
-               updated_at = ? WHERE id = ?`,
-          ).run(now, input.reason ?? null, now, s.id);
-          sb.emit("subscription.updated", {
-            ...base,
-            status: s.status,
-            canceledAt: now,
-            cancelReason: input.reason ?? null,
-            endDate: s.period_end!,
-          });
-        }
-        return getSub(sb, s.id);
-      });
-      return {
-        data: {
-          id: s.id,
-          customerId: s.customer_id,
-          status: s.status,
-          canceledAt: s.canceled_at!,
-          cancelReason: s.cancel_reason,
-          scheduledCancellationDate: s.end_date ?? s.canceled_at!,
-          updatedAt: s.updated_at,
-          object: "subscription",
-          livemode: false,
-        },
-      };
     },
   ],
 ];
