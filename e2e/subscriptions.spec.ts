@@ -1,11 +1,12 @@
 import type { Page } from "@playwright/test";
 import { expect, test } from "./support/fixtures.ts";
-import { sandboxSdk } from "./support/ops-sdk.ts";
+import { freshProCustomer, sandboxSdk } from "./support/ops-sdk.ts";
 
 /**
  * Subscription actions on the customer page, against the seeded sandbox's fixed customers:
  * ops upgrades Starter → Pro after Commet's quote (usr_000013), ops downgrades Business → Pro and
- * sees it scheduled (usr_000014), support schedules a cancellation and reverts it (usr_000015).
+ * sees it scheduled (usr_000014), support schedules a cancellation and reverts it (usr_000015), ops
+ * cancels a fresh customer now after typing the confirmation.
  * Every effect is checked in Commet through the SDK.
  */
 const commet = sandboxSdk();
@@ -130,4 +131,28 @@ test("support schedules a cancellation and reverts it", async ({ page, baseURL, 
   const reverted = await active("usr_000015");
   expect(reverted).toMatchObject({ status: "active", cancelAtPeriodEnd: false, cancellation: null });
   await checkPage("cancellation reverted");
+});
+
+test("ops cancels a subscription now after typing the confirmation", async ({ page, signInAs, checkPage }) => {
+  const customer = await freshProCustomer(commet, "cancel-now");
+  await signInAs("ops");
+  const panel = await openActions(page, customer.id);
+  const form = panel.getByRole("form", { name: "Cancel now" });
+  await expect(form.getByRole("button", { name: "Cancel now…" })).toBeEnabled();
+  await form.getByLabel("Reason").selectOption("business_closed");
+  await form.getByRole("button", { name: "Cancel now…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Confirm immediate cancellation" });
+  await expect(dialog.getByTestId("cancel-now-effect")).toContainText("Pro ends now and access is revoked");
+  const typed = dialog.getByLabel(/Type the customer.s email/);
+  await typed.fill("not-the-customer@example.test");
+  await dialog.getByRole("button", { name: "Cancel subscription now" }).click();
+  await expect(dialog.getByText("That is neither the customer's email nor CANCEL")).toBeVisible();
+  await checkPage("cancel now refused confirmation");
+  expect((await active(customer.id))?.status).toBe("active");
+  await typed.fill(customer.email);
+  await dialog.getByRole("button", { name: "Cancel subscription now" }).click();
+  await expect(page.getByTestId("toast")).toContainText("Subscription canceled now: Pro ended");
+  await expect(panel.getByText("No active subscription: nothing to cancel or change.")).toBeVisible();
+  expect(await active(customer.id)).toBeNull();
+  await checkPage("canceled now");
 });
