@@ -111,7 +111,8 @@ function slowProblem(ms: number): Problem {
   };
 }
 
-async function toPanel<T>(promise: Promise<T>, panel: PanelName, deadlineMs: number): Promise<PanelResult<T>> {
+/** A panel's promise as its PanelResult: the data, the Problem of its failure, or "slow" after `deadlineMs`. */
+export async function toPanel<T>(promise: Promise<T>, panel: string, deadlineMs: number): Promise<PanelResult<T>> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<PanelResult<T>>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, problem: slowProblem(deadlineMs) }), deadlineMs);
