@@ -111,8 +111,12 @@ function slowProblem(ms: number): Problem {
   };
 }
 
-/** A panel's promise as its PanelResult: the data, the Problem of its failure, or "slow" after `deadlineMs`. */
-export async function toPanel<T>(promise: Promise<T>, panel: string, deadlineMs: number): Promise<PanelResult<T>> {
+/** A panel promise that never rejects and settles by the deadline (a slow Commet shows "Commet is slow"). */
+export async function toPanel<T>(
+  promise: Promise<T>,
+  panel: string,
+  deadlineMs = PANEL_DEADLINE_MS,
+): Promise<PanelResult<T>> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<PanelResult<T>>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, problem: slowProblem(deadlineMs) }), deadlineMs);

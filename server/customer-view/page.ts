@@ -9,7 +9,7 @@ import type { Problem } from "../../app/contracts/problem.ts";
 import { loadSeatPanel } from "../seats/index.ts";
 import { loadSubscriptionActions } from "../subscriptions/index.ts";
 import { loadUsagePanel } from "../usage/index.ts";
-import { loadCustomerView, PANEL_DEADLINE_MS, settleWithin, toPanel } from "./index.ts";
+import { loadCustomerView, settleWithin, toPanel } from "./index.ts";
 
 /** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
 const PROFILE_WAIT_MS = 1_500;
@@ -18,8 +18,7 @@ const PROFILE_WAIT_MS = 1_500;
  * A write form's data as a never-rejecting panel promise, within the panels' deadline: the page's stream
  * closes after Remix's stream timeout, and a form still waiting then would show its skeleton for good.
  */
-const formPanel = <T>(promise: Promise<T>, name: string): Promise<PanelResult<T>> =>
-  toPanel(promise, name, PANEL_DEADLINE_MS);
+const formPanel = <T>(promise: Promise<T>, name: string): Promise<PanelResult<T>> => toPanel(promise, name);
 
 export async function loadCustomerPage(customerRef: string, role: Role) {
   const panels = loadCustomerView(customerRef);
