@@ -187,6 +187,49 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     body: { featureCode: "api_calls" },
   },
 
+  // Subscription actions: one intent each, each with its own permission (checked by server/subscriptions).
+  // The bodies carry no subscription, reason or key: an allowed role gets 400 and nothing reaches Commet.
+  {
+    route: "customers.$customerId_.subscription",
+    method: "POST",
+    path: "/customers/no-such-customer/subscription",
+    intent: "cancel",
+    access: "subscriptions:cancel",
+    body: { planId: "pln_none" },
+  },
+  {
+    route: "customers.$customerId_.subscription",
+    method: "POST",
+    path: "/customers/no-such-customer/subscription",
+    intent: "uncancel",
+    access: "subscriptions:cancel",
+    body: { planId: "pln_none" },
+  },
+  {
+    route: "customers.$customerId_.subscription",
+    method: "POST",
+    path: "/customers/no-such-customer/subscription",
+    intent: "cancel-now",
+    access: "subscriptions:cancel-now",
+    body: { planId: "pln_none" },
+  },
+  {
+    route: "customers.$customerId_.subscription",
+    method: "POST",
+    path: "/customers/no-such-customer/subscription",
+    intent: "preview-plan",
+    access: "subscriptions:change-plan",
+    body: { planId: "pln_none" },
+  },
+  {
+    route: "customers.$customerId_.subscription",
+    method: "POST",
+    path: "/customers/no-such-customer/subscription",
+    intent: "change-plan",
+    access: "subscriptions:change-plan",
+    body: { planId: "pln_none" },
+  },
+
   // Audit trail
   { route: "audit._index", method: "GET", path: "/audit", access: "audit:read" },
   { route: "audit.export[.csv]", method: "GET", path: "/audit/export.csv", access: "export:csv" },
