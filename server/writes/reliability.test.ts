@@ -1,9 +1,9 @@
 /**
- * Randomized reliability of the exactly-once writes (seats and manual usage) against the local
+ * Randomized reliability of the exactly-once writes (seats, manual usage, full refunds) against the local
  * Commet sandbox's fault injection, through the real SDK.
  *
  * ≥ 200 seeded sequences; each creates a customer, submits one logical write (seats add / set /
- * remove, usage record / set) under one fault flavour, and keeps resubmitting the same form (or
+ * remove, usage record / set, a full refund of the customer's first charge as finance) under one fault flavour, and keeps resubmitting the same form (or
  * "check again" after a simulated crash and restart) until the console reports it done:
  *   500 then ok · apply then drop · 429 Retry-After 1 — each either absorbed by the SDK's own retries
  *   (same Idempotency-Key; 1 s waits, so only a share of the runs) or surfacing as "outcome unknown"
@@ -247,7 +247,7 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
   });
 
   it(
-    `≥ ${SEQUENCES} seeded sequences of seat and usage writes under faults: duplicates=0 lost=0`,
+    `≥ ${SEQUENCES} seeded sequences of seat, usage and refund writes under faults: duplicates=0 lost=0`,
     { timeout: TIME_CAP_MS + 30_000 },
     async () => {
       const r = prng(SEED);
