@@ -3,8 +3,9 @@
  * Commet sandbox's fault injection, through the real SDK.
  *
  * ≥ 200 seeded sequences; each creates a customer, submits one logical write (seats add / set /
- * remove, usage record / set, a full refund of the customer's first charge as finance) under one fault flavour, and keeps resubmitting the same form (or
- * "check again" after a simulated crash and restart) until the console reports it done:
+ * remove, usage record / set, a full refund of the customer's first charge as finance) under one
+ * fault flavour, and keeps resubmitting the same form (or "check again" after a simulated crash and
+ * restart) until the console reports it done:
  *   500 then ok · apply then drop · 429 Retry-After 1 — each either absorbed by the SDK's own retries
  *   (same Idempotency-Key; 1 s waits, so only a share of the runs) or surfacing as "outcome unknown"
  *   and resolved by a resubmission · parallel identical submissions (one console, and two consoles)
