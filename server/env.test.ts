@@ -21,6 +21,12 @@ describe("parseEnv", () => {
       DATA_DIR: path.resolve("./data"),
       CONSOLE_ALLOW_PUBLIC_SANDBOX: false,
       WEBHOOK_EVENT_RETENTION_DAYS: 30,
+      // OIDC sign-in stays off (no OIDC_ISSUER_URL); these only take effect with it.
+      CONSOLE_PASSWORD_SIGN_IN: true,
+      OIDC_PROVIDER_NAME: "single sign-on",
+      OIDC_ROLES_CLAIM: "groups",
+      OIDC_SCOPES: "openid email profile",
+      OIDC_SESSION_MAX_AGE_HOURS: 12,
     });
     expect(env.COMMET_API_KEY).toBeUndefined();
   });

@@ -120,13 +120,13 @@ function isFlowState(value: unknown): value is FlowState {
   );
 }
 
+/** openid-client wraps oauth4webapi's claim comparison error: ClientError(code) → OperationProcessingError(cause.claim). */
 function isNonceMismatch(error: unknown): boolean {
-  const cause = error instanceof Error ? (error.cause as { claim?: unknown } | undefined) : undefined;
-  return (
-    error instanceof Error &&
-    (error as { code?: unknown }).code === "OAUTH_JWT_CLAIM_COMPARISON_FAILED" &&
-    cause?.claim === "nonce"
-  );
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const cause = e.cause as { claim?: unknown } | undefined;
+    if ((e as { code?: unknown }).code === "OAUTH_JWT_CLAIM_COMPARISON_FAILED" && cause?.claim === "nonce") return true;
+  }
+  return false;
 }
 
 export interface OidcDeps {
