@@ -39,7 +39,10 @@ declare module "oidc-provider" {
     constructor(issuer: string, configuration?: Configuration);
     Grant: GrantClass;
     callback(): RequestListener;
-    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<{ uid: string; params: Record<string, unknown> }>;
+    interactionDetails(
+      req: IncomingMessage,
+      res: ServerResponse,
+    ): Promise<{ uid: string; params: Record<string, unknown> }>;
     interactionFinished(
       req: IncomingMessage,
       res: ServerResponse,

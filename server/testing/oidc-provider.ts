@@ -139,7 +139,12 @@ export async function startTestOidcProvider(options: {
           res.end(page("Unknown user", "<p>No such test user.</p>"));
           return;
         }
-        await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+        await provider.interactionFinished(
+          req,
+          res,
+          { login: { accountId: login } },
+          { mergeWithLastSubmission: false },
+        );
       } catch (error) {
         res.writeHead(400, { "content-type": "text/plain" });
         res.end(String(error));
