@@ -9,11 +9,11 @@ import {
   authMode,
   DEMO_ACCOUNTS,
   getCurrentStaff,
-  MIN_BREAK_GLASS_REASON,
   safeRedirect,
   signIn,
   signInOptions,
 } from "../../server/auth/index.ts";
+import { MIN_BREAK_GLASS_REASON } from "~/contracts/sign-in";
 import { TextField } from "~/components/form-field";
 import { RouteErrorBoundary } from "~/components/route-error";
 import { readFormData } from "~/lib/form-body.server";

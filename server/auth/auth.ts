@@ -16,6 +16,7 @@ import {
   type ScryptCost,
 } from "./password.ts";
 import { can, isRole, type Permission, type Role } from "../../app/contracts/permissions.ts";
+import { MIN_BREAK_GLASS_REASON } from "../../app/contracts/sign-in.ts";
 import { createSignInLimiter, type SignInLimits } from "./rate-limit.ts";
 import { ABSOLUTE_TIMEOUT_MS, createSessionStore } from "./sessions.ts";
 import { createStaffDirectory, emailSchema } from "./staff.ts";
@@ -48,8 +49,7 @@ export type SignInResult =
 export const INVALID_CREDENTIALS = "Email or password is incorrect.";
 export const DEACTIVATED = "This account has been deactivated. Ask a console admin.";
 export const PASSWORD_SIGN_IN_OFF = "Password sign-in is switched off: use the identity provider button.";
-/** A break-glass sign-in must say why, in words an auditor can follow. */
-export const MIN_BREAK_GLASS_REASON = 10;
+export { MIN_BREAK_GLASS_REASON };
 
 /**
  * Password sign-in policy. `enabled: false` (CONSOLE_PASSWORD_SIGN_IN=false, only with OIDC on) leaves one
