@@ -104,6 +104,10 @@ test.describe("OIDC sign-in", () => {
     await page.getByRole("button", { name: "Sign in (break-glass)" }).click();
     await expect(page.locator(".role-badge")).toHaveText("admin");
     await page.goto(`${baseURL}/audit?action=sign_in.break_glass`);
-    await expect(page.getByText("sign_in.break_glass").first()).toBeVisible();
+    // Flagged in the trail as break-glass, with the reason given.
+    await expect(page.getByRole("row").filter({ hasText: "sign_in.break_glass" }).first()).toContainText(
+      "Test IdP outage, incident E2E-1",
+    );
+    await checkPage("audit-break-glass");
   });
 });
