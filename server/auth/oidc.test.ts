@@ -47,8 +47,15 @@ afterAll(async () => {
 
 /** The flow cookie's name=value from begin()'s Set-Cookie. */
 const cookiePair = (setCookie: string) => setCookie.split(";")[0]!;
+/** The provider's redirect back as a browser sends it: a top-level cross-site GET carrying the flow cookie. */
 const callbackRequest = (url: URL, flowCookie: string | null) =>
-  new Request(url.href, { headers: flowCookie ? { Cookie: flowCookie } : {} });
+  new Request(url.href, {
+    headers: {
+      "Sec-Fetch-Site": "cross-site",
+      "Sec-Fetch-Mode": "navigate",
+      ...(flowCookie ? { Cookie: flowCookie } : {}),
+    },
+  });
 const sessionCookieOf = (setCookies: string[]) => setCookies.find((c) => c.includes("console_session="))!;
 
 describeEachEngine("OIDC sign-in against a local identity provider", (ctx) => {
