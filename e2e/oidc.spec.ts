@@ -90,6 +90,28 @@ test.describe("OIDC sign-in", () => {
     await expect(page).toHaveURL(/\/login\?redirectTo=/); // no session was started
   });
 
+  test("a sign-in answered after another one started in the same browser is refused (state mismatch)", async ({
+    page,
+    context,
+    checkPage,
+  }) => {
+    await page.goto(`${baseURL}/login`);
+    await page.getByRole("link", { name: "Sign in with Test IdP" }).click();
+    await expect(page.getByLabel("Username")).toBeVisible();
+    // A second tab starts another sign-in: its flow cookie replaces the first one's.
+    const other = await context.newPage();
+    await other.goto(`${baseURL}/auth/oidc/start`);
+    await expect(other.getByLabel("Username")).toBeVisible();
+    await other.close();
+    await page.getByLabel("Username").fill("olivia");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await expect(page.getByTestId("oidc-refused")).toHaveAttribute("data-error", "state_mismatch");
+    await expect(page.getByTestId("oidc-refused")).toContainText(
+      "(state mismatch). Nothing was signed in: start again.",
+    );
+    await checkPage("refused-state-mismatch");
+  });
+
   test("break-glass: the first-run admin signs in with a password and a reason", async ({ page, checkPage }) => {
     await page.goto(`${baseURL}/login`);
     await page.getByRole("link", { name: "Break-glass sign-in" }).click();
