@@ -47,6 +47,10 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
   { route: "logout", method: "GET", path: "/logout", access: "public" },
   // The role walk sends this row last for each role: it ends that session.
   { route: "logout", method: "POST", path: "/logout", access: "public" },
+  // OpenID Connect sign-in (GET only: the start is a link, the callback the provider's redirect). Without OIDC
+  // configured both answer 404; with it, a callback without its flow cookie is refused (400) and audited.
+  { route: "auth.oidc.start", method: "GET", path: "/auth/oidc/start", access: "public" },
+  { route: "auth.oidc.callback", method: "GET", path: "/auth/oidc/callback?code=x&state=y", access: "public" },
 
   // Customers
   { route: "customers._index", method: "GET", path: "/customers", access: "customers:read" },
