@@ -8,10 +8,12 @@ import { requireStaff } from "../../server/auth/index.ts";
 import { loadCustomerPage } from "../../server/customer-view/page.ts";
 import { ActivityPanel } from "~/components/customer/activity-panel";
 import { InvoicesPanel } from "~/components/customer/invoices-panel";
+import { PaymentsPanel } from "~/components/customer/payments-panel";
 import { PortalLinkCard } from "~/components/customer/portal-link";
 import { ProfilePanel } from "~/components/customer/profile-panel";
 import { SeatChangeSection } from "~/components/customer/seat-change-form";
 import { StaffActionsPanel } from "~/components/customer/staff-actions-panel";
+import { SubscriptionActionsPanel } from "~/components/customer/subscription-actions";
 import { CreditsPanel, HistoryPanel, SubscriptionPanel } from "~/components/customer/subscription-panel";
 import { UsageFormsSection } from "~/components/customer/usage-forms";
 import { FeaturesPanel, QuotaPanel, SeatsPanel } from "~/components/customer/usage-panels";
@@ -39,7 +41,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   return page;
 }
 
-/** Issuing a portal link or opening an invoice does not change what the panels show: no reload. */
+/** Issuing a portal link, opening an invoice or asking for a quote does not change what the panels show: no reload. */
 export const shouldRevalidate: ShouldRevalidateFunction = ({
   currentUrl,
   nextUrl,
@@ -48,12 +50,15 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
   defaultShouldRevalidate,
 }) => {
   if (formAction && /\/portal$/.test(formAction)) return false;
+  // A recovery link changes nothing the page shows (and is held by the panel until dismissed).
+  if (formAction && /\/recovery$/.test(formAction)) return false;
   // Resending an invoice changes nothing the panels show.
   if (formAction && /\/invoices\/[^/]+\/send$/.test(formAction)) return false;
   // A new activity filter is fetched by the Activity panel itself: the other panels stay as they are.
   if (!formAction && currentUrl.pathname === nextUrl.pathname && onlyActivityChanged(currentUrl, nextUrl)) return false;
-  // A seat change preview writes nothing.
+  // A seat change preview and a plan change quote write nothing.
   if (formAction && /\/seats$/.test(formAction) && formData?.get("intent") === "preview") return false;
+  if (formAction && /\/subscription$/.test(formAction) && formData?.get("intent") === "preview-plan") return false;
   return defaultShouldRevalidate;
 };
 
@@ -114,6 +119,14 @@ export default function CustomerPage() {
         <ProfilePanel resolve={d.profile} />
         <SubscriptionPanel resolve={d.subscription} />
         <CreditsPanel resolve={d.subscription} />
+        {d.subscriptionActions ? (
+          <SubscriptionActionsPanel
+            customerRef={d.customerRef}
+            resolve={d.subscriptionActions.resolve}
+            may={d.subscriptionActions.may}
+            keys={d.subscriptionActions.keys}
+          />
+        ) : null}
         <FeaturesPanel
           resolve={d.features}
           footer={
@@ -141,6 +154,12 @@ export default function CustomerPage() {
         <QuotaPanel resolve={d.quota} />
         {d.canIssuePortal ? <PortalLinkCard customerRef={d.customerRef} /> : null}
         <InvoicesPanel customerRef={d.customerRef} resolve={d.invoices} canSend={d.canSendInvoices} now={d.now} />
+        <PaymentsPanel
+          customerRef={d.customerRef}
+          resolve={d.payments.resolve}
+          can={d.payments.can}
+          keys={d.payments.keys}
+        />
         <HistoryPanel resolve={d.history} />
         <StaffActionsPanel resolve={d.staffActions} auditHref={auditHref} />
       </div>

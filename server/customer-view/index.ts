@@ -109,7 +109,12 @@ function slowProblem(ms: number): Problem {
   };
 }
 
-async function toPanel<T>(promise: Promise<T>, panel: PanelName, deadlineMs: number): Promise<PanelResult<T>> {
+/** A panel promise that never rejects and settles by the deadline (a slow Commet shows "Commet is slow"). */
+export async function toPanel<T>(
+  promise: Promise<T>,
+  panel: string,
+  deadlineMs = PANEL_DEADLINE_MS,
+): Promise<PanelResult<T>> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<PanelResult<T>>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, problem: slowProblem(deadlineMs) }), deadlineMs);
@@ -279,7 +284,7 @@ function isNotFound(error: unknown): boolean {
  * The customer by Commet id, or else by externalId (customers.list filters on it exactly): a
  * second request only when the first answers 404.
  */
-async function getCustomer(
+export async function getCustomer(
   commet: Pick<CustomerViewCommet, "customers">,
   customerRef: string,
   timeout: number,

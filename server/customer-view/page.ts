@@ -8,9 +8,11 @@ import { newIdempotencyKey } from "../../app/contracts/ops-forms.ts";
 import { can, type Role } from "../../app/contracts/permissions.ts";
 import type { Problem } from "../../app/contracts/problem.ts";
 import { loadCustomerActivity } from "../activity/index.ts";
+import { loadPaymentsPanel } from "../payments/index.ts";
 import { loadSeatPanel } from "../seats/index.ts";
+import { loadSubscriptionActions } from "../subscriptions/index.ts";
 import { loadUsagePanel } from "../usage/index.ts";
-import { loadCustomerView, panelProblem, settleWithin } from "./index.ts";
+import { loadCustomerView, settleWithin, toPanel } from "./index.ts";
 
 /** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
 const PROFILE_WAIT_MS = 1_500;
@@ -22,12 +24,11 @@ const ACTIVITY_PROBLEM: Problem = {
   retryable: true,
 };
 
-/** A write form's data as a never-rejecting panel promise. */
-const formPanel = <T>(promise: Promise<T>, name: string): Promise<PanelResult<T>> =>
-  promise.then(
-    (data) => ({ ok: true as const, data }),
-    (error: unknown) => ({ ok: false as const, problem: panelProblem(error, name) }),
-  );
+/**
+ * A write form's data as a never-rejecting panel promise, within the panels' deadline: the page's stream
+ * closes after Remix's stream timeout, and a form still waiting then would show its skeleton for good.
+ */
+const formPanel = <T>(promise: Promise<T>, name: string): Promise<PanelResult<T>> => toPanel(promise, name);
 
 export async function loadCustomerPage(
   customerRef: string,
@@ -68,12 +69,47 @@ export async function loadCustomerPage(
       seatForm: can(role, "seats:write")
         ? { resolve: formPanel(loadSeatPanel(customerRef), "seat-form"), key: newIdempotencyKey("seats") }
         : null,
+      subscriptionActions: subscriptionActionsFor(customerRef, role),
+      payments: {
+        resolve: toPanel(loadPaymentsPanel(customerRef), "payments"),
+        // Each action's form is offered to the roles that may use it; the server checks again.
+        can: {
+          retry: can(role, "payments:retry"),
+          refund: can(role, "payments:refund"),
+          recovery: can(role, "recovery:issue"),
+        },
+        keys: {
+          retry: newIdempotencyKey("retry"),
+          refund: newIdempotencyKey("refund"),
+          recovery: newIdempotencyKey("recovery"),
+        },
+      },
       usageForm: can(role, "usage:write")
         ? {
             resolve: formPanel(loadUsagePanel(customerRef), "usage-form"),
             keys: { record: newIdempotencyKey("usage"), set: newIdempotencyKey("usage-set") },
           }
         : null,
+    },
+  };
+}
+
+/** The Subscription actions panel for a role that may take at least one of them (null otherwise). */
+function subscriptionActionsFor(customerRef: string, role: Role) {
+  const may = {
+    cancel: can(role, "subscriptions:cancel"),
+    cancelNow: can(role, "subscriptions:cancel-now"),
+    changePlan: can(role, "subscriptions:change-plan"),
+  };
+  if (!may.cancel && !may.cancelNow && !may.changePlan) return null;
+  return {
+    resolve: formPanel(loadSubscriptionActions(customerRef), "subscription-actions"),
+    may,
+    keys: {
+      cancel: newIdempotencyKey("cancel"),
+      uncancel: newIdempotencyKey("uncancel"),
+      cancelNow: newIdempotencyKey("cancel-now"),
+      plan: newIdempotencyKey("plan"),
     },
   };
 }

@@ -1,10 +1,11 @@
 /**
- * Randomized reliability of the exactly-once writes (seats and manual usage) against the local
+ * Randomized reliability of the exactly-once writes (seats, manual usage, full refunds) against the local
  * Commet sandbox's fault injection, through the real SDK.
  *
  * ≥ 200 seeded sequences; each creates a customer, submits one logical write (seats add / set /
- * remove, usage record / set) under one fault flavour, and keeps resubmitting the same form (or
- * "check again" after a simulated crash and restart) until the console reports it done:
+ * remove, usage record / set, a full refund of the customer's first charge as finance) under one
+ * fault flavour, and keeps resubmitting the same form (or "check again" after a simulated crash and
+ * restart) until the console reports it done:
  *   500 then ok · apply then drop · 429 Retry-After 1 — each either absorbed by the SDK's own retries
  *   (same Idempotency-Key; 1 s waits, so only a share of the runs) or surfacing as "outcome unknown"
  *   and resolved by a resubmission · parallel identical submissions (one console, and two consoles)
@@ -25,10 +26,12 @@ import type { WriteResult } from "../../app/contracts/ops-results.ts";
 import { createAuditLog } from "../audit/index.ts";
 import type { Engine } from "../db/index.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/scratch-db.ts";
-import type { FaultRule } from "../testing/sandbox.ts";
 import { ADMIN, OPS, SimulatedCrash, newKey, useWriteHarness } from "../testing/usage.ts";
 import { applySeatChange } from "../seats/index.ts";
 import { recordManualUsage, setPeriodUsage } from "../usage/index.ts";
+import { applyPlanChange, scheduleCancellation } from "../subscriptions/index.ts";
+import { startWebhookReceiver, subscribedCustomer, type FaultRule, type WebhookReceiver } from "../testing/sandbox.ts";
+import { refundPayment } from "../payments/index.ts";
 import type { WriteEngine } from "./index.ts";
 import { mulberry32 } from "../prng.ts";
 
@@ -48,8 +51,16 @@ function prng(seed: number) {
 
 const h = useWriteHarness({ beforeAll, afterAll });
 
-type Op = "seats.add" | "seats.set" | "seats.remove" | "usage.record" | "usage.set";
-const OPS_LIST: readonly Op[] = ["seats.add", "seats.set", "seats.remove", "usage.record", "usage.set"];
+type Op = "seats.add" | "seats.set" | "seats.remove" | "usage.record" | "usage.set" | "payments.refund";
+const OPS_LIST: readonly Op[] = [
+  "seats.add",
+  "seats.set",
+  "seats.remove",
+  "usage.record",
+  "usage.set",
+  "payments.refund",
+];
+const FINANCE = { actor: { id: "staff-finance", email: "finance@example.test" }, role: "finance" as const };
 
 /**
  * Fault flavours with their weights. "sdk" flavours let the SDK retry (1 s waits each): kept to a
@@ -91,7 +102,31 @@ function writeRoute(op: Op): string {
       return "POST /api/v1/usage/events";
     case "usage.set":
       return "PUT /api/v1/usage";
+    case "payments.refund":
+      return "POST /api/v1/transactions/*/refund";
   }
+}
+
+/** A refund of the charge that paid the customer's first invoice (the sandbox charges it at activation). */
+async function planRefund(customer: { id: string; email: string }, seats: number): Promise<Planned> {
+  const list = await h.commet.transactions.list({ customerEmail: customer.email });
+  const charge = (list.data ?? []).find((t) => t.status === "succeeded");
+  if (!charge) throw new Error(`no settled charge for ${customer.email}`);
+  const key = newKey("rel");
+  return {
+    op: "payments.refund",
+    key,
+    expect: { seats, usage: 0 },
+    refund: charge.id,
+    form: {
+      customerId: customer.id,
+      transactionId: charge.id,
+      seenAmount: String(charge.grossAmount),
+      reasonCode: "requested_by_customer",
+      reasonText: "reliability run",
+      idempotencyKey: key,
+    },
+  };
 }
 
 interface Planned {
@@ -100,9 +135,16 @@ interface Planned {
   key: string;
   /** Expected state after the write. */
   expect: { seats: number; usage: number };
+  /** payments.refund: the refunded transaction. */
+  refund?: string;
 }
 
-function plan(r: ReturnType<typeof prng>, op: Op, customer: { id: string; email: string }, seats: number): Planned {
+function plan(
+  r: ReturnType<typeof prng>,
+  op: Exclude<Op, "payments.refund">,
+  customer: { id: string; email: string },
+  seats: number,
+): Planned {
   const key = newKey("rel");
   const seatType = h.catalog.metered.seats;
   const feature = h.catalog.metered.usage;
@@ -181,8 +223,10 @@ function plan(r: ReturnType<typeof prng>, op: Op, customer: { id: string; email:
   }
 }
 
-function submit(p: Planned, engine: WriteEngine, who = OPS): Promise<WriteResult | { kind: "stale" }> {
+function submit(p: Planned, engine: WriteEngine, who = OPS): Promise<WriteResult | { kind: string }> {
   const input = { ...who, form: p.form };
+  // Refunds are finance's (ops may not): the same two staff roles' part is played by finance and admin.
+  if (p.op === "payments.refund") return refundPayment({ ...(who === OPS ? FINANCE : who), form: p.form }, engine);
   if (p.op.startsWith("seats.")) return applySeatChange(input, engine);
   return p.op === "usage.record" ? recordManualUsage(input, engine) : setPeriodUsage(input, engine);
 }
@@ -204,7 +248,7 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
   });
 
   it(
-    `≥ ${SEQUENCES} seeded sequences of seat and usage writes under faults: duplicates=0 lost=0`,
+    `≥ ${SEQUENCES} seeded sequences of seat, usage and refund writes under faults: duplicates=0 lost=0`,
     { timeout: TIME_CAP_MS + 30_000 },
     async () => {
       const r = prng(SEED);
@@ -248,7 +292,7 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
         const seats = r.int(8, 30);
         const customer = await h.customer(seats);
         const baseline = events(customer.id);
-        const p = plan(r, op, customer, seats);
+        const p = op === "payments.refund" ? await planRefund(customer, seats) : plan(r, op, customer, seats);
         const route = writeRoute(op);
         const note = (result: { kind: string }) => {
           kinds[result.kind] = (kinds[result.kind] ?? 0) + 1;
@@ -323,7 +367,9 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
               problems.push(`#${i} ${flavour}: expected a pending row after the crash, got ${pending?.status}`);
             // Restart: "check again" on the audit screen, or the staffer resubmits the form.
             results.push(
-              r.next() < 0.5 && pending ? await current.resolvePending(pending.id, OPS) : await submit(p, current),
+              r.next() < 0.5 && pending
+                ? await current.resolvePending(pending.id, p.op === "payments.refund" ? FINANCE : OPS)
+                : await submit(p, current),
             );
             break;
           }
@@ -339,7 +385,8 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
           note(last);
         }
         if (!DONE.has(last.kind)) problems.push(`#${i} ${flavour} ${op}: ended ${JSON.stringify(last)}`);
-        const okCount = results.filter((x) => x.kind === "ok").length;
+        // A console that resumed another console's pending row (same key) also answers ok: not a second write.
+        const okCount = results.filter((x) => x.kind === "ok" && !(x as { resumed?: boolean }).resumed).length;
         if (okCount > 1) problems.push(`#${i} ${flavour} ${op}: ${okCount} submissions answered ok`);
         for (const x of results) {
           if (!DONE.has(x.kind) && !isUnknown(x) && !RETRYABLE.has(x.kind))
@@ -355,6 +402,28 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
       const audit = createAuditLog(db);
       for (const [index, { p, customerId, baseline, flavour }] of done.entries()) {
         const tag = `#${index} ${flavour} ${p.op}`;
+        if (p.refund) {
+          // Commet refuses a second refund of a charge, so a duplicate shows as a second Idempotency-Key on
+          // the refund route: exactly one key reached it; the charge is refunded; one finalized audit row.
+          const keys = (
+            ledger
+              .prepare("SELECT COUNT(DISTINCT key) AS n FROM idempotency WHERE route = ?")
+              .get(`POST /api/v1/transactions/${p.refund}/refund`) as { n: number }
+          ).n;
+          if (keys > 1) duplicates += keys - 1;
+          if (keys !== 1) problems.push(`${tag}: ${keys} refund requests reached Commet`);
+          const status = (await h.commet.transactions.get({ id: p.refund })).data?.status;
+          if (status !== "refunded") problems.push(`${tag}: the charge is ${status}`);
+          const rows = (await audit.list({ customerId }, { pageSize: 50, page: 1 })).rows.filter(
+            (row) => row.idempotencyKey === p.key,
+          );
+          if (rows.length !== 1 || rows[0]!.status !== "succeeded" || rows[0]!.commetIds?.eventId !== p.refund) {
+            if (rows.length > 1) duplicates += rows.length - 1;
+            else lost += 1;
+            problems.push(`${tag}: audit rows ${JSON.stringify(rows.map((row) => [row.status, row.commetIds]))}`);
+          }
+          continue;
+        }
         const ledgerEvents = events(customerId) - baseline;
         if (ledgerEvents > 1) {
           duplicates += ledgerEvents - 1;
@@ -407,6 +476,235 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
       console.log(`duplicates=${duplicates} lost=${lost}`);
       if (problems.length) console.log(problems.slice(0, 20).join("\n"));
       expect(done.length).toBeGreaterThanOrEqual(200);
+      expect(problems).toEqual([]);
+      expect(duplicates).toBe(0);
+      expect(lost).toBe(0);
+    },
+  );
+});
+
+// ------------------------------------------------------------------ subscription writes
+
+/**
+ * The same fault flavours for the subscription writes: a cancellation at the period end (Pro) and an
+ * upgrade Starter → Pro. Commet's ledger: the sandbox's webhook events of each subscription
+ * (subscription.cancellation_scheduled / subscription.plan_changed, recorded for a registered endpoint)
+ * and the upgrade's plan_change invoice — exactly one of each, and the state (scheduled / on Pro) in Commet.
+ * RELIABILITY_SUB_SEQUENCES=<n> (default 200).
+ */
+const SUB_SEQUENCES = Number(process.env.RELIABILITY_SUB_SEQUENCES ?? 200);
+type SubOp = "subscriptions.cancel" | "subscriptions.change_plan";
+const SUB_ROUTE: Record<SubOp, string> = {
+  "subscriptions.cancel": "POST /api/v1/subscriptions/*/cancel",
+  "subscriptions.change_plan": "POST /api/v1/subscriptions/*/change-plan",
+};
+const SUB_EVENT: Record<SubOp, string> = {
+  "subscriptions.cancel": "subscription.cancellation_scheduled",
+  "subscriptions.change_plan": "subscription.plan_changed",
+};
+
+describe.each(ENGINES)("randomized exactly-once subscription writes [%s]", (engine) => {
+  let database: ScratchDatabase;
+  let receiver: WebhookReceiver;
+  beforeAll(async () => {
+    database = await createScratchDatabase(engine);
+    receiver = await startWebhookReceiver();
+    // The sandbox records events only for a registered endpoint: they are the ledger below.
+    await h.commet.webhooks.create({ url: receiver.url, events: Object.values(SUB_EVENT) });
+  });
+  afterAll(async () => {
+    await database?.dispose();
+    await receiver?.close();
+  });
+
+  it(
+    `≥ ${SUB_SEQUENCES} seeded sequences of cancellations and plan changes under faults: duplicates=0 lost=0`,
+    { timeout: TIME_CAP_MS + 30_000 },
+    async () => {
+      const r = prng(SEED + 1);
+      const started = Date.now();
+      const db = database.db;
+      const consoles = {
+        sdk: h.engine(db, { client: { retries: 2, timeout: 5_000 } }),
+        plain: h.engine(db, { client: { retries: 0, timeout: 5_000 } }),
+        other: h.engine(db, { client: { retries: 0, timeout: 5_000 } }),
+      };
+      const ledger = new Database(path.join(h.sandbox.dataDir, "sandbox.sqlite"), {
+        readonly: true,
+        fileMustExist: true,
+      });
+      const eventsOf = (type: string, subscriptionId: string) =>
+        (
+          ledger.prepare("SELECT payload FROM webhook_events WHERE type = ?").all(type) as Array<{ payload: string }>
+        ).filter(
+          (row) =>
+            (JSON.parse(row.payload) as { data?: { subscriptionId?: string } }).data?.subscriptionId === subscriptionId,
+        ).length;
+      const planChangeInvoices = (subscriptionId: string) =>
+        (
+          ledger
+            .prepare("SELECT COUNT(*) AS n FROM invoices WHERE subscription_id = ? AND invoice_type = 'plan_change'")
+            .get(subscriptionId) as { n: number }
+        ).n;
+      const plan = (code: string) => h.catalog.plans.find((p) => p.code === code)!;
+
+      const done: Array<{ op: SubOp; key: string; customerId: string; subscriptionId: string; flavour: Flavour }> = [];
+      const flavourCounts: Record<string, number> = {};
+      const kinds: Record<string, number> = {};
+      const problems: string[] = [];
+
+      for (let i = 0; i < SUB_SEQUENCES; i++) {
+        if (Date.now() - started > TIME_CAP_MS) throw new Error(`time cap reached after ${i} sequences`);
+        const flavour = pickFlavour(r);
+        flavourCounts[flavour] = (flavourCounts[flavour] ?? 0) + 1;
+        const op = r.pick(["subscriptions.cancel", "subscriptions.change_plan"] as const);
+        const { customer, subscription } = await subscribedCustomer(
+          h.commet,
+          plan(op === "subscriptions.cancel" ? "pro" : "starter"),
+        );
+        const key = newKey("rel-sub");
+        const base = { customerId: customer.id, subscriptionId: subscription.id, idempotencyKey: key };
+        const form =
+          op === "subscriptions.cancel"
+            ? { ...base, reasonCode: "too_expensive", reasonText: "reliability run" }
+            : { ...base, currentPlanId: plan("starter").id, planId: plan("pro").id, reasonCode: "outgrew_plan" };
+        const submit = (eng: WriteEngine, who = OPS) =>
+          op === "subscriptions.cancel"
+            ? scheduleCancellation({ ...who, form }, eng)
+            : applyPlanChange({ ...who, form }, eng);
+        const route = SUB_ROUTE[op];
+        const fault = (rule: FaultRule) => h.faults([rule]);
+
+        let current: WriteEngine = consoles.plain;
+        const results: Array<{ kind: string }> = [];
+        switch (flavour) {
+          case "clean-double-submit":
+            results.push(await submit(current), await submit(current, ADMIN));
+            break;
+          case "500-sdk":
+            await fault({ route, errorStatus: r.pick([500, 503] as const), times: 1 });
+            current = consoles.sdk;
+            results.push(await submit(current));
+            break;
+          case "500-resubmit":
+            await fault({ route, errorStatus: 500, times: r.int(1, 2) });
+            results.push(await submit(current));
+            break;
+          case "drop-sdk":
+            await fault({ route, applyThenDrop: true, times: 1 });
+            current = consoles.sdk;
+            results.push(await submit(current));
+            break;
+          case "drop-resubmit":
+            await fault({ route, applyThenDrop: true, times: r.int(1, 2) });
+            results.push(await submit(current));
+            break;
+          case "429-sdk":
+            await fault({ route, rateLimit: { retryAfterSeconds: 1 }, times: 1 });
+            current = consoles.sdk;
+            results.push(await submit(current));
+            break;
+          case "429-resubmit":
+            await fault({ route, rateLimit: { retryAfterSeconds: 1 }, times: r.int(1, 2) });
+            results.push(await submit(current));
+            break;
+          case "parallel-same-console":
+            await fault({ route, latencyMs: r.int(20, 80) });
+            results.push(...(await Promise.all(Array.from({ length: r.int(2, 3) }, () => submit(current)))));
+            break;
+          case "parallel-two-consoles":
+            await fault({ route, latencyMs: r.int(30, 90), times: 1 });
+            results.push(
+              ...(await Promise.all([submit(consoles.plain), submit(consoles.other, ADMIN), submit(consoles.plain)])),
+            );
+            break;
+          case "crash-restart":
+          case "crash-restart-then-500": {
+            const crashing = h.engine(db, {
+              client: { retries: 0 },
+              hooks: {
+                afterBegin: () => {
+                  throw new SimulatedCrash();
+                },
+              },
+            });
+            await expect(submit(crashing)).rejects.toBeInstanceOf(SimulatedCrash);
+            current = h.engine(db, { client: { retries: 0, timeout: 5_000 } });
+            if (flavour === "crash-restart-then-500") await fault({ route, errorStatus: 500, times: 1 });
+            const pending = await createAuditLog(db).findByIdempotencyKey(key);
+            if (pending?.status !== "pending")
+              problems.push(`#${i} ${flavour}: expected a pending row after the crash, got ${pending?.status}`);
+            results.push(
+              r.next() < 0.5 && pending ? await current.resolvePending(pending.id, OPS) : await submit(current),
+            );
+            break;
+          }
+        }
+        for (const x of results) kinds[x.kind] = (kinds[x.kind] ?? 0) + 1;
+
+        let last = results.find((x) => DONE.has(x.kind)) ?? results.at(-1)!;
+        for (let attempt = 0; !DONE.has(last.kind) && attempt < 6; attempt++) {
+          if (!(isUnknown(last) || RETRYABLE.has(last.kind))) break;
+          if (RETRYABLE.has(last.kind)) await new Promise((res) => setTimeout(res, 60));
+          last = await submit(current);
+          kinds[last.kind] = (kinds[last.kind] ?? 0) + 1;
+        }
+        if (!DONE.has(last.kind)) problems.push(`#${i} ${flavour} ${op}: ended ${JSON.stringify(last)}`);
+        // A console that resumed another console's pending row (same key) also answers ok: not a second write.
+        const okCount = results.filter((x) => x.kind === "ok" && !(x as { resumed?: boolean }).resumed).length;
+        if (okCount > 1) problems.push(`#${i} ${flavour} ${op}: ${okCount} submissions answered ok`);
+        for (const x of results) {
+          if (!DONE.has(x.kind) && !isUnknown(x) && !RETRYABLE.has(x.kind))
+            problems.push(`#${i} ${flavour} ${op}: unexpected ${JSON.stringify(x)}`);
+        }
+        await h.clearFaults();
+        done.push({ op, key, customerId: customer.id, subscriptionId: subscription.id, flavour });
+      }
+
+      let duplicates = 0;
+      let lost = 0;
+      const audit = createAuditLog(db);
+      for (const [index, { op, key, customerId, subscriptionId, flavour }] of done.entries()) {
+        const tag = `#${index} ${flavour} ${op}`;
+        const effects = [eventsOf(SUB_EVENT[op], subscriptionId)];
+        if (op === "subscriptions.change_plan") effects.push(planChangeInvoices(subscriptionId));
+        for (const n of effects) {
+          if (n > 1) duplicates += n - 1;
+          if (n < 1) lost += 1;
+          if (n !== 1) problems.push(`${tag}: ${n} effects in Commet's ledger (events / invoices)`);
+        }
+        const s = (await h.commet.subscriptions.get({ id: subscriptionId })).data;
+        const applied = op === "subscriptions.cancel" ? s?.cancelAtPeriodEnd === true : s?.plan.name === "Pro";
+        if (!applied) {
+          lost += 1;
+          problems.push(`${tag}: not applied in Commet (${s?.plan.name}, cancelAtPeriodEnd=${s?.cancelAtPeriodEnd})`);
+        }
+        const rows = (await audit.list({ customerId }, { pageSize: 50, page: 1 })).rows.filter(
+          (row) => row.idempotencyKey === key,
+        );
+        const finalized = rows.filter((row) => row.status === "succeeded");
+        if (rows.length > 1) {
+          duplicates += rows.length - 1;
+          problems.push(`${tag}: ${rows.length} audit rows`);
+        }
+        if (finalized.length !== 1) {
+          lost += 1;
+          problems.push(`${tag}: audit rows ${JSON.stringify(rows.map((row) => row.status))}`);
+        } else if (finalized[0]!.commetIds?.eventId !== subscriptionId) {
+          lost += 1;
+          problems.push(`${tag}: audit names Commet id ${finalized[0]!.commetIds?.eventId}, not ${subscriptionId}`);
+        }
+      }
+      ledger.close();
+
+      const elapsed = ((Date.now() - started) / 1000).toFixed(1);
+      console.log(
+        `reliability subscriptions [${engine}] seed=${SEED + 1} sequences=${done.length} elapsed=${elapsed}s\n` +
+          `  flavours ${JSON.stringify(flavourCounts)}\n  answers ${JSON.stringify(kinds)}`,
+      );
+      console.log(`duplicates=${duplicates} lost=${lost}`);
+      if (problems.length) console.log(problems.slice(0, 20).join("\n"));
+      expect(done.length).toBeGreaterThanOrEqual(SUB_SEQUENCES);
       expect(problems).toEqual([]);
       expect(duplicates).toBe(0);
       expect(lost).toBe(0);
