@@ -1,6 +1,7 @@
 import type { Page } from "@playwright/test";
 import { expect, test } from "./support/fixtures.ts";
 import { freshProCustomer, sandboxSdk } from "./support/ops-sdk.ts";
+import { approveInAnotherBrowser } from "./support/approvals.ts";
 
 /**
  * Subscription actions on the customer page, against the seeded sandbox's fixed customers:
@@ -133,7 +134,13 @@ test("support schedules a cancellation and reverts it", async ({ page, baseURL, 
   await checkPage("cancellation reverted");
 });
 
-test("ops cancels a subscription now after typing the confirmation", async ({ page, signInAs, checkPage }) => {
+test("ops cancels a subscription now after typing the confirmation and a second person's approval", async ({
+  page,
+  browser,
+  baseURL,
+  signInAs,
+  checkPage,
+}) => {
   const customer = await freshProCustomer(commet, "cancel-now");
   await signInAs("ops");
   const panel = await openActions(page, customer.id);
@@ -151,8 +158,12 @@ test("ops cancels a subscription now after typing the confirmation", async ({ pa
   expect((await active(customer.id))?.status).toBe("active");
   await typed.fill(customer.email);
   await dialog.getByRole("button", { name: "Cancel subscription now" }).click();
-  await expect(page.getByTestId("toast")).toContainText("Subscription canceled now: Pro ended");
-  await expect(panel.getByText("No active subscription: nothing to cancel or change.")).toBeVisible();
+  // The approval policy holds immediate cancellations for ops/admin (e2e/approvals.spec.ts): nothing sent yet.
+  await expect(page.getByTestId("toast")).toContainText("Sent for approval");
+  expect((await active(customer.id))?.status).toBe("active");
+  await approveInAnotherBrowser(browser, baseURL!, "admin", customer.id);
   expect(await active(customer.id)).toBeNull();
+  await page.reload();
+  await expect(panel.getByText("No active subscription: nothing to cancel or change.")).toBeVisible();
   await checkPage("canceled now");
 });

@@ -14,7 +14,7 @@ import { ROLES, type Role } from "./permissions.ts";
 export const APPROVAL_RULES = {
   "payments.refund": {
     label: "Refunds",
-    help: "A refund of a charge above the amount (0: every refund).",
+    help: "A full refund of a charge above the amount in USD, as Commet reports the charge (0: every refund).",
     threshold: { label: "Above amount", unit: "currency" },
   },
   "subscriptions.cancel_now": {

@@ -90,7 +90,7 @@ export default function ApprovalPolicyPage() {
                     <div className="field">
                       <label htmlFor={`${key}-threshold`}>
                         {def.threshold.label}
-                        {def.threshold.unit === "currency" ? " (in the charge's currency)" : ""}
+                        {def.threshold.unit === "currency" ? " (USD)" : ""}
                         {def.threshold.unit === "percent" ? " (%)" : ""}
                       </label>
                       <input

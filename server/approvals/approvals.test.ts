@@ -12,6 +12,9 @@ import { applySeatChange } from "../seats/index.ts";
 import { describeEachEngine, type EngineContext } from "../testing/db.ts";
 import { ADMIN, OPS, auditRows, clearExchanges, exchanges, newKey, useWriteHarness } from "../testing/usage.ts";
 import { recordManualUsage, setPeriodUsage } from "../usage/index.ts";
+import { refundPayment } from "../payments/index.ts";
+import { applyPlanChange, cancelNow } from "../subscriptions/index.ts";
+import { subscribedCustomer } from "../testing/sandbox.ts";
 import type { Staff } from "../writes/index.ts";
 import { approvalTables } from "./schema.ts";
 import { createApprovals, loadPolicy, requiresApproval, saveRule, type Approvals } from "./index.ts";
@@ -354,6 +357,164 @@ describeEachEngine("four-eyes approvals", (ctx) => {
       outcome: "succeeded",
     });
     expect(await h.usageTotal(customer.id)).toBe(10);
+  });
+});
+
+describeEachEngine("four-eyes approvals of money and subscription writes", (ctx) => {
+  const FINANCE = staffOf("finance", 1);
+  async function customerOn(planCode: string) {
+    const plan = h.catalog.plans.find((p) => p.code === planCode);
+    if (!plan) throw new Error(`the seed has no plan ${planCode}`);
+    const { customer, subscription } = await subscribedCustomer(h.commet, plan);
+    return { id: customer.id, email: customer.email, subscriptionId: subscription.id, planId: plan.id };
+  }
+  const status = async (id: string) => (await h.commet.subscriptions.get({ id })).data?.status;
+
+  it("an immediate cancellation waits for ops/admin: finance, support and the requester cannot approve it", async () => {
+    const { engine, approvals } = consoleOn(ctx);
+    const c = await customerOn("pro");
+    const form = {
+      customerId: c.id,
+      subscriptionId: c.subscriptionId,
+      reasonCode: "customer_request",
+      reasonText: "ticket 77",
+      confirmText: "CANCEL",
+      idempotencyKey: newKey("cancel-now"),
+    };
+    const request = held(await cancelNow({ ...OPS, form }, engine));
+    expect(request.approvers).toEqual(["ops", "admin"]);
+    expect(await status(c.subscriptionId)).toBe("active");
+    const detail = await fingerprintFor(approvals, request.requestId, ADMIN);
+    expect(detail.fresh?.facts).toContainEqual({ label: "Status", value: "active" });
+    for (const who of [OPS, FINANCE, staffOf("support")]) {
+      refusedWith(await approvals.approve(request.requestId, who, { fingerprint: detail.fingerprint! }), 403);
+    }
+    expect(await approvals.approve(request.requestId, OPS2, { fingerprint: detail.fingerprint! })).toMatchObject({
+      kind: "approved",
+      outcome: "succeeded",
+    });
+    expect(await status(c.subscriptionId)).toBe("canceled");
+  });
+
+  it("a subscription canceled meanwhile: the fresh preview says so and the request cannot be approved", async () => {
+    const { engine, approvals } = consoleOn(ctx);
+    const c = await customerOn("pro");
+    const form = {
+      customerId: c.id,
+      subscriptionId: c.subscriptionId,
+      reasonCode: "customer_request",
+      reasonText: "",
+      confirmText: c.email,
+      idempotencyKey: newKey("cancel-now"),
+    };
+    const request = held(await cancelNow({ ...ADMIN, form }, engine));
+    await h.commet.subscriptions.cancel({ id: c.subscriptionId, immediate: true, reason: "elsewhere" });
+    const detail = await fingerprintFor(approvals, request.requestId, OPS);
+    expect(detail.fresh?.blocked).toMatch(/canceled already/);
+    expect(detail.differences).toContain("Status");
+    clearExchanges();
+    const refused = await approvals.approve(request.requestId, OPS, {
+      fingerprint: detail.fingerprint!,
+      acknowledge: "on",
+    });
+    refusedWith(refused, 409);
+    expect(exchanges().filter((e) => e.method !== "GET")).toHaveLength(0);
+  });
+
+  it("refunds: above the amount they wait for finance/admin; a refund made meanwhile blocks the approval", async () => {
+    const { engine, approvals } = consoleOn(ctx);
+    const db = approvalTables(ctx.db);
+    const rule = (await loadPolicy(db)).rules["payments.refund"];
+    await saveRule(db, ADMIN, "payments.refund", { ...rule, threshold: 0 }, Date.now()); // every refund
+    try {
+      const c = await customerOn("pro");
+      const charges = (await h.commet.transactions.list({ customerEmail: c.email, status: "succeeded" })).data ?? [];
+      const charge = charges[0];
+      if (!charge || charge.grossAmount === null) throw new Error("a new Pro subscription has a settled charge");
+      const form = {
+        customerId: c.id,
+        transactionId: charge.id,
+        seenAmount: String(charge.grossAmount),
+        reasonCode: "requested_by_customer",
+        reasonText: "ticket 3",
+        idempotencyKey: newKey("refund"),
+      };
+      const request = held(await refundPayment({ ...ADMIN, form }, engine));
+      expect(request.approvers).toEqual(["finance", "admin"]);
+      const detail = await fingerprintFor(approvals, request.requestId, FINANCE);
+      expect(detail.fresh?.facts).toContainEqual({ label: "Charge status", value: "succeeded" });
+      refusedWith(await approvals.approve(request.requestId, OPS, { fingerprint: detail.fingerprint! }), 403);
+      refusedWith(await approvals.approve(request.requestId, ADMIN, { fingerprint: detail.fingerprint! }), 403);
+      expect(await approvals.approve(request.requestId, FINANCE, { fingerprint: detail.fingerprint! })).toMatchObject({
+        kind: "approved",
+        outcome: "succeeded",
+      });
+      expect((await h.commet.transactions.get({ id: charge.id })).data?.status).toBe("refunded");
+
+      // A second request for a charge refunded meanwhile cannot be approved.
+      const c2 = await customerOn("pro");
+      const [other] = (await h.commet.transactions.list({ customerEmail: c2.email, status: "succeeded" })).data ?? [];
+      const second = held(
+        await refundPayment(
+          {
+            ...FINANCE,
+            form: {
+              ...form,
+              customerId: c2.id,
+              transactionId: other!.id,
+              seenAmount: String(other!.grossAmount),
+              idempotencyKey: newKey("refund"),
+            },
+          },
+          engine,
+        ),
+      );
+      await h.commet.transactions.refund({ id: other!.id });
+      const stale = await fingerprintFor(approvals, second.requestId, ADMIN);
+      expect(stale.fresh?.blocked).toBe("The charge has been refunded already");
+      refusedWith(
+        await approvals.approve(second.requestId, ADMIN, { fingerprint: stale.fingerprint!, acknowledge: "on" }),
+        409,
+      );
+    } finally {
+      await saveRule(db, ADMIN, "payments.refund", rule, Date.now());
+    }
+  });
+
+  it("downgrades wait when the rule is on; upgrades never do", async () => {
+    const { engine, approvals } = consoleOn(ctx);
+    const db = approvalTables(ctx.db);
+    const rule = (await loadPolicy(db)).rules["subscriptions.downgrade"];
+    await saveRule(db, ADMIN, "subscriptions.downgrade", { ...rule, enabled: true }, Date.now());
+    try {
+      const c = await customerOn("pro");
+      const planId = (code: string) => h.catalog.plans.find((p) => p.code === code)!.id;
+      const base = {
+        customerId: c.id,
+        subscriptionId: c.subscriptionId,
+        currentPlanId: c.planId,
+        reasonCode: "customer_request",
+        reasonText: "",
+      };
+      const down = held(
+        await applyPlanChange(
+          { ...OPS, form: { ...base, planId: planId("starter"), idempotencyKey: newKey("plan") } },
+          engine,
+        ),
+      );
+      const detail = await fingerprintFor(approvals, down.requestId, ADMIN);
+      expect(detail.fresh?.summary).toBe("Downgrade Pro → Starter, at the end of the current period");
+      const up = await applyPlanChange(
+        { ...OPS, form: { ...base, planId: planId("business"), idempotencyKey: newKey("plan") } },
+        engine,
+      );
+      expect(up.kind).toBe("ok");
+      // The plan moved meanwhile (the upgrade): the downgrade as asked cannot be approved.
+      const after = await fingerprintFor(approvals, down.requestId, ADMIN);
+      expect(after.fresh?.blocked).toMatch(/The plan changed since it was asked for \(now Business\)/);
+    } finally {
+      await saveRule(db, ADMIN, "subscriptions.downgrade", rule, Date.now());
+    }
   });
 });
 

@@ -3,6 +3,8 @@
  * payment writes (payments:retry, payments:refund, recovery:issue) exactly once through server/writes.
  * Forms, views and results: app/contracts/payments.ts. Failure reasons come from Commet's webhooks.
  */
+import "./approval.ts";
+
 export {
   issueRecoveryLink,
   refundPayment,

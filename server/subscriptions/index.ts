@@ -4,6 +4,8 @@
  * now (subscriptions:cancel-now), preview and change the plan (subscriptions:change-plan).
  * Forms and answers: app/contracts/subscription-actions.ts.
  */
+import "./approval.ts";
+
 export { cancelNow, revertCancellation, scheduleCancellation } from "./cancel.ts";
 export { applyPlanChange, previewPlanChange } from "./change-plan.ts";
 export type { SubscriptionActionInput } from "./once.ts";

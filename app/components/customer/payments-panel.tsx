@@ -230,6 +230,14 @@ function PaymentDialog({
         );
         return;
       }
+      if (result.kind === "sent_for_approval") {
+        // Held by the approval policy: nothing reached Commet; the inbox has the request.
+        setReasonCode("");
+        setReasonText("");
+        setErrors({});
+        show("info", result.message);
+        return;
+      }
       show("error", result.message);
     },
   });

@@ -72,6 +72,11 @@ function answerHandler(options: {
         setErrors({});
         options.onDone?.();
         return;
+      case "sent_for_approval":
+        // Held by the approval policy: nothing reached Commet; the inbox has the request.
+        close();
+        setErrors({});
+        return;
       default:
         // stale, forbidden, in_progress, duplicate_unknown, commet_error, previous_failed: the key stays
         // (unless spent) — submitting the same action again resolves an unknown outcome without applying it twice.
@@ -94,7 +99,7 @@ function AnswerToast({ fetcherKey, show }: { fetcherKey: string; show: Show }) {
     seen.current = result;
     if (result.kind === "preview" || result.kind === "field_errors") return;
     if (result.kind === "ok") show("success", result.message);
-    else if (result.kind === "already_recorded") show("info", result.message);
+    else if (result.kind === "already_recorded" || result.kind === "sent_for_approval") show("info", result.message);
     else if (result.kind === "previous_failed")
       show("error", `${result.message} A new request key was generated: try again.`);
     else show("error", result.message);
