@@ -18,6 +18,11 @@
  *
  * RELIABILITY_SEED=<n> replays a run; RELIABILITY_SEQUENCES=<n> (default 200);
  * RELIABILITY_ENGINES=sqlite,postgres (default sqlite).
+ *
+ * Approved writes (last block, RELIABILITY_APPROVAL_SEQUENCES, default 40): every write is held by the
+ * approval policy first, then approved by a second person under a fault — 500 or a dropped answer (then
+ * "run it" again or the requester's resubmission), two approvers at once on two consoles, or a crash of
+ * the approving console after the pending audit row (then run again on a restarted one).
  */
 import Database from "better-sqlite3";
 import path from "node:path";
@@ -32,6 +37,8 @@ import { recordManualUsage, setPeriodUsage } from "../usage/index.ts";
 import { applyPlanChange, scheduleCancellation } from "../subscriptions/index.ts";
 import { startWebhookReceiver, subscribedCustomer, type FaultRule, type WebhookReceiver } from "../testing/sandbox.ts";
 import { refundPayment } from "../payments/index.ts";
+import { createApprovals, loadPolicy, saveRule, type Approvals } from "../approvals/index.ts";
+import { approvalTables } from "../approvals/schema.ts";
 import type { WriteEngine } from "./index.ts";
 import { mulberry32 } from "../prng.ts";
 
@@ -705,6 +712,204 @@ describe.each(ENGINES)("randomized exactly-once subscription writes [%s]", (engi
       console.log(`duplicates=${duplicates} lost=${lost}`);
       if (problems.length) console.log(problems.slice(0, 20).join("\n"));
       expect(done.length).toBeGreaterThanOrEqual(SUB_SEQUENCES);
+      expect(problems).toEqual([]);
+      expect(duplicates).toBe(0);
+      expect(lost).toBe(0);
+    },
+  );
+});
+
+// ---------------------------------------------------------------- approved writes
+
+const APPROVAL_SEQUENCES = Number(process.env.RELIABILITY_APPROVAL_SEQUENCES ?? 40);
+const APPROVAL_FLAVOURS = ["clean", "500-run-again", "drop-resubmit", "two-approvers", "crash-run-again"] as const;
+const APPROVED_OPS = ["seats.add", "seats.set", "seats.remove", "usage.record", "payments.refund"] as const;
+
+describe.each(ENGINES)("randomized approved writes [%s]", (engine) => {
+  let database: ScratchDatabase;
+  beforeAll(async () => {
+    database = await createScratchDatabase(engine);
+  });
+  afterAll(async () => {
+    await database?.dispose();
+  });
+
+  it(
+    `≥ ${APPROVAL_SEQUENCES} held writes approved under faults: duplicates=0 lost=0`,
+    { timeout: TIME_CAP_MS + 30_000 },
+    async () => {
+      const r = prng(SEED + 2);
+      const db = database.db;
+      // A policy that holds every write of these kinds.
+      const tables = approvalTables(db);
+      const policy = await loadPolicy(tables);
+      const now = Date.now();
+      await saveRule(
+        tables,
+        ADMIN,
+        "seats.change",
+        { ...policy.rules["seats.change"], threshold: 0, second: null },
+        now,
+      );
+      await saveRule(tables, ADMIN, "usage.record", { ...policy.rules["usage.record"], threshold: 0 }, now);
+      await saveRule(tables, ADMIN, "payments.refund", { ...policy.rules["payments.refund"], threshold: 0 }, now);
+      /** A console: its write engine (gated by its approvals) and its approvals over the same database. */
+      const consoleWith = (
+        client: { retries: number },
+        hooks?: NonNullable<Parameters<typeof h.engine>[1]>["hooks"],
+      ) => {
+        const late: { approvals?: Approvals } = {};
+        const writes = h.engine(db, {
+          client: { ...client, timeout: 5_000 },
+          hooks,
+          gate: (spec, e) => late.approvals!.gate(spec, e),
+        });
+        late.approvals = createApprovals({ db, engine: writes });
+        return { writes, approvals: late.approvals };
+      };
+      const a = consoleWith({ retries: 0 });
+      const b = consoleWith({ retries: 0 });
+      const ledger = new Database(path.join(h.sandbox.dataDir, "sandbox.sqlite"), {
+        readonly: true,
+        fileMustExist: true,
+      });
+      const events = (customerId: string) =>
+        (ledger.prepare("SELECT COUNT(*) AS n FROM seat_events WHERE customer_id = ?").get(customerId) as { n: number })
+          .n +
+        (
+          ledger.prepare("SELECT COUNT(*) AS n FROM usage_events WHERE customer_id = ?").get(customerId) as {
+            n: number;
+          }
+        ).n;
+      const problems: string[] = [];
+      const done: Array<{ p: Planned; customerId: string; baseline: number; flavour: string; requestId: string }> = [];
+      const outcomes: Record<string, number> = {};
+      const APPROVER = {
+        actor: { id: "staff-admin-approver", email: "approver@example.test" },
+        role: "admin" as const,
+      };
+      const OTHER = { actor: { id: "staff-admin-other", email: "other@example.test" }, role: "admin" as const };
+
+      for (let i = 0; i < APPROVAL_SEQUENCES; i++) {
+        const flavour = r.pick(APPROVAL_FLAVOURS);
+        const op = r.pick(APPROVED_OPS);
+        const seats = r.int(8, 30);
+        const customer = await h.customer(seats);
+        const baseline = events(customer.id);
+        const p = op === "payments.refund" ? await planRefund(customer, seats) : plan(r, op, customer, seats);
+        const tag = `#${i} ${flavour} ${op}`;
+        const route = writeRoute(op);
+        // Held, twice (a double submission): one request, nothing sent.
+        const [first, second] = [await submit(p, a.writes), await submit(p, a.writes)];
+        if (first.kind !== "sent_for_approval" || second.kind !== "sent_for_approval") {
+          problems.push(`${tag}: not held ${JSON.stringify([first, second])}`);
+          continue;
+        }
+        const requestId = (first as { requestId: string }).requestId;
+        if (events(customer.id) !== baseline) problems.push(`${tag}: a held write reached Commet`);
+        const fingerprint = (await b.approvals.detail(requestId, APPROVER))?.fingerprint ?? "";
+        const finished = (x: { kind: string; outcome?: string }) =>
+          x.kind === "approved" && (x.outcome === "succeeded" || x.outcome === "already");
+        let last: { kind: string; outcome?: string } = { kind: "none" };
+        switch (flavour) {
+          case "clean":
+            last = await b.approvals.approve(requestId, APPROVER, { fingerprint });
+            break;
+          case "500-run-again":
+          case "drop-resubmit":
+            await h.faults([
+              flavour === "500-run-again"
+                ? { route, errorStatus: 500, times: 1 }
+                : { route, applyThenDrop: true, times: 1 },
+            ]);
+            last = await b.approvals.approve(requestId, APPROVER, { fingerprint });
+            outcomes[`${flavour}:${last.outcome ?? last.kind}`] =
+              (outcomes[`${flavour}:${last.outcome ?? last.kind}`] ?? 0) + 1;
+            if (!finished(last)) {
+              // Outcome unknown: "run it again" on the request, or the requester submits the same form.
+              const again =
+                flavour === "500-run-again"
+                  ? await b.approvals.executeApproved(requestId, OTHER)
+                  : await submit(p, a.writes);
+              last = DONE.has(again.kind) ? { kind: "approved", outcome: "already" } : (again as typeof last);
+            }
+            break;
+          case "two-approvers": {
+            await h.faults([{ route, latencyMs: r.int(20, 60), times: 1 }]);
+            const both = await Promise.all([
+              b.approvals.approve(requestId, APPROVER, { fingerprint }),
+              a.approvals.approve(requestId, OTHER, { fingerprint }),
+            ]);
+            const wins = both.filter((x) => x.kind === "approved");
+            if (wins.length !== 1) problems.push(`${tag}: ${wins.length} approvals won`);
+            last = wins[0] ?? both[0]!;
+            break;
+          }
+          case "crash-run-again": {
+            const crashing = consoleWith(
+              { retries: 0 },
+              {
+                afterBegin: () => {
+                  throw new SimulatedCrash();
+                },
+              },
+            );
+            await expect(crashing.approvals.approve(requestId, APPROVER, { fingerprint })).rejects.toBeInstanceOf(
+              SimulatedCrash,
+            );
+            last = await consoleWith({ retries: 0 }).approvals.executeApproved(requestId, OTHER); // restarted
+            break;
+          }
+        }
+        await h.clearFaults();
+        if (!finished(last)) problems.push(`${tag}: ended ${JSON.stringify(last)}`);
+        done.push({ p, customerId: customer.id, baseline, flavour, requestId });
+      }
+
+      let duplicates = 0;
+      let lost = 0;
+      const audit = createAuditLog(db);
+      for (const { p, customerId, baseline, flavour, requestId } of done) {
+        const tag = `${flavour} ${p.op} ${customerId}`;
+        const rows = (await audit.list({ customerId }, { pageSize: 50, page: 1 })).rows.filter(
+          (row) => row.idempotencyKey === p.key,
+        );
+        if (rows.length !== 1 || rows[0]!.status !== "succeeded") {
+          if (rows.length > 1) duplicates += rows.length - 1;
+          else lost += 1;
+          problems.push(`${tag}: audit rows ${JSON.stringify(rows.map((row) => row.status))}`);
+        }
+        const request = await tables
+          .selectFrom("approval_requests")
+          .selectAll()
+          .where("id", "=", requestId)
+          .executeTakeFirst();
+        if (request?.status !== "approved" || request.write_audit_id !== rows[0]?.id)
+          problems.push(`${tag}: request ${request?.status} linked to ${request?.write_audit_id}`);
+        if (p.refund) {
+          const keys = (
+            ledger
+              .prepare("SELECT COUNT(DISTINCT key) AS n FROM idempotency WHERE route = ?")
+              .get(`POST /api/v1/transactions/${p.refund}/refund`) as { n: number }
+          ).n;
+          if (keys > 1) duplicates += keys - 1;
+          if ((await h.commet.transactions.get({ id: p.refund })).data?.status !== "refunded") lost += 1;
+          continue;
+        }
+        const ledgerEvents = events(customerId) - baseline;
+        if (ledgerEvents > 1) duplicates += ledgerEvents - 1;
+        if (ledgerEvents < 1) lost += 1;
+        const [seats, usage] = [await h.seatCount(customerId), await h.usageTotal(customerId)];
+        if (seats !== p.expect.seats || usage !== p.expect.usage)
+          problems.push(`${tag}: Commet has seats=${seats} usage=${usage}, expected ${JSON.stringify(p.expect)}`);
+      }
+      ledger.close();
+      console.log(
+        `reliability approved writes [${engine}] seed=${SEED + 2} sequences=${done.length}\n  first approvals under faults ${JSON.stringify(outcomes)}`,
+      );
+      console.log(`duplicates=${duplicates} lost=${lost}`);
+      if (problems.length) console.log(problems.slice(0, 20).join("\n"));
+      expect(done.length).toBe(APPROVAL_SEQUENCES);
       expect(problems).toEqual([]);
       expect(duplicates).toBe(0);
       expect(lost).toBe(0);
