@@ -30,9 +30,9 @@ const staffOf = (role: Role, n = 3): Staff => ({
 
 const seatWrites = () => exchanges().filter((e) => e.path === "/api/v1/seats" && e.method !== "GET");
 
-function consoleOn(ctx: EngineContext, offset = { ms: 0 }) {
+function consoleOn(ctx: EngineContext, offset = { ms: 0 }, client?: { retries: number }) {
   const late: { approvals?: Approvals } = {};
-  const engine = h.engine(ctx.db, { gate: (spec, e) => late.approvals!.gate(spec, e) });
+  const engine = h.engine(ctx.db, { client, gate: (spec, e) => late.approvals!.gate(spec, e) });
   const approvals = createApprovals({ db: ctx.db, engine, clock: () => Date.now() + offset.ms });
   late.approvals = approvals;
   return { engine, approvals, offset };
@@ -162,6 +162,34 @@ describeEachEngine("four-eyes approvals", (ctx) => {
     } finally {
       await saveRule(db, ADMIN, "seats.change", rule, Date.now());
     }
+  });
+
+  it("a key that already reached Commet is never held: its unknown outcome is resumed, even under a stricter policy", async () => {
+    const { engine } = consoleOn(ctx, { ms: 0 }, { retries: 0 });
+    const customer = await h.customer(20);
+    const db = approvalTables(ctx.db);
+    const rule = (await loadPolicy(db)).rules["seats.change"];
+    await saveRule(db, ADMIN, "seats.change", { ...rule, enabled: false }, Date.now());
+    const form = seatForm(customer);
+    try {
+      await h.faults([{ route: "PUT /api/v1/seats", applyThenDrop: true, times: 1 }]);
+      const unknown = await applySeatChange({ ...OPS, form }, engine);
+      expect(unknown).toMatchObject({ kind: "commet_error", outcome: "unknown" });
+    } finally {
+      await h.clearFaults();
+      await saveRule(db, ADMIN, "seats.change", rule, Date.now());
+    }
+    // The rule holds 20 → 200 again; the same key is resumed, not stored as a request.
+    const resumed = await applySeatChange({ ...OPS, form }, engine);
+    expect(resumed).toMatchObject({ kind: "ok", resumed: true });
+    expect(await h.seatCount(customer.id)).toBe(200);
+    expect(seatWrites().filter((e) => e.idempotencyKey === form.idempotencyKey)).toHaveLength(2);
+    const requests = await db
+      .selectFrom("approval_requests")
+      .select("id")
+      .where("idempotency_key", "=", form.idempotencyKey)
+      .execute();
+    expect(requests).toEqual([]);
   });
 
   it("nobody approves their own request — admins included; only the policy's roles approve", async () => {
