@@ -64,7 +64,7 @@ export function useWriteHarness(hooks: SuiteHooks): WriteHarness {
         audit: createAuditLog(db),
         commetUrl: sandbox.url,
         hooks: options.hooks,
-        gate: options.gate ?? null,
+        gate: options.gate,
       });
     },
     async customer(seats = 5) {

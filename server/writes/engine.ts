@@ -24,7 +24,7 @@ import { can, type Role } from "../../app/contracts/permissions.ts";
 import { getCommet } from "../commet/client.ts";
 import { writeActionNamed, type CommetRequest, type WriteAction } from "./action.ts";
 import { answerFromRow, fieldErrors, keyTakenElsewhere, noSuchPendingWrite, stableJson } from "./answers.ts";
-import { installedWriteGate, type WriteGate } from "./gate.ts";
+import type { WriteGate } from "./gate.ts";
 import { classify, configuredCommetUrl } from "./outcome.ts";
 
 export type AuditStore = Pick<AuditLog, "begin" | "finalize" | "get" | "findByIdempotencyKey"> &
@@ -50,7 +50,7 @@ export interface WriteDeps {
   hooks?: { afterBegin?: (auditId: string) => void | Promise<void> };
   /** The server's clock (epoch ms). */
   clock?: () => number;
-  /** May hold a write for approval; default: the process's (server/approvals); null: none. */
+  /** May hold a write for approval (the process's engine asks server/approvals'); default: none. */
   gate?: WriteGate | null;
 }
 
@@ -226,7 +226,7 @@ export function createWriteEngine(deps: WriteDeps = {}) {
         "A value looks like a secret",
       );
     }
-    const gate = deps.gate === undefined ? installedWriteGate() : deps.gate;
+    const gate = deps.gate ?? null;
     if (gate && !options.approved) {
       const held = await gate(spec as unknown as WriteSpec<CommetRequest>, engine);
       if (held) return held;

@@ -1,6 +1,6 @@
 /**
- * The one point where a write may be held before anything is sent: a gate (server/approvals installs the
- * process's) answers "held for approval" or lets the write through. The engine calls it before the audit row.
+ * The one point where a write may be held before anything is sent: a gate answers "held for approval" or
+ * lets the write through; the engine calls it before the audit row. server/approvals installs the process's.
  */
 import type { WriteResult } from "../../app/contracts/ops-results.ts";
 import type { CommetRequest } from "./action.ts";
@@ -11,7 +11,7 @@ export type WriteGate = (spec: WriteSpec<CommetRequest>, engine: WriteEngine) =>
 
 let processGate: WriteGate | null = null;
 
-/** The gate of engines created without one (the process's write engine). */
+/** The gate the process's write engine asks (server/approvals installs it when it loads). */
 export function installWriteGate(gate: WriteGate): void {
   processGate = gate;
 }
