@@ -10,6 +10,8 @@ import type { ApprovalMeasure } from "./policy.ts";
 export interface Approvable {
   /** The write action's name (defineWriteAction). */
   action: string;
+  /** The rules `assess` may name: when none is enabled, nothing is assessed (no Commet read). */
+  rules: ApprovalRuleKey[];
   /** The rule this write falls under and its measure; null when no rule concerns it (e.g. an upgrade). */
   assess(
     spec: WriteSpec<CommetRequest>,

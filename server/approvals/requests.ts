@@ -185,6 +185,8 @@ export function createApprovals(deps: ApprovalsDeps) {
     if (!approvable) return null;
     const existing = await byKey(spec.idempotencyKey);
     if (existing) return answerExisting(existing);
+    const policy = await loadPolicy(db);
+    if (!approvable.rules.some((key) => policy.rules[key].enabled)) return null;
     let assessed: Awaited<ReturnType<typeof approvable.assess>>;
     try {
       assessed = await approvable.assess(spec, engine);
@@ -192,7 +194,6 @@ export function createApprovals(deps: ApprovalsDeps) {
       return readFailure(error, engine.commetUrl());
     }
     if (!assessed) return null;
-    const policy = await loadPolicy(db);
     const rule = policy.rules[assessed.rule];
     if (!requiresApproval(assessed.rule, rule, assessed.measure)) return null;
 

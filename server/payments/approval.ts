@@ -9,6 +9,7 @@ import { paymentRefundWrite } from "./write-actions.ts";
 
 defineApprovable({
   action: paymentRefundWrite.name,
+  rules: ["payments.refund"],
   assess: (spec) => ({ rule: "payments.refund", measure: { amount: Number(spec.details?.amount ?? 0) } }),
   async preview(spec, engine): Promise<ApprovalPreview> {
     const id = String(spec.request.params.id);

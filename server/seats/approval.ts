@@ -14,6 +14,7 @@ const number = (value: unknown) => (typeof value === "number" ? value : Number(v
 
 defineApprovable({
   action: seatChangeWrite.name,
+  rules: ["seats.change"],
   assess(spec) {
     const details = spec.details ?? {};
     return { rule: "seats.change", measure: { seatsFrom: number(details.from), seatsTo: number(details.to) } };

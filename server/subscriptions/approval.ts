@@ -37,6 +37,7 @@ async function subscriptionFacts(spec: WriteSpec<CommetRequest>, engine: WriteEn
 
 defineApprovable({
   action: cancelNowWrite.name,
+  rules: ["subscriptions.cancel_now"],
   assess: () => ({ rule: "subscriptions.cancel_now", measure: {} }),
   async preview(spec, engine): Promise<ApprovalPreview> {
     const { s, facts } = await subscriptionFacts(spec, engine);
@@ -55,6 +56,7 @@ defineApprovable({
 
 defineApprovable({
   action: changePlanWrite.name,
+  rules: ["subscriptions.downgrade"],
   assess: (spec) => (spec.details?.direction === "downgrade" ? { rule: "subscriptions.downgrade", measure: {} } : null),
   async preview(spec, engine): Promise<ApprovalPreview> {
     const { s, facts } = await subscriptionFacts(spec, engine);

@@ -67,6 +67,7 @@ async function usagePreview(
 
 defineApprovable({
   action: usageRecordWrite.name,
+  rules: ["usage.record"],
   assess: (spec) => ({
     rule: "usage.record",
     measure: { quantity: (spec.request.params as unknown as UsageParams).value },
@@ -76,6 +77,7 @@ defineApprovable({
 
 defineApprovable({
   action: usageSetWrite.name,
+  rules: ["usage.lower"],
   async assess(spec, engine) {
     const params = spec.request.params as unknown as UsageParams;
     const now = await currentTotal(engine, params.customerId, params.feature);
