@@ -241,6 +241,11 @@ describeEachEngine("four-eyes approvals", (ctx) => {
     // Twice approving, or the requester resubmitting, sends nothing again.
     clearExchanges();
     refusedWith(await approvals.approve(request.requestId, ADMIN, { fingerprint: detail.fingerprint! }), 409);
+    refusedWith(await approvals.executeApproved(request.requestId, OPS), 403); // "run it" is not the requester's either
+    expect(await approvals.executeApproved(request.requestId, ADMIN)).toMatchObject({
+      kind: "approved",
+      outcome: "already",
+    });
     const resubmitted = await applySeatChange({ ...OPS, form }, engine);
     expect(resubmitted.kind).toBe("already_recorded");
     expect(seatWrites()).toHaveLength(0);

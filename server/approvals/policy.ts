@@ -34,7 +34,8 @@ export function requiresApproval(key: ApprovalRuleKey, rule: ApprovalRule, measu
   if (!rule.enabled) return false;
   switch (key) {
     case "payments.refund":
-      return (measure.amount ?? 0) > (rule.threshold ?? 0) || rule.threshold === 0 || rule.threshold === null;
+      // No amount (or 0): every refund.
+      return !rule.threshold || (measure.amount ?? 0) > rule.threshold;
     case "seats.change": {
       const from = measure.seatsFrom ?? 0;
       const delta = Math.abs((measure.seatsTo ?? from) - from);

@@ -352,7 +352,12 @@ export function createApprovals(deps: ApprovalsDeps) {
       differences: fresh ? previewDifferences(original, fresh) : [],
       canDecide: refusal === null && fresh !== null,
       cannotDecide: refusal?.message ?? (freshError ? `The fresh preview could not be read: ${freshError}` : null),
-      canExecute: row.status === "approved" && !row.write_audit_id && refusal?.status !== 403,
+      canExecute:
+        row.status === "approved" &&
+        !row.write_audit_id &&
+        !sameStaff(staff.actor, row.requested_by_id, row.requested_by_email) &&
+        !!staff.role &&
+        rolesOf(row.approvers).includes(staff.role),
     };
   }
 
