@@ -15,6 +15,7 @@ import { startPeriodicResync } from "./directory/index.ts";
 import { consoleOrigins, EnvError, parseEnv, type Env } from "./env.ts";
 import { startPlanAssigner } from "./usage/timeline/index.ts";
 import { startWebhookEventPruner } from "./webhooks/index.ts";
+import { startProcessWriteResolver } from "./writes/index.ts";
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -53,6 +54,11 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
         log: (line) => log(`[webhooks] ${line}`),
       });
     },
+  },
+  {
+    // Unknown write outcomes are re-sent with their key in the background, inside Commet's 24 h window.
+    name: "write resolver (background)",
+    run: async () => void (await startProcessWriteResolver((line) => log(`[writes] ${line}`))),
   },
 ];
 

@@ -23,8 +23,16 @@ import {
 import { can, type Role } from "../../app/contracts/permissions.ts";
 import { getCommet } from "../commet/client.ts";
 import { writeActionNamed, type CommetRequest, type WriteAction } from "./action.ts";
-import { answerFromRow, fieldErrors, keyTakenElsewhere, noSuchPendingWrite, stableJson } from "./answers.ts";
+import {
+  answerFromRow,
+  fieldErrors,
+  keyTakenElsewhere,
+  noSuchPendingWrite,
+  stableJson,
+  windowClosed,
+} from "./answers.ts";
 import { classify, configuredCommetUrl } from "./outcome.ts";
+import { mayResend } from "./window.ts";
 
 export type AuditStore = Pick<AuditLog, "begin" | "finalize" | "get" | "findByIdempotencyKey"> &
   Partial<Pick<AuditLog, "canonicalCustomer">>;
@@ -181,6 +189,8 @@ export function createWriteEngine(deps: WriteDeps = {}) {
 
   /** Repeats the stored request of a pending row with its key (in-process callers hold `once(key)`). */
   async function resume(entry: AuditEntry, action: WriteAction): Promise<WriteResult> {
+    // Past Commet's idempotency window a re-send could apply the write twice: a person settles it.
+    if (!mayResend(entry.createdAt, now())) return windowClosed(entry, action);
     const parsed = action.request.safeParse(entry.params.request);
     if (!parsed.success) throw new Error(`audit entry ${entry.id} has no replayable request`);
     return call(entry, action, entry.idempotencyKey, parsed.data, true);
@@ -258,11 +268,27 @@ export function createWriteEngine(deps: WriteDeps = {}) {
     });
   }
 
+  /**
+   * The resolver's re-send (server/writes/resolver.ts): like "check again" but on nobody's behalf — the
+   * row's own action and key, the same window guard. Unknown action → null (not an engine write).
+   */
+  async function resolveUnattended(auditId: string): Promise<WriteResult | null> {
+    const entry = await audit.get(auditId);
+    const action = entry ? writeActionNamed(entry.action) : undefined;
+    if (!entry || !action) return null;
+    return once(entry.idempotencyKey, async () => {
+      const current = await audit.get(auditId);
+      if (!current) return null;
+      return current.status === "pending" ? resume(current, action) : answerFromRow(current, action, null);
+    });
+  }
+
   return {
     once,
     lookup,
     write,
     resolvePending,
+    resolveUnattended,
     /** The SDK client writes (and their re-reads) go through. */
     commet,
     commetUrl,

@@ -16,4 +16,23 @@ export {
   type WriteSpec,
 } from "./engine.ts";
 export { readFailure } from "./outcome.ts";
-export { resolvePendingWrite, writeEngineFor } from "./process-engine.ts";
+export {
+  customerUnsettledWrites,
+  myUnsettledWrites,
+  resolvePendingWrite,
+  startProcessWriteResolver,
+  unsettledWriteCounts,
+  writeEngineFor,
+} from "./process-engine.ts";
+export {
+  RESOLVER_DEFAULTS,
+  backoffMs,
+  countUnsettledWrites,
+  createWriteResolver,
+  listUnsettledWrites,
+  startWriteResolver,
+  type ResolverOptions,
+  type ResolverRun,
+  type WriteResolver,
+} from "./resolver.ts";
+export { COMMET_IDEMPOTENCY_WINDOW_MS, RESEND_CUTOFF_MS, mayResend } from "./window.ts";

@@ -1,6 +1,10 @@
-/** The process-wide write engine: the process's SDK client and audit trail. */
+/** The process-wide write engine (the process's SDK client and audit trail), its resolver and their reads. */
 import type { WriteResult } from "../../app/contracts/ops-results.ts";
+import type { UnsettledCounts, UnsettledWrite } from "../../app/contracts/unsettled-writes.ts";
+import { canonicalAuditCustomer } from "../audit/index.ts";
+import { getReadyDb } from "../db/index.ts";
 import { createWriteEngine, type Staff, type WriteEngine } from "./engine.ts";
+import { countUnsettledWrites, listUnsettledWrites, startWriteResolver } from "./resolver.ts";
 
 let processEngine: WriteEngine | undefined;
 
@@ -14,4 +18,28 @@ export function writeEngineFor(engine?: WriteEngine): WriteEngine {
 /** "Check again" for a pending write of any declared action. */
 export function resolvePendingWrite(auditId: string, staff: Staff, engine?: WriteEngine): Promise<WriteResult> {
   return writeEngineFor(engine).resolvePending(auditId, staff);
+}
+
+/** The background resolver of this process (a console start-up task); returns stop(). */
+export async function startProcessWriteResolver(log: (line: string) => void): Promise<() => Promise<void>> {
+  const database = await getReadyDb();
+  return startWriteResolver({ db: database.db, engine: writeEngineFor(), log });
+}
+
+/** The reader's own unsettled writes ("My unsettled writes"). */
+export async function myUnsettledWrites(staffId: string): Promise<UnsettledWrite[]> {
+  const database = await getReadyDb();
+  return listUnsettledWrites(database.db, { actorId: staffId, reader: staffId });
+}
+
+/** A customer's unsettled writes (the customer page's "awaiting confirmation"); the reader's are marked. */
+export async function customerUnsettledWrites(customerRef: string, readerId: string | null): Promise<UnsettledWrite[]> {
+  const database = await getReadyDb();
+  const customerId = await canonicalAuditCustomer(customerRef);
+  return listUnsettledWrites(database.db, { customerId, reader: readerId, limit: 20 });
+}
+
+/** The navigation's count for admins. */
+export async function unsettledWriteCounts(): Promise<UnsettledCounts> {
+  return countUnsettledWrites((await getReadyDb()).db);
 }
