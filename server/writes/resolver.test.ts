@@ -20,7 +20,7 @@ import {
   type WriteHarness,
 } from "../testing/usage.ts";
 import { recordManualUsage } from "../usage/index.ts";
-import { createWriteEngine, type WriteEngine } from "./engine.ts";
+import { createWriteEngine, type WriteDeps, type WriteEngine } from "./engine.ts";
 import { createWriteResolver, listUnsettledWrites, type ResolverOptions } from "./resolver.ts";
 import { RESEND_CUTOFF_MS } from "./window.ts";
 
@@ -33,7 +33,7 @@ afterEach(async () => {
 });
 
 /** A console process: its own SDK client (no SDK retries, so a fault surfaces as outcome unknown) and clock. */
-function engineAt(db: Kysely<DB>, clock: () => number, hooks?: Parameters<typeof createWriteEngine>[0]["hooks"]) {
+function engineAt(db: Kysely<DB>, clock: () => number, hooks?: WriteDeps["hooks"]) {
   return createWriteEngine({
     commet: h.sandbox.client({ retries: 0, timeout: 5_000 }),
     audit: createAuditLog(db),
