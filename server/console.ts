@@ -58,7 +58,14 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
   {
     // Unknown write outcomes are re-sent with their key in the background, inside Commet's 24 h window.
     name: "write resolver (background)",
-    run: async () => void (await startProcessWriteResolver((line) => log(`[writes] ${line}`))),
+    run: async (env) => {
+      const seconds = env.WRITE_RESOLVER_INTERVAL_SECONDS;
+      if (seconds === 0) {
+        log("[writes] resolver off (WRITE_RESOLVER_INTERVAL_SECONDS=0)");
+        return;
+      }
+      await startProcessWriteResolver({ intervalMs: seconds * 1000, log: (line) => log(`[writes] ${line}`) });
+    },
   },
 ];
 

@@ -21,6 +21,7 @@ describe("parseEnv", () => {
       DATA_DIR: path.resolve("./data"),
       CONSOLE_ALLOW_PUBLIC_SANDBOX: false,
       WEBHOOK_EVENT_RETENTION_DAYS: 30,
+      WRITE_RESOLVER_INTERVAL_SECONDS: 30,
     });
     expect(env.COMMET_API_KEY).toBeUndefined();
   });
@@ -51,6 +52,13 @@ describe("parseEnv", () => {
   it("reads the webhook event retention in days (default 30)", () => {
     expect(parseEnv({ WEBHOOK_EVENT_RETENTION_DAYS: "7" })).toMatchObject({ WEBHOOK_EVENT_RETENTION_DAYS: 7 });
     expect(parseEnv({ WEBHOOK_EVENT_RETENTION_DAYS: "" })).toMatchObject({ WEBHOOK_EVENT_RETENTION_DAYS: 30 });
+  });
+
+  it("reads the write resolver's interval in seconds (default 30, 0 = off, at most an hour)", () => {
+    expect(parseEnv({ WRITE_RESOLVER_INTERVAL_SECONDS: "0" })).toMatchObject({ WRITE_RESOLVER_INTERVAL_SECONDS: 0 });
+    expect(parseEnv({ WRITE_RESOLVER_INTERVAL_SECONDS: "" })).toMatchObject({ WRITE_RESOLVER_INTERVAL_SECONDS: 30 });
+    expect(() => parseEnv({ WRITE_RESOLVER_INTERVAL_SECONDS: "5000" })).toThrow(/WRITE_RESOLVER_INTERVAL_SECONDS/);
+    expect(() => parseEnv({ WRITE_RESOLVER_INTERVAL_SECONDS: "1.5" })).toThrow(/WRITE_RESOLVER_INTERVAL_SECONDS/);
   });
 
   it("treats empty strings as unset", () => {

@@ -69,6 +69,13 @@ export const envSchema = z
         .transform(Number)
         .pipe(z.number().min(1, { error: "must be at least 1 day (Commet retries a delivery for about 8 hours)" })),
     ).transform((days) => days ?? 30),
+    WRITE_RESOLVER_INTERVAL_SECONDS: optional(
+      z
+        .string()
+        .regex(/^\d{1,4}$/, { error: "must be a whole number of seconds, such as 30 (0 turns the resolver off)" })
+        .transform(Number)
+        .pipe(z.number().max(3600, { error: "must be at most 3600 seconds (the first re-send waits for it)" })),
+    ).transform((seconds) => seconds ?? 30),
   })
   .superRefine((env, ctx) => {
     if (!isLoopbackHost(env.HOST) && !env.COMMET_API_KEY && !env.CONSOLE_ALLOW_PUBLIC_SANDBOX) {

@@ -32,6 +32,8 @@ export function AppShell({
   const navigation = useNavigation();
   const busy = navigation.state !== "idle";
   const visible = sections.filter((section) => staff.permissions.includes(section.permission));
+  const unsettled = staff.unsettledWrites;
+  const attention = Math.max(unsettled?.mineAttention ?? 0, unsettled?.all?.attention ?? 0);
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -63,9 +65,32 @@ export function AppShell({
               </NavLink>
             </li>
           ))}
+          {staff.permissions.includes("audit:read") ? (
+            <li>
+              <NavLink to="/writes/mine" prefetch="intent" data-testid="nav-unsettled-mine">
+                My unsettled writes
+                {unsettled?.mine ? <span className="nav-count">{unsettled.mine}</span> : null}
+              </NavLink>
+            </li>
+          ) : null}
+          {unsettled?.all?.total ? (
+            <li>
+              <NavLink to="/audit?status=pending" data-testid="nav-unsettled-all">
+                Unconfirmed writes
+                <span className={attention ? "nav-count nav-count--alert" : "nav-count"}>{unsettled.all.total}</span>
+              </NavLink>
+            </li>
+          ) : null}
         </ul>
       </nav>
       <main id="main" className="content" aria-busy={busy}>
+        {attention ? (
+          <p className="notice notice--bad unsettled-banner" role="alert" data-testid="unsettled-alert">
+            {attention === 1 ? "A write is" : `${attention} writes are`} still unconfirmed by Commet after 12 hours.
+            Settle {attention === 1 ? "it" : "them"} before Commet&apos;s 24-hour idempotency window closes:{" "}
+            <NavLink to={unsettled?.all ? "/audit?status=pending" : "/writes/mine"}>review</NavLink>.
+          </p>
+        ) : null}
         {children}
       </main>
     </div>

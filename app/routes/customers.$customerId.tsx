@@ -15,6 +15,7 @@ import { CreditsPanel, HistoryPanel, SubscriptionPanel } from "~/components/cust
 import { UsageFormsSection } from "~/components/customer/usage-forms";
 import { FeaturesPanel, QuotaPanel, SeatsPanel } from "~/components/customer/usage-panels";
 import { RouteErrorBoundary } from "~/components/route-error";
+import { AwaitingConfirmationNotice } from "~/components/writes/unsettled-writes";
 import { CustomerUsagePanel } from "~/components/usage/customer-usage-panel";
 import { parseCustomerRef } from "~/contracts/customer-ref";
 
@@ -31,7 +32,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const staff = await requireStaff(request, "customers:read");
   const customerRef = parseCustomerRef(params.customerId);
   if (!customerRef) throw data(null, { status: 404 });
-  const { notFound, page } = await loadCustomerPage(customerRef, staff.role);
+  const { notFound, page } = await loadCustomerPage(customerRef, staff.role, staff.id);
   if (notFound) throw data(notFound, { status: 404 });
   return page;
 }
@@ -87,6 +88,7 @@ export default function CustomerPage() {
         </p>
       </div>
 
+      <AwaitingConfirmationNotice customerRef={d.customerRef} resolve={d.unsettledWrites} />
       <div className="panel-grid">
         <ProfilePanel resolve={d.profile} />
         <SubscriptionPanel resolve={d.subscription} />

@@ -3,7 +3,8 @@ import { getCommetConnection } from "./client.ts";
 import { getOrgMode } from "./mode.ts";
 import { toCommetProblem } from "./errors.ts";
 import { permissionsOf, type Role } from "../../app/contracts/permissions.ts";
-import type { ShellInfo, ShellStaff } from "../../app/contracts/shell.ts";
+import type { ShellInfo, ShellStaff, ShellUnsettledWrites } from "../../app/contracts/shell.ts";
+import { myUnsettledWrites, unsettledWriteCounts } from "../writes/index.ts";
 
 export async function getShellInfo(): Promise<ShellInfo> {
   const { apiUrl, embeddedSandbox } = getCommetConnection();
@@ -18,11 +19,26 @@ export async function getShellInfo(): Promise<ShellInfo> {
   }
 }
 
+/** The navigation's counts of unconfirmed writes; a failed read leaves them out rather than failing every page. */
+async function unsettledFor(staff: { id: string; role: Role }): Promise<ShellUnsettledWrites | null> {
+  try {
+    const [mine, all] = await Promise.all([
+      myUnsettledWrites(staff.id),
+      staff.role === "admin" ? unsettledWriteCounts() : Promise.resolve(null),
+    ]);
+    return { mine: mine.length, mineAttention: mine.filter((w) => w.state !== "awaiting").length, all };
+  } catch (error) {
+    console.error("shell: unsettled writes could not be read:", error);
+    return null;
+  }
+}
+
 /** The shell of a signed-in staff member (the connection is read only then), or the signed-out one. */
 export async function loadShell(
-  staff: { name: string; email: string; role: Role } | null,
+  staff: { id: string; name: string; email: string; role: Role } | null,
 ): Promise<{ shell: ShellInfo | null; staff: ShellStaff | null }> {
   if (!staff) return { shell: null, staff: null };
   const { name, email, role } = staff;
-  return { shell: await getShellInfo(), staff: { name, email, role, permissions: permissionsOf(role) } };
+  const [shell, unsettledWrites] = await Promise.all([getShellInfo(), unsettledFor(staff)]);
+  return { shell, staff: { name, email, role, permissions: permissionsOf(role), unsettledWrites } };
 }

@@ -8,6 +8,7 @@ import { can, type Role } from "../../app/contracts/permissions.ts";
 import type { Problem } from "../../app/contracts/problem.ts";
 import { loadSeatPanel } from "../seats/index.ts";
 import { loadUsagePanel } from "../usage/index.ts";
+import { customerUnsettledWrites } from "../writes/index.ts";
 import { loadCustomerView, panelProblem, settleWithin } from "./index.ts";
 
 /** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
@@ -20,7 +21,7 @@ const formPanel = <T>(promise: Promise<T>, name: string): Promise<PanelResult<T>
     (error: unknown) => ({ ok: false as const, problem: panelProblem(error, name) }),
   );
 
-export async function loadCustomerPage(customerRef: string, role: Role) {
+export async function loadCustomerPage(customerRef: string, role: Role, staffId: string | null = null) {
   const panels = loadCustomerView(customerRef);
   const profile = await settleWithin(panels.profile, PROFILE_WAIT_MS);
   if (profile && !profile.ok && profile.problem.kind === "not_found") {
@@ -38,6 +39,8 @@ export async function loadCustomerPage(customerRef: string, role: Role) {
       canIssuePortal: can(role, "portal:issue"),
       canReadAudit: can(role, "audit:read"),
       ...panels,
+      // Writes on this customer Commet has not confirmed yet ("awaiting confirmation"; server/writes resolver).
+      unsettledWrites: formPanel(customerUnsettledWrites(customerRef, staffId), "unsettled-writes"),
       // Each form's idempotency key is made here, when the form is rendered (same on the server render and in the browser).
       seatForm: can(role, "seats:write")
         ? { resolve: formPanel(loadSeatPanel(customerRef), "seat-form"), key: newIdempotencyKey("seats") }

@@ -153,6 +153,15 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     body: { auditId: "no-such-entry" },
   },
 
+  // Writes awaiting Commet's confirmation (server/writes resolver)
+  { route: "writes.mine", method: "GET", path: "/writes/mine", access: "audit:read" },
+  {
+    route: "writes.unsettled",
+    method: "GET",
+    path: "/writes/unsettled?customer=no-such-customer",
+    access: "customers:read",
+  },
+
   // Staff admin
   { route: "admin.staff", method: "GET", path: "/admin/staff", access: "staff:manage" },
   {

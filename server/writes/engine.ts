@@ -57,6 +57,8 @@ export interface WriteDeps {
   hooks?: { afterBegin?: (auditId: string) => void | Promise<void> };
   /** The server's clock (epoch ms). */
   clock?: () => number;
+  /** A write's outcome became unknown (the resolver queues it; a failure here is logged, never thrown). */
+  onUnknown?: (auditId: string) => Promise<void> | void;
 }
 
 export interface Staff {
@@ -123,6 +125,11 @@ export function createWriteEngine(deps: WriteDeps = {}) {
         };
       }
       if (c.kind === "ambiguous") {
+        try {
+          await deps.onUnknown?.(entry.id);
+        } catch (queueError) {
+          console.error(`exactly-once: audit entry ${entry.id} not queued for the resolver:`, queueError);
+        }
         return {
           kind: "commet_error",
           auditId: entry.id,

@@ -4,14 +4,17 @@ import type { UnsettledCounts, UnsettledWrite } from "../../app/contracts/unsett
 import { canonicalAuditCustomer } from "../audit/index.ts";
 import { getReadyDb } from "../db/index.ts";
 import { createWriteEngine, type Staff, type WriteEngine } from "./engine.ts";
-import { countUnsettledWrites, listUnsettledWrites, startWriteResolver } from "./resolver.ts";
+import { countUnsettledWrites, enqueueUnresolved, listUnsettledWrites, startWriteResolver } from "./resolver.ts";
 
 let processEngine: WriteEngine | undefined;
 
 /** `engine`, or the process-wide one. */
 export function writeEngineFor(engine?: WriteEngine): WriteEngine {
   if (engine) return engine;
-  processEngine ??= createWriteEngine();
+  // An unknown outcome is queued for the resolver at once (a crash is found by its scan instead).
+  processEngine ??= createWriteEngine({
+    onUnknown: async (auditId) => enqueueUnresolved((await getReadyDb()).db, auditId, Date.now()),
+  });
   return processEngine;
 }
 
@@ -21,9 +24,12 @@ export function resolvePendingWrite(auditId: string, staff: Staff, engine?: Writ
 }
 
 /** The background resolver of this process (a console start-up task); returns stop(). */
-export async function startProcessWriteResolver(log: (line: string) => void): Promise<() => Promise<void>> {
+export async function startProcessWriteResolver(options: {
+  intervalMs: number;
+  log: (line: string) => void;
+}): Promise<() => Promise<void>> {
   const database = await getReadyDb();
-  return startWriteResolver({ db: database.db, engine: writeEngineFor(), log });
+  return startWriteResolver({ db: database.db, engine: writeEngineFor(), ...options });
 }
 
 /** The reader's own unsettled writes ("My unsettled writes"). */

@@ -21,7 +21,7 @@ import {
 } from "../testing/usage.ts";
 import { recordManualUsage } from "../usage/index.ts";
 import { createWriteEngine, type WriteDeps, type WriteEngine } from "./engine.ts";
-import { createWriteResolver, listUnsettledWrites, type ResolverOptions } from "./resolver.ts";
+import { createWriteResolver, enqueueUnresolved, listUnsettledWrites, type ResolverOptions } from "./resolver.ts";
 import { RESEND_CUTOFF_MS } from "./window.ts";
 
 const h: WriteHarness = useWriteHarness({ beforeAll, afterAll });
@@ -103,6 +103,23 @@ describeEachEngine(
 
       expect(await resolver.runOnce()).toMatchObject({ discovered: 0, resent: 0 });
       expect(sends(form.idempotencyKey).length).toBe(2);
+      expect(await h.seatCount(customer.id)).toBe(7);
+    });
+
+    it("an unknown outcome the engine reports is queued at once: picked up without waiting out the grace", async () => {
+      const engine = createWriteEngine({
+        commet: h.sandbox.client({ retries: 0, timeout: 5_000 }),
+        audit: createAuditLog(ctx.db),
+        commetUrl: h.sandbox.url,
+        onUnknown: (auditId) => enqueueUnresolved(ctx.db, auditId, Date.now()),
+      });
+      const customer = await h.customer(5);
+      const form = seatAdd(customer.id, 5);
+      await h.faults([{ route: "POST /api/v1/seats", applyThenDrop: true, times: 1 }]);
+      expectUnknown(await applySeatChange({ ...OPS, form }, engine));
+      // Default grace (60 s): a crash's row would wait; this one is already queued.
+      const resolver = createWriteResolver({ db: ctx.db, engine });
+      expect(await resolver.runOnce()).toMatchObject({ discovered: 0, resent: 1, settled: 1 });
       expect(await h.seatCount(customer.id)).toBe(7);
     });
 

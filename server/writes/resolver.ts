@@ -86,7 +86,7 @@ export function createWriteResolver(options: ResolverOptions) {
   const now = options.clock ?? Date.now;
   const log = options.log ?? (() => {});
 
-  /** Pending rows of declared write actions past the grace period get a resolution row. */
+  /** Pending rows of declared write actions past the grace period (a crash) get a resolution row. */
   async function discover(at: number): Promise<number> {
     const rows = await db
       .selectFrom("audit_log as a")
@@ -100,24 +100,11 @@ export function createWriteResolver(options: ResolverOptions) {
       .execute();
     const fresh = rows.filter((row) => writeActionNamed(row.action));
     if (!fresh.length) return 0;
-    await db
-      .insertInto("write_resolutions")
-      .values(
-        fresh.map((row) => ({
-          audit_id: row.id,
-          attempts: 0,
-          next_attempt_at: at,
-          lease_owner: null,
-          lease_until: null,
-          last_error: null,
-          alerted_at: null,
-          needs_person_at: null,
-          needs_person_reason: null,
-          settled_at: null,
-        })),
-      )
-      .onConflict((oc) => oc.column("audit_id").doNothing())
-      .execute();
+    await enqueue(
+      options.db,
+      fresh.map((row) => row.id),
+      at,
+    );
     return fresh.length;
   }
 
@@ -302,6 +289,32 @@ export function createWriteResolver(options: ResolverOptions) {
 }
 
 export type WriteResolver = ReturnType<typeof createWriteResolver>;
+
+async function enqueue(database: SchemalessDb, auditIds: string[], at: number): Promise<void> {
+  await tables(database)
+    .insertInto("write_resolutions")
+    .values(
+      auditIds.map((id) => ({
+        audit_id: id,
+        attempts: 0,
+        next_attempt_at: at,
+        lease_owner: null,
+        lease_until: null,
+        last_error: null,
+        alerted_at: null,
+        needs_person_at: null,
+        needs_person_reason: null,
+        settled_at: null,
+      })),
+    )
+    .onConflict((oc) => oc.column("audit_id").doNothing())
+    .execute();
+}
+
+/** Queues a write whose outcome just became unknown: the resolver's next run re-sends it (no grace to wait out). */
+export function enqueueUnresolved(database: SchemalessDb, auditId: string, at: number): Promise<void> {
+  return enqueue(database, [auditId], at);
+}
 
 /** Runs the resolver every `intervalMs` in the background (the console's start-up task); returns stop(). */
 export function startWriteResolver(options: ResolverOptions): () => Promise<void> {
