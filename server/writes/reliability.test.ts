@@ -8,7 +8,8 @@
  *   500 then ok · apply then drop · 429 Retry-After 1 — each either absorbed by the SDK's own retries
  *   (same Idempotency-Key; 1 s waits, so only a share of the runs) or surfacing as "outcome unknown"
  *   and resolved by a resubmission · parallel identical submissions (one console, and two consoles)
- *   · a crash between the pending audit row and the Commet call, then a restart.
+ *   · a crash between the pending audit row and the Commet call, then a restart · apply then drop or 500,
+ *   settled by no one but the background resolvers of two consoles racing (server/writes/resolver.ts).
  * At the end Commet's state is compared with the expected effects: seat balances and usage totals
  * through the SDK, plus the sandbox ledger's event count per customer (a seats.set or usage.set
  * repeated under a new key would not show in a balance), and every logical write must have exactly
@@ -31,6 +32,7 @@ import { applySeatChange } from "../seats/index.ts";
 import { recordManualUsage, setPeriodUsage } from "../usage/index.ts";
 import type { WriteEngine } from "./index.ts";
 import { mulberry32 } from "../prng.ts";
+import { createWriteResolver } from "./resolver.ts";
 
 const SEQUENCES = Number(process.env.RELIABILITY_SEQUENCES ?? 200);
 const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 1_000_000);
@@ -67,6 +69,9 @@ const FLAVOURS = [
   ["parallel-two-consoles", 2],
   ["crash-restart", 3],
   ["crash-restart-then-500", 1],
+  // Nobody resubmits: the background resolvers of two consoles settle the unknown outcome.
+  ["drop-resolver", 2],
+  ["500-resolver", 1],
 ] as const;
 type Flavour = (typeof FLAVOURS)[number][0];
 
@@ -325,6 +330,31 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
             results.push(
               r.next() < 0.5 && pending ? await current.resolvePending(pending.id, OPS) : await submit(p, current),
             );
+            break;
+          }
+          case "drop-resolver":
+          case "500-resolver": {
+            await fault(
+              flavour === "drop-resolver"
+                ? { route, applyThenDrop: true, times: 1 }
+                : { route, errorStatus: 500, times: r.int(1, 2) },
+            );
+            results.push(await submit(p, current));
+            // Two consoles' resolvers race each round; their clock jumps past the backoff between rounds.
+            let offset = 0;
+            const clock = () => Date.now() + offset;
+            const resolvers = [consoles.plain, consoles.other].map((engine) =>
+              createWriteResolver({ db, engine, clock, graceMs: 0 }),
+            );
+            const audit = createAuditLog(db);
+            for (let round = 0; round < 4; round++) {
+              if ((await audit.findByIdempotencyKey(p.key))?.status !== "pending") break;
+              await Promise.all(resolvers.map((resolver) => resolver.runOnce()));
+              offset += 5 * 60_000;
+            }
+            const row = await audit.findByIdempotencyKey(p.key);
+            if (row?.status === "succeeded") results.push({ kind: "ok" });
+            else problems.push(`#${i} ${flavour} ${op}: the resolvers left the row ${row?.status}`);
             break;
           }
         }

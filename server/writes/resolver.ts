@@ -40,7 +40,7 @@ export const RESOLVER_DEFAULTS = {
   graceMs: IN_FLIGHT_GRACE_MS,
   /** Longer than one send with the SDK's retries (timeout × attempts + waits). */
   leaseMs: 5 * 60_000,
-  /** Re-sends before the write is handed to a person (1 + 2 + 4 + … min, capped: ≈ 4 h in all). */
+  /** Re-sends before the write is handed to a person (waits of 1, 2, 4, … min, capped: ≈ 2 h in all). */
   maxAttempts: 8,
   baseBackoffMs: 60_000,
   maxBackoffMs: 60 * 60_000,
