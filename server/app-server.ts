@@ -15,6 +15,7 @@ import { refuseNonFormBodies } from "./http-content-type.ts";
 import { cspNonce, noStore, refuseCrossSiteForms, refuseUnknownHost, securityHeaders } from "./http-security.ts";
 import { BUILD_DIR } from "./project-root.ts";
 import { getReadyDb } from "./db/index.ts";
+import { activityWebhooks } from "./activity/index.ts";
 import { directoryWebhooks } from "./directory/index.ts";
 import { usageWebhooks } from "./usage/timeline/index.ts";
 import { commetWebhookRouter } from "./webhooks/index.ts";
@@ -55,7 +56,7 @@ export const COMMET_WEBHOOK_PATH = "/webhooks/commet";
  * POST /webhooks/commet — Commet's webhook deliveries, answered by Express ahead of Remix (public: no
  * session, no CSRF; the X-Commet-Signature HMAC of the raw body, checked by the SDK with
  * COMMET_WEBHOOK_SECRET, authenticates them). The directory keeps the customer index fresh; the usage
- * timeline ingests usage.recorded. Deduplicated by event id; bad or unsigned payloads → 400/401 and
+ * timeline ingests usage.recorded; the activity domain keeps every event about a customer. Deduplicated by event id; bad or unsigned payloads → 400/401 and
  * nothing stored.
  */
 export function commetWebhooks(secret: string | undefined): express.Router {
@@ -63,7 +64,7 @@ export function commetWebhooks(secret: string | undefined): express.Router {
     database: getReadyDb,
     secret: () => secret,
     commet: getCommet,
-    domains: [directoryWebhooks, usageWebhooks],
+    domains: [directoryWebhooks, usageWebhooks, activityWebhooks],
   });
 }
 

@@ -15,6 +15,7 @@ import { startPeriodicResync } from "./directory/index.ts";
 import { consoleOrigins, EnvError, parseEnv, type Env } from "./env.ts";
 import { startPlanAssigner } from "./usage/timeline/index.ts";
 import { startWebhookEventPruner } from "./webhooks/index.ts";
+import { startAccountEventPruner } from "./activity/index.ts";
 import { startProcessWriteResolver } from "./writes/index.ts";
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -52,6 +53,15 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
       startWebhookEventPruner(await getReadyDb(), {
         retentionDays: env.WEBHOOK_EVENT_RETENTION_DAYS,
         log: (line) => log(`[webhooks] ${line}`),
+      });
+    },
+  },
+  {
+    name: "account activity retention (periodic prune)",
+    run: async (env) => {
+      startAccountEventPruner(await getReadyDb(), {
+        retentionDays: env.ACCOUNT_EVENT_RETENTION_DAYS,
+        log: (line) => log(`[activity] ${line}`),
       });
     },
   },

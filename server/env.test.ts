@@ -21,6 +21,7 @@ describe("parseEnv", () => {
       DATA_DIR: path.resolve("./data"),
       CONSOLE_ALLOW_PUBLIC_SANDBOX: false,
       WEBHOOK_EVENT_RETENTION_DAYS: 30,
+      ACCOUNT_EVENT_RETENTION_DAYS: 400,
       WRITE_RESOLVER_INTERVAL_SECONDS: 30,
     });
     expect(env.COMMET_API_KEY).toBeUndefined();
@@ -52,6 +53,7 @@ describe("parseEnv", () => {
   it("reads the webhook event retention in days (default 30)", () => {
     expect(parseEnv({ WEBHOOK_EVENT_RETENTION_DAYS: "7" })).toMatchObject({ WEBHOOK_EVENT_RETENTION_DAYS: 7 });
     expect(parseEnv({ WEBHOOK_EVENT_RETENTION_DAYS: "" })).toMatchObject({ WEBHOOK_EVENT_RETENTION_DAYS: 30 });
+    expect(parseEnv({ ACCOUNT_EVENT_RETENTION_DAYS: "90" })).toMatchObject({ ACCOUNT_EVENT_RETENTION_DAYS: 90 });
   });
 
   it("reads the write resolver's interval in seconds (default 30, 0 = off, at most an hour)", () => {
@@ -132,6 +134,11 @@ describe("parseEnv", () => {
       "webhook event retention of zero days",
       { WEBHOOK_EVENT_RETENTION_DAYS: "0" },
       "WEBHOOK_EVENT_RETENTION_DAYS must be at least 1 day",
+    ],
+    [
+      "account activity retention of zero days",
+      { ACCOUNT_EVENT_RETENTION_DAYS: "0" },
+      "ACCOUNT_EVENT_RETENTION_DAYS must be at least 1 day",
     ],
     [
       "webhook event retention that is not a plain number",

@@ -69,6 +69,14 @@ export const envSchema = z
         .transform(Number)
         .pipe(z.number().min(1, { error: "must be at least 1 day (Commet retries a delivery for about 8 hours)" })),
     ).transform((days) => days ?? 30),
+    // Account activity (server/activity) is history staff read months later: kept far longer than the dedupe ids.
+    ACCOUNT_EVENT_RETENTION_DAYS: optional(
+      z
+        .string()
+        .regex(/^\d{1,5}$/, { error: "must be a whole number of days, such as 400" })
+        .transform(Number)
+        .pipe(z.number().min(1, { error: "must be at least 1 day" })),
+    ).transform((days) => days ?? 400),
     WRITE_RESOLVER_INTERVAL_SECONDS: optional(
       z
         .string()

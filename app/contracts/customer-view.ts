@@ -95,23 +95,6 @@ export interface InvoiceView {
   planName: string | null;
 }
 
-export interface InvoiceLineView {
-  lineType: string;
-  featureName: string | null;
-  description: string;
-  quantity: number;
-  /** Minor units (cents). */
-  unitAmount: number;
-  amount: number;
-  chargeType: string;
-}
-
-export interface InvoiceDetailView extends InvoiceView {
-  discountAmount: number;
-  taxAmount: number;
-  lineItems: InvoiceLineView[];
-}
-
 export interface StaffActionView {
   id: string;
   createdAt: number;

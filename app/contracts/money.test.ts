@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMinor, formatRate, formatRateCents, minorDigits } from "./money";
+import { formatMinor, formatMinorUnit, formatRate, formatRateCents, minorDigits } from "./money";
 
 describe("money", () => {
   it("formats minor units per currency", () => {
@@ -21,5 +21,10 @@ describe("money", () => {
   });
   it("falls back for codes that are not ISO 4217", () => {
     expect(formatMinor(1234, "CREDITS")).toBe("12.34 CREDITS");
+  });
+  it("formats per-unit prices in minor units, fractions of a cent included", () => {
+    expect(formatMinorUnit(1200, "usd")).toBe("$12.00");
+    expect(formatMinorUnit(0.1, "USD")).toBe("$0.001");
+    expect(formatMinorUnit(-2990, "USD")).toBe("-$29.90");
   });
 });

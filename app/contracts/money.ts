@@ -66,3 +66,9 @@ export function formatRateCents(rate: number, currency = "USD"): string {
   const code = currency.toUpperCase();
   return formatMinor(Math.round((rate * 10 ** minorDigits(code)) / 10_000), code);
 }
+
+/** A per-unit price in minor units, which may be a fraction of one (API calls at 0.1 cent → "$0.001"). */
+export function formatMinorUnit(amount: number, currency: string): string {
+  const code = currency.toUpperCase();
+  return formatRate(Math.round(amount * 10 ** (4 - minorDigits(code))), code);
+}

@@ -51,7 +51,7 @@ export type UsageReasonCode = keyof typeof USAGE_REASONS;
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
-const plainText = (max: number, label: string) =>
+export const plainText = (max: number, label: string) =>
   z
     .string()
     .trim()
@@ -66,7 +66,7 @@ const featureCode = z
   .max(100, "Unknown feature")
   .regex(/^[a-z0-9_]+$/, "Unknown feature");
 
-const customerId = z
+export const customerId = z
   .string({ error: "Customer is missing" })
   .trim()
   .min(1, "Customer is missing")
@@ -90,8 +90,10 @@ export const idempotencyKeySchema = z
     "This looks like an API key: choose another key",
   );
 
-/** A fresh idempotency key for a form being rendered (`seats-…`, `usage-…`). */
-export function newIdempotencyKey(prefix: "seats" | "usage" | "usage-set"): string {
+/** A fresh idempotency key for a form being rendered (`seats-…`, `usage-…`, `cancel-…`, `plan-…`). */
+export function newIdempotencyKey(
+  prefix: "seats" | "usage" | "usage-set" | "invoice-send" | "cancel" | "uncancel" | "cancel-now" | "plan",
+): string {
   return `${prefix}-${globalThis.crypto.randomUUID()}`;
 }
 
@@ -130,7 +132,7 @@ const quantityField = (label: string) =>
 const seatCountField = (label: string) =>
   numberField(label, {}).refine((n) => n <= MAX_SEATS, `${label} must be at most ${MAX_SEATS.toLocaleString("en-US")}`);
 
-function reasonFields<const C extends Record<string, string>>(codes: C) {
+export function reasonFields<const C extends Record<string, string>>(codes: C) {
   return {
     reasonCode: z.enum(Object.keys(codes) as [keyof C & string, ...Array<keyof C & string>], {
       error: "Choose a reason",
@@ -139,7 +141,7 @@ function reasonFields<const C extends Record<string, string>>(codes: C) {
   };
 }
 
-function requireTextForOther(value: { reasonCode: string; reasonText: string }, ctx: z.RefinementCtx) {
+export function requireTextForOther(value: { reasonCode: string; reasonText: string }, ctx: z.RefinementCtx) {
   if (value.reasonCode === "other" && value.reasonText.length === 0) {
     ctx.addIssue({ code: "custom", path: ["reasonText"], message: "Explain the reason" });
   }

@@ -120,14 +120,16 @@ const STATUS: Record<SeatActionResult["kind"], number> = {
 /** Drops the raw Commet request and answer of a successful write (the fetcher needs the ids and the message). */
 export function forBrowser(result: WriteResult): OpsWriteResult;
 export function forBrowser(result: SeatChangeResult | SeatPreviewResult): SeatActionResult;
-export function forBrowser(result: SeatChangeResult | SeatPreviewResult): SeatActionResult {
+/** Any domain's answers: a WriteResult or its own kinds (stale, preview, …). */
+export function forBrowser<R extends { kind: string }>(result: R): Exclude<R, { kind: "ok" }> | OpsWriteResult;
+export function forBrowser(result: { kind: string }): unknown {
   if (result.kind !== "ok") return result;
-  const { data: _raw, request: _sent, ...rest } = result;
+  const { data: _raw, request: _sent, ...rest } = result as Extract<WriteResult, { kind: "ok" }>;
   return rest;
 }
 
 /** The HTTP status of an action's answer: 400 field errors, 403, 409 refusals, 502 Commet failures. */
-export function writeStatus(result: SeatActionResult): number {
+export function writeStatus(result: { kind: SeatActionResult["kind"]; problem?: Problem | null }): number {
   return result.kind === "commet_error" && result.problem?.kind === "rate_limited" ? 429 : STATUS[result.kind];
 }
 

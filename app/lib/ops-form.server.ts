@@ -1,6 +1,6 @@
 /** Request and response of the ops write routes (seats, usage): the form in, the result out. */
 import { parseCustomerRef } from "~/contracts/customer-ref";
-import { NO_STORE, writeStatus, type SeatActionResult } from "~/contracts/ops-results";
+import { NO_STORE, writeStatus } from "~/contracts/ops-results";
 import { readFormData } from "~/lib/form-body.server";
 
 /**
@@ -20,7 +20,7 @@ export async function readOpsWriteForm(request: Request, customerRef: string | u
  * The result with its HTTP status (400, 403, 409, 502), never cached. A Response, not Remix's `data()`: a
  * resource route's `data()` keeps its status only for Remix's own `.data` requests — posted directly it is 200.
  */
-export function opsWriteResponse<R extends SeatActionResult>(result: R): Response {
+export function opsWriteResponse<R extends Parameters<typeof writeStatus>[0]>(result: R): Response {
   return Response.json(result, { status: writeStatus(result), headers: NO_STORE });
 }
 

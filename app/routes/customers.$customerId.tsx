@@ -6,17 +6,20 @@ import { Await, Link, useLoaderData, type ShouldRevalidateFunction } from "@remi
 import { Suspense } from "react";
 import { requireStaff } from "../../server/auth/index.ts";
 import { loadCustomerPage } from "../../server/customer-view/page.ts";
+import { ActivityPanel } from "~/components/customer/activity-panel";
 import { InvoicesPanel } from "~/components/customer/invoices-panel";
 import { PortalLinkCard } from "~/components/customer/portal-link";
 import { ProfilePanel } from "~/components/customer/profile-panel";
 import { SeatChangeSection } from "~/components/customer/seat-change-form";
 import { StaffActionsPanel } from "~/components/customer/staff-actions-panel";
+import { SubscriptionActionsPanel } from "~/components/customer/subscription-actions";
 import { CreditsPanel, HistoryPanel, SubscriptionPanel } from "~/components/customer/subscription-panel";
 import { UsageFormsSection } from "~/components/customer/usage-forms";
 import { FeaturesPanel, QuotaPanel, SeatsPanel } from "~/components/customer/usage-panels";
 import { RouteErrorBoundary } from "~/components/route-error";
 import { AwaitingConfirmationNotice } from "~/components/writes/unsettled-writes";
 import { CustomerUsagePanel } from "~/components/usage/customer-usage-panel";
+import { parseActivityFilter } from "~/contracts/activity";
 import { parseCustomerRef } from "~/contracts/customer-ref";
 
 export const meta: MetaFunction<typeof loader> = ({ params }) => [
@@ -32,18 +35,40 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const staff = await requireStaff(request, "customers:read");
   const customerRef = parseCustomerRef(params.customerId);
   if (!customerRef) throw data(null, { status: 404 });
-  const { notFound, page } = await loadCustomerPage(customerRef, staff.role, staff.id);
+  const activityKind = parseActivityFilter(new URL(request.url).searchParams);
+  const { notFound, page } = await loadCustomerPage(customerRef, staff.role, { activityKind, staffId: staff.id });
   if (notFound) throw data(notFound, { status: 404 });
   return page;
 }
 
-/** Issuing a portal link or opening an invoice does not change what the panels show: no reload. */
-export const shouldRevalidate: ShouldRevalidateFunction = ({ formAction, formData, defaultShouldRevalidate }) => {
+/** Issuing a portal link, opening an invoice or asking for a quote does not change what the panels show: no reload. */
+export const shouldRevalidate: ShouldRevalidateFunction = ({
+  currentUrl,
+  nextUrl,
+  formAction,
+  formData,
+  defaultShouldRevalidate,
+}) => {
   if (formAction && /\/portal$/.test(formAction)) return false;
-  // A seat change preview writes nothing.
+  // Resending an invoice changes nothing the panels show.
+  if (formAction && /\/invoices\/[^/]+\/send$/.test(formAction)) return false;
+  // A new activity filter is fetched by the Activity panel itself: the other panels stay as they are.
+  if (!formAction && currentUrl.pathname === nextUrl.pathname && onlyActivityChanged(currentUrl, nextUrl)) return false;
+  // A seat change preview and a plan change quote write nothing.
   if (formAction && /\/seats$/.test(formAction) && formData?.get("intent") === "preview") return false;
+  if (formAction && /\/subscription$/.test(formAction) && formData?.get("intent") === "preview-plan") return false;
   return defaultShouldRevalidate;
 };
+
+function onlyActivityChanged(a: URL, b: URL): boolean {
+  const rest = (url: URL) => {
+    const params = new URLSearchParams(url.search);
+    params.delete("activity");
+    params.sort();
+    return params.toString();
+  };
+  return rest(a) === rest(b) && a.searchParams.get("activity") !== b.searchParams.get("activity");
+}
 
 export default function CustomerPage() {
   const d = useLoaderData<typeof loader>();
@@ -93,6 +118,14 @@ export default function CustomerPage() {
         <ProfilePanel resolve={d.profile} />
         <SubscriptionPanel resolve={d.subscription} />
         <CreditsPanel resolve={d.subscription} />
+        {d.subscriptionActions ? (
+          <SubscriptionActionsPanel
+            customerRef={d.customerRef}
+            resolve={d.subscriptionActions.resolve}
+            may={d.subscriptionActions.may}
+            keys={d.subscriptionActions.keys}
+          />
+        ) : null}
         <FeaturesPanel
           resolve={d.features}
           footer={
@@ -119,10 +152,11 @@ export default function CustomerPage() {
         />
         <QuotaPanel resolve={d.quota} />
         {d.canIssuePortal ? <PortalLinkCard customerRef={d.customerRef} /> : null}
-        <InvoicesPanel customerRef={d.customerRef} resolve={d.invoices} />
+        <InvoicesPanel customerRef={d.customerRef} resolve={d.invoices} canSend={d.canSendInvoices} now={d.now} />
         <HistoryPanel resolve={d.history} />
         <StaffActionsPanel resolve={d.staffActions} auditHref={auditHref} />
       </div>
+      <ActivityPanel customerRef={d.customerRef} resolve={d.activity} renderedKind={d.activityKind} />
       <CustomerUsagePanel customerRef={d.customerRef} />
     </>
   );

@@ -169,6 +169,11 @@ function encodeCursor(row: { created_at: number; id: string }): string {
   return Buffer.from(`${row.created_at}:${row.id}`).toString("base64url");
 }
 
+/** The keyset cursor that lists rows strictly older than (createdAt, id): for readers merging the trail with other lists. */
+export function auditCursorBefore(createdAt: number, id: string): string {
+  return encodeCursor({ created_at: createdAt, id });
+}
+
 function decodeCursor(cursor: string): { createdAt: number; id: string } | null {
   const raw = Buffer.from(cursor, "base64url").toString();
   const sep = raw.indexOf(":");

@@ -19,6 +19,7 @@ import type { AuditFilters, AuditPaging } from "./filters.ts";
 export {
   AuditFinalizeError,
   DuplicateAuditKeyError,
+  auditCursorBefore,
   createAuditLog,
   type AuditActor,
   type AuditEntry,

@@ -5,7 +5,7 @@ import type { Commet } from "@commet/node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { setFaults, clearFaults, startTestSandbox, type TestSandbox } from "../testing/sandbox.ts";
 import type { CustomerPanels, PanelResult } from "../../app/contracts/customer-view.ts";
-import { getInvoiceDetail, loadCustomerView, settleWithin } from "./index.ts";
+import { loadCustomerView, settleWithin } from "./index.ts";
 
 // The staff-actions panel reads the real audit trail: a throwaway SQLite database for this file.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "customer-view-test-"));
@@ -111,10 +111,15 @@ describe("loadCustomerView against the sandbox", () => {
   it("a panel whose call outlives the deadline shows 'Commet is slow' (the stream can close)", async () => {
     await setFaults(sandbox, [{ route: "GET /api/v1/usage/quota/all*", latencyMs: 1_500 }]);
     const started = performance.now();
-    const panels = await settleAll(loadCustomerView("usr_000001", { commet, deadlineMs: 400 }));
+    // The slow call itself still finishes after its panel gave up: wait for it, so it does not outlive the file.
+    let quotaSettled!: () => void;
+    const quotaCall = new Promise<void>((resolve) => (quotaSettled = resolve));
+    const onCall = (name: string) => name === "quota.getAll" && quotaSettled();
+    const panels = await settleAll(loadCustomerView("usr_000001", { commet, deadlineMs: 400, onCall }));
     expect(performance.now() - started).toBeLessThan(1_400);
     expect(panels.quota).toMatchObject({ ok: false, problem: { kind: "unavailable", retryable: true } });
     expect(panels.features.ok).toBe(true);
+    await quotaCall;
   });
 
   it("runs the calls side by side: wall time close to the slowest call", async () => {
@@ -156,17 +161,9 @@ describe("loadCustomerView against the sandbox", () => {
       },
       { status: "succeeded" },
     );
-    const actions = data(await loadCustomerView("usr_000003", { commet }).staffActions);
+    // Every panel settles before the file ends (a call still in flight would meet a closed sandbox).
+    const actions = data((await settleAll(loadCustomerView("usr_000003", { commet }))).staffActions);
     expect(actions).toHaveLength(1);
     expect(actions[0]).toMatchObject({ actorEmail: "agent@example.com", action: "portal.issue", status: "succeeded" });
-  });
-
-  it("getInvoiceDetail returns line items, and null for another customer's invoice", async () => {
-    const { invoices } = data(await loadCustomerView("usr_000001", { commet }).invoices);
-    const first = invoices[0]!;
-    const detail = await getInvoiceDetail("usr_000001", first.id, { commet });
-    expect(detail?.invoiceNumber).toBe(first.invoiceNumber);
-    expect(detail?.lineItems.length).toBeGreaterThan(0);
-    expect(await getInvoiceDetail("usr_000002", first.id, { commet })).toBeNull();
   });
 });

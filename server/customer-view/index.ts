@@ -10,7 +10,6 @@
  *     degrades only its own panel. `customerRef` is a Commet id or an externalId.
  *   settleWithin(promise, ms) → the settled value, or undefined when it takes longer (the route uses
  *     it to answer 404 for an unknown customer without waiting on a slow Commet).
- *   getInvoiceDetail(customerRef, invoiceId, { commet? }) → InvoiceDetailView | null (line items).
  *
  * Bench: `npm run bench:customer-page` (server/customer-view/bench.ts).
  */
@@ -31,7 +30,6 @@ import { toCommetProblem } from "../commet/errors.ts";
 import type {
   CustomerPanels,
   FeatureView,
-  InvoiceDetailView,
   InvoiceView,
   PanelName,
   PanelResult,
@@ -111,7 +109,12 @@ function slowProblem(ms: number): Problem {
   };
 }
 
-async function toPanel<T>(promise: Promise<T>, panel: PanelName, deadlineMs: number): Promise<PanelResult<T>> {
+/** A panel promise that never rejects and settles by the deadline (a slow Commet shows "Commet is slow"). */
+export async function toPanel<T>(
+  promise: Promise<T>,
+  panel: string,
+  deadlineMs = PANEL_DEADLINE_MS,
+): Promise<PanelResult<T>> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<PanelResult<T>>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, problem: slowProblem(deadlineMs) }), deadlineMs);
@@ -379,34 +382,5 @@ export function loadCustomerView(customerRef: string, options: CustomerViewOptio
       "invoices",
     ),
     staffActions: panel(actions, "staffActions"),
-  };
-}
-
-/** One invoice with its line items, or null when it is not this customer's. Throws SDK errors. */
-export async function getInvoiceDetail(
-  customerRef: string,
-  invoiceId: string,
-  options: { commet?: Pick<CustomerViewCommet, "invoices" | "customers">; timeoutMs?: number } = {},
-): Promise<InvoiceDetailView | null> {
-  const commet = options.commet ?? getCommet();
-  const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const [invoice, customer] = await Promise.all([
-    commet.invoices.get({ id: invoiceId }, { timeout }).then((r) => required(r, "invoices.get")),
-    getCustomer(commet, customerRef, timeout),
-  ]);
-  if (invoice.customerId !== customer.id) return null;
-  return {
-    ...toInvoice(invoice),
-    discountAmount: invoice.discountAmount,
-    taxAmount: invoice.taxAmount,
-    lineItems: (invoice.lineItems ?? []).map((l) => ({
-      lineType: l.lineType,
-      featureName: l.featureName,
-      description: l.description,
-      quantity: l.quantity,
-      unitAmount: l.unitAmount,
-      amount: l.amount,
-      chargeType: l.chargeType,
-    })),
   };
 }

@@ -2,27 +2,48 @@
  * The customer page in one call: every panel's promise (server/customer-view), the write forms the role
  * may use, and a 404 answer for a customer Commet does not know.
  */
+import type { ActivityKind, ActivityPage } from "../../app/contracts/activity.ts";
 import type { PanelResult } from "../../app/contracts/customer-view.ts";
 import { newIdempotencyKey } from "../../app/contracts/ops-forms.ts";
 import { can, type Role } from "../../app/contracts/permissions.ts";
 import type { Problem } from "../../app/contracts/problem.ts";
+import { loadCustomerActivity } from "../activity/index.ts";
 import { loadSeatPanel } from "../seats/index.ts";
+import { loadSubscriptionActions } from "../subscriptions/index.ts";
 import { loadUsagePanel } from "../usage/index.ts";
 import { customerUnsettledWrites } from "../writes/index.ts";
-import { loadCustomerView, panelProblem, settleWithin } from "./index.ts";
+import { loadCustomerView, settleWithin, toPanel } from "./index.ts";
 
 /** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
 const PROFILE_WAIT_MS = 1_500;
 
-/** A write form's data as a never-rejecting panel promise. */
-const formPanel = <T>(promise: Promise<T>, name: string): Promise<PanelResult<T>> =>
-  promise.then(
-    (data) => ({ ok: true as const, data }),
-    (error: unknown) => ({ ok: false as const, problem: panelProblem(error, name) }),
-  );
+const ACTIVITY_PROBLEM: Problem = {
+  kind: "unavailable",
+  title: "Activity could not load",
+  message: "The console could not read this customer's activity from its database. Try again in a moment.",
+  retryable: true,
+};
 
-export async function loadCustomerPage(customerRef: string, role: Role, staffId: string | null = null) {
+/**
+ * A write form's data as a never-rejecting panel promise, within the panels' deadline: the page's stream
+ * closes after Remix's stream timeout, and a form still waiting then would show its skeleton for good.
+ */
+const formPanel = <T>(promise: Promise<T>, name: string): Promise<PanelResult<T>> => toPanel(promise, name);
+
+export async function loadCustomerPage(
+  customerRef: string,
+  role: Role,
+  options: { activityKind?: ActivityKind | undefined; staffId?: string | null } = {},
+) {
   const panels = loadCustomerView(customerRef);
+  // From the console's own database (webhooks and audit trail): streams beside the Commet panels.
+  const activity = loadCustomerActivity(customerRef, role, { kind: options.activityKind }).then(
+    (data): PanelResult<ActivityPage> => ({ ok: true, data }),
+    (error: unknown): PanelResult<ActivityPage> => {
+      console.error("[customer-view] activity failed:", error);
+      return { ok: false, problem: ACTIVITY_PROBLEM };
+    },
+  );
   const profile = await settleWithin(panels.profile, PROFILE_WAIT_MS);
   if (profile && !profile.ok && profile.problem.kind === "not_found") {
     const notFound: Problem = {
@@ -37,20 +58,46 @@ export async function loadCustomerPage(customerRef: string, role: Role, staffId:
     page: {
       customerRef,
       canIssuePortal: can(role, "portal:issue"),
+      canSendInvoices: can(role, "invoices:send"),
+      // The server's clock, for what depends on it (an invoice past its due date is overdue).
+      now: Date.now(),
       canReadAudit: can(role, "audit:read"),
       ...panels,
       // Writes on this customer Commet has not confirmed yet ("awaiting confirmation"; server/writes resolver).
-      unsettledWrites: formPanel(customerUnsettledWrites(customerRef, staffId), "unsettled-writes"),
+      unsettledWrites: formPanel(customerUnsettledWrites(customerRef, options.staffId ?? null), "unsettled-writes"),
+      activity,
+      activityKind: options.activityKind ?? null,
       // Each form's idempotency key is made here, when the form is rendered (same on the server render and in the browser).
       seatForm: can(role, "seats:write")
         ? { resolve: formPanel(loadSeatPanel(customerRef), "seat-form"), key: newIdempotencyKey("seats") }
         : null,
+      subscriptionActions: subscriptionActionsFor(customerRef, role),
       usageForm: can(role, "usage:write")
         ? {
             resolve: formPanel(loadUsagePanel(customerRef), "usage-form"),
             keys: { record: newIdempotencyKey("usage"), set: newIdempotencyKey("usage-set") },
           }
         : null,
+    },
+  };
+}
+
+/** The Subscription actions panel for a role that may take at least one of them (null otherwise). */
+function subscriptionActionsFor(customerRef: string, role: Role) {
+  const may = {
+    cancel: can(role, "subscriptions:cancel"),
+    cancelNow: can(role, "subscriptions:cancel-now"),
+    changePlan: can(role, "subscriptions:change-plan"),
+  };
+  if (!may.cancel && !may.cancelNow && !may.changePlan) return null;
+  return {
+    resolve: formPanel(loadSubscriptionActions(customerRef), "subscription-actions"),
+    may,
+    keys: {
+      cancel: newIdempotencyKey("cancel"),
+      uncancel: newIdempotencyKey("uncancel"),
+      cancelNow: newIdempotencyKey("cancel-now"),
+      plan: newIdempotencyKey("plan"),
     },
   };
 }

@@ -201,7 +201,8 @@ export async function getIndexedCustomer(
  * by the ref; refs the index does not know are left out.
  */
 export async function customerLabels(
-  database: DirectoryDb,
+  // Only the connection: a webhook observer passes the intake's transaction.
+  database: Pick<DirectoryDb, "db">,
   refs: readonly string[],
 ): Promise<Record<string, CustomerLabel>> {
   const wanted = [...new Set(refs)].filter(Boolean);

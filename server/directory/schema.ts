@@ -98,6 +98,6 @@ export interface DirectoryDb {
 export type Db = Kysely<DirectoryTables>;
 
 /** The directory's typed view of the app database. */
-export function tables(database: DirectoryDb): Db {
+export function tables(database: Pick<DirectoryDb, "db">): Db {
   return database.db as Db;
 }

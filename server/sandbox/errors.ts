@@ -73,6 +73,26 @@ export const errors = {
     new ApiError("not_found_error", "subscription_not_found", `Subscription '${id}' does not exist.`),
   invoiceNotFound: (id: string) =>
     new ApiError("not_found_error", "invoice_not_found", `Invoice '${id}' does not exist.`),
+  invoiceNotSendable: (id: string, status: string) =>
+    new ApiError("validation_error", "validation_error", `Invoice '${id}' is ${status} and cannot be sent.`, {
+      param: "id",
+      details: [
+        {
+          field: "id",
+          message: `Only outstanding, paid or uncollectible invoices can be sent (this one is ${status})`,
+        },
+      ],
+    }),
+  invoiceStatusFinal: (id: string, status: string) =>
+    new ApiError(
+      "validation_error",
+      "validation_error",
+      `Invoice '${id}' is ${status}; only outstanding invoices can change status.`,
+      {
+        param: "status",
+        details: [{ field: "status", message: `The invoice is already ${status}` }],
+      },
+    ),
   transactionNotFound: (id: string) =>
     new ApiError("not_found_error", "transaction_not_found", `Transaction '${id}' does not exist.`),
   webhookNotFound: (id: string) =>

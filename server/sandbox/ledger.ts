@@ -32,6 +32,7 @@ export function line(
   usedAmount: number | null,
   overageAmount: number | null,
   chargeType: "standard" | "advance" | "true_up",
+  discount: { type: "percentage" | "fixed"; value: number; name: string } | null = null,
 ) {
   return {
     lineType,
@@ -43,9 +44,9 @@ export function line(
     includedAmount,
     usedAmount,
     overageAmount,
-    discountType: null,
-    discountValue: null,
-    discountName: null,
+    discountType: discount?.type ?? null,
+    discountValue: discount?.value ?? null,
+    discountName: discount?.name ?? null,
     chargeType,
   };
 }

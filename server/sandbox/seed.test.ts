@@ -94,16 +94,21 @@ describe("seedDemo", () => {
   });
 
   it("has paid invoices for past periods whose line items add up, and one exhausted credits customer", () => {
-    const invoices = a.db.prepare("SELECT subtotal, total, line_items, period_end FROM invoices").all() as Array<{
+    const invoices = a.db
+      .prepare("SELECT subtotal, discount_amount, total, line_items, period_end FROM invoices")
+      .all() as Array<{
       subtotal: number;
+      discount_amount: number;
       total: number;
       line_items: string;
       period_end: string;
     }>;
     expect(invoices.length).toBeGreaterThan(50);
     for (const inv of invoices) {
+      // Charges add up to the subtotal; discount and credit lines (negative) take the total below it.
       const lines = JSON.parse(inv.line_items) as Array<{ amount: number }>;
-      expect(lines.reduce((s, l) => s + l.amount, 0)).toBe(inv.subtotal);
+      expect(lines.filter((l) => l.amount >= 0).reduce((s, l) => s + l.amount, 0)).toBe(inv.subtotal);
+      expect(lines.reduce((s, l) => s + l.amount, 0)).toBe(inv.total);
       expect(Date.parse(inv.period_end)).toBeLessThanOrEqual(ANCHOR);
     }
     const exhausted = a.db

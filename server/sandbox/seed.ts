@@ -8,6 +8,7 @@ import { INDEXES, setMeta } from "./store.ts";
 import { mulberry32 } from "../prng.ts";
 import { seededId } from "./ids.ts";
 import { line, planBaseLine } from "./ledger.ts";
+import { decorateSeededInvoices } from "./seed-invoices.ts";
 import { addInterval, type Interval, type SubscriptionStatus } from "./model.ts";
 import { type CardBehaviour, DECLINED, INSUFFICIENT_FUNDS } from "./payments.ts";
 
@@ -854,6 +855,7 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
         result.transactions++;
       }
     });
+    decorateSeededInvoices(db);
     // The seeded history ends here: rows after this seq are live events (history.ts replays only these).
     const { last } = db.prepare("SELECT COALESCE(MAX(seq), 0) AS last FROM usage_events").get() as { last: number };
     setMeta(db, "seed_usage_last_seq", String(last));

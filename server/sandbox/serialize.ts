@@ -229,7 +229,13 @@ export interface InvoiceRowFull {
   updated_at: string;
 }
 
+/**
+ * Amounts in cents: subtotal = the charges; discountAmount = the discount lines; creditApplied = the credit lines
+ * (account credit, shown as a positive amount); total = subtotal − discountAmount − creditApplied + taxAmount.
+ */
 export function invoiceOut(i: InvoiceRowFull, withLines: boolean) {
+  const lines = JSON.parse(i.line_items) as Array<{ lineType: string; amount: number }>;
+  const creditApplied = -lines.filter((l) => l.lineType === "credit").reduce((a, l) => a + l.amount, 0);
   const out: Record<string, unknown> = {
     id: i.id,
     customerId: i.customer_id,
@@ -240,6 +246,7 @@ export function invoiceOut(i: InvoiceRowFull, withLines: boolean) {
     currency: i.currency,
     subtotal: i.subtotal,
     discountAmount: i.discount_amount,
+    creditApplied,
     taxAmount: i.tax_amount,
     total: i.total,
     periodStart: i.period_start,
@@ -248,11 +255,13 @@ export function invoiceOut(i: InvoiceRowFull, withLines: boolean) {
     dueDate: i.due_date,
     planName: i.plan_name,
     memo: i.memo,
+    poNumber: null,
+    reference: null,
     metadata: {},
     createdAt: i.created_at,
     updatedAt: i.updated_at,
   };
-  if (withLines) out.lineItems = JSON.parse(i.line_items) as unknown[];
+  if (withLines) out.lineItems = lines;
   out.object = "invoice";
   out.livemode = false;
   return out;

@@ -26,6 +26,8 @@ import { usageRoutes } from "./routes/usage.ts";
 import { billingRoutes } from "./routes/billing.ts";
 import { webhookRoutes, registerEnvEndpoint } from "./routes/webhooks.ts";
 import { portalRoutes, renderCheckout, renderPortal } from "./routes/portal.ts";
+import { invoiceRoutes } from "./routes/invoices.ts";
+import { serveInvoicePdf } from "./invoice-pdf.ts";
 import { paymentRoutes, renderRecovery } from "./routes/payments.ts";
 import { PaymentSettler } from "./payments.ts";
 
@@ -67,6 +69,7 @@ const ROUTES: RouteDef[] = [
   ...billingRoutes,
   ...webhookRoutes,
   ...portalRoutes,
+  ...invoiceRoutes,
   ...paymentRoutes,
 ];
 
@@ -337,6 +340,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       if (path.startsWith("/__sandbox/")) return handleAdmin(req, res, path);
       if (req.method === "GET" && path.startsWith("/portal/"))
         return renderPortal(sb, res, decodeURIComponent(path.slice(8)));
+      const pdf = req.method === "GET" ? /^\/invoices\/([^/]+)\/pdf$/.exec(path) : null;
+      if (pdf) return serveInvoicePdf(sb, res, decodeURIComponent(pdf[1]!), url.searchParams);
       if ((req.method === "GET" || req.method === "POST") && path.startsWith("/checkout/")) {
         return renderCheckout(sb, res, decodeURIComponent(path.slice(10)), req.method);
       }

@@ -97,6 +97,9 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE TABLE IF NOT EXISTS portal_sessions (
   token TEXT PRIMARY KEY, customer_id TEXT NOT NULL, return_url TEXT, created_at TEXT NOT NULL,
   expires_at TEXT NOT NULL, used_at TEXT);
+CREATE TABLE IF NOT EXISTS invoice_sends (
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL, invoice_id TEXT NOT NULL, customer_id TEXT NOT NULL, email TEXT NOT NULL,
+  sent_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS card_behaviours (customer_id TEXT PRIMARY KEY, behaviour TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS recovery_links (
   token TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, invoice_id TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -195,6 +198,7 @@ const TABLES = [
   "webhook_history",
   "idempotency",
   "portal_sessions",
+  "invoice_sends",
   "card_behaviours",
   "recovery_links",
 ];

@@ -487,6 +487,64 @@ export const Invoice = z.strictObject({
 });
 export type InvoiceT = z.infer<typeof Invoice>;
 
+export const CreatedInvoice = z.strictObject({
+  id: z.string().min(1),
+  customerId: z.string().min(1),
+  invoiceNumber: z.string().min(1),
+  status: invoiceStatus,
+  invoiceType,
+  currency: z.string(),
+  subtotal: z.number(),
+  taxAmount: z.number(),
+  total: z.number(),
+  issueDate: dateTime,
+  dueDate: dateTime,
+  memo: z.string().nullable(),
+  metadata,
+  createdAt: dateTime,
+  updatedAt: dateTime,
+  object: z.literal("invoice"),
+  livemode,
+});
+
+export const InvoiceDownload = z.strictObject({
+  url: z.url(),
+  expiresAt: dateTime,
+  object: z.literal("invoice"),
+  livemode,
+});
+
+export const SentInvoice = z.strictObject({
+  sent: z.boolean(),
+  sentAt: dateTime,
+  object: z.literal("invoice"),
+  livemode,
+});
+
+export const InvoiceStatusChange = z.strictObject({
+  id: z.string().min(1),
+  status: invoiceStatus,
+  updatedAt: dateTime,
+  object: z.literal("invoice"),
+  livemode,
+});
+
+/** invoice.created / invoice.voided / invoice.overdue data (webhooks/invoice-*.md). */
+export const InvoiceEventData = z.strictObject({
+  invoiceId: z.string(),
+  invoiceNumber: z.string(),
+  invoiceStatus: z.string(),
+  periodStart: z.string(),
+  periodEnd: z.string(),
+  issueDate: z.string(),
+  dueDate: z.string(),
+  currency: z.string(),
+  subtotal: z.number(),
+  total: z.number(),
+  customerId: z.string(),
+  subscriptionId: z.string().nullable(),
+});
+
 export const Transaction = z.strictObject({
   id: z.string().min(1),
   invoiceId: z.string().nullable(),

@@ -64,6 +64,28 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     path: "/customers/no-such-customer/invoices/inv_none",
     access: "customers:read",
   },
+  // Unknown customer: 404 from Commet, nothing audited, no redirect.
+  {
+    route: "customers.$customerId_.invoices.$invoiceId_.pdf",
+    method: "GET",
+    path: "/customers/no-such-customer/invoices/inv_none/pdf",
+    access: "customers:read",
+  },
+  // Missing idempotency key: 400 before anything is read or sent.
+  {
+    route: "customers.$customerId_.invoices.$invoiceId_.send",
+    method: "POST",
+    path: "/customers/no-such-customer/invoices/inv_none/send",
+    access: "invoices:send",
+    body: { idempotencyKey: "" },
+  },
+  // Account activity (the customer page's panel): read-only, from the console's database.
+  {
+    route: "customers.$customerId_.activity",
+    method: "GET",
+    path: "/customers/no-such-customer/activity?kind=payments",
+    access: "customers:read",
+  },
   // Unknown customer: Commet answers 404 (audited as a failed portal.issue); no link is issued.
   {
     route: "customers.$customerId_.portal",
@@ -82,6 +104,14 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
   { route: "usage.reconcile", method: "GET", path: "/usage/reconcile", access: "usage:explore" },
   { route: "usage.reconcile", method: "POST", path: "/usage/reconcile", access: "usage:explore" },
   { route: "usage.export[.csv]", method: "GET", path: "/usage/export.csv?range=7d", access: "export:csv" },
+  { route: "invoices._index", method: "GET", path: "/invoices", access: "customers:read" },
+  // A customer with no invoices: an empty CSV (the export is audited).
+  {
+    route: "invoices.export[.csv]",
+    method: "GET",
+    path: "/invoices/export.csv?customer=no-such-customer",
+    access: "export:csv",
+  },
   {
     route: "usage.customer.$customerId",
     method: "GET",
@@ -129,6 +159,49 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     intent: "set",
     access: "usage:write",
     body: { featureCode: "api_calls" },
+  },
+
+  // Subscription actions: one intent each, each with its own permission (checked by server/subscriptions).
+  // The bodies carry no subscription, reason or key: an allowed role gets 400 and nothing reaches Commet.
+  {
+    route: "customers.$customerId_.subscription",
+    method: "POST",
+    path: "/customers/no-such-customer/subscription",
+    intent: "cancel",
+    access: "subscriptions:cancel",
+    body: { planId: "pln_none" },
+  },
+  {
+    route: "customers.$customerId_.subscription",
+    method: "POST",
+    path: "/customers/no-such-customer/subscription",
+    intent: "uncancel",
+    access: "subscriptions:cancel",
+    body: { planId: "pln_none" },
+  },
+  {
+    route: "customers.$customerId_.subscription",
+    method: "POST",
+    path: "/customers/no-such-customer/subscription",
+    intent: "cancel-now",
+    access: "subscriptions:cancel-now",
+    body: { planId: "pln_none" },
+  },
+  {
+    route: "customers.$customerId_.subscription",
+    method: "POST",
+    path: "/customers/no-such-customer/subscription",
+    intent: "preview-plan",
+    access: "subscriptions:change-plan",
+    body: { planId: "pln_none" },
+  },
+  {
+    route: "customers.$customerId_.subscription",
+    method: "POST",
+    path: "/customers/no-such-customer/subscription",
+    intent: "change-plan",
+    access: "subscriptions:change-plan",
+    body: { planId: "pln_none" },
   },
 
   // Audit trail

@@ -26,10 +26,11 @@ import type { WriteResult } from "../../app/contracts/ops-results.ts";
 import { createAuditLog } from "../audit/index.ts";
 import type { Engine } from "../db/index.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/scratch-db.ts";
-import type { FaultRule } from "../testing/sandbox.ts";
 import { ADMIN, OPS, SimulatedCrash, newKey, useWriteHarness } from "../testing/usage.ts";
 import { applySeatChange } from "../seats/index.ts";
 import { recordManualUsage, setPeriodUsage } from "../usage/index.ts";
+import { applyPlanChange, scheduleCancellation } from "../subscriptions/index.ts";
+import { startWebhookReceiver, subscribedCustomer, type FaultRule, type WebhookReceiver } from "../testing/sandbox.ts";
 import type { WriteEngine } from "./index.ts";
 import { mulberry32 } from "../prng.ts";
 import { createWriteResolver } from "./resolver.ts";
@@ -369,7 +370,8 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
           note(last);
         }
         if (!DONE.has(last.kind)) problems.push(`#${i} ${flavour} ${op}: ended ${JSON.stringify(last)}`);
-        const okCount = results.filter((x) => x.kind === "ok").length;
+        // A console that resumed another console's pending row (same key) also answers ok: not a second write.
+        const okCount = results.filter((x) => x.kind === "ok" && !(x as { resumed?: boolean }).resumed).length;
         if (okCount > 1) problems.push(`#${i} ${flavour} ${op}: ${okCount} submissions answered ok`);
         for (const x of results) {
           if (!DONE.has(x.kind) && !isUnknown(x) && !RETRYABLE.has(x.kind))
@@ -437,6 +439,235 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
       console.log(`duplicates=${duplicates} lost=${lost}`);
       if (problems.length) console.log(problems.slice(0, 20).join("\n"));
       expect(done.length).toBeGreaterThanOrEqual(200);
+      expect(problems).toEqual([]);
+      expect(duplicates).toBe(0);
+      expect(lost).toBe(0);
+    },
+  );
+});
+
+// ------------------------------------------------------------------ subscription writes
+
+/**
+ * The same fault flavours for the subscription writes: a cancellation at the period end (Pro) and an
+ * upgrade Starter → Pro. Commet's ledger: the sandbox's webhook events of each subscription
+ * (subscription.cancellation_scheduled / subscription.plan_changed, recorded for a registered endpoint)
+ * and the upgrade's plan_change invoice — exactly one of each, and the state (scheduled / on Pro) in Commet.
+ * RELIABILITY_SUB_SEQUENCES=<n> (default 200).
+ */
+const SUB_SEQUENCES = Number(process.env.RELIABILITY_SUB_SEQUENCES ?? 200);
+type SubOp = "subscriptions.cancel" | "subscriptions.change_plan";
+const SUB_ROUTE: Record<SubOp, string> = {
+  "subscriptions.cancel": "POST /api/v1/subscriptions/*/cancel",
+  "subscriptions.change_plan": "POST /api/v1/subscriptions/*/change-plan",
+};
+const SUB_EVENT: Record<SubOp, string> = {
+  "subscriptions.cancel": "subscription.cancellation_scheduled",
+  "subscriptions.change_plan": "subscription.plan_changed",
+};
+
+describe.each(ENGINES)("randomized exactly-once subscription writes [%s]", (engine) => {
+  let database: ScratchDatabase;
+  let receiver: WebhookReceiver;
+  beforeAll(async () => {
+    database = await createScratchDatabase(engine);
+    receiver = await startWebhookReceiver();
+    // The sandbox records events only for a registered endpoint: they are the ledger below.
+    await h.commet.webhooks.create({ url: receiver.url, events: Object.values(SUB_EVENT) });
+  });
+  afterAll(async () => {
+    await database?.dispose();
+    await receiver?.close();
+  });
+
+  it(
+    `≥ ${SUB_SEQUENCES} seeded sequences of cancellations and plan changes under faults: duplicates=0 lost=0`,
+    { timeout: TIME_CAP_MS + 30_000 },
+    async () => {
+      const r = prng(SEED + 1);
+      const started = Date.now();
+      const db = database.db;
+      const consoles = {
+        sdk: h.engine(db, { client: { retries: 2, timeout: 5_000 } }),
+        plain: h.engine(db, { client: { retries: 0, timeout: 5_000 } }),
+        other: h.engine(db, { client: { retries: 0, timeout: 5_000 } }),
+      };
+      const ledger = new Database(path.join(h.sandbox.dataDir, "sandbox.sqlite"), {
+        readonly: true,
+        fileMustExist: true,
+      });
+      const eventsOf = (type: string, subscriptionId: string) =>
+        (
+          ledger.prepare("SELECT payload FROM webhook_events WHERE type = ?").all(type) as Array<{ payload: string }>
+        ).filter(
+          (row) =>
+            (JSON.parse(row.payload) as { data?: { subscriptionId?: string } }).data?.subscriptionId === subscriptionId,
+        ).length;
+      const planChangeInvoices = (subscriptionId: string) =>
+        (
+          ledger
+            .prepare("SELECT COUNT(*) AS n FROM invoices WHERE subscription_id = ? AND invoice_type = 'plan_change'")
+            .get(subscriptionId) as { n: number }
+        ).n;
+      const plan = (code: string) => h.catalog.plans.find((p) => p.code === code)!;
+
+      const done: Array<{ op: SubOp; key: string; customerId: string; subscriptionId: string; flavour: Flavour }> = [];
+      const flavourCounts: Record<string, number> = {};
+      const kinds: Record<string, number> = {};
+      const problems: string[] = [];
+
+      for (let i = 0; i < SUB_SEQUENCES; i++) {
+        if (Date.now() - started > TIME_CAP_MS) throw new Error(`time cap reached after ${i} sequences`);
+        const flavour = pickFlavour(r);
+        flavourCounts[flavour] = (flavourCounts[flavour] ?? 0) + 1;
+        const op = r.pick(["subscriptions.cancel", "subscriptions.change_plan"] as const);
+        const { customer, subscription } = await subscribedCustomer(
+          h.commet,
+          plan(op === "subscriptions.cancel" ? "pro" : "starter"),
+        );
+        const key = newKey("rel-sub");
+        const base = { customerId: customer.id, subscriptionId: subscription.id, idempotencyKey: key };
+        const form =
+          op === "subscriptions.cancel"
+            ? { ...base, reasonCode: "too_expensive", reasonText: "reliability run" }
+            : { ...base, currentPlanId: plan("starter").id, planId: plan("pro").id, reasonCode: "outgrew_plan" };
+        const submit = (eng: WriteEngine, who = OPS) =>
+          op === "subscriptions.cancel"
+            ? scheduleCancellation({ ...who, form }, eng)
+            : applyPlanChange({ ...who, form }, eng);
+        const route = SUB_ROUTE[op];
+        const fault = (rule: FaultRule) => h.faults([rule]);
+
+        let current: WriteEngine = consoles.plain;
+        const results: Array<{ kind: string }> = [];
+        switch (flavour) {
+          case "clean-double-submit":
+            results.push(await submit(current), await submit(current, ADMIN));
+            break;
+          case "500-sdk":
+            await fault({ route, errorStatus: r.pick([500, 503] as const), times: 1 });
+            current = consoles.sdk;
+            results.push(await submit(current));
+            break;
+          case "500-resubmit":
+            await fault({ route, errorStatus: 500, times: r.int(1, 2) });
+            results.push(await submit(current));
+            break;
+          case "drop-sdk":
+            await fault({ route, applyThenDrop: true, times: 1 });
+            current = consoles.sdk;
+            results.push(await submit(current));
+            break;
+          case "drop-resubmit":
+            await fault({ route, applyThenDrop: true, times: r.int(1, 2) });
+            results.push(await submit(current));
+            break;
+          case "429-sdk":
+            await fault({ route, rateLimit: { retryAfterSeconds: 1 }, times: 1 });
+            current = consoles.sdk;
+            results.push(await submit(current));
+            break;
+          case "429-resubmit":
+            await fault({ route, rateLimit: { retryAfterSeconds: 1 }, times: r.int(1, 2) });
+            results.push(await submit(current));
+            break;
+          case "parallel-same-console":
+            await fault({ route, latencyMs: r.int(20, 80) });
+            results.push(...(await Promise.all(Array.from({ length: r.int(2, 3) }, () => submit(current)))));
+            break;
+          case "parallel-two-consoles":
+            await fault({ route, latencyMs: r.int(30, 90), times: 1 });
+            results.push(
+              ...(await Promise.all([submit(consoles.plain), submit(consoles.other, ADMIN), submit(consoles.plain)])),
+            );
+            break;
+          case "crash-restart":
+          case "crash-restart-then-500": {
+            const crashing = h.engine(db, {
+              client: { retries: 0 },
+              hooks: {
+                afterBegin: () => {
+                  throw new SimulatedCrash();
+                },
+              },
+            });
+            await expect(submit(crashing)).rejects.toBeInstanceOf(SimulatedCrash);
+            current = h.engine(db, { client: { retries: 0, timeout: 5_000 } });
+            if (flavour === "crash-restart-then-500") await fault({ route, errorStatus: 500, times: 1 });
+            const pending = await createAuditLog(db).findByIdempotencyKey(key);
+            if (pending?.status !== "pending")
+              problems.push(`#${i} ${flavour}: expected a pending row after the crash, got ${pending?.status}`);
+            results.push(
+              r.next() < 0.5 && pending ? await current.resolvePending(pending.id, OPS) : await submit(current),
+            );
+            break;
+          }
+        }
+        for (const x of results) kinds[x.kind] = (kinds[x.kind] ?? 0) + 1;
+
+        let last = results.find((x) => DONE.has(x.kind)) ?? results.at(-1)!;
+        for (let attempt = 0; !DONE.has(last.kind) && attempt < 6; attempt++) {
+          if (!(isUnknown(last) || RETRYABLE.has(last.kind))) break;
+          if (RETRYABLE.has(last.kind)) await new Promise((res) => setTimeout(res, 60));
+          last = await submit(current);
+          kinds[last.kind] = (kinds[last.kind] ?? 0) + 1;
+        }
+        if (!DONE.has(last.kind)) problems.push(`#${i} ${flavour} ${op}: ended ${JSON.stringify(last)}`);
+        // A console that resumed another console's pending row (same key) also answers ok: not a second write.
+        const okCount = results.filter((x) => x.kind === "ok" && !(x as { resumed?: boolean }).resumed).length;
+        if (okCount > 1) problems.push(`#${i} ${flavour} ${op}: ${okCount} submissions answered ok`);
+        for (const x of results) {
+          if (!DONE.has(x.kind) && !isUnknown(x) && !RETRYABLE.has(x.kind))
+            problems.push(`#${i} ${flavour} ${op}: unexpected ${JSON.stringify(x)}`);
+        }
+        await h.clearFaults();
+        done.push({ op, key, customerId: customer.id, subscriptionId: subscription.id, flavour });
+      }
+
+      let duplicates = 0;
+      let lost = 0;
+      const audit = createAuditLog(db);
+      for (const [index, { op, key, customerId, subscriptionId, flavour }] of done.entries()) {
+        const tag = `#${index} ${flavour} ${op}`;
+        const effects = [eventsOf(SUB_EVENT[op], subscriptionId)];
+        if (op === "subscriptions.change_plan") effects.push(planChangeInvoices(subscriptionId));
+        for (const n of effects) {
+          if (n > 1) duplicates += n - 1;
+          if (n < 1) lost += 1;
+          if (n !== 1) problems.push(`${tag}: ${n} effects in Commet's ledger (events / invoices)`);
+        }
+        const s = (await h.commet.subscriptions.get({ id: subscriptionId })).data;
+        const applied = op === "subscriptions.cancel" ? s?.cancelAtPeriodEnd === true : s?.plan.name === "Pro";
+        if (!applied) {
+          lost += 1;
+          problems.push(`${tag}: not applied in Commet (${s?.plan.name}, cancelAtPeriodEnd=${s?.cancelAtPeriodEnd})`);
+        }
+        const rows = (await audit.list({ customerId }, { pageSize: 50, page: 1 })).rows.filter(
+          (row) => row.idempotencyKey === key,
+        );
+        const finalized = rows.filter((row) => row.status === "succeeded");
+        if (rows.length > 1) {
+          duplicates += rows.length - 1;
+          problems.push(`${tag}: ${rows.length} audit rows`);
+        }
+        if (finalized.length !== 1) {
+          lost += 1;
+          problems.push(`${tag}: audit rows ${JSON.stringify(rows.map((row) => row.status))}`);
+        } else if (finalized[0]!.commetIds?.eventId !== subscriptionId) {
+          lost += 1;
+          problems.push(`${tag}: audit names Commet id ${finalized[0]!.commetIds?.eventId}, not ${subscriptionId}`);
+        }
+      }
+      ledger.close();
+
+      const elapsed = ((Date.now() - started) / 1000).toFixed(1);
+      console.log(
+        `reliability subscriptions [${engine}] seed=${SEED + 1} sequences=${done.length} elapsed=${elapsed}s\n` +
+          `  flavours ${JSON.stringify(flavourCounts)}\n  answers ${JSON.stringify(kinds)}`,
+      );
+      console.log(`duplicates=${duplicates} lost=${lost}`);
+      if (problems.length) console.log(problems.slice(0, 20).join("\n"));
+      expect(done.length).toBeGreaterThanOrEqual(SUB_SEQUENCES);
       expect(problems).toEqual([]);
       expect(duplicates).toBe(0);
       expect(lost).toBe(0);

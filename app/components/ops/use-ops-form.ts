@@ -37,7 +37,10 @@ export function useOpsForm<R extends { kind: string }>(options: {
   const hydrated = useHydrated();
   const busy = fetcher.state !== "idle";
   const submitting = useRef(false);
-  const handled = useRef<Answer<R> | undefined>(undefined);
+  // An answer already there when the form mounts belongs to an earlier mount of this form (e.g. the
+  // cancel form, replaced by the revert form and back): handled then, not shown again.
+  const earlier = fetcher.state === "idle" ? fetcher.data : undefined;
+  const handled = useRef<Answer<R> | undefined>(earlier);
   const onResult = useRef(options.onResult);
   const { keyPrefix } = options;
 
@@ -46,7 +49,7 @@ export function useOpsForm<R extends { kind: string }>(options: {
   });
 
   // A spent key is renewed while rendering the answer, so the form never shows it again.
-  const [spentBy, setSpentBy] = useState<Answer<R> | undefined>(undefined);
+  const [spentBy, setSpentBy] = useState<Answer<R> | undefined>(earlier);
   const answer = fetcher.state === "idle" ? fetcher.data : undefined;
   if (answer && answer !== spentBy && SPENT.has(answer.kind)) {
     setSpentBy(answer);

@@ -1,6 +1,6 @@
 // The customer page's Usage tab: the range picker and the usage chart (docs/decisions/0008-usage-timeline.md).
 
-import { useFetcher } from "@remix-run/react";
+import { useFetcher, useSearchParams } from "@remix-run/react";
 import { lazy, Suspense, useEffect, useState } from "react";
 import type {
   CustomerReconcileAnswer,
@@ -17,6 +17,14 @@ const CustomerUsageChart = lazy(() =>
   import("./customer-usage-chart").then((m) => ({ default: m.CustomerUsageChart })),
 );
 
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function linkedRange(params: URLSearchParams): { from: string; to: string } | null {
+  const from = params.get("usageFrom") ?? "";
+  const to = params.get("usageTo") ?? "";
+  return ISO_DAY.test(from) && ISO_DAY.test(to) && from <= to ? { from, to } : null;
+}
+
 const PRESETS: Array<{ range: Exclude<UsageRange, "custom">; label: string }> = [
   { range: "7d", label: "7 days" },
   { range: "30d", label: "30 days" },
@@ -30,17 +38,29 @@ const PRESETS: Array<{ range: Exclude<UsageRange, "custom">; label: string }> = 
  */
 export function CustomerUsagePanel({ customerRef }: { customerRef: string }) {
   const fetcher = useFetcher<CustomerUsagePanelData>();
-  const [range, setRange] = useState<UsageRange>("30d");
+  // ?usageFrom=…&usageTo=… (UTC days) opens the tab on that range: an invoice's overage line links here.
+  const [params] = useSearchParams();
+  const linked = linkedRange(params);
+  const [range, setRange] = useState<UsageRange>(linked ? "custom" : "30d");
+  // Following another such link on this page (no remount) switches the range again.
+  const linkedKey = linked ? `${linked.from}/${linked.to}` : "";
+  const [shownLink, setShownLink] = useState(linkedKey);
+  if (shownLink !== linkedKey) {
+    setShownLink(linkedKey);
+    setRange(linked ? "custom" : "30d");
+  }
   const base = `/usage/customer/${encodeURIComponent(customerRef)}`;
+  const first = linked ? `${base}?range=custom&from=${linked.from}&to=${linked.to}` : `${base}?range=30d`;
   const { load } = fetcher;
   useEffect(() => {
-    load(`${base}?range=30d`);
-  }, [load, base]);
+    load(first);
+  }, [load, first]);
   const d = fetcher.data;
   const busy = fetcher.state !== "idle";
 
   return (
     <section
+      id="usage"
       className="card usage-panel"
       data-panel="usage-timeline"
       aria-labelledby="usage-timeline-title"
@@ -65,13 +85,19 @@ export function CustomerUsagePanel({ customerRef }: { customerRef: string }) {
             {p.label}
           </button>
         ))}
-        <fetcher.Form method="get" action={base} className="range-picker" onSubmit={() => setRange("custom")}>
+        <fetcher.Form
+          key={linkedKey}
+          method="get"
+          action={base}
+          className="range-picker"
+          onSubmit={() => setRange("custom")}
+        >
           <input type="hidden" name="range" value="custom" />
           <label className="small">
-            From (UTC) <input type="date" name="from" required />
+            From (UTC) <input type="date" name="from" required defaultValue={linked?.from} />
           </label>
           <label className="small">
-            To (UTC) <input type="date" name="to" required />
+            To (UTC) <input type="date" name="to" required defaultValue={linked?.to} />
           </label>
           <button type="submit" className="button button--quiet" aria-pressed={range === "custom"}>
             Custom range
