@@ -69,7 +69,7 @@ export function AppShell({
           {staff.permissions.includes("audit:read") ? (
             <li>
               <NavLink to="/writes/mine" prefetch="intent" data-testid="nav-unsettled-mine">
-                My unsettled writes
+                My unsettled
                 {unsettled?.mine ? <span className="nav-count">{unsettled.mine}</span> : null}
               </NavLink>
             </li>
@@ -77,7 +77,7 @@ export function AppShell({
           {unsettled?.all?.total ? (
             <li>
               <NavLink to="/audit?status=pending" data-testid="nav-unsettled-all">
-                Unconfirmed writes
+                All unsettled
                 <span className={attention ? "nav-count nav-count--alert" : "nav-count"}>{unsettled.all.total}</span>
               </NavLink>
             </li>

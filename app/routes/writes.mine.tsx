@@ -59,7 +59,7 @@ export default function MyUnsettledWrites() {
                 <td>
                   <time dateTime={new Date(w.createdAt).toISOString()}>{formatUtc(w.createdAt)}</time>
                 </td>
-                <td>
+                <td className="unsettled-write">
                   {w.what}
                   <br />
                   <code className="muted">{w.idempotencyKey}</code>
@@ -70,7 +70,7 @@ export default function MyUnsettledWrites() {
                     {UNSETTLED_STATE_LABELS[w.state]}
                   </span>
                 </td>
-                <td>{unsettledDetail(w)}</td>
+                <td className="unsettled-detail">{unsettledDetail(w)}</td>
               </tr>
             ))}
           </tbody>
