@@ -123,6 +123,22 @@ describeEachEngine(
       expect(await h.seatCount(customer.id)).toBe(7);
     });
 
+    it("a write its author settles first (same form again) leaves the queue without a re-send", async () => {
+      const engine = engineAt(ctx.db, Date.now);
+      const customer = await h.customer(5);
+      const form = seatAdd(customer.id, 5);
+      await h.faults([{ route: "POST /api/v1/seats", applyThenDrop: true, times: 1 }]);
+      expectUnknown(await applySeatChange({ ...OPS, form }, engine));
+      const row = (await createAuditLog(ctx.db).findByIdempotencyKey(form.idempotencyKey))!;
+      await enqueueUnresolved(ctx.db, row.id, Date.now());
+      expect(await applySeatChange({ ...OPS, form }, engine)).toMatchObject({ kind: "ok", resumed: true });
+      const { resolver } = resolverFor(ctx.db, engine);
+      expect(await resolver.runOnce()).toMatchObject({ resent: 0, settled: 1 });
+      expect(await resolution(ctx.db, row.id)).toMatchObject({ attempts: 0, settled_at: expect.any(Number) });
+      expect(sends(form.idempotencyKey).length).toBe(2);
+      expect(await h.seatCount(customer.id)).toBe(7);
+    });
+
     it("a manual usage event lost to a 5xx is retried with backoff until Commet answers, recorded once", async () => {
       let now = Date.now();
       const engine = engineAt(ctx.db, () => now);

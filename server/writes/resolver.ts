@@ -114,7 +114,15 @@ export function createWriteResolver(options: ResolverOptions) {
       .updateTable("write_resolutions")
       .set({ settled_at: at, lease_owner: null, lease_until: null })
       .where("settled_at", "is", null)
-      .where("audit_id", "in", (eb) => eb.selectFrom("audit_log").select("id").where("status", "!=", "pending"))
+      // Correlated on the audit row's primary key: only the (few) open resolutions are visited.
+      .where(({ exists, selectFrom, ref }) =>
+        exists(
+          selectFrom("audit_log")
+            .select("audit_log.id")
+            .whereRef("audit_log.id", "=", ref("write_resolutions.audit_id"))
+            .where("audit_log.status", "!=", "pending"),
+        ),
+      )
       .executeTakeFirst();
     return Number(r.numUpdatedRows);
   }
