@@ -18,6 +18,7 @@ import { getReadyDb } from "./db/index.ts";
 import { activityWebhooks } from "./activity/index.ts";
 import { directoryWebhooks } from "./directory/index.ts";
 import { usageWebhooks } from "./usage/timeline/index.ts";
+import { paymentWebhooks } from "./payments/index.ts";
 import { commetWebhookRouter } from "./webhooks/index.ts";
 
 /** Work that must finish before the console accepts requests; run in order, a failure stops the start. */
@@ -64,7 +65,7 @@ export function commetWebhooks(secret: string | undefined): express.Router {
     database: getReadyDb,
     secret: () => secret,
     commet: getCommet,
-    domains: [directoryWebhooks, usageWebhooks, activityWebhooks],
+    domains: [directoryWebhooks, usageWebhooks, activityWebhooks, paymentWebhooks],
   });
 }
 

@@ -12,7 +12,7 @@ import { connectCommet, getCommet } from "./commet/client.ts";
 import { loadSandboxCredentials, spawnSandbox, type SandboxProcess } from "./commet/local-sandbox.ts";
 import { getReadyDb } from "./db/index.ts";
 import { startPeriodicResync } from "./directory/index.ts";
-import { consoleOrigins, EnvError, parseEnv, type Env } from "./env.ts";
+import { consoleOrigins, EnvError, oidcSettingsOf, parseEnv, type Env } from "./env.ts";
 import { startPlanAssigner } from "./usage/timeline/index.ts";
 import { startWebhookEventPruner } from "./webhooks/index.ts";
 import { startAccountEventPruner } from "./activity/index.ts";
@@ -24,7 +24,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 const startupTasks = (origins: readonly string[]): StartupTask[] => [
   { name: "database migrations", run: async () => void (await getReadyDb()) },
   {
-    name: "staff accounts and sessions",
+    name: "staff accounts and sessions (and OIDC discovery when configured)",
     run: async (env) => {
       await startAuth({
         mode: env.COMMET_API_KEY ? "live" : "sandbox",
@@ -34,6 +34,8 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
         adminEmail: env.CONSOLE_ADMIN_EMAIL,
         adminPassword: env.CONSOLE_ADMIN_PASSWORD,
         origins,
+        oidc: oidcSettingsOf(env),
+        passwordSignIn: env.CONSOLE_PASSWORD_SIGN_IN,
         log,
       });
     },

@@ -22,6 +22,12 @@ describe("parseEnv", () => {
       CONSOLE_ALLOW_PUBLIC_SANDBOX: false,
       WEBHOOK_EVENT_RETENTION_DAYS: 30,
       ACCOUNT_EVENT_RETENTION_DAYS: 400,
+      // OIDC sign-in stays off (no OIDC_ISSUER_URL); these only take effect with it.
+      CONSOLE_PASSWORD_SIGN_IN: true,
+      OIDC_PROVIDER_NAME: "single sign-on",
+      OIDC_ROLES_CLAIM: "groups",
+      OIDC_SCOPES: "openid email profile",
+      OIDC_SESSION_MAX_AGE_HOURS: 12,
       WRITE_RESOLVER_INTERVAL_SECONDS: 30,
     });
     expect(env.COMMET_API_KEY).toBeUndefined();

@@ -58,6 +58,12 @@ describe("HTTP hardening", () => {
     expect((await send({ method: "POST", host: "127.0.0.1:3000", origin: "http://localhost:3000" })).status).toBe(200);
   });
 
+  it("lets the identity provider's cross-site GET redirect reach the OIDC callback", async () => {
+    const callback = { path: "/auth/oidc/callback?code=c&state=s", origin: "https://idp.example.com" };
+    expect((await send(callback)).status).toBe(200);
+    expect((await send({ ...callback, method: "POST" })).status).toBe(403); // form_post is not accepted
+  });
+
   it("sends a nonce CSP that forbids framing, plus nosniff, a referrer policy and no-store", async () => {
     const { headers, body: nonce } = await send({});
     const csp = String(headers["content-security-policy"]);

@@ -15,6 +15,7 @@ const sections: Array<{ to: string; label: string; end?: boolean; permission: Pe
   { to: "/", label: "Overview", end: true, permission: "customers:read" },
   { to: "/customers", label: "Customers", permission: "customers:read" },
   { to: "/subscriptions", label: "Subscriptions", permission: "customers:read" },
+  { to: "/payments", label: "Payments", permission: "customers:read" },
   { to: "/invoices", label: "Invoices", permission: "customers:read" },
   { to: "/usage", label: "Usage", permission: "usage:explore" },
   { to: "/audit", label: "Audit trail", permission: "audit:read" },

@@ -15,6 +15,8 @@ const labels: Record<string, string> = {
   succeeded: "Succeeded",
   failed: "Failed",
   pending: "Pending",
+  refunded: "Refunded",
+  disputed: "Disputed",
 };
 
 const tones: Record<string, string> = {
@@ -30,6 +32,8 @@ const tones: Record<string, string> = {
   past_due: "bad",
   uncollectible: "bad",
   failed: "bad",
+  disputed: "bad",
+  refunded: "info",
   canceled: "muted",
   void: "muted",
   none: "muted",

@@ -90,9 +90,20 @@ export const idempotencyKeySchema = z
     "This looks like an API key: choose another key",
   );
 
-/** A fresh idempotency key for a form being rendered (`seats-…`, `usage-…`, `cancel-…`, `plan-…`). */
+/** A fresh idempotency key for a form being rendered (`seats-…`, `usage-…`, `cancel-…`, `plan-…`, `refund-…`). */
 export function newIdempotencyKey(
-  prefix: "seats" | "usage" | "usage-set" | "invoice-send" | "cancel" | "uncancel" | "cancel-now" | "plan",
+  prefix:
+    | "seats"
+    | "usage"
+    | "usage-set"
+    | "invoice-send"
+    | "cancel"
+    | "uncancel"
+    | "cancel-now"
+    | "plan"
+    | "retry"
+    | "refund"
+    | "recovery",
 ): string {
   return `${prefix}-${globalThis.crypto.randomUUID()}`;
 }

@@ -3,14 +3,7 @@ import { PERMISSIONS, ROLES, can, permissionsOf, type Permission, type Role } fr
 
 // The role definitions, written out independently of the table under test.
 const EXPECTED: Record<Role, Permission[]> = {
-  support: [
-    "customers:read",
-    "portal:issue",
-    "recovery:issue",
-    "invoices:send",
-    "subscriptions:cancel",
-    "audit:read",
-  ],
+  support: ["customers:read", "portal:issue", "recovery:issue", "invoices:send", "subscriptions:cancel", "audit:read"],
   ops: [
     "customers:read",
     "portal:issue",

@@ -8,6 +8,7 @@ import { requireStaff } from "../../server/auth/index.ts";
 import { loadCustomerPage } from "../../server/customer-view/page.ts";
 import { ActivityPanel } from "~/components/customer/activity-panel";
 import { InvoicesPanel } from "~/components/customer/invoices-panel";
+import { PaymentsPanel } from "~/components/customer/payments-panel";
 import { PortalLinkCard } from "~/components/customer/portal-link";
 import { ProfilePanel } from "~/components/customer/profile-panel";
 import { SeatChangeSection } from "~/components/customer/seat-change-form";
@@ -50,6 +51,8 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
   defaultShouldRevalidate,
 }) => {
   if (formAction && /\/portal$/.test(formAction)) return false;
+  // A recovery link changes nothing the page shows (and is held by the panel until dismissed).
+  if (formAction && /\/recovery$/.test(formAction)) return false;
   // Resending an invoice changes nothing the panels show.
   if (formAction && /\/invoices\/[^/]+\/send$/.test(formAction)) return false;
   // A new activity filter is fetched by the Activity panel itself: the other panels stay as they are.
@@ -153,6 +156,12 @@ export default function CustomerPage() {
         <QuotaPanel resolve={d.quota} />
         {d.canIssuePortal ? <PortalLinkCard customerRef={d.customerRef} /> : null}
         <InvoicesPanel customerRef={d.customerRef} resolve={d.invoices} canSend={d.canSendInvoices} now={d.now} />
+        <PaymentsPanel
+          customerRef={d.customerRef}
+          resolve={d.payments.resolve}
+          can={d.payments.can}
+          keys={d.payments.keys}
+        />
         <HistoryPanel resolve={d.history} />
         <StaffActionsPanel resolve={d.staffActions} auditHref={auditHref} />
       </div>

@@ -16,9 +16,11 @@ import {
   type ScryptCost,
 } from "./password.ts";
 import { can, isRole, type Permission, type Role } from "../../app/contracts/permissions.ts";
+import { MIN_BREAK_GLASS_REASON } from "../../app/contracts/sign-in.ts";
 import { createSignInLimiter, type SignInLimits } from "./rate-limit.ts";
 import { ABSOLUTE_TIMEOUT_MS, createSessionStore } from "./sessions.ts";
 import { createStaffDirectory, emailSchema } from "./staff.ts";
+import { createOidcSignIn, type OidcClient } from "./oidc.ts";
 
 /** The signed-in staff member, as loaders and actions see them. */
 export interface CurrentStaff {
@@ -34,18 +36,29 @@ export const signInSchema = z.object({
 });
 
 export type SignInResult =
-  | { ok: true; staff: CurrentStaff; setCookie: string }
+  | { ok: true; staff: CurrentStaff; setCookie: string; breakGlass: boolean }
   | {
       ok: false;
       status: 400 | 401 | 403 | 429;
-      error: "invalid_input" | "invalid_credentials" | "deactivated" | "locked";
+      error: "invalid_input" | "invalid_credentials" | "deactivated" | "locked" | "password_sign_in_off";
       message: string;
-      fieldErrors?: Partial<Record<"email" | "password", string[]>>;
+      fieldErrors?: Partial<Record<"email" | "password" | "reason", string[]>>;
       retryAfterSeconds?: number;
     };
 
 export const INVALID_CREDENTIALS = "Email or password is incorrect.";
 export const DEACTIVATED = "This account has been deactivated. Ask a console admin.";
+export const PASSWORD_SIGN_IN_OFF = "Password sign-in is switched off: use the identity provider button.";
+export { MIN_BREAK_GLASS_REASON };
+
+/**
+ * Password sign-in policy. `enabled: false` (CONSOLE_PASSWORD_SIGN_IN=false, only with OIDC on) leaves one
+ * password account: the first-run admin (`breakGlassEmail`), who must give a reason, audited as sign_in.break_glass.
+ */
+export interface PasswordSignInPolicy {
+  enabled: boolean;
+  breakGlassEmail?: string;
+}
 
 export interface AuthOptions {
   db: Kysely<DB>;
@@ -64,6 +77,9 @@ export interface AuthOptions {
   loginPath?: string;
   /** scrypt cost of new hashes (tests pass TEST_COST). */
   passwordCost?: ScryptCost;
+  /** OpenID Connect sign-in, discovered (./oidc.ts discoverOidc); absent = off. */
+  oidc?: OidcClient;
+  passwordSignIn?: PasswordSignInPolicy;
 }
 
 export function createAuth(options: AuthOptions) {
@@ -88,6 +104,21 @@ export function createAuth(options: AuthOptions) {
     maxAge: ABSOLUTE_TIMEOUT_MS / 1000,
   });
 
+  const passwordPolicy: PasswordSignInPolicy = options.passwordSignIn ?? { enabled: true };
+  const oidc = options.oidc
+    ? createOidcSignIn(options.oidc, {
+        db,
+        audit,
+        sessions,
+        staff,
+        clock,
+        secrets: options.secrets,
+        secureCookies,
+        sessionCookie: (token, maxAgeSeconds) =>
+          cookie.serialize(token, { maxAge: Math.min(maxAgeSeconds, ABSOLUTE_TIMEOUT_MS / 1000) }),
+      })
+    : null;
+
   async function tokenOf(request: Request): Promise<string | null> {
     const value: unknown = await cookie.parse(request.headers.get("Cookie"));
     return typeof value === "string" && value ? value : null;
@@ -110,6 +141,8 @@ export function createAuth(options: AuthOptions) {
   async function signIn(input: {
     email: unknown;
     password: unknown;
+    /** Break-glass only (password sign-in off): why the first-run admin signs in with a password. */
+    reason?: unknown;
     ip?: string | null;
     userAgent?: string | null;
   }): Promise<SignInResult> {
@@ -145,6 +178,28 @@ export function createAuth(options: AuthOptions) {
       };
     }
 
+    // Password sign-in off: only the first-run admin, with a reason (checked before the password: no oracle).
+    const breakGlass = !passwordPolicy.enabled;
+    let reason: string | null = null;
+    if (breakGlass) {
+      if (email !== passwordPolicy.breakGlassEmail) {
+        await failed("password_sign_in_off", PASSWORD_SIGN_IN_OFF);
+        return { ok: false, status: 403, error: "password_sign_in_off", message: PASSWORD_SIGN_IN_OFF };
+      }
+      reason = typeof input.reason === "string" ? input.reason.trim().slice(0, 500) : "";
+      if (reason.length < MIN_BREAK_GLASS_REASON) {
+        return {
+          ok: false,
+          status: 400,
+          error: "invalid_input",
+          message: "Check the highlighted fields.",
+          fieldErrors: {
+            reason: [`Say why you need break-glass access (at least ${MIN_BREAK_GLASS_REASON} characters)`],
+          },
+        };
+      }
+    }
+
     const row = await staff.findByEmail(email);
     const passwordOk = row
       ? await verifyPassword(password, row.password_hash)
@@ -168,7 +223,9 @@ export function createAuth(options: AuthOptions) {
       .set({ last_sign_in_at: clock(), ...rehashed })
       .where("id", "=", row.id)
       .execute();
-    await audit.record(eventAudit("sign_in.succeeded", { id: row.id, email: row.email }, row.role, meta), {
+    const action = breakGlass ? "sign_in.break_glass" : "sign_in.succeeded";
+    const params = breakGlass ? { ...meta, method: "password", reason } : meta;
+    await audit.record(eventAudit(action, { id: row.id, email: row.email }, row.role, params), {
       status: "succeeded",
       commetIds: {},
     });
@@ -176,6 +233,7 @@ export function createAuth(options: AuthOptions) {
       ok: true,
       staff: { id: row.id, email: row.email, name: row.name, role: row.role },
       setCookie: await cookie.serialize(token),
+      breakGlass,
     };
   }
 
@@ -219,7 +277,19 @@ export function createAuth(options: AuthOptions) {
     return { setCookie: await cookie.serialize("", { maxAge: 0, expires: new Date(0) }) };
   }
 
-  return { signIn, signOut, getCurrentStaff, requireStaff, staff, sessions, limiter, audit, cookie };
+  return {
+    signIn,
+    signOut,
+    getCurrentStaff,
+    requireStaff,
+    staff,
+    sessions,
+    limiter,
+    audit,
+    cookie,
+    oidc,
+    passwordSignIn: passwordPolicy,
+  };
 }
 
 export type Auth = ReturnType<typeof createAuth>;

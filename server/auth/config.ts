@@ -2,6 +2,9 @@
 
 import { z } from "zod";
 import { loadSessionSecret } from "./secret.ts";
+import type { PasswordSignInPolicy } from "./auth.ts";
+import { DEFAULT_ADMIN_EMAIL, DEMO_ACCOUNTS } from "./bootstrap.ts";
+import type { OidcSettings } from "./oidc.ts";
 
 export interface AuthSettings {
   /** "sandbox" = the embedded demo (no COMMET_API_KEY given by the operator); "live" otherwise. */
@@ -15,6 +18,10 @@ export interface AuthSettings {
   adminPassword?: string;
   /** The console's public origins (server/env.ts consoleOrigins); empty → the request URL's own (tests, scripts). */
   origins?: readonly string[];
+  /** OpenID Connect sign-in (server/env.ts oidcSettingsOf); absent = off. */
+  oidc?: OidcSettings;
+  /** CONSOLE_PASSWORD_SIGN_IN (default true); false only with OIDC on — the first-run admin keeps break-glass. */
+  passwordSignIn?: boolean;
 }
 
 export interface AuthConfig {
@@ -24,11 +31,26 @@ export interface AuthConfig {
   origins: readonly string[];
   adminEmail?: string;
   adminPassword?: string;
+  oidc?: OidcSettings;
+  passwordSignIn: PasswordSignInPolicy;
 }
 
 export function resolveAuthConfig(settings: AuthSettings): AuthConfig {
   const blank = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
+  const origins = settings.origins ?? [];
+  const oidc = settings.oidc;
+  if (oidc && origins.length && !origins.includes(new URL(oidc.redirectUrl).origin)) {
+    throw new Error(`OIDC_REDIRECT_URL must be on the console's origin (${origins.join(" or ")})`);
+  }
+  if (settings.passwordSignIn === false && !oidc) {
+    throw new Error("CONSOLE_PASSWORD_SIGN_IN=false needs OIDC sign-in configured");
+  }
+  const adminEmail = blank(settings.adminEmail)?.toLowerCase();
+  // The account that keeps a password when password sign-in is off: the first-run admin of ./bootstrap.ts.
+  const breakGlassEmail = adminEmail ?? (settings.mode === "live" ? DEFAULT_ADMIN_EMAIL : DEMO_ACCOUNTS[0]!.email);
   return {
+    oidc,
+    passwordSignIn: { enabled: settings.passwordSignIn !== false, breakGlassEmail },
     mode: settings.mode,
     sessionSecret: loadSessionSecret({
       secret: blank(settings.sessionSecret),
@@ -36,7 +58,7 @@ export function resolveAuthConfig(settings: AuthSettings): AuthConfig {
       mode: settings.mode,
     }),
     secureCookies: (settings.nodeEnv ?? "production") !== "development",
-    origins: settings.origins ?? [],
+    origins,
     adminEmail: blank(settings.adminEmail),
     adminPassword: settings.adminPassword || undefined,
   };

@@ -7,12 +7,23 @@ import { getReadyDb } from "../db/index.ts";
 import { assertSameOrigin as assertSameOriginOf } from "./csrf.ts";
 import { createAuth, type Auth } from "./auth.ts";
 import { ensureInitialStaff as ensureInitialStaffOn, type InitialStaffResult } from "./bootstrap.ts";
+import { discoverOidc } from "./oidc.ts";
 import { readAuthConfig, resolveAuthConfig, type AuthConfig, type AuthSettings } from "./config.ts";
 import type { Permission, Role } from "../../app/contracts/permissions.ts";
 import type { NewStaffInput, StaffActor } from "./staff.ts";
 
-export { createAuth, safeRedirect, signInSchema, INVALID_CREDENTIALS, DEACTIVATED } from "./auth.ts";
-export type { Auth, AuthOptions, CurrentStaff, SignInResult } from "./auth.ts";
+export {
+  createAuth,
+  safeRedirect,
+  signInSchema,
+  INVALID_CREDENTIALS,
+  DEACTIVATED,
+  MIN_BREAK_GLASS_REASON,
+  PASSWORD_SIGN_IN_OFF,
+} from "./auth.ts";
+export type { Auth, AuthOptions, CurrentStaff, PasswordSignInPolicy, SignInResult } from "./auth.ts";
+export { discoverOidc, groupsOf, roleFor, OIDC_FLOW_TTL_MS } from "./oidc.ts";
+export type { OidcCallbackResult, OidcClient, OidcRefusal, OidcSettings } from "./oidc.ts";
 export { DEFAULT_ADMIN_EMAIL, DEMO_ACCOUNTS, DEMO_EMAIL_DOMAIN, ensureInitialStaff } from "./bootstrap.ts";
 export type { InitialStaffOptions, InitialStaffResult } from "./bootstrap.ts";
 export { readAuthConfig, resolveAuthConfig, type AuthConfig, type AuthSettings } from "./config.ts";
@@ -31,12 +42,15 @@ interface AuthSingleton {
 let current: AuthSingleton | undefined;
 
 function install(config: AuthConfig): AuthSingleton {
-  const auth = getReadyDb().then((database) =>
+  const auth = getReadyDb().then(async (database) =>
     createAuth({
       db: database.db,
       secrets: [config.sessionSecret],
       secureCookies: config.secureCookies,
       origins: config.origins,
+      passwordSignIn: config.passwordSignIn,
+      // Discovery runs with the auth start-up: a wrong issuer or an unreachable provider stops the console.
+      oidc: config.oidc ? await discoverOidc(config.oidc) : undefined,
     }),
   );
   const singleton = { config, auth };
@@ -81,6 +95,16 @@ export const requireStaff = async (request: Request, permission?: Permission) =>
   (await auth()).requireStaff(request, permission);
 export const getCurrentStaff = async (request: Request) => (await auth()).getCurrentStaff(request);
 export const signIn: Auth["signIn"] = async (input) => (await auth()).signIn(input);
+/** What the sign-in page offers: the provider button (when OIDC is on) and whether passwords are open to all. */
+export const signInOptions = () => {
+  const { config } = singleton();
+  return {
+    oidc: config.oidc ? { providerName: config.oidc.providerName } : null,
+    passwordSignIn: config.passwordSignIn.enabled,
+  };
+};
+/** OIDC sign-in, or null when it is not configured. */
+export const oidcSignIn = async () => (await auth()).oidc;
 export const signOut = async (request: Request) => (await auth()).signOut(request);
 export const listStaff = async () => (await auth()).staff.list();
 export const createStaff = async (actor: StaffActor, input: NewStaffInput, options?: { idempotencyKey?: string }) =>

@@ -38,14 +38,17 @@ export function createSessionStore(db: Kysely<DB>, options: SessionStoreOptions 
   const idle = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   const absolute = options.absoluteTimeoutMs ?? ABSOLUTE_TIMEOUT_MS;
 
-  /** Starts a session; returns the token for the cookie (never stored) and the absolute expiry. */
+  /**
+   * Starts a session; returns the token for the cookie (never stored) and the absolute expiry. `maxAgeMs` shortens
+   * the absolute timeout for this session (OIDC sign-ins: OIDC_SESSION_MAX_AGE_HOURS); it never lengthens it.
+   */
   async function createSession(
     staffId: string,
-    meta: { ip?: string | null; userAgent?: string | null } = {},
+    meta: { ip?: string | null; userAgent?: string | null; maxAgeMs?: number } = {},
   ): Promise<{ token: string; expiresAt: number }> {
     const now = clock();
     const token = randomBytes(32).toString("base64url");
-    const expiresAt = now + absolute;
+    const expiresAt = now + Math.min(absolute, meta.maxAgeMs ?? absolute);
     await db
       .insertInto("sessions")
       .values({

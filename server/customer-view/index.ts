@@ -284,7 +284,7 @@ function isNotFound(error: unknown): boolean {
  * The customer by Commet id, or else by externalId (customers.list filters on it exactly): a
  * second request only when the first answers 404.
  */
-async function getCustomer(
+export async function getCustomer(
   commet: Pick<CustomerViewCommet, "customers">,
   customerRef: string,
   timeout: number,

@@ -8,6 +8,7 @@ import { newIdempotencyKey } from "../../app/contracts/ops-forms.ts";
 import { can, type Role } from "../../app/contracts/permissions.ts";
 import type { Problem } from "../../app/contracts/problem.ts";
 import { loadCustomerActivity } from "../activity/index.ts";
+import { loadPaymentsPanel } from "../payments/index.ts";
 import { loadSeatPanel } from "../seats/index.ts";
 import { loadSubscriptionActions } from "../subscriptions/index.ts";
 import { loadUsagePanel } from "../usage/index.ts";
@@ -72,6 +73,20 @@ export async function loadCustomerPage(
         ? { resolve: formPanel(loadSeatPanel(customerRef), "seat-form"), key: newIdempotencyKey("seats") }
         : null,
       subscriptionActions: subscriptionActionsFor(customerRef, role),
+      payments: {
+        resolve: toPanel(loadPaymentsPanel(customerRef), "payments"),
+        // Each action's form is offered to the roles that may use it; the server checks again.
+        can: {
+          retry: can(role, "payments:retry"),
+          refund: can(role, "payments:refund"),
+          recovery: can(role, "recovery:issue"),
+        },
+        keys: {
+          retry: newIdempotencyKey("retry"),
+          refund: newIdempotencyKey("refund"),
+          recovery: newIdempotencyKey("recovery"),
+        },
+      },
       usageForm: can(role, "usage:write")
         ? {
             resolve: formPanel(loadUsagePanel(customerRef), "usage-form"),

@@ -41,6 +41,7 @@ export {
   customerLabels,
   customerListOptionsSchema,
   getIndexedCustomer,
+  indexedCustomersByEmail,
   InvalidCursorError,
   LIST_MAX_LIMIT,
   listIndexedCustomers,

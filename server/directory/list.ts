@@ -6,6 +6,7 @@ import { sql, type Expression, type Selectable, type SqlBool } from "kysely";
 import { z } from "zod";
 import { chunks } from "../db/index.ts";
 import { parseSeats } from "./store.ts";
+import { normalizeEmail } from "./normalize.ts";
 import { tables, type DirectoryCustomersTable, type DirectoryDb } from "./schema.ts";
 import type { CustomerLabel, IndexedCustomer, IndexedSubscription, Page } from "../../app/contracts/directory.ts";
 
@@ -194,6 +195,28 @@ export async function getIndexedCustomer(
     .execute();
   const match = rows.find((r) => r.id === idOrExternalId) ?? rows[0];
   return match ? toIndexedCustomer(match) : null;
+}
+
+/**
+ * The indexed customers with these emails (case-insensitive), keyed by the normalized email — how a
+ * payment (Commet's transactions carry the customer's email, not its id) finds its customer and plan.
+ */
+export async function indexedCustomersByEmail(
+  database: DirectoryDb,
+  emails: readonly string[],
+): Promise<Map<string, IndexedCustomer>> {
+  const wanted = [...new Set(emails.map(normalizeEmail))].filter(Boolean);
+  const found = new Map<string, IndexedCustomer>();
+  for (const batch of chunks(wanted, 500)) {
+    const rows = await tables(database)
+      .selectFrom("directory_customers")
+      .selectAll()
+      .where("email_norm", "in", batch)
+      .orderBy("id")
+      .execute();
+    for (const r of rows) if (!found.has(r.email_norm)) found.set(r.email_norm, toIndexedCustomer(r));
+  }
+  return found;
 }
 
 /**

@@ -47,6 +47,10 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
   { route: "logout", method: "GET", path: "/logout", access: "public" },
   // The role walk sends this row last for each role: it ends that session.
   { route: "logout", method: "POST", path: "/logout", access: "public" },
+  // OpenID Connect sign-in (GET only: the start is a link, the callback the provider's redirect). Without OIDC
+  // configured both answer 404; with it, a callback without its flow cookie is refused (400) and audited.
+  { route: "auth.oidc.start", method: "GET", path: "/auth/oidc/start", access: "public" },
+  { route: "auth.oidc.callback", method: "GET", path: "/auth/oidc/callback?code=x&state=y", access: "public" },
 
   // Customers
   { route: "customers._index", method: "GET", path: "/customers", access: "customers:read" },
@@ -124,6 +128,32 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     method: "POST",
     path: "/usage/customer/no-such-customer",
     access: "customers:read",
+  },
+
+  // Payments: the org-wide queue and its CSV (read-only; the export is audited), and the payment
+  // writes — the bodies carry no key or reason, so an allowed role gets 400 and nothing reaches Commet.
+  { route: "payments._index", method: "GET", path: "/payments", access: "customers:read" },
+  { route: "payments.export[.csv]", method: "GET", path: "/payments/export.csv?status=failed", access: "export:csv" },
+  {
+    route: "customers.$customerId_.payment-retry",
+    method: "POST",
+    path: "/customers/no-such-customer/payment-retry",
+    access: "payments:retry",
+    body: { transactionId: "txn_none" },
+  },
+  {
+    route: "customers.$customerId_.refund",
+    method: "POST",
+    path: "/customers/no-such-customer/refund",
+    access: "payments:refund",
+    body: { transactionId: "txn_none" },
+  },
+  {
+    route: "customers.$customerId_.recovery",
+    method: "POST",
+    path: "/customers/no-such-customer/recovery",
+    access: "recovery:issue",
+    body: { subscriptionId: "sub_none" },
   },
 
   // Ops writes on the customer page: action-only resource routes. The bodies carry no

@@ -1,10 +1,11 @@
 /**
- * Randomized reliability of the exactly-once writes (seats and manual usage) against the local
+ * Randomized reliability of the exactly-once writes (seats, manual usage, full refunds) against the local
  * Commet sandbox's fault injection, through the real SDK.
  *
  * ≥ 200 seeded sequences; each creates a customer, submits one logical write (seats add / set /
- * remove, usage record / set) under one fault flavour, and keeps resubmitting the same form (or
- * "check again" after a simulated crash and restart) until the console reports it done:
+ * remove, usage record / set, a full refund of the customer's first charge as finance) under one
+ * fault flavour, and keeps resubmitting the same form (or "check again" after a simulated crash and
+ * restart) until the console reports it done:
  *   500 then ok · apply then drop · 429 Retry-After 1 — each either absorbed by the SDK's own retries
  *   (same Idempotency-Key; 1 s waits, so only a share of the runs) or surfacing as "outcome unknown"
  *   and resolved by a resubmission · parallel identical submissions (one console, and two consoles)
@@ -32,6 +33,7 @@ import { applySeatChange } from "../seats/index.ts";
 import { recordManualUsage, setPeriodUsage } from "../usage/index.ts";
 import { applyPlanChange, scheduleCancellation } from "../subscriptions/index.ts";
 import { startWebhookReceiver, subscribedCustomer, type FaultRule, type WebhookReceiver } from "../testing/sandbox.ts";
+import { refundPayment } from "../payments/index.ts";
 import type { WriteEngine } from "./index.ts";
 import { mulberry32 } from "../prng.ts";
 import { createWriteResolver } from "./resolver.ts";
@@ -52,8 +54,16 @@ function prng(seed: number) {
 
 const h = useWriteHarness({ beforeAll, afterAll });
 
-type Op = "seats.add" | "seats.set" | "seats.remove" | "usage.record" | "usage.set";
-const OPS_LIST: readonly Op[] = ["seats.add", "seats.set", "seats.remove", "usage.record", "usage.set"];
+type Op = "seats.add" | "seats.set" | "seats.remove" | "usage.record" | "usage.set" | "payments.refund";
+const OPS_LIST: readonly Op[] = [
+  "seats.add",
+  "seats.set",
+  "seats.remove",
+  "usage.record",
+  "usage.set",
+  "payments.refund",
+];
+const FINANCE = { actor: { id: "staff-finance", email: "finance@example.test" }, role: "finance" as const };
 
 /**
  * Fault flavours with their weights. "sdk" flavours let the SDK retry (1 s waits each): kept to a
@@ -121,7 +131,31 @@ function writeRoute(op: Op): string {
       return "POST /api/v1/usage/events";
     case "usage.set":
       return "PUT /api/v1/usage";
+    case "payments.refund":
+      return "POST /api/v1/transactions/*/refund";
   }
+}
+
+/** A refund of the charge that paid the customer's first invoice (the sandbox charges it at activation). */
+async function planRefund(customer: { id: string; email: string }, seats: number): Promise<Planned> {
+  const list = await h.commet.transactions.list({ customerEmail: customer.email });
+  const charge = (list.data ?? []).find((t) => t.status === "succeeded");
+  if (!charge) throw new Error(`no settled charge for ${customer.email}`);
+  const key = newKey("rel");
+  return {
+    op: "payments.refund",
+    key,
+    expect: { seats, usage: 0 },
+    refund: charge.id,
+    form: {
+      customerId: customer.id,
+      transactionId: charge.id,
+      seenAmount: String(charge.grossAmount),
+      reasonCode: "requested_by_customer",
+      reasonText: "reliability run",
+      idempotencyKey: key,
+    },
+  };
 }
 
 interface Planned {
@@ -130,9 +164,16 @@ interface Planned {
   key: string;
   /** Expected state after the write. */
   expect: { seats: number; usage: number };
+  /** payments.refund: the refunded transaction. */
+  refund?: string;
 }
 
-function plan(r: ReturnType<typeof prng>, op: Op, customer: { id: string; email: string }, seats: number): Planned {
+function plan(
+  r: ReturnType<typeof prng>,
+  op: Exclude<Op, "payments.refund">,
+  customer: { id: string; email: string },
+  seats: number,
+): Planned {
   const key = newKey("rel");
   const seatType = h.catalog.metered.seats;
   const feature = h.catalog.metered.usage;
@@ -211,8 +252,10 @@ function plan(r: ReturnType<typeof prng>, op: Op, customer: { id: string; email:
   }
 }
 
-function submit(p: Planned, engine: WriteEngine, who = OPS): Promise<WriteResult | { kind: "stale" }> {
+function submit(p: Planned, engine: WriteEngine, who = OPS): Promise<WriteResult | { kind: string }> {
   const input = { ...who, form: p.form };
+  // Refunds are finance's (ops may not): the same two staff roles' part is played by finance and admin.
+  if (p.op === "payments.refund") return refundPayment({ ...(who === OPS ? FINANCE : who), form: p.form }, engine);
   if (p.op.startsWith("seats.")) return applySeatChange(input, engine);
   return p.op === "usage.record" ? recordManualUsage(input, engine) : setPeriodUsage(input, engine);
 }
@@ -234,7 +277,7 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
   });
 
   it(
-    `≥ ${SEQUENCES} seeded sequences of seat and usage writes under faults: duplicates=0 lost=0`,
+    `≥ ${SEQUENCES} seeded sequences of seat, usage and refund writes under faults: duplicates=0 lost=0`,
     { timeout: TIME_CAP_MS + 30_000 },
     async () => {
       const r = prng(SEED);
@@ -278,7 +321,7 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
         const seats = r.int(8, 30);
         const customer = await h.customer(seats);
         const baseline = events(customer.id);
-        const p = plan(r, op, customer, seats);
+        const p = op === "payments.refund" ? await planRefund(customer, seats) : plan(r, op, customer, seats);
         const route = writeRoute(op);
         const note = (result: { kind: string }) => {
           kinds[result.kind] = (kinds[result.kind] ?? 0) + 1;
@@ -353,7 +396,9 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
               problems.push(`#${i} ${flavour}: expected a pending row after the crash, got ${pending?.status}`);
             // Restart: "check again" on the audit screen, or the staffer resubmits the form.
             results.push(
-              r.next() < 0.5 && pending ? await current.resolvePending(pending.id, OPS) : await submit(p, current),
+              r.next() < 0.5 && pending
+                ? await current.resolvePending(pending.id, p.op === "payments.refund" ? FINANCE : OPS)
+                : await submit(p, current),
             );
             break;
           }
@@ -399,6 +444,28 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
       const audit = createAuditLog(db);
       for (const [index, { p, customerId, baseline, flavour }] of done.entries()) {
         const tag = `#${index} ${flavour} ${p.op}`;
+        if (p.refund) {
+          // Commet refuses a second refund of a charge, so a duplicate shows as a second Idempotency-Key on
+          // the refund route: exactly one key reached it; the charge is refunded; one finalized audit row.
+          const keys = (
+            ledger
+              .prepare("SELECT COUNT(DISTINCT key) AS n FROM idempotency WHERE route = ?")
+              .get(`POST /api/v1/transactions/${p.refund}/refund`) as { n: number }
+          ).n;
+          if (keys > 1) duplicates += keys - 1;
+          if (keys !== 1) problems.push(`${tag}: ${keys} refund requests reached Commet`);
+          const status = (await h.commet.transactions.get({ id: p.refund })).data?.status;
+          if (status !== "refunded") problems.push(`${tag}: the charge is ${status}`);
+          const rows = (await audit.list({ customerId }, { pageSize: 50, page: 1 })).rows.filter(
+            (row) => row.idempotencyKey === p.key,
+          );
+          if (rows.length !== 1 || rows[0]!.status !== "succeeded" || rows[0]!.commetIds?.eventId !== p.refund) {
+            if (rows.length > 1) duplicates += rows.length - 1;
+            else lost += 1;
+            problems.push(`${tag}: audit rows ${JSON.stringify(rows.map((row) => [row.status, row.commetIds]))}`);
+          }
+          continue;
+        }
         const ledgerEvents = events(customerId) - baseline;
         if (ledgerEvents > 1) {
           duplicates += ledgerEvents - 1;

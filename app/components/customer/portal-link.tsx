@@ -18,7 +18,7 @@ export function portalMessage(portalUrl: string): string {
   ].join("\n");
 }
 
-function CopyButton({ text, label }: { text: string; label: string }) {
+export function CopyButton({ text, label }: { text: string; label: string }) {
   const [copied, setCopied] = useState(false);
   useEffect(() => {
     if (!copied) return;

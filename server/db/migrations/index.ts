@@ -5,6 +5,7 @@ import * as m0003 from "./0003_usage_timeline.ts";
 import * as m0004 from "./0004_usage_corrections.ts";
 import * as m0005 from "./0005_webhook_events_retention.ts";
 import * as m0006 from "./0006_account_events.ts";
+import * as m0008 from "./0008_payment_failures.ts";
 import * as m0010 from "./0010_write_resolver.ts";
 import type { SchemalessDb } from "../schema.ts";
 
@@ -24,5 +25,6 @@ export const MIGRATIONS: Record<string, MigrationModule> = {
   "0004_usage_corrections": m0004,
   "0005_webhook_events_retention": m0005,
   "0006_account_events": m0006,
+  "0008_payment_failures": m0008,
   "0010_write_resolver": m0010,
 };
