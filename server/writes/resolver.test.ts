@@ -21,7 +21,13 @@ import {
 } from "../testing/usage.ts";
 import { recordManualUsage } from "../usage/index.ts";
 import { createWriteEngine, type WriteDeps, type WriteEngine } from "./engine.ts";
-import { createWriteResolver, enqueueUnresolved, listUnsettledWrites, type ResolverOptions } from "./resolver.ts";
+import {
+  countUnsettledWrites,
+  createWriteResolver,
+  enqueueUnresolved,
+  listUnsettledWrites,
+  type ResolverOptions,
+} from "./resolver.ts";
 import { RESEND_CUTOFF_MS } from "./window.ts";
 
 const h: WriteHarness = useWriteHarness({ beforeAll, afterAll });
@@ -200,6 +206,7 @@ describeEachEngine(
       expect(await listUnsettledWrites(ctx.db, { customerId: customer.id }, later())).toMatchObject([
         { auditId: row.id, state: "needs_person", nextAttemptAt: null },
       ]);
+      expect(await countUnsettledWrites(ctx.db, later())).toEqual({ total: 1, attention: 1 });
     });
 
     it("after the alert threshold it alerts once, and still settles inside the window", async () => {
