@@ -96,6 +96,15 @@ describeEachEngine(
       const before = await listUnsettledWrites(ctx.db, { actorId: OPS.actor.id!, reader: OPS.actor.id });
       expect(before).toMatchObject([{ auditId: row.id, state: "awaiting", mine: true, what: "seat change" }]);
 
+      // A pending row of something that is not an engine write (a portal link a crash left pending) is not touched.
+      await createAuditLog(ctx.db).begin({
+        actor: OPS.actor,
+        role: "ops",
+        action: "portal.issue",
+        customerId: customer.id,
+        idempotencyKey: newKey("portal"),
+        params: {},
+      });
       const { resolver, lines } = resolverFor(ctx.db, engine);
       const run = await resolver.runOnce();
       expect(run).toMatchObject({ discovered: 1, resent: 1, settled: 1, handedOver: 0 });

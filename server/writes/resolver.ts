@@ -9,7 +9,7 @@ import type { UnsettledCounts, UnsettledState, UnsettledWrite } from "../../app/
 import { IN_FLIGHT_GRACE_MS } from "../audit/index.ts";
 import type { AuditLogTable, SchemalessDb } from "../db/index.ts";
 import { startPeriodic } from "../periodic.ts";
-import { writeActionNamed } from "./action.ts";
+import { declaredWriteActionNames, writeActionNamed } from "./action.ts";
 import type { WriteEngine } from "./engine.ts";
 import { RESEND_CUTOFF_MS, mayResend } from "./window.ts";
 
@@ -88,11 +88,14 @@ export function createWriteResolver(options: ResolverOptions) {
 
   /** Pending rows of declared write actions past the grace period (a crash) get a resolution row. */
   async function discover(at: number): Promise<number> {
+    const names = declaredWriteActionNames();
+    if (!names.length) return 0;
     const rows = await db
       .selectFrom("audit_log as a")
       .leftJoin("write_resolutions as r", "r.audit_id", "a.id")
       .select(["a.id", "a.action"])
       .where("a.status", "=", "pending")
+      .where("a.action", "in", names)
       .where("a.created_at", "<=", at - s.graceMs)
       .where("r.audit_id", "is", null)
       .orderBy("a.created_at")
@@ -349,6 +352,8 @@ export async function listUnsettledWrites(
   filter: { actorId?: string; customerId?: string; reader?: string | null; limit?: number },
   at: number = Date.now(),
 ): Promise<UnsettledWrite[]> {
+  const names = declaredWriteActionNames();
+  if (!names.length) return [];
   let q = tables(database)
     .selectFrom("audit_log as a")
     .leftJoin("write_resolutions as r", "r.audit_id", "a.id")
@@ -367,7 +372,8 @@ export async function listUnsettledWrites(
       "r.needs_person_at",
       "r.needs_person_reason",
     ])
-    .where("a.status", "=", "pending");
+    .where("a.status", "=", "pending")
+    .where("a.action", "in", names);
   if (filter.actorId) q = q.where("a.actor_id", "=", filter.actorId);
   if (filter.customerId) q = q.where("a.customer_id", "=", filter.customerId);
   const rows = await q
