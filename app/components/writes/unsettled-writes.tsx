@@ -1,6 +1,6 @@
 // Writes Commet has not confirmed yet: the customer page's "awaiting confirmation" notice and the rows of /writes/mine.
 
-import { Await, Link, useFetcher } from "@remix-run/react";
+import { Await, Link, useFetcher, useRevalidator } from "@remix-run/react";
 import { Suspense, useEffect } from "react";
 import type { PanelResult } from "~/contracts/customer-view";
 import { formatUtc } from "~/contracts/format";
@@ -66,6 +66,7 @@ function LiveNotice({
   refreshMs: number;
 }) {
   const fetcher = useFetcher<{ writes: UnsettledWrite[] }>();
+  const revalidator = useRevalidator();
   const writes = fetcher.data?.writes ?? initial;
   // Polling only starts from a non-empty list, so "settled" can only follow "awaiting".
   const hadSome = initial.length > 0;
@@ -84,7 +85,16 @@ function LiveNotice({
   if (!pending) {
     return hadSome ? (
       <p className="notice notice--good" role="status" data-testid="awaiting-confirmation-settled">
-        Commet confirmed the writes that were awaiting confirmation. Their outcome is in the audit trail.
+        Commet confirmed the writes that were awaiting confirmation. Their outcome is in the audit trail.{" "}
+        {/* The panels and the navigation were read before: a refresh on request, not on its own. */}
+        <button
+          type="button"
+          className="button button--quiet button--small"
+          onClick={() => revalidator.revalidate()}
+          disabled={revalidator.state !== "idle"}
+        >
+          Refresh this page&apos;s data
+        </button>
       </p>
     ) : null;
   }
