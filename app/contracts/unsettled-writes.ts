@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * Writes whose outcome Commet has not confirmed yet, as the customer page, "My unsettled writes" and the
  * navigation count show them (client-safe; the resolver is server/writes/resolver.ts).
@@ -43,3 +45,18 @@ export const UNSETTLED_STATE_LABELS: Record<UnsettledState, string> = {
   alert: "Still unconfirmed",
   needs_person: "Needs a person",
 };
+
+/** /writes/mine: settle by hand a write handed to a person, after checking the customer in Commet. */
+export const settleIntentSchema = z.object({
+  intent: z.literal("settle"),
+  auditId: z.string().trim().min(1).max(100),
+  outcome: z.enum(["applied", "not_applied"]),
+  note: z
+    .string()
+    .trim()
+    .min(3, { error: "Say what you found in Commet" })
+    .max(500, { error: "At most 500 characters" }),
+});
+export type SettleIntent = z.infer<typeof settleIntentSchema>;
+
+export type SettleResult = { auditId: string; tone: "good" | "warn" | "bad"; message: string };

@@ -258,6 +258,15 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
 
   // Writes awaiting Commet's confirmation (server/writes resolver)
   { route: "writes.mine", method: "GET", path: "/writes/mine", access: "audit:read" },
+  // Settling by hand: "audit:read" to reach it, then the permission of the write's own action (resolver tests).
+  {
+    route: "writes.mine",
+    method: "POST",
+    path: "/writes/mine",
+    intent: "settle",
+    access: "audit:read",
+    body: { auditId: "no-such-entry", outcome: "applied", note: "role matrix" },
+  },
   {
     route: "writes.unsettled",
     method: "GET",

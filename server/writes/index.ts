@@ -20,8 +20,10 @@ export {
   customerUnsettledWrites,
   myUnsettledWrites,
   resolvePendingWrite,
+  settleUnsettledWrite,
   startProcessWriteResolver,
   unsettledWriteCounts,
+  unsettledWritesFor,
   writeEngineFor,
 } from "./process-engine.ts";
 export {
@@ -35,4 +37,5 @@ export {
   type ResolverRun,
   type WriteResolver,
 } from "./resolver.ts";
+export { settleByHand, type SettleAnswer, type SettleInput } from "./settle.ts";
 export { COMMET_IDEMPOTENCY_WINDOW_MS, RESEND_CUTOFF_MS, mayResend } from "./window.ts";

@@ -1,9 +1,11 @@
 /** The process-wide write engine (the process's SDK client and audit trail), its resolver and their reads. */
 import type { WriteResult } from "../../app/contracts/ops-results.ts";
+import type { Role } from "../../app/contracts/permissions.ts";
 import type { UnsettledCounts, UnsettledWrite } from "../../app/contracts/unsettled-writes.ts";
-import { canonicalAuditCustomer } from "../audit/index.ts";
+import { canonicalAuditCustomer, finalizeAudit, getAuditEntry, recordAudit } from "../audit/index.ts";
 import { getReadyDb } from "../db/index.ts";
 import { createWriteEngine, type Staff, type WriteEngine } from "./engine.ts";
+import { settleByHand, type SettleAnswer, type SettleInput } from "./settle.ts";
 import { countUnsettledWrites, enqueueUnresolved, listUnsettledWrites, startWriteResolver } from "./resolver.ts";
 
 let processEngine: WriteEngine | undefined;
@@ -36,6 +38,30 @@ export async function startProcessWriteResolver(options: {
 export async function myUnsettledWrites(staffId: string): Promise<UnsettledWrite[]> {
   const database = await getReadyDb();
   return listUnsettledWrites(database.db, { actorId: staffId, reader: staffId });
+}
+
+/** /writes/mine: the reader's own unsettled writes, or everyone's for an admin. */
+export async function unsettledWritesFor(staff: {
+  id: string;
+  role: Role;
+}): Promise<{ scope: "mine" | "all"; writes: UnsettledWrite[] }> {
+  const database = await getReadyDb();
+  const all = staff.role === "admin";
+  const writes = await listUnsettledWrites(database.db, { actorId: all ? undefined : staff.id, reader: staff.id });
+  return { scope: all ? "all" : "mine", writes };
+}
+
+/** Settles by hand a write handed to a person (server/writes/settle.ts). */
+export async function settleUnsettledWrite(
+  staff: { id: string; email: string; role: Role },
+  input: SettleInput,
+): Promise<SettleAnswer> {
+  const database = await getReadyDb();
+  return settleByHand(
+    { db: database.db, audit: { get: getAuditEntry, finalize: finalizeAudit, record: recordAudit } },
+    { actor: { id: staff.id, email: staff.email }, role: staff.role },
+    input,
+  );
 }
 
 /** A customer's unsettled writes (the customer page's "awaiting confirmation"); the reader's are marked. */

@@ -12,6 +12,7 @@ import { applySeatChange } from "../seats/index.ts";
 import { describeEachEngine } from "../testing/db.ts";
 import {
   OPS,
+  SUPPORT,
   SimulatedCrash,
   clearExchanges,
   exchanges,
@@ -28,6 +29,7 @@ import {
   listUnsettledWrites,
   type ResolverOptions,
 } from "./resolver.ts";
+import { settleByHand } from "./settle.ts";
 import { RESEND_CUTOFF_MS } from "./window.ts";
 
 const h: WriteHarness = useWriteHarness({ beforeAll, afterAll });
@@ -216,6 +218,41 @@ describeEachEngine(
         { auditId: row.id, state: "needs_person", nextAttemptAt: null },
       ]);
       expect(await countUnsettledWrites(ctx.db, later())).toEqual({ total: 1, attention: 1 });
+    });
+
+    it("a write handed to a person is settled by hand by someone who may make it, audited; not while the console resolves it", async () => {
+      const customer = await h.customer(5);
+      const form = seatAdd(customer.id, 5);
+      const crashing = engineAt(ctx.db, Date.now, {
+        afterBegin: () => {
+          throw new SimulatedCrash();
+        },
+      });
+      await expect(applySeatChange({ ...OPS, form }, crashing)).rejects.toBeInstanceOf(SimulatedCrash);
+      const audit = createAuditLog(ctx.db);
+      const row = (await audit.findByIdempotencyKey(form.idempotencyKey))!;
+      const input = { auditId: row.id, applied: false, note: "no seat event in Commet for this key" };
+      // Still inside the window and not handed over: Commet's answer settles it, not a person.
+      expect(await settleByHand({ db: ctx.db, audit }, OPS, input)).toMatchObject({ status: 409 });
+
+      const later = row.createdAt + RESEND_CUTOFF_MS + 60_000;
+      const { resolver } = resolverFor(
+        ctx.db,
+        engineAt(ctx.db, () => later),
+        { clock: () => later },
+      );
+      expect(await resolver.runOnce()).toMatchObject({ handedOver: 1, resent: 0 });
+      expect(await settleByHand({ db: ctx.db, audit }, SUPPORT, input, later)).toMatchObject({ status: 403 });
+      expect(await settleByHand({ db: ctx.db, audit }, OPS, input, later)).toMatchObject({ status: 200, tone: "good" });
+      expect(await audit.get(row.id)).toMatchObject({ status: "failed", errorCode: "not_applied" });
+      const settled = (await audit.list({ action: "writes.settle" }, { pageSize: 10, page: 1 })).rows;
+      expect(settled).toMatchObject([
+        { actor: OPS.actor, customerId: customer.id, params: { auditId: row.id, outcome: "not_applied" } },
+      ]);
+      expect(await resolution(ctx.db, row.id)).toMatchObject({ settled_at: later });
+      expect(await settleByHand({ db: ctx.db, audit }, OPS, input, later)).toMatchObject({ status: 404 });
+      expect(await listUnsettledWrites(ctx.db, { customerId: customer.id }, later)).toEqual([]);
+      expect(sends(form.idempotencyKey)).toEqual([]);
     });
 
     it("after the alert threshold it alerts once, and still settles inside the window", async () => {
