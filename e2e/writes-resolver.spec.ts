@@ -68,14 +68,14 @@ test("a seat change with an unknown outcome shows “awaiting confirmation”, t
     await expect(notice).toContainText("seat change by you");
     await checkPage("awaiting confirmation");
 
-    await expect(page.getByTestId("nav-unsettled-mine")).toHaveText("My unsettled1");
+    await expect(page.getByTestId("nav-unsettled")).toHaveText("My unsettled1");
     const settled = page.getByTestId("awaiting-confirmation-settled");
     await expect(settled).toBeVisible({ timeout: 45_000 });
     expect(await seatCount(commet, customer.id, "editor")).toBe(12);
     await checkPage("confirmed");
     // On request the page catches up: the navigation count is gone.
     await settled.getByRole("button", { name: "Refresh this page's data" }).click();
-    await expect(page.getByTestId("nav-unsettled-mine")).toHaveText("My unsettled");
+    await expect(page.getByTestId("nav-unsettled")).toHaveText("My unsettled");
 
     await page.goto(`${url}/writes/mine`);
     await expect(page.getByTestId("unsettled-writes-empty")).toBeVisible();

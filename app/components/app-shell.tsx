@@ -35,7 +35,8 @@ export function AppShell({
   const busy = navigation.state !== "idle";
   const visible = sections.filter((section) => staff.permissions.includes(section.permission));
   const unsettled = staff.unsettledWrites;
-  const attention = Math.max(unsettled?.mineAttention ?? 0, unsettled?.all?.attention ?? 0);
+  const attention = unsettled?.all ? unsettled.all.attention : (unsettled?.mineAttention ?? 0);
+  const count = unsettled?.all ? unsettled.all.total : (unsettled?.mine ?? 0);
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -69,17 +70,10 @@ export function AppShell({
           ))}
           {staff.permissions.includes("audit:read") ? (
             <li>
-              <NavLink to="/writes/mine" prefetch="intent" data-testid="nav-unsettled-mine">
-                My unsettled
-                {unsettled?.mine ? <span className="nav-count">{unsettled.mine}</span> : null}
-              </NavLink>
-            </li>
-          ) : null}
-          {unsettled?.all?.total ? (
-            <li>
-              <NavLink to="/audit?status=pending" data-testid="nav-unsettled-all">
-                All unsettled
-                <span className={attention ? "nav-count nav-count--alert" : "nav-count"}>{unsettled.all.total}</span>
+              {/* Admins see everyone's unsettled writes there (and their count); others their own. */}
+              <NavLink to="/writes/mine" prefetch="intent" data-testid="nav-unsettled">
+                {unsettled?.all ? "Unsettled writes" : "My unsettled"}
+                {count ? <span className={attention ? "nav-count nav-count--alert" : "nav-count"}>{count}</span> : null}
               </NavLink>
             </li>
           ) : null}
@@ -90,7 +84,7 @@ export function AppShell({
           <p className="notice notice--bad unsettled-banner" role="alert" data-testid="unsettled-alert">
             {attention === 1 ? "A write is" : `${attention} writes are`} still unconfirmed by Commet after 12 hours.
             Settle {attention === 1 ? "it" : "them"} before Commet&apos;s 24-hour idempotency window closes:{" "}
-            <NavLink to={unsettled?.all ? "/audit?status=pending" : "/writes/mine"}>review</NavLink>.
+            <NavLink to="/writes/mine">review</NavLink>.
           </p>
         ) : null}
         {children}
