@@ -50,6 +50,10 @@ export default async function globalSetup() {
   process.env.E2E_BASE_URL = consoleServer.url;
   process.env.E2E_SANDBOX_URL = sandbox.url;
   process.env.E2E_TMP_DIR = tmp;
+  // The harness console takes no webhooks: customers that journeys create later reach its index only with
+  // the next re-sync (15 min). Journeys that compare the index with Commet look at customers before this.
+  const clock = await fetch(new URL("/api/v1/test-clock", sandbox.url), { headers: { "x-api-key": E2E_SANDBOX_KEY } });
+  process.env.E2E_INDEXED_BEFORE = ((await clock.json()) as { data: { now: string } }).data.now;
 
   return async () => {
     await consoleServer.stop();

@@ -10,7 +10,10 @@ async function sandboxGet<T>(path: string): Promise<T> {
   return ((await response.json()) as { data: T }).data;
 }
 
-/** Every customer the sandbox holds, newest created first (ties by id, as the console's index orders them). */
+/**
+ * The customers the sandbox held when the harness console started, newest created first (ties by id, as the
+ * console's index orders them). Customers other journeys create later are not in its index: it takes no webhooks.
+ */
 async function newestSandboxCustomers(limit: number): Promise<Array<{ email: string }>> {
   const all: Array<{ id: string; email: string; createdAt: string }> = [];
   let cursor: string | null = null;
@@ -28,7 +31,9 @@ async function newestSandboxCustomers(limit: number): Promise<Array<{ email: str
     all.push(...body.data);
     cursor = body.hasMore ? (body.nextCursor ?? null) : null;
   } while (cursor);
+  const indexedBefore = Date.parse(process.env.E2E_INDEXED_BEFORE!);
   return all
+    .filter((c) => Date.parse(c.createdAt) <= indexedBefore)
     .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
     .slice(0, limit);
 }
