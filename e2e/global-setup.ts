@@ -40,6 +40,8 @@ export default async function globalSetup() {
       COMMET_API_KEY: E2E_SANDBOX_KEY,
       COMMET_API_URL: sandbox.url,
       DATA_DIR: path.join(tmp, "console"),
+      // The audit journeys settle pending writes by hand; e2e/writes-resolver.spec.ts runs its own console with the resolver.
+      WRITE_RESOLVER_INTERVAL_SECONDS: "0",
     });
   } catch (error) {
     await sandbox.stop();

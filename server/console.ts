@@ -16,6 +16,7 @@ import { consoleOrigins, EnvError, oidcSettingsOf, parseEnv, type Env } from "./
 import { startPlanAssigner } from "./usage/timeline/index.ts";
 import { startWebhookEventPruner } from "./webhooks/index.ts";
 import { startAccountEventPruner } from "./activity/index.ts";
+import { startProcessWriteResolver } from "./writes/index.ts";
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -64,6 +65,18 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
         retentionDays: env.ACCOUNT_EVENT_RETENTION_DAYS,
         log: (line) => log(`[activity] ${line}`),
       });
+    },
+  },
+  {
+    // Unknown write outcomes are re-sent with their key in the background, inside Commet's 24 h window.
+    name: "write resolver (background)",
+    run: async (env) => {
+      const seconds = env.WRITE_RESOLVER_INTERVAL_SECONDS;
+      if (seconds === 0) {
+        log("[writes] resolver off (WRITE_RESOLVER_INTERVAL_SECONDS=0)");
+        return;
+      }
+      await startProcessWriteResolver({ intervalMs: seconds * 1000, log: (line) => log(`[writes] ${line}`) });
     },
   },
 ];

@@ -28,6 +28,7 @@ describe("parseEnv", () => {
       OIDC_ROLES_CLAIM: "groups",
       OIDC_SCOPES: "openid email profile",
       OIDC_SESSION_MAX_AGE_HOURS: 12,
+      WRITE_RESOLVER_INTERVAL_SECONDS: 30,
     });
     expect(env.COMMET_API_KEY).toBeUndefined();
   });
@@ -59,6 +60,13 @@ describe("parseEnv", () => {
     expect(parseEnv({ WEBHOOK_EVENT_RETENTION_DAYS: "7" })).toMatchObject({ WEBHOOK_EVENT_RETENTION_DAYS: 7 });
     expect(parseEnv({ WEBHOOK_EVENT_RETENTION_DAYS: "" })).toMatchObject({ WEBHOOK_EVENT_RETENTION_DAYS: 30 });
     expect(parseEnv({ ACCOUNT_EVENT_RETENTION_DAYS: "90" })).toMatchObject({ ACCOUNT_EVENT_RETENTION_DAYS: 90 });
+  });
+
+  it("reads the write resolver's interval in seconds (default 30, 0 = off, at most an hour)", () => {
+    expect(parseEnv({ WRITE_RESOLVER_INTERVAL_SECONDS: "0" })).toMatchObject({ WRITE_RESOLVER_INTERVAL_SECONDS: 0 });
+    expect(parseEnv({ WRITE_RESOLVER_INTERVAL_SECONDS: "" })).toMatchObject({ WRITE_RESOLVER_INTERVAL_SECONDS: 30 });
+    expect(() => parseEnv({ WRITE_RESOLVER_INTERVAL_SECONDS: "5000" })).toThrow(/WRITE_RESOLVER_INTERVAL_SECONDS/);
+    expect(() => parseEnv({ WRITE_RESOLVER_INTERVAL_SECONDS: "1.5" })).toThrow(/WRITE_RESOLVER_INTERVAL_SECONDS/);
   });
 
   it("treats empty strings as unset", () => {

@@ -119,6 +119,13 @@ const envObjectShape = z.object({
       .transform(Number)
       .pipe(z.number().min(1, { error: "must be at least 1 day" })),
   ).transform((days) => days ?? 400),
+  WRITE_RESOLVER_INTERVAL_SECONDS: optional(
+    z
+      .string()
+      .regex(/^\d{1,4}$/, { error: "must be a whole number of seconds, such as 30 (0 turns the resolver off)" })
+      .transform(Number)
+      .pipe(z.number().max(3600, { error: "must be at most 3600 seconds (the first re-send waits for it)" })),
+  ).transform((seconds) => seconds ?? 30),
   OIDC_ISSUER_URL: optional(
     z.url({
       protocol: /^https?$/,

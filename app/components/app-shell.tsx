@@ -36,6 +36,9 @@ export function AppShell({
   const navigation = useNavigation();
   const busy = navigation.state !== "idle";
   const visible = sections.filter((section) => staff.permissions.includes(section.permission));
+  const unsettled = staff.unsettledWrites;
+  const attention = unsettled?.all ? unsettled.all.attention : (unsettled?.mineAttention ?? 0);
+  const count = unsettled?.all ? unsettled.all.total : (unsettled?.mine ?? 0);
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -76,9 +79,25 @@ export function AppShell({
               </NavLink>
             </li>
           ))}
+          {staff.permissions.includes("audit:read") ? (
+            <li>
+              {/* Admins see everyone's unsettled writes there (and their count); others their own. */}
+              <NavLink to="/writes/mine" prefetch="intent" data-testid="nav-unsettled">
+                {unsettled?.all ? "Unsettled writes" : "My unsettled"}
+                {count ? <span className={attention ? "nav-count nav-count--alert" : "nav-count"}>{count}</span> : null}
+              </NavLink>
+            </li>
+          ) : null}
         </ul>
       </nav>
       <main id="main" className="content" aria-busy={busy}>
+        {attention ? (
+          <p className="notice notice--bad unsettled-banner" role="alert" data-testid="unsettled-alert">
+            {attention === 1 ? "A write is" : `${attention} writes are`} still unconfirmed by Commet after 12 hours.
+            Settle {attention === 1 ? "it" : "them"} before Commet&apos;s 24-hour idempotency window closes:{" "}
+            <NavLink to="/writes/mine">review</NavLink>.
+          </p>
+        ) : null}
         {children}
       </main>
     </div>

@@ -12,4 +12,14 @@ export type ShellStaff = {
   permissions: Permission[];
   /** Approval requests this person may decide now (the navigation's count); null when it could not be read. */
   approvalsWaiting: number | null;
+  /** Writes Commet has not confirmed yet (null when they could not be read). */
+  unsettledWrites?: ShellUnsettledWrites | null;
+};
+
+/** The navigation's counts of unconfirmed writes: the reader's own, and — for admins — everyone's. */
+export type ShellUnsettledWrites = {
+  mine: number;
+  /** Of the reader's own: alerted (12 h) or handed to a person. */
+  mineAttention: number;
+  all: { total: number; attention: number } | null;
 };

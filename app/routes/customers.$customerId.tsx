@@ -18,6 +18,7 @@ import { CreditsPanel, HistoryPanel, SubscriptionPanel } from "~/components/cust
 import { UsageFormsSection } from "~/components/customer/usage-forms";
 import { FeaturesPanel, QuotaPanel, SeatsPanel } from "~/components/customer/usage-panels";
 import { RouteErrorBoundary } from "~/components/route-error";
+import { AwaitingConfirmationNotice } from "~/components/writes/unsettled-writes";
 import { CustomerUsagePanel } from "~/components/usage/customer-usage-panel";
 import { parseActivityFilter } from "~/contracts/activity";
 import { parseCustomerRef } from "~/contracts/customer-ref";
@@ -36,7 +37,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const customerRef = parseCustomerRef(params.customerId);
   if (!customerRef) throw data(null, { status: 404 });
   const activityKind = parseActivityFilter(new URL(request.url).searchParams);
-  const { notFound, page } = await loadCustomerPage(customerRef, staff.role, { activityKind });
+  const { notFound, page } = await loadCustomerPage(customerRef, staff.role, { activityKind, staffId: staff.id });
   if (notFound) throw data(notFound, { status: 404 });
   return page;
 }
@@ -115,6 +116,7 @@ export default function CustomerPage() {
         </p>
       </div>
 
+      <AwaitingConfirmationNotice customerRef={d.customerRef} resolve={d.unsettledWrites} />
       <div className="panel-grid">
         <ProfilePanel resolve={d.profile} />
         <SubscriptionPanel resolve={d.subscription} />

@@ -3,8 +3,9 @@ import { getCommetConnection } from "./client.ts";
 import { getOrgMode } from "./mode.ts";
 import { toCommetProblem } from "./errors.ts";
 import { permissionsOf, type Role } from "../../app/contracts/permissions.ts";
-import type { ShellInfo, ShellStaff } from "../../app/contracts/shell.ts";
+import type { ShellInfo, ShellStaff, ShellUnsettledWrites } from "../../app/contracts/shell.ts";
 import { approvalsWaitingFor } from "../approvals/index.ts";
+import { myUnsettledWrites, unsettledWriteCounts } from "../writes/index.ts";
 
 export async function getShellInfo(): Promise<ShellInfo> {
   const { apiUrl, embeddedSandbox } = getCommetConnection();
@@ -19,15 +20,30 @@ export async function getShellInfo(): Promise<ShellInfo> {
   }
 }
 
+/** The navigation's counts of unconfirmed writes; a failed read leaves them out rather than failing every page. */
+async function unsettledFor(staff: { id: string; role: Role }): Promise<ShellUnsettledWrites | null> {
+  try {
+    const [mine, all] = await Promise.all([
+      myUnsettledWrites(staff.id),
+      staff.role === "admin" ? unsettledWriteCounts() : Promise.resolve(null),
+    ]);
+    return { mine: mine.length, mineAttention: mine.filter((w) => w.state !== "awaiting").length, all };
+  } catch (error) {
+    console.error("shell: unsettled writes could not be read:", error);
+    return null;
+  }
+}
+
 /** The shell of a signed-in staff member (the connection is read only then), or the signed-out one. */
 export async function loadShell(
   staff: { id: string; name: string; email: string; role: Role } | null,
 ): Promise<{ shell: ShellInfo | null; staff: ShellStaff | null }> {
   if (!staff) return { shell: null, staff: null };
   const { id, name, email, role } = staff;
-  const [shell, approvalsWaiting] = await Promise.all([
+  const [shell, approvalsWaiting, unsettledWrites] = await Promise.all([
     getShellInfo(),
     approvalsWaitingFor({ actor: { id, email }, role }),
+    unsettledFor(staff),
   ]);
-  return { shell, staff: { name, email, role, permissions: permissionsOf(role), approvalsWaiting } };
+  return { shell, staff: { name, email, role, permissions: permissionsOf(role), approvalsWaiting, unsettledWrites } };
 }

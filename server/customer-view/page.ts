@@ -12,6 +12,7 @@ import { loadPaymentsPanel } from "../payments/index.ts";
 import { loadSeatPanel } from "../seats/index.ts";
 import { loadSubscriptionActions } from "../subscriptions/index.ts";
 import { loadUsagePanel } from "../usage/index.ts";
+import { customerUnsettledWrites } from "../writes/index.ts";
 import { loadCustomerView, settleWithin, toPanel } from "./index.ts";
 
 /** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
@@ -33,7 +34,7 @@ const formPanel = <T>(promise: Promise<T>, name: string): Promise<PanelResult<T>
 export async function loadCustomerPage(
   customerRef: string,
   role: Role,
-  options: { activityKind?: ActivityKind | undefined } = {},
+  options: { activityKind?: ActivityKind | undefined; staffId?: string | null } = {},
 ) {
   const panels = loadCustomerView(customerRef);
   // From the console's own database (webhooks and audit trail): streams beside the Commet panels.
@@ -63,6 +64,8 @@ export async function loadCustomerPage(
       now: Date.now(),
       canReadAudit: can(role, "audit:read"),
       ...panels,
+      // Writes on this customer Commet has not confirmed yet ("awaiting confirmation"; server/writes resolver).
+      unsettledWrites: formPanel(customerUnsettledWrites(customerRef, options.staffId ?? null), "unsettled-writes"),
       activity,
       activityKind: options.activityKind ?? null,
       // Each form's idempotency key is made here, when the form is rendered (same on the server render and in the browser).

@@ -256,6 +256,24 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     body: { auditId: "no-such-entry" },
   },
 
+  // Writes awaiting Commet's confirmation (server/writes resolver)
+  { route: "writes.mine", method: "GET", path: "/writes/mine", access: "audit:read" },
+  // Settling by hand: "audit:read" to reach it, then the permission of the write's own action (resolver tests).
+  {
+    route: "writes.mine",
+    method: "POST",
+    path: "/writes/mine",
+    intent: "settle",
+    access: "audit:read",
+    body: { auditId: "no-such-entry", outcome: "applied", note: "role matrix" },
+  },
+  {
+    route: "writes.unsettled",
+    method: "GET",
+    path: "/writes/unsettled?customer=no-such-customer",
+    access: "customers:read",
+  },
+
   // Staff admin
   { route: "admin.staff", method: "GET", path: "/admin/staff", access: "staff:manage" },
   {

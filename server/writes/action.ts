@@ -40,3 +40,8 @@ export function defineWriteAction<R extends CommetRequest>(action: WriteAction<R
 export function writeActionNamed(name: string): WriteAction | undefined {
   return actions.get(name);
 }
+
+/** Every declared action name (the resolver and the unsettled-writes lists look only at these rows). */
+export function declaredWriteActionNames(): string[] {
+  return [...actions.keys()];
+}

@@ -86,3 +86,16 @@ export function keyTakenElsewhere(entry: AuditEntry, customerId: string): WriteR
     "The idempotency key belongs to another write",
   );
 }
+
+/** A pending row older than the re-send cutoff: nothing is sent; a person checks Commet and settles it. */
+export function windowClosed(entry: AuditEntry, action: WriteAction): WriteResult {
+  return {
+    kind: "commet_error",
+    auditId: entry.id,
+    retryable: false,
+    outcome: "unknown",
+    code: "idempotency_window_closed",
+    message: `This ${action.noun.what} began at ${formatUtc(entry.createdAt)}, too close to the end of Commet's 24-hour idempotency window to send it again safely (it could apply twice). Check the customer in Commet and settle it by hand.`,
+    problem: null,
+  };
+}

@@ -23,9 +23,17 @@ import {
 import { can, type Role } from "../../app/contracts/permissions.ts";
 import { getCommet } from "../commet/client.ts";
 import { writeActionNamed, type CommetRequest, type WriteAction } from "./action.ts";
-import { answerFromRow, fieldErrors, keyTakenElsewhere, noSuchPendingWrite, stableJson } from "./answers.ts";
+import {
+  answerFromRow,
+  fieldErrors,
+  keyTakenElsewhere,
+  noSuchPendingWrite,
+  stableJson,
+  windowClosed,
+} from "./answers.ts";
 import type { WriteGate } from "./gate.ts";
 import { classify, configuredCommetUrl } from "./outcome.ts";
+import { mayResend } from "./window.ts";
 
 export type AuditStore = Pick<AuditLog, "begin" | "finalize" | "get" | "findByIdempotencyKey"> &
   Partial<Pick<AuditLog, "canonicalCustomer">>;
@@ -52,6 +60,8 @@ export interface WriteDeps {
   clock?: () => number;
   /** May hold a write for approval (the process's engine asks server/approvals'); default: none. */
   gate?: WriteGate | null;
+  /** A write's outcome became unknown (the resolver queues it; a failure here is logged, never thrown). */
+  onUnknown?: (auditId: string) => Promise<void> | void;
 }
 
 export interface Staff {
@@ -118,6 +128,11 @@ export function createWriteEngine(deps: WriteDeps = {}) {
         };
       }
       if (c.kind === "ambiguous") {
+        try {
+          await deps.onUnknown?.(entry.id);
+        } catch (queueError) {
+          console.error(`exactly-once: audit entry ${entry.id} not queued for the resolver:`, queueError);
+        }
         return {
           kind: "commet_error",
           auditId: entry.id,
@@ -184,6 +199,8 @@ export function createWriteEngine(deps: WriteDeps = {}) {
 
   /** Repeats the stored request of a pending row with its key (in-process callers hold `once(key)`). */
   async function resume(entry: AuditEntry, action: WriteAction): Promise<WriteResult> {
+    // Past Commet's idempotency window a re-send could apply the write twice: a person settles it.
+    if (!mayResend(entry.createdAt, now())) return windowClosed(entry, action);
     const parsed = action.request.safeParse(entry.params.request);
     if (!parsed.success) throw new Error(`audit entry ${entry.id} has no replayable request`);
     return call(entry, action, entry.idempotencyKey, parsed.data, true);
@@ -272,11 +289,27 @@ export function createWriteEngine(deps: WriteDeps = {}) {
     });
   }
 
+  /**
+   * The resolver's re-send (server/writes/resolver.ts): like "check again" but on nobody's behalf — the
+   * row's own action and key, the same window guard. Unknown action → null (not an engine write).
+   */
+  async function resolveUnattended(auditId: string): Promise<WriteResult | null> {
+    const entry = await audit.get(auditId);
+    const action = entry ? writeActionNamed(entry.action) : undefined;
+    if (!entry || !action) return null;
+    return once(entry.idempotencyKey, async () => {
+      const current = await audit.get(auditId);
+      if (!current) return null;
+      return current.status === "pending" ? resume(current, action) : answerFromRow(current, action, null);
+    });
+  }
+
   const engine = {
     once,
     lookup,
     write,
     resolvePending,
+    resolveUnattended,
     /** The SDK client writes (and their re-reads) go through. */
     commet,
     commetUrl,

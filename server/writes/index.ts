@@ -17,4 +17,26 @@ export {
 } from "./engine.ts";
 export { installWriteGate, type WriteGate } from "./gate.ts";
 export { readFailure } from "./outcome.ts";
-export { resolvePendingWrite, writeEngineFor } from "./process-engine.ts";
+export {
+  customerUnsettledWrites,
+  myUnsettledWrites,
+  resolvePendingWrite,
+  settleUnsettledWrite,
+  startProcessWriteResolver,
+  unsettledWriteCounts,
+  unsettledWritesFor,
+  writeEngineFor,
+} from "./process-engine.ts";
+export {
+  RESOLVER_DEFAULTS,
+  backoffMs,
+  countUnsettledWrites,
+  createWriteResolver,
+  listUnsettledWrites,
+  startWriteResolver,
+  type ResolverOptions,
+  type ResolverRun,
+  type WriteResolver,
+} from "./resolver.ts";
+export { settleByHand, type SettleAnswer, type SettleInput } from "./settle.ts";
+export { COMMET_IDEMPOTENCY_WINDOW_MS, RESEND_CUTOFF_MS, mayResend } from "./window.ts";

@@ -9,7 +9,8 @@
  *   500 then ok · apply then drop · 429 Retry-After 1 — each either absorbed by the SDK's own retries
  *   (same Idempotency-Key; 1 s waits, so only a share of the runs) or surfacing as "outcome unknown"
  *   and resolved by a resubmission · parallel identical submissions (one console, and two consoles)
- *   · a crash between the pending audit row and the Commet call, then a restart.
+ *   · a crash between the pending audit row and the Commet call, then a restart · apply then drop or 500,
+ *   settled by no one but the background resolvers of two consoles racing (server/writes/resolver.ts).
  * At the end Commet's state is compared with the expected effects: seat balances and usage totals
  * through the SDK, plus the sandbox ledger's event count per customer (a seats.set or usage.set
  * repeated under a new key would not show in a balance), and every logical write must have exactly
@@ -29,7 +30,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WriteResult } from "../../app/contracts/ops-results.ts";
 import { createAuditLog } from "../audit/index.ts";
-import type { Engine } from "../db/index.ts";
+import type { Kysely } from "kysely";
+import type { DB, Engine } from "../db/index.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/scratch-db.ts";
 import { ADMIN, OPS, SimulatedCrash, newKey, useWriteHarness } from "../testing/usage.ts";
 import { applySeatChange } from "../seats/index.ts";
@@ -41,6 +43,7 @@ import { createApprovals, loadPolicy, saveRule, type Approvals } from "../approv
 import { approvalTables } from "../approvals/schema.ts";
 import type { WriteEngine } from "./index.ts";
 import { mulberry32 } from "../prng.ts";
+import { createWriteResolver } from "./resolver.ts";
 
 const SEQUENCES = Number(process.env.RELIABILITY_SEQUENCES ?? 200);
 const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 1_000_000);
@@ -86,15 +89,41 @@ const FLAVOURS = [
   ["crash-restart", 3],
   ["crash-restart-then-500", 1],
 ] as const;
-type Flavour = (typeof FLAVOURS)[number][0];
+/** Nobody resubmits: the background resolvers of two consoles settle the unknown outcome (opt-in per section). */
+const RESOLVER_FLAVOURS = [
+  ["drop-resolver", 2],
+  ["500-resolver", 1],
+] as const;
+type Flavour = (typeof FLAVOURS)[number][0] | (typeof RESOLVER_FLAVOURS)[number][0];
 
-function pickFlavour(r: ReturnType<typeof prng>): Flavour {
-  const total = FLAVOURS.reduce((s, [, w]) => s + w, 0);
+function pickFlavour(r: ReturnType<typeof prng>, options: { resolver?: boolean } = {}): Flavour {
+  const list: ReadonlyArray<readonly [Flavour, number]> = options.resolver
+    ? [...FLAVOURS, ...RESOLVER_FLAVOURS]
+    : FLAVOURS;
+  const total = list.reduce((s, [, w]) => s + w, 0);
   let x = r.next() * total;
-  for (const [name, w] of FLAVOURS) {
+  for (const [name, w] of list) {
     if ((x -= w) < 0) return name;
   }
   return FLAVOURS[0][0];
+}
+
+/**
+ * The resolver flavours' settling: two consoles' resolvers race each round, their clock jumping past the
+ * backoff between rounds. Returns the problem, or null once the row is `succeeded`.
+ */
+async function settleByResolvers(db: Kysely<DB>, key: string, engines: WriteEngine[]): Promise<string | null> {
+  let offset = 0;
+  const clock = () => Date.now() + offset;
+  const resolvers = engines.map((engine) => createWriteResolver({ db, engine, clock, graceMs: 0 }));
+  const audit = createAuditLog(db);
+  for (let round = 0; round < 4; round++) {
+    if ((await audit.findByIdempotencyKey(key))?.status !== "pending") break;
+    await Promise.all(resolvers.map((resolver) => resolver.runOnce()));
+    offset += 5 * 60_000;
+  }
+  const row = await audit.findByIdempotencyKey(key);
+  return row?.status === "succeeded" ? null : `the resolvers left the row ${row?.status}`;
 }
 
 function writeRoute(op: Op): string {
@@ -293,7 +322,7 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
 
       for (let i = 0; i < SEQUENCES; i++) {
         if (Date.now() - started > TIME_CAP_MS) throw new Error(`time cap reached after ${i} sequences`);
-        const flavour = pickFlavour(r);
+        const flavour = pickFlavour(r, { resolver: true });
         flavourCounts[flavour] = (flavourCounts[flavour] ?? 0) + 1;
         const op = r.pick(OPS_LIST);
         const seats = r.int(8, 30);
@@ -378,6 +407,19 @@ describe.each(ENGINES)("randomized exactly-once writes [%s]", (engine) => {
                 ? await current.resolvePending(pending.id, p.op === "payments.refund" ? FINANCE : OPS)
                 : await submit(p, current),
             );
+            break;
+          }
+          case "drop-resolver":
+          case "500-resolver": {
+            await fault(
+              flavour === "drop-resolver"
+                ? { route, applyThenDrop: true, times: 1 }
+                : { route, errorStatus: 500, times: r.int(1, 2) },
+            );
+            results.push(await submit(p, current));
+            const problem = await settleByResolvers(db, p.key, [consoles.plain, consoles.other]);
+            if (problem) problems.push(`#${i} ${flavour} ${op}: ${problem}`);
+            else results.push({ kind: "ok" });
             break;
           }
         }
@@ -562,7 +604,7 @@ describe.each(ENGINES)("randomized exactly-once subscription writes [%s]", (engi
 
       for (let i = 0; i < SUB_SEQUENCES; i++) {
         if (Date.now() - started > TIME_CAP_MS) throw new Error(`time cap reached after ${i} sequences`);
-        const flavour = pickFlavour(r);
+        const flavour = pickFlavour(r, { resolver: true });
         flavourCounts[flavour] = (flavourCounts[flavour] ?? 0) + 1;
         const op = r.pick(["subscriptions.cancel", "subscriptions.change_plan"] as const);
         const { customer, subscription } = await subscribedCustomer(
@@ -644,6 +686,19 @@ describe.each(ENGINES)("randomized exactly-once subscription writes [%s]", (engi
             results.push(
               r.next() < 0.5 && pending ? await current.resolvePending(pending.id, OPS) : await submit(current),
             );
+            break;
+          }
+          case "drop-resolver":
+          case "500-resolver": {
+            await fault(
+              flavour === "drop-resolver"
+                ? { route, applyThenDrop: true, times: 1 }
+                : { route, errorStatus: 500, times: r.int(1, 2) },
+            );
+            results.push(await submit(current));
+            const problem = await settleByResolvers(db, key, [consoles.plain, consoles.other]);
+            if (problem) problems.push(`#${i} ${flavour} ${op}: ${problem}`);
+            else results.push({ kind: "ok" });
             break;
           }
         }

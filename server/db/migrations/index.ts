@@ -6,6 +6,7 @@ import * as m0004 from "./0004_usage_corrections.ts";
 import * as m0005 from "./0005_webhook_events_retention.ts";
 import * as m0006 from "./0006_account_events.ts";
 import * as m0008 from "./0008_payment_failures.ts";
+import * as m0010 from "./0010_write_resolver.ts";
 import * as m0011 from "./0011_approvals.ts";
 import type { SchemalessDb } from "../schema.ts";
 
@@ -26,5 +27,6 @@ export const MIGRATIONS: Record<string, MigrationModule> = {
   "0005_webhook_events_retention": m0005,
   "0006_account_events": m0006,
   "0008_payment_failures": m0008,
+  "0010_write_resolver": m0010,
   "0011_approvals": m0011,
 };
