@@ -1,0 +1,92 @@
+/**
+ * Closed-period reconciliation against the sandbox over HTTP: usage.recorded deliveries dropped on purpose (sandbox
+ * fault rule) leave the timeline short; the billing run closes the period and invoices the overage Commet counted;
+ * the report finds exactly that customer and feature, sized in units and cents. Every other closed period matches.
+ */
+import type { Commet } from "@commet/node";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { toPlanView } from "../../commet/plans.ts";
+import { describeEachEngine } from "../../testing/db.ts";
+import {
+  clearFaults,
+  loadCatalog,
+  setFaults,
+  startTestSandbox,
+  subscribedCustomer,
+  waitFor,
+  type Catalog,
+  type TestSandbox,
+} from "../../testing/sandbox.ts";
+import { startConsoleWebhookEndpoint, TEST_SECRET } from "../../testing/timeline.ts";
+import { reconcileClosedPeriods } from "./closed-periods.ts";
+import { getIngestStatus } from "./ingest.ts";
+
+describeEachEngine("closed-period reconciliation against the sandbox", (ctx) => {
+  let endpoint: Awaited<ReturnType<typeof startConsoleWebhookEndpoint>>;
+  let sandbox: TestSandbox;
+  let commet: Commet;
+  let catalog: Catalog;
+
+  beforeAll(async () => {
+    endpoint = await startConsoleWebhookEndpoint(ctx.database);
+    sandbox = await startTestSandbox({ webhookUrl: endpoint.url, webhookSecret: TEST_SECRET, seed: { customers: 8 } });
+    commet = sandbox.client();
+    catalog = await loadCatalog(commet);
+    await waitFor(
+      async () => {
+        const h = (await sandbox.health()) as { historyEvents: number; historyDelivered: number };
+        return h.historyEvents > 0 && h.historyDelivered === h.historyEvents ? h : null;
+      },
+      { timeoutMs: 30_000, what: "seeded history delivered" },
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await sandbox?.dispose();
+    await endpoint?.close();
+  });
+
+  const events = async () => (await getIngestStatus(ctx.database)).events;
+  const plans = async () => (await commet.plans.list({ includePrivate: "true" })).data!.map(toPlanView);
+
+  it("a period closed with lost usage webhooks is flagged with the lost units and their price", async () => {
+    const { customer, subscription } = await subscribedCustomer(commet, catalog.metered.plan);
+    const feature = catalog.metered.usage;
+    const included = catalog.metered.includedUsage;
+    const base = await events();
+    await commet.usage.track({ customerId: customer.id, feature, value: included + 10 });
+    await waitFor(async () => (await events()) === base + 1, { timeoutMs: 15_000, what: "the delivered event" });
+    await setFaults(sandbox, [{ webhook: "usage.recorded", drop: true, times: 2 }]);
+    for (const value of [3, 4]) await commet.usage.track({ customerId: customer.id, feature, value });
+    await clearFaults(sandbox);
+
+    const periodEnd = Date.parse(subscription.currentPeriod!.end);
+    await commet.testClock.advance({ frozenTime: new Date(periodEnd + 3_600_000).toISOString() });
+    await commet.testClock.processBilling();
+
+    const endDay = new Date(periodEnd).toISOString().slice(0, 10);
+    const report = await reconcileClosedPeriods(ctx.database, { commet, plans }, { from: endDay, to: endDay });
+    expect(report.failed).toEqual([]);
+    expect(report.catalogError).toBeNull();
+    const mine = report.rows.filter((r) => r.customerId === customer.id);
+    const unitCents = catalog.metered.plan.features!.find((f) => f.code === feature)!.overage!.unitPrice / 100;
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      featureCode: feature,
+      flag: "used_differs",
+      included,
+      invoicedUsed: included + 17,
+      invoicedOverage: 17,
+      trackedUsed: included + 10,
+      trackedOverage: 10,
+      usedDiff: 7,
+      overageDiff: 7,
+      invoicedAmount: Math.round(17 * unitCents),
+      amountDiff: Math.round(17 * unitCents) - Math.round(10 * unitCents),
+      customerExternalId: customer.externalId,
+    });
+    // The found discrepancy leads the report; no other closed period of that day disagrees.
+    expect(report.rows[0]).toBe(mine[0]);
+    expect(report.rows.filter((r) => r.flag !== "match").map((r) => r.customerId)).toEqual([customer.id]);
+    expect(report.totals.flagged).toBe(1);
+  }, 90_000);
+});

@@ -1,0 +1,314 @@
+/**
+ * Closed-period reconciliation: for each invoice Commet issued when a billing period closed, the timeline's usage in
+ * exactly that period [periodStart, periodEnd) against the invoice's overage lines (included, used, overage, amount),
+ * per customer and feature, each difference sized in units and money. Live-counter drift stays in reconcile.ts.
+ */
+import type { Commet, Invoice } from "@commet/node";
+import type { PlanView } from "../../../app/contracts/plans.ts";
+import type { ReconFlag, ReconReport, ReconRow } from "../../../app/contracts/reconciliation.ts";
+import { listPlans } from "../../commet/index.ts";
+import { customerLabels } from "../../directory/index.ts";
+import { timelineDb, type TimelineDatabase } from "./schema.ts";
+
+const DAY = 86_400_000;
+/** Most invoices one report scans (Commet lists 100 a page and cannot filter by date). */
+export const RECON_MAX_SCAN = 100_000;
+/** Invoices whose lines are read at once (invoices.list carries no lines). */
+const CONCURRENCY = 16;
+/** Customers per timeline query. */
+const CHUNK = 500;
+
+export interface ClosedPeriodSources {
+  commet: Pick<Commet, "invoices">;
+  plans?: () => Promise<PlanView[]>;
+  maxScan?: number;
+}
+
+type Line = NonNullable<Invoice["lineItems"]>[number];
+
+/** An invoice issued when its period had closed (the true-up invoice), not one charged in advance for a new period. */
+function closesItsPeriod(i: Invoice): boolean {
+  return i.status !== "void" && Date.parse(i.periodEnd) <= Date.parse(i.issueDate);
+}
+
+async function scanClosed(
+  commet: Pick<Commet, "invoices">,
+  fromMs: number,
+  toMs: number,
+  maxScan: number,
+): Promise<{ invoices: Invoice[]; truncated: boolean }> {
+  const out: Invoice[] = [];
+  let scanned = 0;
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await commet.invoices.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const i of page.data ?? []) {
+      const end = Date.parse(i.periodEnd);
+      if (end >= fromMs && end < toMs && closesItsPeriod(i)) out.push(i);
+    }
+    scanned += page.data?.length ?? 0;
+    cursor = page.hasMore ? page.nextCursor : undefined;
+    if (!cursor) return { invoices: out, truncated: false };
+    if (scanned >= maxScan) return { invoices: out, truncated: true };
+  }
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * The timeline's usage per (customer ref, feature) in each invoice's period: invoices sharing a period are summed in
+ * one query per chunk of customers (periods follow each customer's anchor, so there are few distinct ones).
+ */
+async function trackedUsage(
+  database: TimelineDatabase,
+  invoices: Array<{ invoice: Invoice; refs: string[] }>,
+): Promise<Map<string, Map<string, number>>> {
+  const db = timelineDb(database.db);
+  const byPeriod = new Map<string, Array<{ invoice: Invoice; refs: string[] }>>();
+  for (const item of invoices) {
+    const key = `${item.invoice.periodStart}|${item.invoice.periodEnd}`;
+    byPeriod.set(key, [...(byPeriod.get(key) ?? []), item]);
+  }
+  const perInvoice = new Map<string, Map<string, number>>();
+  for (const group of byPeriod.values()) {
+    const start = Date.parse(group[0]!.invoice.periodStart);
+    const end = Date.parse(group[0]!.invoice.periodEnd);
+    for (let i = 0; i < group.length; i += CHUNK) {
+      const chunk = group.slice(i, i + CHUNK);
+      const refs = [...new Set(chunk.flatMap((c) => c.refs))];
+      const sums = await db
+        .selectFrom("usage_events")
+        .select((eb) => ["customer_id", "feature_code", eb.fn.sum<number>("quantity").as("total")])
+        .where("customer_id", "in", refs)
+        .where("occurred_at", ">=", start)
+        .where("occurred_at", "<", end)
+        .groupBy(["customer_id", "feature_code"])
+        .execute();
+      const byRef = new Map<string, Map<string, number>>();
+      for (const s of sums) {
+        const m = byRef.get(s.customer_id) ?? new Map<string, number>();
+        m.set(s.feature_code, (m.get(s.feature_code) ?? 0) + Number(s.total));
+        byRef.set(s.customer_id, m);
+      }
+      for (const c of chunk) {
+        const m = new Map<string, number>();
+        for (const ref of new Set(c.refs))
+          for (const [code, total] of byRef.get(ref) ?? []) m.set(code, (m.get(code) ?? 0) + total);
+        perInvoice.set(c.invoice.id, m);
+      }
+    }
+  }
+  return perInvoice;
+}
+
+/** Commet id → every reference the timeline may store the customer under (externalId when set, else the id). */
+async function refsOf(database: TimelineDatabase, ids: string[]): Promise<Map<string, string[]>> {
+  const db = timelineDb(database.db);
+  const out = new Map(ids.map((id) => [id, [id]]));
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    const rows = await db
+      .selectFrom("directory_customers")
+      .select(["id", "external_id"])
+      .where((eb) => eb.or([eb("id", "in", chunk), eb("external_id", "in", chunk)]))
+      .execute();
+    for (const r of rows) {
+      const refs = [r.id, ...(r.external_id ? [r.external_id] : [])];
+      for (const key of refs) if (out.has(key)) out.set(key, [...new Set([...out.get(key)!, ...refs])]);
+    }
+  }
+  return out;
+}
+
+const same = (a: number, b: number) => Math.abs(a - b) < 1e-6;
+
+function compareInvoice(
+  invoice: Invoice,
+  tracked: Map<string, number>,
+  plans: PlanView[],
+): Array<Omit<ReconRow, "customerExternalId" | "customerName">> {
+  const plan = plans.find((p) => p.name === invoice.planName);
+  const usageFeatures = new Map<string, { code: string; name: string; unitName: string | null }>();
+  for (const p of plans)
+    for (const f of p.features)
+      if (f.type === "usage" && !usageFeatures.has(f.name)) usageFeatures.set(f.name, f);
+  const byName = new Map([...usageFeatures.values()].map((f) => [f.name, f]));
+  const byCode = new Map([...usageFeatures.values()].map((f) => [f.code, f]));
+  const lines = (invoice.lineItems ?? []).filter((l: Line) => l.lineType === "feature_overage" && l.featureName);
+  const base = {
+    customerId: invoice.customerId,
+    invoiceId: invoice.id,
+    invoiceNumber: invoice.invoiceNumber,
+    planName: invoice.planName ?? null,
+    periodStart: invoice.periodStart,
+    periodEnd: invoice.periodEnd,
+    currency: invoice.currency.toUpperCase(),
+  };
+  const rows: Array<Omit<ReconRow, "customerExternalId" | "customerName">> = [];
+  const seen = new Set<string>();
+  for (const l of lines) {
+    const feature = byName.get(l.featureName!);
+    const code = feature?.code ?? null;
+    if (code) seen.add(code);
+    const trackedUsed = code ? (tracked.get(code) ?? 0) : 0;
+    const included = l.includedAmount;
+    const trackedOverage = included === null ? null : Math.max(0, trackedUsed - included);
+    const trackedAmount = trackedOverage === null ? null : Math.round(trackedOverage * l.unitAmount);
+    const invoicedOverage = l.overageAmount ?? l.quantity;
+    const usedDiff = l.usedAmount === null ? null : l.usedAmount - trackedUsed;
+    const flag: ReconFlag =
+      code === null || !tracked.has(code)
+        ? "untracked_line"
+        : usedDiff !== null && !same(usedDiff, 0)
+          ? "used_differs"
+          : trackedAmount !== null && !same(trackedAmount, l.amount)
+            ? "used_differs"
+            : "match";
+    rows.push({
+      ...base,
+      featureCode: code,
+      featureName: l.featureName!,
+      unitName: feature?.unitName ?? null,
+      included,
+      invoicedUsed: l.usedAmount,
+      invoicedOverage,
+      invoicedAmount: l.amount,
+      trackedUsed,
+      trackedOverage,
+      trackedAmount,
+      usedDiff,
+      overageDiff: trackedOverage === null ? null : invoicedOverage - trackedOverage,
+      amountDiff: trackedAmount === null ? null : l.amount - trackedAmount,
+      flag,
+    });
+  }
+  // Features the timeline tracked that the invoice bills no overage for: fine while within the included amount.
+  for (const [code, trackedUsed] of tracked) {
+    if (seen.has(code)) continue;
+    const feature = byCode.get(code);
+    if (!feature) continue;
+    const pf = plan?.features.find((f) => f.code === code);
+    const included = pf ? (pf.unlimited ? null : (pf.included ?? 0)) : null;
+    const billsOverage = !!pf && !pf.unlimited && pf.overageUnitPrice !== null;
+    const trackedOverage = included === null ? null : Math.max(0, trackedUsed - included);
+    const unitCents = billsOverage ? pf.overageUnitPrice! / 100 : null;
+    const trackedAmount = trackedOverage === null || unitCents === null ? null : Math.round(trackedOverage * unitCents);
+    const flag: ReconFlag = billsOverage && trackedOverage !== null && trackedOverage > 0 ? "unbilled_overage" : "match";
+    rows.push({
+      ...base,
+      featureCode: code,
+      featureName: feature.name,
+      unitName: feature.unitName,
+      included,
+      invoicedUsed: null,
+      invoicedOverage: 0,
+      invoicedAmount: 0,
+      trackedUsed,
+      trackedOverage,
+      trackedAmount,
+      usedDiff: null,
+      overageDiff: trackedOverage === null ? null : -trackedOverage,
+      amountDiff: trackedAmount === null ? null : -trackedAmount,
+      flag,
+    });
+  }
+  return rows;
+}
+
+const dayStart = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Every customer's closed periods ending in [from, to] (UTC days): one row per invoice and feature with usage on
+ * either side, flagged rows first (largest money difference first). Invoices whose lines cannot be read are
+ * reported in `failed`; a catalog failure still compares the invoiced lines (no unbilled-overage check).
+ */
+export async function reconcileClosedPeriods(
+  database: TimelineDatabase,
+  sources: ClosedPeriodSources,
+  range: { from?: string; to?: string; now?: number },
+): Promise<ReconReport> {
+  const started = performance.now();
+  const now = range.now ?? Date.now();
+  const to = range.to ?? isoDay(now);
+  const from = range.from ?? isoDay(dayStart(to) - 30 * DAY);
+  const { invoices: listed, truncated } = await scanClosed(
+    sources.commet,
+    dayStart(from),
+    dayStart(to) + DAY,
+    sources.maxScan ?? RECON_MAX_SCAN,
+  );
+  let catalogError: string | null = null;
+  const [plans, detailed] = await Promise.all([
+    (sources.plans ?? listPlans)().catch(() => {
+      catalogError = "Commet's plan catalog could not be read: overage the invoices did not bill is not checked.";
+      return [] as PlanView[];
+    }),
+    mapLimit(listed, CONCURRENCY, async (i) => {
+      try {
+        return { invoice: (await sources.commet.invoices.get({ id: i.id })).data ?? i, error: null };
+      } catch (error) {
+        return { invoice: i, error: error instanceof Error ? error.message : String(error) };
+      }
+    }),
+  ]);
+  const failed = detailed.filter((d) => d.error !== null).map((d) => ({ invoiceId: d.invoice.id, error: d.error! }));
+  const ok = detailed.filter((d) => d.error === null).map((d) => d.invoice);
+  const refs = await refsOf(database, [...new Set(ok.map((i) => i.customerId))]);
+  const tracked = await trackedUsage(
+    database,
+    ok.map((invoice) => ({ invoice, refs: refs.get(invoice.customerId) ?? [invoice.customerId] })),
+  );
+  const labels = await customerLabels(database, [...refs.keys()]);
+  const rows: ReconRow[] = ok.flatMap((invoice) =>
+    compareInvoice(invoice, tracked.get(invoice.id) ?? new Map(), plans).map((r) => ({
+      ...r,
+      customerExternalId: labels[r.customerId]?.externalId ?? null,
+      customerName: labels[r.customerId]?.fullName ?? null,
+    })),
+  );
+  rows.sort(
+    (a, b) =>
+      Number(a.flag === "match") - Number(b.flag === "match") ||
+      Math.abs(b.amountDiff ?? 0) - Math.abs(a.amountDiff ?? 0) ||
+      Math.abs(b.usedDiff ?? 0) - Math.abs(a.usedDiff ?? 0) ||
+      a.periodEnd.localeCompare(b.periodEnd) ||
+      a.invoiceNumber.localeCompare(b.invoiceNumber) ||
+      a.featureName.localeCompare(b.featureName),
+  );
+  const currencies = new Map<string, { currency: string; invoiced: number; tracked: number; diff: number }>();
+  for (const r of rows) {
+    const c = currencies.get(r.currency) ?? { currency: r.currency, invoiced: 0, tracked: 0, diff: 0 };
+    c.invoiced += r.invoicedAmount;
+    c.tracked += r.trackedAmount ?? 0;
+    c.diff += r.amountDiff ?? 0;
+    currencies.set(r.currency, c);
+  }
+  return {
+    from,
+    to,
+    rows,
+    totals: {
+      invoices: ok.length,
+      customers: new Set(ok.map((i) => i.customerId)).size,
+      compared: rows.length,
+      flagged: rows.filter((r) => r.flag !== "match").length,
+      byCurrency: [...currencies.values()],
+    },
+    truncated,
+    failed,
+    catalogError,
+    tookMs: Math.round(performance.now() - started),
+  };
+}
