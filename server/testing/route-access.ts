@@ -108,6 +108,19 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
   { route: "usage.reconcile", method: "GET", path: "/usage/reconcile", access: "usage:explore" },
   { route: "usage.reconcile", method: "POST", path: "/usage/reconcile", access: "usage:explore" },
   { route: "usage.export[.csv]", method: "GET", path: "/usage/export.csv?range=7d", access: "export:csv" },
+  // Closed-period reconciliation: reads Commet's invoices and the timeline, writes nothing but the export's audit row.
+  {
+    route: "usage.reconciliation",
+    method: "GET",
+    path: "/usage/reconciliation?from=2020-01-01&to=2020-01-31",
+    access: "usage:explore",
+  },
+  {
+    route: "usage.reconciliation.export[.csv]",
+    method: "GET",
+    path: "/usage/reconciliation/export.csv?from=2020-01-01&to=2020-01-31",
+    access: "export:csv",
+  },
   { route: "invoices._index", method: "GET", path: "/invoices", access: "customers:read" },
   // A customer with no invoices: an empty CSV (the export is audited).
   {

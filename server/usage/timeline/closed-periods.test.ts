@@ -20,6 +20,17 @@ import {
 import { startConsoleWebhookEndpoint, TEST_SECRET } from "../../testing/timeline.ts";
 import { reconcileClosedPeriods } from "./closed-periods.ts";
 import { getIngestStatus } from "./ingest.ts";
+import { exportClosedPeriodCsv, RECON_CSV_COLUMNS } from "./pages.ts";
+import { parseReconSearch } from "../../../app/contracts/reconciliation.ts";
+import { createAuditLog } from "../../audit/index.ts";
+
+const finance = { id: "stf_fin", email: "finance@demo.local", role: "finance" };
+
+async function text(stream: AsyncIterable<unknown>): Promise<string> {
+  let out = "";
+  for await (const chunk of stream) out += String(chunk);
+  return out;
+}
 
 describeEachEngine("closed-period reconciliation against the sandbox", (ctx) => {
   let endpoint: Awaited<ReturnType<typeof startConsoleWebhookEndpoint>>;
@@ -68,7 +79,7 @@ describeEachEngine("closed-period reconciliation against the sandbox", (ctx) => 
     expect(report.failed).toEqual([]);
     expect(report.catalogError).toBeNull();
     const mine = report.rows.filter((r) => r.customerId === customer.id);
-    const unitCents = catalog.metered.plan.features!.find((f) => f.code === feature)!.overage!.unitPrice / 100;
+    const unitCents = (catalog.metered.plan.features!.find((f) => f.code === feature)!.overage!.unitPrice ?? 0) / 100;
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({
       featureCode: feature,
@@ -88,5 +99,31 @@ describeEachEngine("closed-period reconciliation against the sandbox", (ctx) => 
     expect(report.rows[0]).toBe(mine[0]);
     expect(report.rows.filter((r) => r.flag !== "match").map((r) => r.customerId)).toEqual([customer.id]);
     expect(report.totals.flagged).toBe(1);
+
+    // The CSV carries the same row (ids and names, amounts in dollars) and the export is audited.
+    const search = parseReconSearch(new URLSearchParams({ from: endDay, to: endDay }));
+    if (!search.ok) throw new Error(search.message);
+    const exported = await exportClosedPeriodCsv(finance, search.search, { database: ctx.database, commet, plans });
+    const csv = (await text(exported.csv)).trim().split("\n");
+    expect(csv[0]).toBe(RECON_CSV_COLUMNS.map((c) => c.header).join(","));
+    expect(csv).toHaveLength(2);
+    const cells = csv[1]!.split(",");
+    const col = (name: string) => cells[RECON_CSV_COLUMNS.findIndex((c) => c.key === name)];
+    expect(col("customer_id")).toBe(customer.id);
+    expect(col("customer_external_id")).toBe(customer.externalId);
+    expect(col("feature_code")).toBe(feature);
+    expect(col("used_diff")).toBe("7");
+    expect(col("amount_diff")).toBe((mine[0]!.amountDiff! / 100).toFixed(2));
+    expect(col("flag")).toBe("used_differs");
+    const audit = await createAuditLog(ctx.db).list(
+      { action: "usage.reconciliation.export" },
+      { pageSize: 5, page: 1 },
+    );
+    expect(audit.rows[0]).toMatchObject({
+      actor: { id: "stf_fin", email: "finance@demo.local" },
+      role: "finance",
+      status: "succeeded",
+      params: { filters: { from: endDay, to: endDay, show: "differs" }, rows: 1 },
+    });
   }, 90_000);
 });

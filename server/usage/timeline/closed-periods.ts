@@ -141,8 +141,7 @@ function compareInvoice(
   const plan = plans.find((p) => p.name === invoice.planName);
   const usageFeatures = new Map<string, { code: string; name: string; unitName: string | null }>();
   for (const p of plans)
-    for (const f of p.features)
-      if (f.type === "usage" && !usageFeatures.has(f.name)) usageFeatures.set(f.name, f);
+    for (const f of p.features) if (f.type === "usage" && !usageFeatures.has(f.name)) usageFeatures.set(f.name, f);
   const byName = new Map([...usageFeatures.values()].map((f) => [f.name, f]));
   const byCode = new Map([...usageFeatures.values()].map((f) => [f.code, f]));
   const lines = (invoice.lineItems ?? []).filter((l: Line) => l.lineType === "feature_overage" && l.featureName);
@@ -204,7 +203,8 @@ function compareInvoice(
     const trackedOverage = included === null ? null : Math.max(0, trackedUsed - included);
     const unitCents = billsOverage ? pf.overageUnitPrice! / 100 : null;
     const trackedAmount = trackedOverage === null || unitCents === null ? null : Math.round(trackedOverage * unitCents);
-    const flag: ReconFlag = billsOverage && trackedOverage !== null && trackedOverage > 0 ? "unbilled_overage" : "match";
+    const flag: ReconFlag =
+      billsOverage && trackedOverage !== null && trackedOverage > 0 ? "unbilled_overage" : "match";
     rows.push({
       ...base,
       featureCode: code,

@@ -29,13 +29,17 @@ export type { TimelineCommet } from "./commet.ts";
 export { usageCatalog, usageUnits } from "./catalog.ts";
 export {
   EXPLORER_DETAIL_ROWS,
+  exportClosedPeriodCsv,
   exportUsageCsv,
+  loadClosedPeriodReport,
+  RECON_CSV_COLUMNS,
   loadCustomerUsagePanel,
   loadUsageExplorer,
   checkCustomerUsage,
   reconcileSweepStatus,
   startReconcileSweep,
 } from "./pages.ts";
+export { reconcileClosedPeriods, RECON_MAX_SCAN, type ClosedPeriodSources } from "./closed-periods.ts";
 export { createReconcileSweep, reconcileCustomerNow, type ReconcileSweep, type SweepStart } from "./reconcile-runs.ts";
 export {
   dayToIso,

@@ -4,6 +4,7 @@
  * the directory index.
  */
 import type { Readable } from "node:stream";
+import type { Commet } from "@commet/node";
 import type { PlanView } from "../../../app/contracts/plans.ts";
 import type {
   CustomerLabels,
@@ -27,6 +28,10 @@ import { getIngestStatus } from "./ingest.ts";
 import { getDriftStatus, listStoredDrift } from "./reconcile.ts";
 import { createReconcileSweep, reconcileCustomerNow } from "./reconcile-runs.ts";
 import type { TimelineDatabase } from "./schema.ts";
+import { reconcileClosedPeriods } from "./closed-periods.ts";
+import { csvStream, type CsvColumn } from "../../csv/index.ts";
+import { minorDigits } from "../../../app/contracts/money.ts";
+import type { ReconReport, ReconSearch } from "../../../app/contracts/reconciliation.ts";
 
 /** Rows of the explorer's detail table (the CSV export has all of them). */
 export const EXPLORER_DETAIL_ROWS = 25;
@@ -202,4 +207,126 @@ export async function loadCustomerUsagePanel(
     drift,
     ingest,
   };
+}
+
+/** The reconciliation report (/usage/reconciliation): Commet errors while listing invoices throw (answerCommet). */
+export async function loadClosedPeriodReport(
+  search: ReconSearch,
+  sources: Omit<Sources, "commet"> & { commet?: Pick<Commet, "invoices"> } = {},
+): Promise<ReconReport> {
+  const database = sources.database ?? (await getReadyDb());
+  return reconcileClosedPeriods(
+    database,
+    { commet: sources.commet ?? getCommet(), plans: sources.plans },
+    { from: search.from, to: search.to, now: sources.now },
+  );
+}
+
+type ReconCsvKey =
+  | "customer_id"
+  | "customer_external_id"
+  | "customer_name"
+  | "invoice_number"
+  | "invoice_id"
+  | "plan"
+  | "period_start"
+  | "period_end"
+  | "feature_code"
+  | "feature_name"
+  | "unit"
+  | "included"
+  | "invoiced_used"
+  | "tracked_used"
+  | "used_diff"
+  | "invoiced_overage"
+  | "tracked_overage"
+  | "overage_diff"
+  | "currency"
+  | "invoiced_amount"
+  | "tracked_amount"
+  | "amount_diff"
+  | "flag";
+
+export const RECON_CSV_COLUMNS: readonly CsvColumn<ReconCsvKey>[] = (
+  [
+    "customer_id",
+    "customer_external_id",
+    "customer_name",
+    "invoice_number",
+    "invoice_id",
+    "plan",
+    "period_start",
+    "period_end",
+    "feature_code",
+    "feature_name",
+    "unit",
+    "included",
+    "invoiced_used",
+    "tracked_used",
+    "used_diff",
+    "invoiced_overage",
+    "tracked_overage",
+    "overage_diff",
+    "currency",
+    "invoiced_amount",
+    "tracked_amount",
+    "amount_diff",
+    "flag",
+  ] as const
+).map((key) => ({ key, header: key }));
+
+/** Minor units as a decimal string of the currency ("12.34"), as the other money CSVs write amounts. */
+const decimal = (minor: number | null, currency: string) =>
+  minor === null ? null : (minor / 10 ** minorDigits(currency)).toFixed(minorDigits(currency));
+
+/**
+ * The report's rows (the page's filter: flagged only, or all) as CSV; the export is audited as
+ * "usage.reconciliation.export" after the report is read and before the first byte.
+ */
+export async function exportClosedPeriodCsv(
+  staff: Exporter,
+  search: ReconSearch,
+  sources: Parameters<typeof loadClosedPeriodReport>[1] = {},
+): Promise<{ csv: Readable; filename: string }> {
+  const database = sources.database ?? (await getReadyDb());
+  const report = await loadClosedPeriodReport(search, { ...sources, database });
+  await createAuditLog(database.db).record(
+    {
+      actor: { id: staff.id, email: staff.email },
+      role: staff.role,
+      action: "usage.reconciliation.export",
+      customerId: null,
+      params: { filters: { from: report.from, to: report.to, show: search.show }, rows: report.rows.length },
+      idempotencyKey: crypto.randomUUID(),
+    },
+    { status: "succeeded" },
+  );
+  const rows = report.rows
+    .filter((r) => search.show === "all" || r.flag !== "match")
+    .map((r) => ({
+      customer_id: r.customerId,
+      customer_external_id: r.customerExternalId,
+      customer_name: r.customerName,
+      invoice_number: r.invoiceNumber,
+      invoice_id: r.invoiceId,
+      plan: r.planName,
+      period_start: r.periodStart,
+      period_end: r.periodEnd,
+      feature_code: r.featureCode,
+      feature_name: r.featureName,
+      unit: r.unitName,
+      included: r.included,
+      invoiced_used: r.invoicedUsed,
+      tracked_used: r.trackedUsed,
+      used_diff: r.usedDiff,
+      invoiced_overage: r.invoicedOverage,
+      tracked_overage: r.trackedOverage,
+      overage_diff: r.overageDiff,
+      currency: r.currency,
+      invoiced_amount: decimal(r.invoicedAmount, r.currency),
+      tracked_amount: decimal(r.trackedAmount, r.currency),
+      amount_diff: decimal(r.amountDiff, r.currency),
+      flag: r.flag,
+    }));
+  return { csv: csvStream(rows, RECON_CSV_COLUMNS), filename: `reconciliation_${report.from}_${report.to}_UTC.csv` };
 }
