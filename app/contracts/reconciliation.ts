@@ -95,6 +95,10 @@ export interface ReconReport {
   /** Invoices whose lines could not be read (Commet errors); they are not in `rows`. */
   failed: Array<{ invoiceId: string; error: string }>;
   catalogError: string | null;
+  /** What the timeline holds (UTC days): periods outside it compare against history the console never received. */
+  timeline: { events: number; firstDay: string | null; lastDay: string | null };
+  /** Compared periods that start before the timeline's first day or end after its last one. */
+  beyondTimeline: number;
   tookMs: number;
 }
 

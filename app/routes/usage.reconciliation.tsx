@@ -39,7 +39,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   };
 }
 
-const units = (value: number | null, unit: string | null) => (value === null ? "—" : formatQuantity(value, unit));
+const count = (value: number | null) => (value === null ? "—" : formatCount(value));
 const signed = (value: number | null, render: (v: number) => string) =>
   value === null ? "—" : value > 0 ? `+${render(value)}` : value < 0 ? `−${render(-value)}` : render(0);
 
@@ -112,7 +112,13 @@ export default function UsageReconciliation() {
         </p>
       ) : report ? (
         <>
-          <p className="muted" data-testid="recon-summary">
+          <p
+            className="muted"
+            data-testid="recon-summary"
+            data-flagged={report.totals.flagged}
+            data-compared={report.totals.compared}
+            data-invoices={report.totals.invoices}
+          >
             {formatQuantity(report.totals.invoices, "closed-period invoice")} of{" "}
             {formatQuantity(report.totals.customers, "customer")} with periods ending {formatDate(report.from)} –{" "}
             {formatDate(report.to)}: {formatQuantity(report.totals.compared, "feature line")} compared,{" "}
@@ -129,6 +135,15 @@ export default function UsageReconciliation() {
           {report.catalogError ? (
             <p className="notice notice--warn" role="status">
               {report.catalogError}
+            </p>
+          ) : null}
+          {report.beyondTimeline > 0 ? (
+            <p className="notice notice--warn" role="status" data-testid="recon-beyond-timeline">
+              {formatQuantity(report.beyondTimeline, "period")} reach beyond the usage the timeline holds (
+              {report.timeline.firstDay
+                ? `${formatDate(report.timeline.firstDay)} – ${formatDate(report.timeline.lastDay!)}`
+                : "none yet"}
+              ): still arriving or never received, so their tracked usage is short.
             </p>
           ) : null}
           {report.truncated ? (
@@ -162,13 +177,16 @@ export default function UsageReconciliation() {
                       Included
                     </th>
                     <th scope="col" className="num">
-                      Used (invoiced / tracked)
+                      Used
+                      <div className="muted small">invoiced · tracked</div>
                     </th>
                     <th scope="col" className="num">
-                      Overage (invoiced / tracked)
+                      Overage
+                      <div className="muted small">invoiced · tracked</div>
                     </th>
                     <th scope="col" className="num">
-                      Amount (invoiced / tracked)
+                      Amount
+                      <div className="muted small">invoiced · tracked</div>
                     </th>
                     <th scope="col" className="num">
                       Difference
@@ -198,19 +216,25 @@ export default function UsageReconciliation() {
                       </td>
                       <td>
                         {r.featureName}
-                        <div className="muted small">{r.featureCode ?? "not in the catalog"}</div>
+                        <div className="muted small">
+                          {r.featureCode ?? "not in the catalog"}
+                          {r.unitName ? ` · ${r.unitName}s` : ""}
+                        </div>
                       </td>
-                      <td className="num">{units(r.included, r.unitName)}</td>
+                      <td className="num">{count(r.included)}</td>
                       <td className="num">
-                        {r.invoicedUsed === null ? "not billed" : units(r.invoicedUsed, r.unitName)} /{" "}
-                        {units(r.trackedUsed, r.unitName)}
+                        {r.invoicedUsed === null ? "not on invoice" : count(r.invoicedUsed)}
+                        <div className="muted small">{count(r.trackedUsed)}</div>
                       </td>
                       <td className="num">
-                        {units(r.invoicedOverage, r.unitName)} / {units(r.trackedOverage, r.unitName)}
+                        {count(r.invoicedOverage)}
+                        <div className="muted small">{count(r.trackedOverage)}</div>
                       </td>
                       <td className="num">
-                        {formatMinor(r.invoicedAmount, r.currency)} /{" "}
-                        {r.trackedAmount === null ? "—" : formatMinor(r.trackedAmount, r.currency)}
+                        {formatMinor(r.invoicedAmount, r.currency)}
+                        <div className="muted small">
+                          {r.trackedAmount === null ? "—" : formatMinor(r.trackedAmount, r.currency)}
+                        </div>
                       </td>
                       <td className="num" data-testid="recon-diff">
                         {signed(r.amountDiff, (v) => formatMinor(v, r.currency))}

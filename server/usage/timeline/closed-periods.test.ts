@@ -99,6 +99,12 @@ describeEachEngine("closed-period reconciliation against the sandbox", (ctx) => 
     expect(report.rows[0]).toBe(mine[0]);
     expect(report.rows.filter((r) => r.flag !== "match").map((r) => r.customerId)).toEqual([customer.id]);
     expect(report.totals.flagged).toBe(1);
+    // Every period the billing run closed (the seeded customers' included): only the seeded discrepancy differs.
+    const wide = await reconcileClosedPeriods(ctx.database, { commet, plans }, { now: periodEnd + 3_600_000 });
+    expect(wide.failed).toEqual([]);
+    expect(wide.totals.invoices).toBeGreaterThan(1);
+    expect(wide.rows.filter((r) => r.customerId !== customer.id && r.trackedUsed > 0).length).toBeGreaterThan(0);
+    expect(wide.rows.filter((r) => r.flag !== "match").map((r) => r.customerId)).toEqual([customer.id]);
 
     // The CSV carries the same row (ids and names, amounts in dollars) and the export is audited.
     const search = parseReconSearch(new URLSearchParams({ from: endDay, to: endDay }));

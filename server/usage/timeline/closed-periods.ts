@@ -8,6 +8,7 @@ import type { PlanView } from "../../../app/contracts/plans.ts";
 import type { ReconFlag, ReconReport, ReconRow } from "../../../app/contracts/reconciliation.ts";
 import { listPlans } from "../../commet/index.ts";
 import { customerLabels } from "../../directory/index.ts";
+import { getIngestStatus } from "./ingest.ts";
 import { timelineDb, type TimelineDatabase } from "./schema.ts";
 
 const DAY = 86_400_000;
@@ -87,24 +88,28 @@ async function trackedUsage(
     for (let i = 0; i < group.length; i += CHUNK) {
       const chunk = group.slice(i, i + CHUNK);
       const refs = [...new Set(chunk.flatMap((c) => c.refs))];
+      const subs = [...new Set(chunk.map((c) => c.invoice.subscriptionId).filter((v): v is string => !!v))];
+      // By customer reference or by subscription (webhooks carry both; the directory may not know every customer).
       const sums = await db
         .selectFrom("usage_events")
-        .select((eb) => ["customer_id", "feature_code", eb.fn.sum<number>("quantity").as("total")])
-        .where("customer_id", "in", refs)
+        .select((eb) => ["customer_id", "subscription_id", "feature_code", eb.fn.sum<number>("quantity").as("total")])
+        .where((eb) =>
+          subs.length > 0
+            ? eb.or([eb("customer_id", "in", refs), eb("subscription_id", "in", subs)])
+            : eb("customer_id", "in", refs),
+        )
         .where("occurred_at", ">=", start)
         .where("occurred_at", "<", end)
-        .groupBy(["customer_id", "feature_code"])
+        .groupBy(["customer_id", "subscription_id", "feature_code"])
         .execute();
-      const byRef = new Map<string, Map<string, number>>();
-      for (const s of sums) {
-        const m = byRef.get(s.customer_id) ?? new Map<string, number>();
-        m.set(s.feature_code, (m.get(s.feature_code) ?? 0) + Number(s.total));
-        byRef.set(s.customer_id, m);
-      }
       for (const c of chunk) {
+        const mine = new Set(c.refs);
         const m = new Map<string, number>();
-        for (const ref of new Set(c.refs))
-          for (const [code, total] of byRef.get(ref) ?? []) m.set(code, (m.get(code) ?? 0) + total);
+        for (const s of sums) {
+          if (!mine.has(s.customer_id) && !(c.invoice.subscriptionId && s.subscription_id === c.invoice.subscriptionId))
+            continue;
+          m.set(s.feature_code, (m.get(s.feature_code) ?? 0) + Number(s.total));
+        }
         perInvoice.set(c.invoice.id, m);
       }
     }
@@ -295,6 +300,10 @@ export async function reconcileClosedPeriods(
     c.diff += r.amountDiff ?? 0;
     currencies.set(r.currency, c);
   }
+  const ingest = await getIngestStatus(database);
+  const beyondTimeline = ok.filter(
+    (i) => ingest.firstDay === null || i.periodStart.slice(0, 10) < ingest.firstDay,
+  ).length;
   return {
     from,
     to,
@@ -309,6 +318,8 @@ export async function reconcileClosedPeriods(
     truncated,
     failed,
     catalogError,
+    timeline: { events: ingest.events, firstDay: ingest.firstDay, lastDay: ingest.lastDay },
+    beyondTimeline,
     tookMs: Math.round(performance.now() - started),
   };
 }
