@@ -10,7 +10,7 @@ import { E2E_ACCOUNTS, seedStaffAccounts } from "./support/staff-accounts.ts";
  * Own console in embedded-sandbox mode (as usage.spec.ts): the demo organization's closed periods are invoiced by
  * the sandbox and its usage history reaches the timeline through signed webhooks.
  */
-test.describe.configure({ timeout: 300_000 });
+test.describe.configure({ timeout: 420_000 });
 
 let running: RunningConsole;
 let base: string;
@@ -45,7 +45,14 @@ test("finance opens the reconciliation report and its CSV holds the rows the pag
   await expect(page.getByRole("heading", { name: /Usage reconciliation/ })).toBeVisible();
   await expect(page.getByTestId("recon-summary")).toBeVisible();
 
-  // The seeded history may still be replaying: page and CSV agree once both read the same timeline.
+  // The seeded history replays oldest first (minutes): wait until the timeline reaches yesterday, then page and CSV
+  // read the same timeline.
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  await expect(async () => {
+    await page.goto(`${base}/usage?range=90d`);
+    const last = (await page.getByTestId("ingest-status").getAttribute("data-last-day", { timeout: 2_000 })) ?? "";
+    expect(last >= yesterday, `history up to ${last}`).toBe(true);
+  }).toPass({ timeout: 240_000, intervals: [3_000] });
   await expect(async () => {
     await page.goto(`${base}/usage/reconciliation?show=all`);
     const summary = page.getByTestId("recon-summary");
@@ -60,6 +67,9 @@ test("finance opens the reconciliation report and its CSV holds the rows the pag
     const lines = fs.readFileSync(file!, "utf8").trim().split(/\r?\n/);
     expect(lines[0]).toContain("customer_external_id,customer_name");
     expect(lines.length - 1).toBe(compared);
+    const flagged = Number(await summary.getAttribute("data-flagged"));
+    expect(lines.slice(1).filter((l) => !l.endsWith(",match")).length).toBe(flagged);
   }).toPass({ timeout: 120_000, intervals: [3_000] });
-  await page.screenshot({ path: path.join(os.tmpdir(), "recon-page.png"), fullPage: true });
+  await page.goto(`${base}/usage/reconciliation`);
+  await page.screenshot({ path: path.join(os.tmpdir(), "recon-page.png") });
 });

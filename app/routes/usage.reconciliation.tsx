@@ -174,8 +174,9 @@ export default function UsageReconciliation() {
                     <th scope="col">Period · invoice</th>
                     <th scope="col">Feature</th>
                     <th scope="col" className="num">
-                      Included
+                      Difference
                     </th>
+                    <th scope="col">Flag</th>
                     <th scope="col" className="num">
                       Used
                       <div className="muted small">invoiced · tracked</div>
@@ -188,10 +189,6 @@ export default function UsageReconciliation() {
                       Amount
                       <div className="muted small">invoiced · tracked</div>
                     </th>
-                    <th scope="col" className="num">
-                      Difference
-                    </th>
-                    <th scope="col">Flag</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -218,10 +215,18 @@ export default function UsageReconciliation() {
                         {r.featureName}
                         <div className="muted small">
                           {r.featureCode ?? "not in the catalog"}
-                          {r.unitName ? ` · ${r.unitName}s` : ""}
+                          {r.included === null ? "" : ` · ${formatQuantity(r.included, r.unitName)} included`}
                         </div>
                       </td>
-                      <td className="num">{count(r.included)}</td>
+                      <td className="num" data-testid="recon-diff">
+                        {signed(r.amountDiff, (v) => formatMinor(v, r.currency))}
+                        <div className="muted small">
+                          {signed(r.usedDiff ?? r.overageDiff, (v) => formatQuantity(v, r.unitName))}
+                        </div>
+                      </td>
+                      <td>
+                        <FlagBadge flag={r.flag} />
+                      </td>
                       <td className="num">
                         {r.invoicedUsed === null ? "not on invoice" : count(r.invoicedUsed)}
                         <div className="muted small">{count(r.trackedUsed)}</div>
@@ -235,15 +240,6 @@ export default function UsageReconciliation() {
                         <div className="muted small">
                           {r.trackedAmount === null ? "—" : formatMinor(r.trackedAmount, r.currency)}
                         </div>
-                      </td>
-                      <td className="num" data-testid="recon-diff">
-                        {signed(r.amountDiff, (v) => formatMinor(v, r.currency))}
-                        <div className="muted small">
-                          {signed(r.usedDiff ?? r.overageDiff, (v) => formatQuantity(v, r.unitName))}
-                        </div>
-                      </td>
-                      <td>
-                        <FlagBadge flag={r.flag} />
                       </td>
                     </tr>
                   ))}
