@@ -18,6 +18,8 @@ export interface EstimateLine {
   /** Minor units (cents): what the line is now, and projected to the end of the period. */
   soFar: number;
   projected: number;
+  /** Overage lines: the period's usage so far and projected, against the included amount. */
+  usage?: { used: number; projectedUsed: number; included: number; unitName: string | null };
 }
 
 export interface InvoiceEstimate {

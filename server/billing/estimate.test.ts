@@ -101,10 +101,17 @@ describe("estimateNextInvoice — pricing shapes", () => {
     expect(e.assumptions.join(" ")).toContain("10 of 31 days elapsed");
   });
 
-  it("usage under the included amount all period: base only", () => {
+  it("usage under the included amount all period: an overage line at zero with the usage projected", () => {
     // 3,000 calls on day 10 → 9,300 projected, under the 10,000 included.
     const e = estimateNextInvoice(input({ counts: { api_calls: 3_000 } }));
-    expect(e.lines.map((l) => l.kind)).toEqual(["base"]);
+    expect(e.lines.map((l) => l.kind)).toEqual(["base", "overage"]);
+    expect(line(e, "overage")).toMatchObject({
+      quantity: 0,
+      projectedQuantity: 0,
+      soFar: 0,
+      projected: 0,
+      usage: { used: 3_000, projectedUsed: 9_300, included: 10_000, unitName: "calls" },
+    });
     expect(e.totalProjected).toBe(9_900);
   });
 

@@ -3,6 +3,7 @@
  * billing period (pure; server/billing/projected.ts feeds it from Commet), and the period calendar.
  */
 import type { EstimateLine, InvoiceEstimate } from "../../app/contracts/estimate.ts";
+import { formatQuantity } from "../../app/contracts/format.ts";
 import { minorDigits } from "../../app/contracts/money.ts";
 import type { PlanFeatureView, PlanView } from "../../app/contracts/plans.ts";
 
@@ -100,7 +101,7 @@ export function estimateNextInvoice(input: EstimateInput): InvoiceEstimate {
     lines.push({
       kind: f.type,
       featureCode: f.code,
-      label: `${f.name} beyond the included ${f.included ?? 0}`,
+      label: `${f.name} beyond the included ${formatQuantity(f.included ?? 0)}`,
       quantity: extra,
       projectedQuantity: extra,
       unitRate: f.overageUnitPrice,
@@ -123,18 +124,20 @@ export function estimateNextInvoice(input: EstimateInput): InvoiceEstimate {
       metered = true;
       const used = counts[f.code] ?? 0;
       const projectedUsed = Math.round(used * scale);
+      // Shown also while within the included amount (at zero): finance sees how close the projection runs.
+      if (!f.enabled || f.unlimited || f.overageUnitPrice === null) continue;
       const over = extraBeyondIncluded(f, used);
       const projectedOver = extraBeyondIncluded(f, projectedUsed);
-      if (over === 0 && projectedOver === 0) continue;
       lines.push({
         kind: "overage",
         featureCode: f.code,
-        label: `${f.name} beyond the included ${f.included ?? 0}${f.unitName ? ` ${f.unitName}` : ""}`,
+        label: `${f.name} beyond the included ${formatQuantity(f.included ?? 0, f.unitName)}`,
         quantity: over,
         projectedQuantity: projectedOver,
         unitRate: f.overageUnitPrice,
-        soFar: rateToMinor(over * f.overageUnitPrice!, currency),
-        projected: rateToMinor(projectedOver * f.overageUnitPrice!, currency),
+        soFar: rateToMinor(over * f.overageUnitPrice, currency),
+        projected: rateToMinor(projectedOver * f.overageUnitPrice, currency),
+        usage: { used, projectedUsed, included: f.included ?? 0, unitName: f.unitName },
       });
     }
     if (metered) {

@@ -5,7 +5,7 @@
 
 import type { PanelResult } from "~/contracts/customer-view";
 import type { EstimateLine, ProjectedInvoicePanel as PanelData } from "~/contracts/estimate";
-import { formatCount, formatDate, formatInterval } from "~/contracts/format";
+import { formatCount, formatDate, formatInterval, formatQuantity } from "~/contracts/format";
 import { formatMinor, formatRate } from "~/contracts/money";
 import { Panel } from "./panel";
 import "~/styles/estimate.css";
@@ -48,7 +48,7 @@ function EstimateContent({ estimate: e }: { estimate: Extract<PanelData, { kind:
       <p className="estimate__summary">
         <span className="badge">Estimate</span>{" "}
         <span>
-          Renewal on <time dateTime={e.period.end}>{formatDate(e.period.end)}</time> for the period{" "}
+          Renewal invoice on <time dateTime={e.period.end}>{formatDate(e.period.end)}</time>, closing the period{" "}
           <time dateTime={e.period.start}>{formatDate(e.period.start)}</time> →{" "}
           <time dateTime={e.period.end}>{formatDate(e.period.end)}</time> ({e.period.elapsedDays} of {e.period.days}{" "}
           days elapsed)
@@ -75,10 +75,10 @@ function EstimateContent({ estimate: e }: { estimate: Extract<PanelData, { kind:
             <tr>
               <th scope="col">Line</th>
               <th scope="col" className="num">
-                Units so far
+                Extra units so far
               </th>
               <th scope="col" className="num">
-                Projected units
+                Extra units projected
               </th>
               <th scope="col">Unit price</th>
               <th scope="col" className="num">
@@ -96,7 +96,15 @@ function EstimateContent({ estimate: e }: { estimate: Extract<PanelData, { kind:
                 data-line={line.kind}
                 className={`estimate-line--${line.kind}`}
               >
-                <th scope="row">{line.label}</th>
+                <th scope="row">
+                  {line.label}
+                  {line.usage ? (
+                    <span className="estimate-line__usage muted">
+                      {formatQuantity(line.usage.used, line.usage.unitName)} used so far ·{" "}
+                      {formatQuantity(line.usage.projectedUsed, line.usage.unitName)} projected
+                    </span>
+                  ) : null}
+                </th>
                 <td className="num">{quantityText(line.quantity)}</td>
                 <td className="num">{quantityText(line.projectedQuantity)}</td>
                 <td className="muted">{line.kind === "base" ? "" : unitText(line, e.currency)}</td>
