@@ -16,3 +16,10 @@ export {
   type EstimateInput,
 } from "./estimate.ts";
 export { loadProjectedInvoice, type ProjectedInvoiceCommet, type ProjectedInvoiceOptions } from "./projected.ts";
+export {
+  estimateCustomerPeriods,
+  estimateUsageByPeriod,
+  periodsWithChanges,
+  type BillingPeriod,
+  type FeaturePeriodEstimate,
+} from "./periods.ts";
