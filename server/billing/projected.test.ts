@@ -2,7 +2,8 @@
 // then $0.001, 10 editors then $10), compared with hand-computed amounts.
 import type { Commet } from "@commet/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestSandbox, type TestSandbox } from "../testing/sandbox.ts";
+import { clearFaults, setFaults, startTestSandbox, type TestSandbox } from "../testing/sandbox.ts";
+import { toPanel } from "../customer-view/index.ts";
 import type { InvoiceEstimate, ProjectedInvoicePanel } from "../../app/contracts/estimate.ts";
 import { loadProjectedInvoice } from "./projected.ts";
 
@@ -81,5 +82,16 @@ describe("loadProjectedInvoice against the sandbox", () => {
     const none = await loadProjectedInvoice("usr_000015", { commet });
     expect(none).toMatchObject({ kind: "none" });
     expect(none.kind === "none" && none.reason).toContain("ends at the period end");
+  });
+
+  it("a failing plan read becomes the panel's retryable error, not a wrong estimate", async () => {
+    await setFaults(sandbox, [{ route: "GET /api/v1/plans/*", errorStatus: 503 }]);
+    try {
+      const panel = await toPanel(loadProjectedInvoice("usr_000008", { commet }), "projected-invoice");
+      expect(panel.ok).toBe(false);
+      if (!panel.ok) expect(panel.problem).toMatchObject({ kind: "unavailable", retryable: true });
+    } finally {
+      await clearFaults(sandbox);
+    }
   });
 });
