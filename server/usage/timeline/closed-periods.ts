@@ -8,6 +8,7 @@ import type { PlanView } from "../../../app/contracts/plans.ts";
 import type { ReconFlag, ReconReport, ReconRow } from "../../../app/contracts/reconciliation.ts";
 import { listPlans } from "../../commet/index.ts";
 import { customerLabels } from "../../directory/index.ts";
+import { sql } from "kysely";
 import { getIngestStatus } from "./ingest.ts";
 import { timelineDb, type TimelineDatabase } from "./schema.ts";
 
@@ -68,59 +69,64 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 /**
- * The timeline's usage per (customer ref, feature) in each invoice's period: invoices sharing a period are summed in
- * one query per chunk of customers (periods follow each customer's anchor, so there are few distinct ones).
+ * The timeline's usage per invoice and feature in the invoice's own period: one query per chunk of invoices joins
+ * usage_events to a VALUES list of (customer ref, invoice, period start, period end) — each customer's period
+ * follows its own anchor, so periods barely repeat. Invoices of customers the directory does not know yet are
+ * matched by their subscription instead (webhooks carry it).
  */
 async function trackedUsage(
   database: TimelineDatabase,
-  invoices: Array<{ invoice: Invoice; refs: string[] }>,
+  invoices: Array<{ invoice: Invoice; refs: string[]; known: boolean }>,
 ): Promise<Map<string, Map<string, number>>> {
   const db = timelineDb(database.db);
-  const byPeriod = new Map<string, Array<{ invoice: Invoice; refs: string[] }>>();
-  for (const item of invoices) {
-    const key = `${item.invoice.periodStart}|${item.invoice.periodEnd}`;
-    byPeriod.set(key, [...(byPeriod.get(key) ?? []), item]);
+  const perInvoice = new Map<string, Map<string, number>>(invoices.map((i) => [i.invoice.id, new Map()]));
+  const add = (invoiceId: string, code: string, total: number) => {
+    const m = perInvoice.get(invoiceId)!;
+    m.set(code, (m.get(code) ?? 0) + total);
+  };
+  const pairs = invoices.flatMap(({ invoice, refs }) =>
+    refs.map((ref) => ({
+      ref,
+      id: invoice.id,
+      start: Date.parse(invoice.periodStart),
+      end: Date.parse(invoice.periodEnd),
+    })),
+  );
+  for (let i = 0; i < pairs.length; i += CHUNK) {
+    const values = pairs
+      .slice(i, i + CHUNK)
+      .map((p) => sql`(${p.ref}, ${p.id}, CAST(${p.start} AS BIGINT), CAST(${p.end} AS BIGINT))`);
+    const { rows } = await sql<{ inv: string; feature_code: string; total: number | string }>`
+      WITH p(ref, inv, ps, pe) AS (VALUES ${sql.join(values)})
+      SELECT p.inv AS inv, u.feature_code AS feature_code, SUM(u.quantity) AS total
+      FROM p JOIN usage_events u ON u.customer_id = p.ref AND u.occurred_at >= p.ps AND u.occurred_at < p.pe
+      GROUP BY p.inv, u.feature_code`.execute(db);
+    for (const r of rows) add(r.inv, r.feature_code, Number(r.total));
   }
-  const perInvoice = new Map<string, Map<string, number>>();
-  for (const group of byPeriod.values()) {
-    const start = Date.parse(group[0]!.invoice.periodStart);
-    const end = Date.parse(group[0]!.invoice.periodEnd);
-    for (let i = 0; i < group.length; i += CHUNK) {
-      const chunk = group.slice(i, i + CHUNK);
-      const refs = [...new Set(chunk.flatMap((c) => c.refs))];
-      const subs = [...new Set(chunk.map((c) => c.invoice.subscriptionId).filter((v): v is string => !!v))];
-      // By customer reference or by subscription (webhooks carry both; the directory may not know every customer).
-      const sums = await db
-        .selectFrom("usage_events")
-        .select((eb) => ["customer_id", "subscription_id", "feature_code", eb.fn.sum<number>("quantity").as("total")])
-        .where((eb) =>
-          subs.length > 0
-            ? eb.or([eb("customer_id", "in", refs), eb("subscription_id", "in", subs)])
-            : eb("customer_id", "in", refs),
-        )
-        .where("occurred_at", ">=", start)
-        .where("occurred_at", "<", end)
-        .groupBy(["customer_id", "subscription_id", "feature_code"])
-        .execute();
-      for (const c of chunk) {
-        const mine = new Set(c.refs);
-        const m = new Map<string, number>();
-        for (const s of sums) {
-          if (!mine.has(s.customer_id) && !(c.invoice.subscriptionId && s.subscription_id === c.invoice.subscriptionId))
-            continue;
-          m.set(s.feature_code, (m.get(s.feature_code) ?? 0) + Number(s.total));
-        }
-        perInvoice.set(c.invoice.id, m);
-      }
-    }
+  for (const { invoice, refs, known } of invoices) {
+    if (known || !invoice.subscriptionId) continue;
+    const sums = await db
+      .selectFrom("usage_events")
+      .select((eb) => ["feature_code", eb.fn.sum<number>("quantity").as("total")])
+      .where("subscription_id", "=", invoice.subscriptionId)
+      .where("customer_id", "not in", refs)
+      .where("occurred_at", ">=", Date.parse(invoice.periodStart))
+      .where("occurred_at", "<", Date.parse(invoice.periodEnd))
+      .groupBy("feature_code")
+      .execute();
+    for (const r of sums) add(invoice.id, r.feature_code, Number(r.total));
   }
   return perInvoice;
 }
 
 /** Commet id → every reference the timeline may store the customer under (externalId when set, else the id). */
-async function refsOf(database: TimelineDatabase, ids: string[]): Promise<Map<string, string[]>> {
+async function refsOf(
+  database: TimelineDatabase,
+  ids: string[],
+): Promise<{ refs: Map<string, string[]>; known: Set<string> }> {
   const db = timelineDb(database.db);
   const out = new Map(ids.map((id) => [id, [id]]));
+  const known = new Set<string>();
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
     const rows = await db
@@ -130,10 +136,14 @@ async function refsOf(database: TimelineDatabase, ids: string[]): Promise<Map<st
       .execute();
     for (const r of rows) {
       const refs = [r.id, ...(r.external_id ? [r.external_id] : [])];
-      for (const key of refs) if (out.has(key)) out.set(key, [...new Set([...out.get(key)!, ...refs])]);
+      for (const key of refs)
+        if (out.has(key)) {
+          out.set(key, [...new Set([...out.get(key)!, ...refs])]);
+          known.add(key);
+        }
     }
   }
-  return out;
+  return { refs: out, known };
 }
 
 const same = (a: number, b: number) => Math.abs(a - b) < 1e-6;
@@ -270,10 +280,14 @@ export async function reconcileClosedPeriods(
   ]);
   const failed = detailed.filter((d) => d.error !== null).map((d) => ({ invoiceId: d.invoice.id, error: d.error! }));
   const ok = detailed.filter((d) => d.error === null).map((d) => d.invoice);
-  const refs = await refsOf(database, [...new Set(ok.map((i) => i.customerId))]);
+  const { refs, known } = await refsOf(database, [...new Set(ok.map((i) => i.customerId))]);
   const tracked = await trackedUsage(
     database,
-    ok.map((invoice) => ({ invoice, refs: refs.get(invoice.customerId) ?? [invoice.customerId] })),
+    ok.map((invoice) => ({
+      invoice,
+      refs: refs.get(invoice.customerId) ?? [invoice.customerId],
+      known: known.has(invoice.customerId),
+    })),
   );
   const labels = await customerLabels(database, [...refs.keys()]);
   const rows: ReconRow[] = ok.flatMap((invoice) =>
