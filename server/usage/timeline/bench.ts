@@ -32,9 +32,12 @@ import { spawnConsole, type ConsoleProcess } from "../../console-process.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../../testing/scratch-db.ts";
 import type { Engine } from "../../db/index.ts";
 import { customerUsage } from "./customer.ts";
-import { daysBetween, epochDay, DAY_MS } from "./days.ts";
+import { dayToIso, daysBetween, epochDay, DAY_MS } from "./days.ts";
 import { topCustomers, usageSeries } from "./explorer.ts";
 import { rebuildRollups } from "./rollups.ts";
+import { reconcileClosedPeriods } from "./closed-periods.ts";
+import type { Commet, Invoice } from "@commet/node";
+import type { PlanView } from "../../../app/contracts/plans.ts";
 import { TEST_SECRET, usageEnvelope } from "../../testing/timeline.ts";
 import { sign } from "../../testing/webhooks.ts";
 import { mulberry32 } from "../../prng.ts";
@@ -226,9 +229,105 @@ async function storeBench(engine: Engine): Promise<void> {
       "none",
       `single run, ${top.customers.toLocaleString("en")} customers ranked`,
     );
+    const recon = await reconBench(database, today);
+    report(
+      `usage-reconcile-closed-period-${engine}`,
+      recon.ms.toFixed(0),
+      "ms",
+      "≤ 5000 ms",
+      `single run, ${recon.invoices.toLocaleString("en")} customers' closed periods, ${recon.rows.toLocaleString("en")} lines compared; Commet's invoice reads served in-process (console side only)`,
+    );
   } finally {
     await database.dispose();
   }
+}
+
+/**
+ * One closed period per customer (30 days, each with its own anchor minute, ending 10 days ago) and an invoice with
+ * an api_calls overage line, served by an in-process stand-in for Commet's invoices.list / get: this times the
+ * console's side (the timeline query per customer period and the comparison), not Commet's latency.
+ */
+async function reconBench(database: ScratchDatabase, today: number) {
+  const invoices: Invoice[] = Array.from({ length: CUSTOMERS }, (_, c) => {
+    const end = (today - 10) * DAY_MS + (c % 1440) * 60_000;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return {
+      id: `inv_${c}`,
+      customerId: customerId(c),
+      subscriptionId: null,
+      invoiceNumber: `INV-${c}`,
+      status: "paid",
+      invoiceType: "recurring",
+      currency: "USD",
+      subtotal: 100,
+      discountAmount: 0,
+      taxAmount: 0,
+      total: 100,
+      periodStart: iso(end - 30 * DAY_MS),
+      periodEnd: iso(end),
+      issueDate: iso(end),
+      dueDate: iso(end + 7 * DAY_MS),
+      planName: "Pro",
+      memo: null,
+      metadata: {},
+      lineItems: [
+        {
+          lineType: "feature_overage",
+          featureName: "API calls",
+          description: "overage",
+          quantity: 1,
+          unitAmount: 1,
+          amount: 1,
+          includedAmount: 1000,
+          usedAmount: 1001,
+          overageAmount: 1,
+          discountType: null,
+          discountValue: null,
+          discountName: null,
+          chargeType: "true_up",
+        },
+      ],
+      object: "invoice",
+      livemode: false,
+    } as Invoice;
+  });
+  const byId = new Map(invoices.map((i) => [i.id, i]));
+  const commet = {
+    invoices: {
+      list: async ({ cursor }: { cursor?: string }) => {
+        const at = Number(cursor ?? 0);
+        const data = invoices.slice(at, at + 100).map(({ lineItems: _lines, ...rest }) => rest);
+        const more = at + 100 < invoices.length;
+        return { success: true, data, hasMore: more, nextCursor: more ? String(at + 100) : undefined };
+      },
+      get: async ({ id }: { id: string }) => ({ success: true, data: byId.get(id) }),
+    },
+  } as unknown as Pick<Commet, "invoices">;
+  const plans = async () =>
+    [
+      {
+        id: "plan_pro",
+        name: "Pro",
+        features: FEATURES.map((code) => ({
+          code,
+          name: code === "api_calls" ? "API calls" : "AI tokens",
+          type: "usage",
+          unitName: "call",
+          enabled: true,
+          included: 1000,
+          unlimited: false,
+          overageUnitPrice: 100,
+        })),
+      },
+    ] as unknown as PlanView[];
+  const t = performance.now();
+  const report = await reconcileClosedPeriods(
+    database,
+    { commet, plans },
+    { from: dayToIso(today - 11), to: dayToIso(today - 9) },
+  );
+  if (report.totals.invoices !== CUSTOMERS) throw new Error(`reconciliation read ${report.totals.invoices} invoices`);
+  return { ms: performance.now() - t, invoices: report.totals.invoices, rows: report.totals.compared };
 }
 
 /** Load generator (runs in its own process so the endpoint keeps a core): POSTs signed deliveries for `seconds`. */
