@@ -148,17 +148,28 @@ async function refsOf(
 
 const same = (a: number, b: number) => Math.abs(a - b) < 1e-6;
 
+interface Catalog {
+  plansByName: Map<string, PlanView>;
+  byName: Map<string, { code: string; name: string; unitName: string | null }>;
+  byCode: Map<string, { code: string; name: string; unitName: string | null }>;
+}
+
+/** Usage features by name (invoice lines name them) and code (the timeline's key), the first plan naming one winning. */
+function catalogOf(plans: PlanView[]): Catalog {
+  const byCode = new Map<string, { code: string; name: string; unitName: string | null }>();
+  for (const p of plans)
+    for (const f of p.features) if (f.type === "usage" && !byCode.has(f.code)) byCode.set(f.code, f);
+  const byName = new Map<string, { code: string; name: string; unitName: string | null }>();
+  for (const f of byCode.values()) if (!byName.has(f.name)) byName.set(f.name, f);
+  return { plansByName: new Map(plans.map((p) => [p.name, p])), byName, byCode };
+}
+
 function compareInvoice(
   invoice: Invoice,
   tracked: Map<string, number>,
-  plans: PlanView[],
+  { plansByName, byName, byCode }: Catalog,
 ): Array<Omit<ReconRow, "customerExternalId" | "customerName">> {
-  const plan = plans.find((p) => p.name === invoice.planName);
-  const usageFeatures = new Map<string, { code: string; name: string; unitName: string | null }>();
-  for (const p of plans)
-    for (const f of p.features) if (f.type === "usage" && !usageFeatures.has(f.name)) usageFeatures.set(f.name, f);
-  const byName = new Map([...usageFeatures.values()].map((f) => [f.name, f]));
-  const byCode = new Map([...usageFeatures.values()].map((f) => [f.code, f]));
+  const plan = invoice.planName ? plansByName.get(invoice.planName) : undefined;
   const lines = (invoice.lineItems ?? []).filter((l: Line) => l.lineType === "feature_overage" && l.featureName);
   const base = {
     customerId: invoice.customerId,
@@ -290,8 +301,9 @@ export async function reconcileClosedPeriods(
     })),
   );
   const labels = await customerLabels(database, [...refs.keys()]);
+  const catalog = catalogOf(plans);
   const rows: ReconRow[] = ok.flatMap((invoice) =>
-    compareInvoice(invoice, tracked.get(invoice.id) ?? new Map(), plans).map((r) => ({
+    compareInvoice(invoice, tracked.get(invoice.id) ?? new Map(), catalog).map((r) => ({
       ...r,
       customerExternalId: labels[r.customerId]?.externalId ?? null,
       customerName: labels[r.customerId]?.fullName ?? null,
