@@ -36,6 +36,8 @@ const MOVEMENT_TYPES = [
   "subscription.canceled",
 ] as const;
 const COLLECTION_STATUSES = ["succeeded", "refunded", "failed"] as const;
+/** Statuses of a subscription that has been paid for at least once (trials and pending ones have not). */
+const STARTED = new Set(["active", "past_due", "canceled"]);
 
 export interface RevenueSources {
   database?: Database;
@@ -165,6 +167,8 @@ export function movementsOf(
   months: readonly string[],
   plans: readonly PlanView[],
   indexedPlanOf: (subscriptionId: string) => string | null,
+  /** The index's subscriptions: one that started in the window with no activation stored counts as new. */
+  indexed: ReadonlyArray<Pick<IndexedSubscription, "id" | "planId" | "status" | "startDate">> = [],
 ): MovementMonth[] {
   const byMonth = new Map<string, MovementMonth>(
     months.map((month) => [
@@ -224,6 +228,20 @@ export function movementsOf(
       m.newMrr += amount;
       m.counts.new += 1;
     }
+  }
+  // Subscriptions whose activation the console never received (created before its webhooks, or seeded):
+  // the index's start date stands in, on the plan the subscription was created on when known.
+  const activatedSubs = new Set(
+    events
+      .filter((e) => e.type === "subscription.activated" || e.type === "subscription.reactivated")
+      .map((e) => str(e.payload.subscriptionId)),
+  );
+  for (const s of indexed) {
+    if (activatedSubs.has(s.id) || s.startDate === null || !STARTED.has(s.status ?? "")) continue;
+    const m = byMonth.get(monthOf(s.startDate));
+    if (!m) continue;
+    m.newMrr += Math.round(value(planOfSub.get(s.id) ?? s.planId));
+    m.counts.new += 1;
   }
   return [...byMonth.values()].map((m) => ({ ...m, net: m.newMrr + m.expansion - m.contraction - m.churn }));
 }
@@ -332,7 +350,7 @@ export async function loadRevenueOverview(
     generatedAt: new Date(now).toISOString(),
     currency: BASE_CURRENCY,
     mrr: mrrByPlan(active, plansResult.plans),
-    movements: movementsOf(events, months, plansResult.plans, (id) => planOfIndexed.get(id) ?? null),
+    movements: movementsOf(events, months, plansResult.plans, (id) => planOfIndexed.get(id) ?? null, subscriptions),
     collections: collectionsOf(
       txResult.lists.flatMap((l) => l.items),
       months,

@@ -13,7 +13,7 @@ import { directoryWebhooks } from "../directory/index.ts";
 import { closeDatabaseGracefully, describeEachEngine } from "../testing/db.ts";
 import { offlineCommet, sign, webhookEnvelope } from "../testing/webhooks.ts";
 import { handleCommetWebhook, webhookIntake } from "../webhooks/index.ts";
-import { exportRevenueCsv, loadRevenueOverview, monthlyAmount, type RevenueSources } from "./index.ts";
+import { exportRevenueCsv, loadRevenueOverview, monthlyAmount, movementsOf, type RevenueSources } from "./index.ts";
 
 const SECRET = "whsec_test_revenue_secret";
 const intake = webhookIntake(directoryWebhooks, activityWebhooks);
@@ -298,6 +298,22 @@ describeEachEngine("revenue overview", (ctx) => {
     expect(broken.errors.transactions).toMatch(/Transactions/);
     expect(broken.mrr).toMatchObject({ plans: [], total: 0, unpriced: 3 });
     expect(broken.collections).toEqual([]);
+  });
+
+  it("counts a paid subscription with no stored activation as new in its start month (index)", () => {
+    const at = (day: string) => Date.parse(`${day}T00:00:00.000Z`);
+    const months = ["2026-10", "2026-11"];
+    const indexed = [
+      { id: "sub_x", planId: "pln_starter", status: "active", startDate: at("2026-10-15") },
+      { id: "sub_y", planId: "pln_pro", status: "trialing", startDate: at("2026-11-02") }, // never paid
+      { id: "sub_z", planId: "pln_pro", status: "canceled", startDate: at("2026-11-03") },
+      { id: "sub_old", planId: "pln_pro", status: "active", startDate: at("2026-01-01") }, // before the window
+    ];
+    const m = movementsOf([], months, PLANS, () => null, indexed);
+    expect(m.map((x) => [x.month, x.newMrr, x.counts.new])).toEqual([
+      ["2026-10", 2900, 1],
+      ["2026-11", 9900, 1],
+    ]);
   });
 
   it("refuses a window the page does not offer", () => {

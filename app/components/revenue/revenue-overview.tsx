@@ -316,7 +316,9 @@ function Body({ overview }: { overview: RevenueOverview }) {
           <li>
             Movements come from the subscription webhooks the console stored: activated or reactivated = new; a plan
             change = expansion or contraction by the difference of the two plans&rsquo; monthly base prices; canceled =
-            churn at its plan&rsquo;s monthly base price. Seat changes are not counted as movements.
+            churn at its plan&rsquo;s monthly base price. A paid subscription whose activation the console never
+            received counts as new in the month of its start date (customer index). Seat changes are not counted as
+            movements.
           </li>
           <li data-testid="revenue-coverage">
             Charges are Commet&rsquo;s transactions by the month they were created: up to{" "}
