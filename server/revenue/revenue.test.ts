@@ -3,14 +3,16 @@
  * go through the real webhook intake (customer index + account events), plans and charges are given as
  * the catalog and transaction lists Commet would return. Then the audited CSV carries the same figures.
  */
-import { beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Transaction } from "@commet/node";
 import type { PlanView } from "../../app/contracts/plans.ts";
 import { parseRevenueSearch } from "../../app/contracts/revenue.ts";
 import { activityWebhooks } from "../activity/index.ts";
 import { createAuditLog } from "../audit/index.ts";
-import { directoryWebhooks } from "../directory/index.ts";
+import { toPlanView } from "../commet/plans.ts";
+import { directoryWebhooks, listIndexedSubscriptions, runSync } from "../directory/index.ts";
 import { closeDatabaseGracefully, describeEachEngine } from "../testing/db.ts";
+import { useContractSandbox } from "../testing/sandbox.ts";
 import { offlineCommet, sign, webhookEnvelope } from "../testing/webhooks.ts";
 import { handleCommetWebhook, webhookIntake } from "../webhooks/index.ts";
 import { exportRevenueCsv, loadRevenueOverview, monthlyAmount, movementsOf, type RevenueSources } from "./index.ts";
@@ -320,5 +322,32 @@ describeEachEngine("revenue overview", (ctx) => {
     expect(parseRevenueSearch(new URLSearchParams("months=7")).error).toMatch(/3, 6 or 12/);
     expect(parseRevenueSearch(new URLSearchParams("months=abc")).error).toBeTruthy();
     expect(parseRevenueSearch(new URLSearchParams("")).search).toEqual({ months: 6 });
+  });
+});
+
+describeEachEngine("revenue overview against the sandbox", (ctx) => {
+  const t = useContractSandbox({ beforeAll, afterAll }, { seed: { customers: 16 } });
+
+  beforeAll(async () => {
+    await runSync(ctx.database, t.commet, { log: () => {} });
+  });
+
+  it("values the index's active subscriptions at the catalog's prices and sums Commet's charges", async () => {
+    const plans = async () => ((await t.commet.plans.list({ includePrivate: "true" })).data ?? []).map(toPlanView);
+    const o = await loadRevenueOverview({ months: 12 }, { database: ctx.database, plans, commet: t.commet });
+    expect(o.errors).toEqual({ plans: null, transactions: null });
+    expect(o.mrr.total).toBeGreaterThan(0);
+    expect(o.mrr.total).toBe(o.mrr.plans.reduce((n, p) => n + p.mrr, 0));
+    // Every active subscription Commet lists for the seeded customers is counted once.
+    const active = (await listIndexedSubscriptions(ctx.database, { status: ["active"], limit: 200 })).total;
+    expect(o.mrr.subscriptions).toBe(active);
+    // Collected = the succeeded charges Commet lists in the window (all read: a small org).
+    const succeeded = (await t.commet.transactions.list({ status: "succeeded", limit: 100 })).data ?? [];
+    const first = o.collections[0]!.months[0]!.month;
+    const expected = succeeded
+      .filter((x) => x.createdAt.slice(0, 7) >= first && x.grossAmount !== null)
+      .reduce((n, x) => n + x.grossAmount!, 0);
+    expect(o.collections[0]).toMatchObject({ currency: "USD", collected: expected });
+    expect(o.coverage.statuses.every((s) => s.complete)).toBe(true);
   });
 });
