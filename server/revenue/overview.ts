@@ -17,7 +17,7 @@ import { listEventsOfTypes, type AccountEvent } from "../activity/index.ts";
 import { getCommet } from "../commet/client.ts";
 import { listPlans } from "../commet/index.ts";
 import { getReadyDb, type Database } from "../db/index.ts";
-import { listIndexedSubscriptions, type DirectoryDb } from "../directory/index.ts";
+import { indexedSubscriptionFacts } from "../directory/index.ts";
 import type { IndexedSubscription } from "../../app/contracts/directory.ts";
 
 /** Plan prices carry no currency in Commet's API (7.10.0): they are the organization's base currency. */
@@ -288,18 +288,6 @@ export function collectionsOf(
 
 // ---- reads ---------------------------------------------------------------------------------------
 
-/** Every subscription of the customer index (the index is the console's copy; pages of 200). */
-async function indexedSubscriptions(database: DirectoryDb): Promise<IndexedSubscription[]> {
-  const out: IndexedSubscription[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await listIndexedSubscriptions(database, { limit: 200, ...(cursor ? { cursor } : {}) });
-    out.push(...page.rows);
-    if (!page.nextCursor) return out;
-    cursor = page.nextCursor;
-  }
-}
-
 async function readTransactions(commet: NonNullable<RevenueSources["commet"]>) {
   return Promise.all(
     COLLECTION_STATUSES.map(async (status) => {
@@ -336,7 +324,7 @@ export async function loadRevenueOverview(
       (plans) => ({ plans, error: null }),
       (error: unknown) => ({ plans: [] as PlanView[], error: problem("The plan catalog", error) }),
     ),
-    indexedSubscriptions(database),
+    indexedSubscriptionFacts(database),
     listEventsOfTypes(database, { types: MOVEMENT_TYPES, from, to: now + 1, limit: MOVEMENT_EVENT_LIMIT }),
     readTransactions(commet).then(
       (lists) => ({ lists, error: null }),
