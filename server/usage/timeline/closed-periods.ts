@@ -69,9 +69,9 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 /**
- * The timeline's usage per invoice and feature in the invoice's own period: one query per chunk of invoices joins
- * usage_events to a VALUES list of (customer ref, invoice, period start, period end) — each customer's period
- * follows its own anchor, so periods barely repeat. Invoices of customers the directory does not know yet are
+ * The timeline's usage per invoice and feature in the invoice's own period: per chunk of invoices, the whole UTC
+ * days come from usage_daily and the two partial boundary days from usage_events, each joined to a VALUES list of
+ * (customer ref, invoice, bounds) — each customer's period follows its own anchor, so periods barely repeat. Invoices of customers the directory does not know yet are
  * matched by their subscription instead (webhooks carry it).
  */
 async function trackedUsage(
@@ -93,13 +93,34 @@ async function trackedUsage(
     })),
   );
   for (let i = 0; i < pairs.length; i += CHUNK) {
-    const values = pairs
-      .slice(i, i + CHUNK)
-      .map((p) => sql`(${p.ref}, ${p.id}, CAST(${p.start} AS BIGINT), CAST(${p.end} AS BIGINT))`);
+    const chunk = pairs.slice(i, i + CHUNK).map((p) => {
+      // Whole UTC days inside the period come from the daily rollups; only the two partial days read events.
+      const d0 = Math.ceil(p.start / DAY);
+      const d1 = Math.floor(p.end / DAY);
+      return d0 < d1
+        ? { ...p, d0, d1, a0: p.start, a1: d0 * DAY, b0: d1 * DAY, b1: p.end }
+        : { ...p, d0: 0, d1: 0, a0: p.start, a1: p.end, b0: 0, b1: 0 };
+    });
+    const bigint = (n: number) => sql`CAST(${n} AS BIGINT)`;
+    const days = chunk
+      .filter((p) => p.d0 < p.d1)
+      .map((p) => sql`(${p.ref}, ${p.id}, ${bigint(p.d0)}, ${bigint(p.d1)})`);
+    if (days.length > 0) {
+      const { rows } = await sql<{ inv: string; feature_code: string; total: number | string }>`
+        WITH p(ref, inv, d0, d1) AS (VALUES ${sql.join(days)})
+        SELECT p.inv AS inv, u.feature_code AS feature_code, SUM(u.total) AS total
+        FROM p JOIN usage_daily u ON u.customer_id = p.ref AND u.day >= p.d0 AND u.day < p.d1
+        GROUP BY p.inv, u.feature_code`.execute(db);
+      for (const r of rows) add(r.inv, r.feature_code, Number(r.total));
+    }
+    const edges = chunk.map(
+      (p) => sql`(${p.ref}, ${p.id}, ${bigint(p.a0)}, ${bigint(p.a1)}, ${bigint(p.b0)}, ${bigint(p.b1)})`,
+    );
     const { rows } = await sql<{ inv: string; feature_code: string; total: number | string }>`
-      WITH p(ref, inv, ps, pe) AS (VALUES ${sql.join(values)})
+      WITH p(ref, inv, a0, a1, b0, b1) AS (VALUES ${sql.join(edges)})
       SELECT p.inv AS inv, u.feature_code AS feature_code, SUM(u.quantity) AS total
-      FROM p JOIN usage_events u ON u.customer_id = p.ref AND u.occurred_at >= p.ps AND u.occurred_at < p.pe
+      FROM p JOIN usage_events u ON u.customer_id = p.ref
+        AND ((u.occurred_at >= p.a0 AND u.occurred_at < p.a1) OR (u.occurred_at >= p.b0 AND u.occurred_at < p.b1))
       GROUP BY p.inv, u.feature_code`.execute(db);
     for (const r of rows) add(r.inv, r.feature_code, Number(r.total));
   }
