@@ -113,14 +113,15 @@ async function trackedUsage(
         GROUP BY p.inv, u.feature_code`.execute(db);
       for (const r of rows) add(r.inv, r.feature_code, Number(r.total));
     }
-    const edges = chunk.map(
-      (p) => sql`(${p.ref}, ${p.id}, ${bigint(p.a0)}, ${bigint(p.a1)}, ${bigint(p.b0)}, ${bigint(p.b1)})`,
-    );
+    // The two boundary slices as separate range joins (an OR of ranges keeps PostgreSQL off the index).
+    const edges = chunk.flatMap((p) => [
+      sql`(${p.ref}, ${p.id}, ${bigint(p.a0)}, ${bigint(p.a1)})`,
+      ...(p.b1 > p.b0 ? [sql`(${p.ref}, ${p.id}, ${bigint(p.b0)}, ${bigint(p.b1)})`] : []),
+    ]);
     const { rows } = await sql<{ inv: string; feature_code: string; total: number | string }>`
-      WITH p(ref, inv, a0, a1, b0, b1) AS (VALUES ${sql.join(edges)})
+      WITH p(ref, inv, t0, t1) AS (VALUES ${sql.join(edges)})
       SELECT p.inv AS inv, u.feature_code AS feature_code, SUM(u.quantity) AS total
-      FROM p JOIN usage_events u ON u.customer_id = p.ref
-        AND ((u.occurred_at >= p.a0 AND u.occurred_at < p.a1) OR (u.occurred_at >= p.b0 AND u.occurred_at < p.b1))
+      FROM p JOIN usage_events u ON u.customer_id = p.ref AND u.occurred_at >= p.t0 AND u.occurred_at < p.t1
       GROUP BY p.inv, u.feature_code`.execute(db);
     for (const r of rows) add(r.inv, r.feature_code, Number(r.total));
   }
