@@ -95,6 +95,8 @@ export interface UsageCatalog {
   included: IncludedByPlan | undefined;
   /** Unit name per usage feature code ("call"), null when the feature has none. */
   units: Record<string, string | null>;
+  /** Display name per usage feature code ("API calls"), from the plan catalog; empty when it could not be read. */
+  featureNames: Record<string, string>;
   catalogError: string | null;
 }
 

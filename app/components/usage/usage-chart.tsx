@@ -11,6 +11,8 @@ export interface UsageChartProps {
   days: Array<{ date: string; totals: Record<string, number>; total: number }>;
   /** Unit name per feature code (tooltip), when the plan catalog knows it. */
   units?: Record<string, string | null | undefined>;
+  /** Legend name per feature code ("API calls (call)"); the code when missing. */
+  names?: Record<string, string>;
   width?: number;
   height?: number;
 }
@@ -19,7 +21,7 @@ export interface UsageChartProps {
  * Totals per feature over time, stacked per UTC day (the /usage explorer). Recharts renders its
  * <svg> only after hydration; fixed size and no animation keep it steady.
  */
-export function UsageChart({ features, days, units = {}, width = 1000, height = 320 }: UsageChartProps) {
+export function UsageChart({ features, days, units = {}, names = {}, width = 1000, height = 320 }: UsageChartProps) {
   const data = days.map((d) => ({ date: d.date, ...d.totals }));
   return (
     <div
@@ -41,11 +43,18 @@ export function UsageChart({ features, days, units = {}, width = 1000, height = 
         <Tooltip
           isAnimationActive={false}
           labelFormatter={(label) => `${String(label)} (UTC)`}
-          formatter={(value, name) => [formatQuantity(Number(value), units[String(name)]), String(name)]}
+          formatter={(value, name, item) => [formatQuantity(Number(value), units[String(item.dataKey)]), String(name)]}
         />
         <Legend />
         {features.map((code, i) => (
-          <Bar key={code} dataKey={code} name={code} stackId="usage" fill={seriesColor(i)} isAnimationActive={false} />
+          <Bar
+            key={code}
+            dataKey={code}
+            name={names[code] ?? code}
+            stackId="usage"
+            fill={seriesColor(i)}
+            isAnimationActive={false}
+          />
         ))}
       </BarChart>
     </div>

@@ -5,7 +5,7 @@ import { describeEachEngine } from "../../testing/db.ts";
 import { tables } from "../../directory/schema.ts";
 import { upsertCustomers, upsertSubscriptions } from "../../directory/store.ts";
 import type { TimelineCommet } from "./commet.ts";
-import { loadCustomerUsagePanel, loadUsageExplorer } from "./pages.ts";
+import { exportUsageCsv, loadCustomerUsagePanel, loadUsageExplorer } from "./pages.ts";
 import { createReconcileSweep } from "./reconcile-runs.ts";
 import { deliverUsage, usageEnvelope } from "../../testing/timeline.ts";
 
@@ -142,6 +142,7 @@ describeEachEngine("usage screens", (ctx) => {
     });
     expect(page.plans).toEqual([{ id: "pln_pro", name: "Pro" }]);
     expect(page.units).toEqual({ api_calls: "call" });
+    expect(page.featureNames).toEqual({ api_calls: "API calls" });
     expect(page.catalogError).toBeNull();
 
     const detail = page.result!.detail;
@@ -177,7 +178,32 @@ describeEachEngine("usage screens", (ctx) => {
     });
     expect(page.plans).toEqual([{ id: "pln_pro", name: "Pro" }]);
     expect(page.included).toBeUndefined();
+    expect(page.featureNames).toEqual({});
     expect(page.catalogError).toMatch(/could not be read/);
+  });
+
+  it("the CSV export has the ids and the names: customer (Commet id, external id, name), plan, feature and unit", async () => {
+    const staff = { id: "stf_fin", email: "finance@demo.local", role: "finance" };
+    const exported = await exportUsageCsv(staff, parseUsageSearch(new URLSearchParams("range=7d")), {
+      database: ctx.database,
+      plans: async () => [proPlan],
+      now,
+    });
+    if (exported.error !== null) throw new Error(exported.error);
+    let text = "";
+    for await (const chunk of exported.csv) text += String(chunk);
+    const [header, ...lines] = text.trimEnd().split("\n");
+    expect(header).toBe(
+      "date (UTC),customer_id,customer_external_id,customer_name,plan_id,plan_name,feature_code,feature_name,unit,total,events",
+    );
+    const day = new Date(now - DAY).toISOString().slice(0, 10);
+    expect(lines.sort()).toEqual(
+      [
+        `${day},cus_acme,acme,Acme Corp,pln_pro,Pro,api_calls,API calls,call,5,1`,
+        `${day},cus_bob,,bob@example.org,pln_pro,Pro,api_calls,API calls,call,7,1`,
+        `${day},ghost_customer,,,,,api_calls,API calls,call,3,1`,
+      ].sort(),
+    );
   });
 
   it("an impossible range is refused with its message, on the explorer and the customer panel", async () => {

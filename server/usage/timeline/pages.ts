@@ -152,7 +152,14 @@ export async function exportUsageCsv(
     },
     { status: "succeeded" },
   );
-  const csv = streamUsageCsv(database, filters);
+  const catalog = await usageCatalog(database, sources.plans);
+  const csv = streamUsageCsv(database, filters, {
+    names: {
+      plans: Object.fromEntries(catalog.plans.map((p) => [p.id, p.name])),
+      features: catalog.featureNames,
+      units: catalog.units,
+    },
+  });
   const filename = `usage_${dayToIso(filters.range.fromDay)}_${dayToIso(filters.range.toDay)}_UTC.csv`;
   return { error: null, csv, filename };
 }

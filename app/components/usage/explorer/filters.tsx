@@ -40,7 +40,7 @@ export function ExplorerFilters({ page, canExport }: { page: UsageExplorerPage; 
         value={s.feature[0]}
         options={[...new Set([...Object.keys(page.units), ...(page.result?.series.features ?? []), ...s.feature])]
           .sort()
-          .map((f) => ({ value: f, label: f }))}
+          .map((f) => ({ value: f, label: page.featureNames[f] ?? f }))}
       />
       <DataTableFacetedFilter
         name="status"

@@ -20,6 +20,7 @@ export function UsageExplorer({
   loading: boolean;
 }) {
   const planNames = planNamesOf(page.plans);
+  const featureNames = { names: page.featureNames, units: page.units };
   const r = page.result;
   const busy = { "aria-busy": loading, className: loading ? "is-loading" : undefined };
   return (
@@ -45,13 +46,14 @@ export function UsageExplorer({
       ) : null}
       {r ? (
         <div {...busy}>
-          <UsageTotals series={r.series} units={page.units} filtered={hasFilters(page.search)} />
+          <UsageTotals series={r.series} featureNames={featureNames} filtered={hasFilters(page.search)} />
           <TopCustomersSection
             top={r.top}
             search={page.search}
             overageKnown={!!page.included}
             loading={loading}
             planNames={planNames}
+            featureNames={featureNames}
           />
         </div>
       ) : null}
@@ -60,7 +62,13 @@ export function UsageExplorer({
 
       {r ? (
         <div {...busy}>
-          <UsageRows detail={r.detail} planNames={planNames} pageSize={detailRows} canExport={canExport} />
+          <UsageRows
+            detail={r.detail}
+            planNames={planNames}
+            featureNames={featureNames}
+            pageSize={detailRows}
+            canExport={canExport}
+          />
         </div>
       ) : null}
     </>

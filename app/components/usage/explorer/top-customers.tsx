@@ -9,12 +9,18 @@ import type { CustomerLabels, TopCustomerRow, UsageExplorerPage } from "~/contra
 import { formatQuantity } from "~/contracts/format";
 import { usageSearchString, type UsageSearch } from "~/contracts/usage-search";
 import { CustomerCell, customerName } from "./customer-cell";
-import { planLabel, type PlanNames } from "./plan-names";
+import { featureName, planLabel, type FeatureNames, type PlanNames } from "./plan-names";
 
 const features = tableFeatures({});
 const column = createColumnHelper<typeof features, TopCustomerRow>();
 
-function topColumns(search: UsageSearch, overageKnown: boolean, planNames: PlanNames, labels: CustomerLabels) {
+function topColumns(
+  search: UsageSearch,
+  overageKnown: boolean,
+  planNames: PlanNames,
+  featureNames: FeatureNames,
+  labels: CustomerLabels,
+) {
   const sortLink = (key: UsageSearch["sort"], title: string) =>
     search.sort === key ? (
       <span title="Sorted, largest first">{title} ▼</span>
@@ -48,7 +54,7 @@ function topColumns(search: UsageSearch, overageKnown: boolean, planNames: PlanN
       cell: (info) => (
         <span className="muted">
           {Object.entries(info.getValue())
-            .map(([code, v]) => `${code} ${formatQuantity(v)}`)
+            .map(([code, v]) => `${featureName(featureNames, code)} ${formatQuantity(v, featureNames.units[code])}`)
             .join(" · ")}
         </span>
       ),
@@ -71,6 +77,7 @@ function TopCustomersTable({
   overageKnown,
   loading,
   planNames,
+  featureNames,
   labels,
 }: {
   rows: TopCustomerRow[];
@@ -78,11 +85,12 @@ function TopCustomersTable({
   overageKnown: boolean;
   loading: boolean;
   planNames: PlanNames;
+  featureNames: FeatureNames;
   labels: CustomerLabels;
 }) {
   const table = useTable({
     features,
-    columns: topColumns(search, overageKnown, planNames, labels),
+    columns: topColumns(search, overageKnown, planNames, featureNames, labels),
     data: rows,
     getRowId: (r) => r.customerId,
   });
@@ -104,12 +112,14 @@ export function TopCustomersSection({
   overageKnown,
   loading,
   planNames,
+  featureNames,
 }: {
   top: NonNullable<UsageExplorerPage["result"]>["top"];
   search: UsageSearch;
   overageKnown: boolean;
   loading: boolean;
   planNames: PlanNames;
+  featureNames: FeatureNames;
 }) {
   return (
     <section className="usage-section" aria-labelledby="usage-top">
@@ -136,6 +146,7 @@ export function TopCustomersSection({
                   overageKnown={overageKnown}
                   loading={loading}
                   planNames={planNames}
+                  featureNames={featureNames}
                   labels={ranked.labels}
                 />
               </>

@@ -3,6 +3,7 @@
 import { UsageChart } from "~/components/usage/usage-chart";
 import { formatQuantity, formatUtc } from "~/contracts/format";
 import type { IngestStatus, UsageSeries } from "~/contracts/usage";
+import { featureLegend, featureName, type FeatureNames } from "./plan-names";
 
 /** How much history the timeline holds (or that it holds none yet). */
 export function IngestNote({ ingest }: { ingest: IngestStatus }) {
@@ -29,13 +30,14 @@ export function IngestNote({ ingest }: { ingest: IngestStatus }) {
 /** The stacked chart of the range and its totals per feature. */
 export function UsageTotals({
   series,
-  units,
+  featureNames,
   filtered,
 }: {
   series: UsageSeries;
-  units: Record<string, string | null>;
+  featureNames: FeatureNames;
   filtered: boolean;
 }) {
+  const legend = Object.fromEntries(series.features.map((f) => [f, featureLegend(featureNames, f)]));
   return (
     <section className="usage-section" aria-labelledby="usage-totals">
       <h2 id="usage-totals">
@@ -48,12 +50,13 @@ export function UsageTotals({
         </p>
       ) : (
         <>
-          <UsageChart features={series.features} days={series.days} units={units} />
+          <UsageChart features={series.features} days={series.days} units={featureNames.units} names={legend} />
           <table className="mini-table usage-totals" data-testid="usage-totals">
             <caption className="visually-hidden">Totals per feature in the range</caption>
             <thead>
               <tr>
                 <th scope="col">Feature</th>
+                <th scope="col">Unit</th>
                 <th scope="col">Total</th>
               </tr>
             </thead>
@@ -63,9 +66,10 @@ export function UsageTotals({
                 return (
                   <tr key={f} data-feature={f} data-total={total}>
                     <th scope="row">
-                      <code>{f}</code>
+                      {featureName(featureNames, f)} <code className="muted small">{f}</code>
                     </th>
-                    <td className="num">{formatQuantity(total, units[f])}</td>
+                    <td>{featureNames.units[f] ?? "—"}</td>
+                    <td className="num">{formatQuantity(total)}</td>
                   </tr>
                 );
               })}
