@@ -108,6 +108,8 @@ export interface UsageExplorerPage extends UsageCatalog {
   /** Drifted customers as last checked, largest difference first. */
   drift: { rows: Reconciliation[]; labels: CustomerLabels };
   rangeError: string | null;
+  /** Customers the customer box matched by name or email (null: no customer filter, or a known id). */
+  customerMatches: CustomerLabel[] | null;
   result: {
     series: UsageSeries;
     /** Streamed after the rest; null when the ranking failed. */

@@ -6,7 +6,7 @@
  */
 import type { Readable } from "node:stream";
 import { csvStream, type CsvCell } from "../../csv/index.ts";
-import { customerLabels } from "../../directory/index.ts";
+import { customerLabels, searchCustomers } from "../../directory/index.ts";
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from "kysely";
 import { z } from "zod";
 import { dayToIso, rangeDays, rangeSchema, resolveRange, TIMEZONE, type DayRange } from "./days.ts";
@@ -29,6 +29,35 @@ export interface ExplorerFilters {
   statuses?: readonly string[];
   /** One customer (Commet id or externalId). */
   customer?: string;
+  /** The refs `customer` resolved to (resolveCustomerSearch: by id, else by name or email); overrides `customer`. */
+  customerRefs?: readonly string[];
+}
+
+/** Customers a name search in the explorer matched (at most this many are filtered on). */
+export const CUSTOMER_SEARCH_MATCHES = 50;
+
+/**
+ * The explorer's customer box: a Commet id or externalId the directory knows is that customer; anything else is
+ * searched by name / email in the directory index (and kept as a ref) and filters on every match. `matches` lists
+ * the customers found that way (null when the term was a known id).
+ */
+export async function resolveCustomerSearch(
+  database: TimelineDatabase,
+  f: ExplorerFilters,
+): Promise<{ filters: ExplorerFilters; matches: CustomerLabel[] | null }> {
+  if (!f.customer) return { filters: f, matches: null };
+  const db = timelineDb(database.db);
+  const known = await db
+    .selectFrom("directory_customers")
+    .select("id")
+    .where((eb) => eb.or([eb("id", "=", f.customer!), eb("external_id", "=", f.customer!)]))
+    .executeTakeFirst();
+  if (known) return { filters: { ...f, customerRefs: await customerRefs(db, f.customer) }, matches: null };
+  const found = await searchCustomers(database, f.customer, { limit: CUSTOMER_SEARCH_MATCHES });
+  const matches = found.hits.map((h) => ({ id: h.id, externalId: h.externalId, fullName: h.fullName, email: h.email }));
+  // The term itself stays a ref: usage of a customer the directory does not know is stored under it.
+  const matchedRefs = matches.flatMap((m) => (m.externalId ? [m.id, m.externalId] : [m.id]));
+  return { filters: { ...f, customerRefs: [...new Set([f.customer, ...matchedRefs])] }, matches };
 }
 
 const list = z
@@ -91,7 +120,8 @@ async function filterDaily<O>(db: TimelineDb, q: DailyQuery<O>, f: ExplorerFilte
   let out = q.where("usage_daily.day", ">=", f.range.fromDay).where("usage_daily.day", "<=", f.range.toDay);
   if (f.plans?.length) out = out.where("usage_daily.plan_id", "in", [...f.plans]);
   if (f.features?.length) out = out.where("usage_daily.feature_code", "in", [...f.features]);
-  if (f.customer) out = out.where("usage_daily.customer_id", "in", await customerRefs(db, f.customer));
+  if (f.customerRefs) out = out.where("usage_daily.customer_id", "in", [...f.customerRefs]);
+  else if (f.customer) out = out.where("usage_daily.customer_id", "in", await customerRefs(db, f.customer));
   if (f.statuses?.length) {
     const statuses = [...f.statuses];
     out = out.where("usage_daily.customer_id", "in", (eb: ExpressionBuilder<TimelineDB, "usage_daily">) =>

@@ -182,6 +182,38 @@ describeEachEngine("usage screens", (ctx) => {
     expect(page.catalogError).toMatch(/could not be read/);
   });
 
+  it("the customer box finds customers by name or email, and still takes ids and unknown refs", async () => {
+    const load = (customer: string) =>
+      loadUsageExplorer(parseUsageSearch(new URLSearchParams({ range: "7d", customer })), {
+        database: ctx.database,
+        plans: async () => [proPlan],
+        now,
+      });
+    const byName = await load("acme corp");
+    expect(byName.customerMatches).toEqual([
+      { id: "cus_acme", externalId: "acme", fullName: "Acme Corp", email: "ops@acme.test" },
+    ]);
+    expect(byName.result!.detail.rows.map((r) => r.customerId)).toEqual(["acme"]);
+    expect(byName.result!.series.total).toBe(5);
+    expect((await byName.result!.top)!.rows.map((r) => r.customerId)).toEqual(["acme"]);
+
+    const byEmail = await load("bob@example.org");
+    expect(byEmail.customerMatches?.map((m) => m.id)).toEqual(["cus_bob"]);
+    expect(byEmail.result!.series.total).toBe(7);
+
+    const byId = await load("cus_acme");
+    expect(byId.customerMatches).toBeNull();
+    expect(byId.result!.detail.rows.map((r) => r.customerId)).toEqual(["acme"]);
+
+    const unknown = await load("ghost_customer");
+    expect(unknown.customerMatches).toEqual([]);
+    expect(unknown.result!.series.total).toBe(3);
+
+    const nobody = await load("Nobody Here");
+    expect(nobody.customerMatches).toEqual([]);
+    expect(nobody.result!.series.total).toBe(0);
+  });
+
   it("the CSV export has the ids and the names: customer (Commet id, external id, name), plan, feature and unit", async () => {
     const staff = { id: "stf_fin", email: "finance@demo.local", role: "finance" };
     const exported = await exportUsageCsv(staff, parseUsageSearch(new URLSearchParams("range=7d")), {

@@ -21,7 +21,14 @@ import { usageCatalog, usageUnits } from "./catalog.ts";
 import type { TimelineCommet } from "./commet.ts";
 import { customerUsage, customerUsageTab } from "./customer.ts";
 import { dayToIso, InvalidRangeError, resolveRange } from "./days.ts";
-import { listUsageRows, parseExplorerFilters, streamUsageCsv, topCustomers, usageSeries } from "./explorer.ts";
+import {
+  listUsageRows,
+  parseExplorerFilters,
+  resolveCustomerSearch,
+  streamUsageCsv,
+  topCustomers,
+  usageSeries,
+} from "./explorer.ts";
 import type { ExplorerFilters } from "./explorer.ts";
 import { getIngestStatus } from "./ingest.ts";
 import { getDriftStatus, listStoredDrift } from "./reconcile.ts";
@@ -70,9 +77,12 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
         ),
       },
       rangeError: error.message,
+      customerMatches: null,
       result: null,
     };
   }
+  const resolved = await resolveCustomerSearch(database, filters);
+  filters = resolved.filters;
   // The ranking reads every customer's days of the range (the slowest query here): it streams in after
   // the chart and the rows; a failure shows in its section only.
   const top: Promise<(TopCustomers & { labels: CustomerLabels }) | null> = topCustomers(database, filters, {
@@ -103,6 +113,7 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
     ...common,
     drift: { rows: drifted, labels },
     rangeError: null,
+    customerMatches: resolved.matches,
     result: { series, top, detail: { ...detail, labels } },
   };
 }
@@ -140,13 +151,16 @@ export async function exportUsageCsv(
     throw error;
   }
   const database = sources.database ?? (await getReadyDb());
+  const resolved = await resolveCustomerSearch(database, filters);
+  filters = resolved.filters;
   const canonicalCustomer = async (ref: string) => (await customerLabels(database, [ref]))[ref]?.id ?? ref;
   await createAuditLog(database.db, { canonicalCustomer }).record(
     {
       actor: { id: staff.id, email: staff.email },
       role: staff.role,
       action: "usage.export",
-      customerId: filters.customer ?? null,
+      // A name search is no customer id: it stays in the filters.
+      customerId: resolved.matches === null ? (filters.customer ?? null) : null,
       params: { filters: { ...search, from: dayToIso(filters.range.fromDay), to: dayToIso(filters.range.toDay) } },
       idempotencyKey: crypto.randomUUID(),
     },

@@ -50,7 +50,12 @@ export function ExplorerFilters({ page, canExport }: { page: UsageExplorerPage; 
       />
       <label>
         Customer
-        <input type="search" name="customer" defaultValue={s.customer ?? ""} placeholder="Commet ID or external ID" />
+        <input
+          type="search"
+          name="customer"
+          defaultValue={s.customer ?? ""}
+          placeholder="Name, email, Commet ID or external ID"
+        />
       </label>
       {s.sort !== "usage" ? <input type="hidden" name="sort" value={s.sort} /> : null}
       <button type="submit" className="button">
