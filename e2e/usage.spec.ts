@@ -202,7 +202,9 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
   expect(plan, "a detail row with a plan").toBeTruthy();
   const planName = (await planCells.nth(plans.indexOf(plan!)).textContent())!.trim();
   expect(planName, "the plan shown by name").not.toMatch(/^plan_/);
-  await page.getByLabel("Plan").selectOption(plan!);
+  // The plan filter is a multi-select: open it and tick the plan.
+  await page.getByTestId("filter-plan").locator("summary").click();
+  await page.getByRole("group", { name: "Plan" }).getByRole("checkbox", { name: planName, exact: true }).check();
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(new RegExp(`plan=${plan}`));
   await expect(page.getByTestId("usage-chart").locator(".recharts-wrapper > svg")).toBeVisible();

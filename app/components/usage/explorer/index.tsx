@@ -49,7 +49,12 @@ export function UsageExplorer({
       ) : null}
       {r ? (
         <div {...busy}>
-          <UsageTotals series={r.series} featureNames={featureNames} filtered={hasFilters(page.search)} />
+          <UsageTotals
+            series={r.series}
+            featureNames={featureNames}
+            grain={page.search.grain}
+            filtered={hasFilters(page.search)}
+          />
           <TopCustomersSection
             top={r.top}
             search={page.search}

@@ -3,6 +3,7 @@
 import { UsageChart } from "~/components/usage/usage-chart";
 import { formatQuantity, formatUtc } from "~/contracts/format";
 import type { IngestStatus, UsageSeries } from "~/contracts/usage";
+import { bucketSeries, type UsageGrain } from "~/contracts/usage-grain";
 import { featureLegend, featureName, type FeatureNames } from "./plan-names";
 
 /** How much history the timeline holds (or that it holds none yet). */
@@ -32,10 +33,12 @@ export function UsageTotals({
   series,
   featureNames,
   filtered,
+  grain,
 }: {
   series: UsageSeries;
   featureNames: FeatureNames;
   filtered: boolean;
+  grain: UsageGrain;
 }) {
   const legend = Object.fromEntries(series.features.map((f) => [f, featureLegend(featureNames, f)]));
   return (
@@ -50,7 +53,13 @@ export function UsageTotals({
         </p>
       ) : (
         <>
-          <UsageChart features={series.features} days={series.days} units={featureNames.units} names={legend} />
+          <UsageChart
+            features={series.features}
+            days={bucketSeries(series.days, grain)}
+            grain={grain}
+            units={featureNames.units}
+            names={legend}
+          />
           <table className="mini-table usage-totals" data-testid="usage-totals">
             <caption className="visually-hidden">Totals per feature in the range</caption>
             <thead>
