@@ -74,6 +74,12 @@ export function usageSearchString(search: UsageSearch, options: { withSort?: boo
   return text ? `?${text}` : "";
 }
 
+/** The CSV of the top-customers ranking for the same filters and sort. */
+export function usageTopExportHref(search: UsageSearch): string {
+  const params = new URLSearchParams(usageSearchString({ ...search, grain: "day" }));
+  return `/usage/top.csv${params.size ? `?${params}` : ""}`;
+}
+
 /** The CSV export of exactly the rows the filters show. */
 export function usageExportHref(search: UsageSearch): string {
   return `/usage/export.csv${usageSearchString(search, { withSort: false })}`;

@@ -108,6 +108,7 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
   { route: "usage.reconcile", method: "GET", path: "/usage/reconcile", access: "usage:explore" },
   { route: "usage.reconcile", method: "POST", path: "/usage/reconcile", access: "usage:explore" },
   { route: "usage.export[.csv]", method: "GET", path: "/usage/export.csv?range=7d", access: "export:csv" },
+  { route: "usage.top[.csv]", method: "GET", path: "/usage/top.csv?range=7d", access: "export:csv" },
   { route: "invoices._index", method: "GET", path: "/invoices", access: "customers:read" },
   // A customer with no invoices: an empty CSV (the export is audited).
   {

@@ -29,7 +29,9 @@ export type { TimelineCommet } from "./commet.ts";
 export { usageCatalog, usageUnits } from "./catalog.ts";
 export {
   EXPLORER_DETAIL_ROWS,
+  exportTopCustomersCsv,
   exportUsageCsv,
+  TOP_EXPORT_ROWS,
   loadCustomerUsagePanel,
   loadUsageExplorer,
   checkCustomerUsage,

@@ -1,11 +1,12 @@
 import { beforeAll, expect, it } from "vitest";
 import type { PlanView } from "../../../app/contracts/plans.ts";
 import { parseUsageSearch } from "../../../app/contracts/usage-search.ts";
+import { createAuditLog } from "../../audit/index.ts";
 import { describeEachEngine } from "../../testing/db.ts";
 import { tables } from "../../directory/schema.ts";
 import { upsertCustomers, upsertSubscriptions } from "../../directory/store.ts";
 import type { TimelineCommet } from "./commet.ts";
-import { exportUsageCsv, loadCustomerUsagePanel, loadUsageExplorer } from "./pages.ts";
+import { exportTopCustomersCsv, exportUsageCsv, loadCustomerUsagePanel, loadUsageExplorer } from "./pages.ts";
 import { createReconcileSweep } from "./reconcile-runs.ts";
 import { deliverUsage, usageEnvelope } from "../../testing/timeline.ts";
 
@@ -212,6 +213,30 @@ describeEachEngine("usage screens", (ctx) => {
     const nobody = await load("Nobody Here");
     expect(nobody.customerMatches).toEqual([]);
     expect(nobody.result!.series.total).toBe(0);
+  });
+
+  it("the top-customers CSV ranks like the page, with ids and names, and is audited", async () => {
+    const staff = { id: "stf_fin", email: "finance@demo.local", role: "finance" };
+    const search = parseUsageSearch(new URLSearchParams("range=7d"));
+    const exported = await exportTopCustomersCsv(staff, search, {
+      database: ctx.database,
+      plans: async () => [proPlan],
+      now,
+    });
+    if (exported.error !== null) throw new Error(exported.error);
+    expect(exported.filename).toMatch(/^usage_top_usage_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}_UTC\.csv$/);
+    let text = "";
+    for await (const chunk of exported.csv) text += String(chunk);
+    expect(text.trimEnd().split("\n")).toEqual([
+      "rank,customer_id,customer_external_id,customer_name,plan_ids,plan_names,usage,overage,by_feature",
+      "1,cus_bob,,bob@example.org,pln_pro,Pro,7,0,API calls: 7 call",
+      "2,cus_acme,acme,Acme Corp,pln_pro,Pro,5,0,API calls: 5 call",
+      "3,ghost_customer,,,,,3,0,API calls: 3 call",
+    ]);
+    const page = await loadUsageExplorer(search, { database: ctx.database, plans: async () => [proPlan], now });
+    expect((await page.result!.top)!.rows.map((r) => r.customerId)).toEqual(["cus_bob", "acme", "ghost_customer"]);
+    const audit = await createAuditLog(ctx.db).list({ action: "usage.top_export" }, { pageSize: 5, page: 1 });
+    expect(audit.rows[0]).toMatchObject({ actor: { email: "finance@demo.local" }, status: "succeeded" });
   });
 
   it("the CSV export has the ids and the names: customer (Commet id, external id, name), plan, feature and unit", async () => {

@@ -13,6 +13,7 @@ import type {
 } from "../../../app/contracts/usage.ts";
 import { usageSearchString, type UsageSearch } from "../../../app/contracts/usage-search.ts";
 import { createAuditLog } from "../../audit/index.ts";
+import { csvStream } from "../../csv/index.ts";
 import { getCommet } from "../../commet/client.ts";
 import { listPlans, toCommetProblem } from "../../commet/index.ts";
 import { getReadyDb } from "../../db/index.ts";
@@ -223,4 +224,84 @@ export async function loadCustomerUsagePanel(
     drift,
     ingest,
   };
+}
+
+/** Rows of the top-customers CSV (the page's table is its first rows). */
+export const TOP_EXPORT_ROWS = 200;
+
+const TOP_CSV_COLUMNS = [
+  { key: "rank", header: "rank" },
+  { key: "customerId", header: "customer_id" },
+  { key: "externalId", header: "customer_external_id" },
+  { key: "customerName", header: "customer_name" },
+  { key: "planIds", header: "plan_ids" },
+  { key: "planNames", header: "plan_names" },
+  { key: "usage", header: "usage" },
+  { key: "overage", header: "overage" },
+  { key: "byFeature", header: "by_feature" },
+] as const;
+
+/**
+ * The top-customers ranking of the same filters and sort as CSV (the first TOP_EXPORT_ROWS), named from the directory
+ * and the catalog; several plans are joined with " | ", by_feature is "feature name: quantity unit; …". Audited.
+ */
+export async function exportTopCustomersCsv(
+  staff: Exporter,
+  search: UsageSearch,
+  sources: Sources = {},
+): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
+  let filters: ExplorerFilters;
+  try {
+    filters = explorerFilters(search, sources.now ?? Date.now());
+  } catch (error) {
+    if (error instanceof InvalidRangeError) return { error: error.message };
+    throw error;
+  }
+  const database = sources.database ?? (await getReadyDb());
+  const resolved = await resolveCustomerSearch(database, filters);
+  filters = resolved.filters;
+  await createAuditLog(database.db).record(
+    {
+      actor: { id: staff.id, email: staff.email },
+      role: staff.role,
+      action: "usage.top_export",
+      customerId: null,
+      params: { filters: { ...search, from: dayToIso(filters.range.fromDay), to: dayToIso(filters.range.toDay) } },
+      idempotencyKey: crypto.randomUUID(),
+    },
+    { status: "succeeded" },
+  );
+  const catalog = await usageCatalog(database, sources.plans);
+  const ranked = await topCustomers(database, filters, {
+    limit: TOP_EXPORT_ROWS,
+    sort: search.sort,
+    included: catalog.included,
+  });
+  const labels = await customerLabels(
+    database,
+    ranked.rows.map((r) => r.customerId),
+  );
+  const planName = (id: string) => (id ? (catalog.plans.find((p) => p.id === id)?.name ?? id) : "");
+  const rows = ranked.rows.map((r, i) => {
+    const label = labels[r.customerId];
+    return {
+      rank: i + 1,
+      customerId: label?.id ?? r.customerId,
+      externalId: label?.externalId ?? null,
+      customerName: label ? (label.fullName ?? label.email) : null,
+      planIds: r.planIds.filter(Boolean).join(" | "),
+      planNames: r.planIds.filter(Boolean).map(planName).join(" | "),
+      usage: r.usage,
+      // Overage needs Commet's catalog (the allowances): empty without it.
+      overage: catalog.included ? Math.round(r.overage * 100) / 100 : null,
+      byFeature: Object.entries(r.byFeature)
+        .map(
+          ([code, v]) =>
+            `${catalog.featureNames[code] ?? code}: ${v}${catalog.units[code] ? ` ${catalog.units[code]}` : ""}`,
+        )
+        .join("; "),
+    };
+  });
+  const filename = `usage_top_${search.sort}_${dayToIso(filters.range.fromDay)}_${dayToIso(filters.range.toDay)}_UTC.csv`;
+  return { error: null, csv: csvStream(rows, TOP_CSV_COLUMNS), filename };
 }

@@ -62,6 +62,7 @@ export function UsageExplorer({
             loading={loading}
             planNames={planNames}
             featureNames={featureNames}
+            canExport={canExport}
           />
         </div>
       ) : null}

@@ -7,7 +7,7 @@ import { DataTable } from "~/components/data-table";
 import { Sparkline } from "~/components/usage/sparkline";
 import type { CustomerLabels, TopCustomerRow, UsageExplorerPage } from "~/contracts/usage";
 import { formatQuantity } from "~/contracts/format";
-import { usageSearchString, type UsageSearch } from "~/contracts/usage-search";
+import { usageSearchString, usageTopExportHref, type UsageSearch } from "~/contracts/usage-search";
 import { CustomerCell, customerName } from "./customer-cell";
 import { featureName, planLabel, type FeatureNames, type PlanNames } from "./plan-names";
 
@@ -113,6 +113,7 @@ export function TopCustomersSection({
   loading,
   planNames,
   featureNames,
+  canExport,
 }: {
   top: NonNullable<UsageExplorerPage["result"]>["top"];
   search: UsageSearch;
@@ -120,6 +121,7 @@ export function TopCustomersSection({
   loading: boolean;
   planNames: PlanNames;
   featureNames: FeatureNames;
+  canExport: boolean;
 }) {
   return (
     <section className="usage-section" aria-labelledby="usage-top">
@@ -137,9 +139,21 @@ export function TopCustomersSection({
           {(ranked) =>
             ranked ? (
               <>
-                <h2 id="usage-top">
-                  Top customers by {search.sort} <span className="muted">({ranked.customers} with usage)</span>
-                </h2>
+                <div className="toolbar">
+                  <h2 id="usage-top">
+                    Top customers by {search.sort} <span className="muted">({ranked.customers} with usage)</span>
+                  </h2>
+                  {canExport && ranked.rows.length > 0 ? (
+                    <a
+                      className="button button--quiet toolbar__end"
+                      href={usageTopExportHref(search)}
+                      download
+                      data-testid="top-customers-export"
+                    >
+                      Export top customers (CSV)
+                    </a>
+                  ) : null}
+                </div>
                 <TopCustomersTable
                   rows={ranked.rows}
                   search={search}
