@@ -11,6 +11,7 @@ import { InvoicesPanel } from "~/components/customer/invoices-panel";
 import { PaymentsPanel } from "~/components/customer/payments-panel";
 import { PortalLinkCard } from "~/components/customer/portal-link";
 import { ProfilePanel } from "~/components/customer/profile-panel";
+import { ProjectedInvoicePanel } from "~/components/customer/projected-invoice-panel";
 import { SeatChangeSection } from "~/components/customer/seat-change-form";
 import { StaffActionsPanel } from "~/components/customer/staff-actions-panel";
 import { SubscriptionActionsPanel } from "~/components/customer/subscription-actions";
@@ -155,6 +156,7 @@ export default function CustomerPage() {
         />
         <QuotaPanel resolve={d.quota} />
         {d.canIssuePortal ? <PortalLinkCard customerRef={d.customerRef} /> : null}
+        <ProjectedInvoicePanel resolve={d.projectedInvoice} />
         <InvoicesPanel customerRef={d.customerRef} resolve={d.invoices} canSend={d.canSendInvoices} now={d.now} />
         <PaymentsPanel
           customerRef={d.customerRef}

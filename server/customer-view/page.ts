@@ -8,6 +8,7 @@ import { newIdempotencyKey } from "../../app/contracts/ops-forms.ts";
 import { can, type Role } from "../../app/contracts/permissions.ts";
 import type { Problem } from "../../app/contracts/problem.ts";
 import { loadCustomerActivity } from "../activity/index.ts";
+import { loadProjectedInvoice } from "../billing/index.ts";
 import { loadPaymentsPanel } from "../payments/index.ts";
 import { loadSeatPanel } from "../seats/index.ts";
 import { loadSubscriptionActions } from "../subscriptions/index.ts";
@@ -67,6 +68,8 @@ export async function loadCustomerPage(
       // Writes on this customer Commet has not confirmed yet ("awaiting confirmation"; server/writes resolver).
       unsettledWrites: formPanel(customerUnsettledWrites(customerRef, options.staffId ?? null), "unsettled-writes"),
       activity,
+      // Estimated from the plan's pricing and Commet's live counters (server/billing/estimate.ts).
+      projectedInvoice: toPanel(loadProjectedInvoice(customerRef), "projected-invoice"),
       activityKind: options.activityKind ?? null,
       // Each form's idempotency key is made here, when the form is rendered (same on the server render and in the browser).
       seatForm: can(role, "seats:write")

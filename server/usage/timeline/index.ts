@@ -24,8 +24,10 @@ export {
   type ExplorerFilters,
 } from "./explorer.ts";
 export { customerUsage, customerUsageTab } from "./customer.ts";
+export { loadDailyUsage, type DailyUsage } from "./daily.ts";
 export { DRIFT_TOLERANCE, getDriftStatus, listDrift, listStoredDrift, reconcileCustomer } from "./reconcile.ts";
 export type { TimelineCommet } from "./commet.ts";
+export type { TimelineDatabase } from "./schema.ts";
 export { usageCatalog, usageUnits } from "./catalog.ts";
 export {
   EXPLORER_DETAIL_ROWS,
