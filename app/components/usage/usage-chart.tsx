@@ -41,6 +41,8 @@ export function UsageChart({
 }: UsageChartProps) {
   const data = days.map((d) => ({ date: d.date, ...d.totals }));
   const tick = grain === "month" ? monthLabel : shortDay;
+  // Wide enough for the largest stacked total (weeks and months reach millions).
+  const axisWidth = Math.max(72, formatQuantity(Math.max(0, ...days.map((d) => d.total))).length * 8 + 16);
   return (
     <div
       className="usage-chart"
@@ -57,7 +59,7 @@ export function UsageChart({
           label={{ value: AXIS[grain], position: "insideBottomRight", offset: -4 }}
           height={40}
         />
-        <YAxis tickFormatter={(v: number) => formatQuantity(v)} width={72} />
+        <YAxis tickFormatter={(v: number) => formatQuantity(v)} width={axisWidth} />
         <Tooltip
           isAnimationActive={false}
           labelFormatter={(label) =>
