@@ -273,6 +273,29 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
   expect(rows.filter((r) => r[CSV.featureCode] === "api_calls").every((r) => r[CSV.featureName] === "API calls")).toBe(
     true,
   );
+  // The top-customers table exports as CSV: its rows are the CSV's first rows (ids and names).
+  await expect(page.getByTestId("top-customers")).toBeVisible();
+  const topShown = await page
+    .getByTestId("top-customers")
+    .locator("tbody tr .customer-cell")
+    .evaluateAll((cells) =>
+      cells.map((c) => [c.getAttribute("data-value"), c.querySelector("a")!.textContent!.trim()]),
+    );
+  const topHref = (await page.getByTestId("top-customers-export").getAttribute("href"))!;
+  expect(topHref).toContain(`plan=${plan}`);
+  const topCsv = parseCsv(await (await page.request.get(`${base}${topHref}`)).text());
+  expect(topCsv[0]).toEqual([
+    "rank",
+    "customer_id",
+    "customer_external_id",
+    "customer_name",
+    "plan_ids",
+    "plan_names",
+    "usage",
+    "overage",
+    "by_feature",
+  ]);
+  expect(topCsv.slice(1, 1 + topShown.length).map((r) => [r[1], r[3] || r[1]])).toEqual(topShown);
   const csvTotals = new Map<string, number>();
   for (const row of rows)
     csvTotals.set(row[CSV.featureCode]!, (csvTotals.get(row[CSV.featureCode]!) ?? 0) + Number(row[CSV.total]));
