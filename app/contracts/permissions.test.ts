@@ -26,7 +26,15 @@ const EXPECTED: Record<Role, Permission[]> = {
     "audit:read",
     "approvals:review",
   ],
-  finance: ["customers:read", "payments:refund", "usage:explore", "export:csv", "audit:read", "approvals:review"],
+  finance: [
+    "customers:read",
+    "payments:refund",
+    "usage:explore",
+    "revenue:read",
+    "export:csv",
+    "audit:read",
+    "approvals:review",
+  ],
   admin: [...PERMISSIONS],
 };
 

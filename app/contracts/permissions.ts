@@ -4,7 +4,7 @@
  *            resend invoices
  *   ops      support + change seats + record/set usage + retry failed payments + change plans +
  *            cancel immediately
- *   finance  read all, usage explorer, CSV export, refunds
+ *   finance  read all, usage explorer, revenue overview ("revenue:read"), CSV export, refunds
  *   admin    everything + manage staff
  * The audit trail (already redacted) is readable by every role — its security events (sign-ins, staff
  * administration, trail exports) by admins only ("audit:security"); exporting it is "export:csv".
@@ -28,6 +28,7 @@ export const PERMISSION_ROLES = {
   "seats:write": ["ops", "admin"],
   "usage:write": ["ops", "admin"],
   "usage:explore": ["finance", "admin"],
+  "revenue:read": ["finance", "admin"],
   "export:csv": ["finance", "admin"],
   "audit:read": ["support", "ops", "finance", "admin"],
   "audit:security": ["admin"],

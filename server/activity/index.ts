@@ -22,7 +22,13 @@ import { customerTimeline, InvalidActivityCursorError } from "./timeline.ts";
 export { activityWebhooks } from "./webhooks.ts";
 export { startAccountEventPruner, type AccountEventPrunerOptions } from "./retention.ts";
 export { customerTimeline, InvalidActivityCursorError, type ActivitySources, type TimelineInput } from "./timeline.ts";
-export { listAccountEvents, pruneAccountEvents, recordAccountEvent, type AccountEvent } from "./store.ts";
+export {
+  listAccountEvents,
+  listEventsOfTypes,
+  pruneAccountEvents,
+  recordAccountEvent,
+  type AccountEvent,
+} from "./store.ts";
 export { EVENT_KINDS, customerKeyOf, kindOfEvent } from "./catalogue.ts";
 export { describeAction, describeEvent } from "./describe.ts";
 

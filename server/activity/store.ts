@@ -104,6 +104,28 @@ export async function listAccountEvents(database: ActivityDatabase, query: Accou
     .slice(0, query.limit);
 }
 
+/**
+ * Every customer's events of the given types that occurred in [from, to), oldest first, at most `limit`
+ * (org-wide reports such as the revenue movements; the (type, occurred_at) scan is bounded by the window).
+ */
+export async function listEventsOfTypes(
+  database: ActivityDatabase,
+  query: { types: readonly string[]; from: number; to: number; limit: number },
+): Promise<AccountEvent[]> {
+  if (query.types.length === 0) return [];
+  const rows = await activityTables(database)
+    .selectFrom("account_events")
+    .selectAll()
+    .where("type", "in", [...query.types])
+    .where("occurred_at", ">=", query.from)
+    .where("occurred_at", "<", query.to)
+    .orderBy("occurred_at", "asc")
+    .orderBy("event_id", "asc")
+    .limit(query.limit)
+    .execute();
+  return rows.map(toEvent);
+}
+
 const DAY_MS = 86_400_000;
 
 /** Deletes events that occurred more than `retentionDays` ago, `batchSize` rows per statement; returns how many. */

@@ -21,6 +21,7 @@
  *     cursor | offset, limit }) → { rows: IndexedSubscription[], total, nextCursor }
  *   subscriptionStatusCounts(database, { plan?[] }) → { counts: Record<status, n>, total }
  *   listIndexedPlans(database) → [{ planId, planName, subscriptions }]
+ *   indexedSubscriptionFacts(database) → every subscription's id, status, plan, start, seats (one scan)
  *   customerListOptionsSchema / subscriptionListOptionsSchema (reuse them to parse URL params)
  *
  * Sync (sync.ts; state and lease: sync-state.ts; pages: sync-pages.ts; periodic: resync.ts)
@@ -42,6 +43,7 @@ export {
   customerListOptionsSchema,
   getIndexedCustomer,
   indexedCustomersByEmail,
+  indexedSubscriptionFacts,
   InvalidCursorError,
   LIST_MAX_LIMIT,
   listIndexedCustomers,

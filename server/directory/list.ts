@@ -306,6 +306,27 @@ export async function listIndexedSubscriptions(
   );
 }
 
+/**
+ * Every indexed subscription's id, status, plan, start and seats in one scan (org-wide reports such as the
+ * revenue overview; no customer join, no count, no paging).
+ */
+export async function indexedSubscriptionFacts(
+  database: DirectoryDb,
+): Promise<Array<Pick<IndexedSubscription, "id" | "status" | "planId" | "planName" | "startDate" | "seats">>> {
+  const rows = await tables(database)
+    .selectFrom("directory_subscriptions")
+    .select(["id", "status", "plan_id", "plan_name", "start_date", "seats"])
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    status: r.status,
+    planId: r.plan_id,
+    planName: r.plan_name,
+    startDate: r.start_date === null ? null : Number(r.start_date),
+    seats: r.seats === null ? null : parseSeats(r.seats),
+  }));
+}
+
 export interface StatusCounts {
   counts: Record<SubscriptionStatus, number>;
   total: number;

@@ -109,6 +109,9 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
   { route: "usage.reconcile", method: "POST", path: "/usage/reconcile", access: "usage:explore" },
   { route: "usage.export[.csv]", method: "GET", path: "/usage/export.csv?range=7d", access: "export:csv" },
   { route: "usage.top[.csv]", method: "GET", path: "/usage/top.csv?range=7d", access: "export:csv" },
+  // Revenue overview and its CSV (read-only; the export is audited); a bad window is 400 for allowed roles.
+  { route: "revenue._index", method: "GET", path: "/revenue", access: "revenue:read" },
+  { route: "revenue.export[.csv]", method: "GET", path: "/revenue/export.csv?months=3", access: "export:csv" },
   { route: "invoices._index", method: "GET", path: "/invoices", access: "customers:read" },
   // A customer with no invoices: an empty CSV (the export is audited).
   {
