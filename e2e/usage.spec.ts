@@ -78,19 +78,84 @@ async function settledRange(page: Page, days = 2): Promise<{ from: string; to: s
     const rows = parseCsv(await csv.text()).slice(1);
     expect(rows.length).toBeGreaterThan(0);
     expect(
-      rows.filter((r) => !r[2]),
+      rows.filter((r) => !r[CSV.planId]),
       "rows still waiting for their plan",
     ).toEqual([]);
   }).toPass({ timeout: 120_000, intervals: [2_000] });
   return range!;
 }
 
+/** Column positions of the usage CSV (ids and names). */
+const CSV_HEADER = [
+  "date (UTC)",
+  "customer_id",
+  "customer_external_id",
+  "customer_name",
+  "plan_id",
+  "plan_name",
+  "feature_code",
+  "feature_name",
+  "unit",
+  "total",
+  "events",
+];
+const CSV = Object.fromEntries(
+  [
+    "date",
+    "customerId",
+    "externalId",
+    "customerName",
+    "planId",
+    "planName",
+    "featureCode",
+    "featureName",
+    "unit",
+    "total",
+    "events",
+  ].map((k, i) => [k, i]),
+) as Record<
+  | "date"
+  | "customerId"
+  | "externalId"
+  | "customerName"
+  | "planId"
+  | "planName"
+  | "featureCode"
+  | "featureName"
+  | "unit"
+  | "total"
+  | "events",
+  number
+>;
+
+/** RFC 4180 rows (names may hold commas and quotes). */
 function parseCsv(text: string): string[][] {
-  // The export's fields are ids, ISO days and numbers: no quoting to undo.
-  return text
-    .trim()
-    .split(/\r?\n/)
-    .map((line) => line.split(","));
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      row.push(cell);
+      cell = "";
+    } else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = "";
+    } else cell += c;
+  }
+  if (cell || row.length) rows.push([...row, cell]);
+  return rows;
 }
 
 // Playwright reads the fixtures a test wants from its first parameter, which must be a destructuring pattern.
@@ -137,7 +202,9 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
   expect(plan, "a detail row with a plan").toBeTruthy();
   const planName = (await planCells.nth(plans.indexOf(plan!)).textContent())!.trim();
   expect(planName, "the plan shown by name").not.toMatch(/^plan_/);
-  await page.getByLabel("Plan").selectOption(plan!);
+  // The plan filter is a multi-select: open it and tick the plan.
+  await page.getByTestId("filter-plan").locator("summary").click();
+  await page.getByRole("group", { name: "Plan" }).getByRole("checkbox", { name: planName, exact: true }).check();
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(new RegExp(`plan=${plan}`));
   await expect(page.getByTestId("usage-chart").locator(".recharts-wrapper > svg")).toBeVisible();
@@ -171,17 +238,67 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("usage-export").click()]);
   expect(download.suggestedFilename()).toMatch(/^usage_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}_UTC\.csv$/);
   const csv = parseCsv(fs.readFileSync((await download.path())!, "utf8"));
-  expect(csv[0]).toEqual(["date (UTC)", "customer_id", "plan_id", "feature_code", "total", "events"]);
+  expect(csv[0]).toEqual(CSV_HEADER);
   const rows = csv.slice(1);
-  // Every row is of the chosen plan, the first rows are the table's rows, and the totals per feature are the chart's.
-  for (const row of rows) expect(row[2]).toBe(plan);
+  // Every row is of the chosen plan (by id and by the name shown), the first rows are the table's rows, and the
+  // totals per feature are the chart's.
+  for (const row of rows) expect([row[CSV.planId], row[CSV.planName]]).toEqual([plan, planName]);
   expect(
     rows
       .slice(0, shown.length)
-      .map((r) => [r[0], r[1], r[2], r[3], Number(r[4]).toLocaleString("en-US", { maximumFractionDigits: 4 }), r[5]]),
+      .map((r) => [
+        r[CSV.date],
+        r[CSV.customerId],
+        r[CSV.planId],
+        r[CSV.featureCode],
+        r[CSV.unit] || "—",
+        Number(r[CSV.total]).toLocaleString("en-US", { maximumFractionDigits: 4 }),
+        r[CSV.events],
+      ]),
   ).toEqual(shown);
+  // Names beside the ids: the customer cells show the CSV's customer_name and its external id.
+  const named = await page
+    .getByTestId("usage-rows")
+    .locator("tbody tr td:nth-child(2) .customer-cell")
+    .evaluateAll((cells) =>
+      cells.map((c) => [c.querySelector("a")!.textContent!.trim(), c.querySelector("code")?.textContent ?? ""]),
+    );
+  expect(
+    rows
+      .slice(0, shown.length)
+      .map((r) =>
+        r[CSV.customerName] ? [r[CSV.customerName], r[CSV.externalId] || r[CSV.customerId]] : [r[CSV.customerId], ""],
+      ),
+  ).toEqual(named);
+  expect(rows.filter((r) => r[CSV.featureCode] === "api_calls").every((r) => r[CSV.featureName] === "API calls")).toBe(
+    true,
+  );
+  // The top-customers table exports as CSV: its rows are the CSV's first rows (ids and names).
+  await expect(page.getByTestId("top-customers")).toBeVisible();
+  const topShown = await page
+    .getByTestId("top-customers")
+    .locator("tbody tr .customer-cell")
+    .evaluateAll((cells) =>
+      cells.map((c) => [c.getAttribute("data-value"), c.querySelector("a")!.textContent!.trim()]),
+    );
+  const topHref = (await page.getByTestId("top-customers-export").getAttribute("href"))!;
+  expect(topHref).toContain(`plan=${plan}`);
+  const topCsv = parseCsv(await (await page.request.get(`${base}${topHref}`)).text());
+  expect(topCsv[0]).toEqual([
+    "rank",
+    "customer_id",
+    "customer_external_id",
+    "customer_name",
+    "plan_ids",
+    "plan_names",
+    "usage",
+    "overage",
+    "by_feature",
+  ]);
+  expect(topCsv.slice(1, 1 + topShown.length).map((r) => [r[1], r[3] || r[1]])).toEqual(topShown);
   const csvTotals = new Map<string, number>();
-  for (const row of rows) csvTotals.set(row[3]!, (csvTotals.get(row[3]!) ?? 0) + Number(row[4]));
+  for (const row of rows)
+    csvTotals.set(row[CSV.featureCode]!, (csvTotals.get(row[CSV.featureCode]!) ?? 0) + Number(row[CSV.total]));
   expect([...csvTotals.entries()].sort()).toEqual([...totals].sort());
 });
 

@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { USAGE_GRAINS } from "./usage-grain.ts";
 
 export const USAGE_RANGES = ["7d", "30d", "90d", "custom"] as const;
 export type UsageRange = (typeof USAGE_RANGES)[number];
@@ -22,6 +23,8 @@ export const usageSearchSchema = z.object({
   status: values.catch([]),
   customer: z.string().trim().min(1).max(200).optional().catch(undefined),
   sort: z.enum(TOP_SORTS).catch("usage"),
+  /** The chart's grain (the rows and the CSV stay daily). */
+  grain: z.enum(USAGE_GRAINS).catch("day"),
 });
 
 export type UsageSearch = z.infer<typeof usageSearchSchema>;
@@ -44,6 +47,7 @@ export function parseUsageSearch(params: URLSearchParams): UsageSearch {
     status: listOf(params, "status"),
     customer: params.get("customer") || undefined,
     sort: params.get("sort") ?? undefined,
+    grain: params.get("grain") ?? undefined,
   });
   // A custom range without both ends is no range: fall back to the default preset.
   if (search.range === "custom" && (!search.from || !search.to))
@@ -52,7 +56,7 @@ export function parseUsageSearch(params: URLSearchParams): UsageSearch {
   return search;
 }
 
-/** The query string of a state (defaults left out), "" or "?…". `sort` only matters to the screen. */
+/** The query string of a state (defaults left out), "" or "?…". `sort` and `grain` only matter to the screen. */
 export function usageSearchString(search: UsageSearch, options: { withSort?: boolean } = {}): string {
   const params = new URLSearchParams();
   if (search.range !== "30d") params.set("range", search.range);
@@ -65,8 +69,15 @@ export function usageSearchString(search: UsageSearch, options: { withSort?: boo
   for (const s of search.status) params.append("status", s);
   if (search.customer) params.set("customer", search.customer);
   if ((options.withSort ?? true) && search.sort !== "usage") params.set("sort", search.sort);
+  if ((options.withSort ?? true) && search.grain !== "day") params.set("grain", search.grain);
   const text = params.toString();
   return text ? `?${text}` : "";
+}
+
+/** The CSV of the top-customers ranking for the same filters and sort. */
+export function usageTopExportHref(search: UsageSearch): string {
+  const params = new URLSearchParams(usageSearchString({ ...search, grain: "day" }));
+  return `/usage/top.csv${params.size ? `?${params}` : ""}`;
 }
 
 /** The CSV export of exactly the rows the filters show. */

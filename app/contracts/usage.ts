@@ -95,6 +95,8 @@ export interface UsageCatalog {
   included: IncludedByPlan | undefined;
   /** Unit name per usage feature code ("call"), null when the feature has none. */
   units: Record<string, string | null>;
+  /** Display name per usage feature code ("API calls"), from the plan catalog; empty when it could not be read. */
+  featureNames: Record<string, string>;
   catalogError: string | null;
 }
 
@@ -106,6 +108,8 @@ export interface UsageExplorerPage extends UsageCatalog {
   /** Drifted customers as last checked, largest difference first. */
   drift: { rows: Reconciliation[]; labels: CustomerLabels };
   rangeError: string | null;
+  /** Customers the customer box matched by name or email (null: no customer filter, or a known id). */
+  customerMatches: CustomerLabel[] | null;
   result: {
     series: UsageSeries;
     /** Streamed after the rest; null when the ranking failed. */

@@ -121,6 +121,7 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     path: "/usage/reconciliation/export.csv?from=2020-01-01&to=2020-01-31",
     access: "export:csv",
   },
+  { route: "usage.top[.csv]", method: "GET", path: "/usage/top.csv?range=7d", access: "export:csv" },
   // Revenue overview and its CSV (read-only; the export is audited); a bad window is 400 for allowed roles.
   { route: "revenue._index", method: "GET", path: "/revenue", access: "revenue:read" },
   { route: "revenue.export[.csv]", method: "GET", path: "/revenue/export.csv?months=3", access: "export:csv" },

@@ -2,6 +2,7 @@
 
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import { formatQuantity, shortDay } from "~/contracts/format";
+import type { UsageGrain } from "~/contracts/usage-grain";
 import { seriesColor } from "./palette";
 
 export interface UsageChartProps {
@@ -11,6 +12,10 @@ export interface UsageChartProps {
   days: Array<{ date: string; totals: Record<string, number>; total: number }>;
   /** Unit name per feature code (tooltip), when the plan catalog knows it. */
   units?: Record<string, string | null | undefined>;
+  /** Legend name per feature code ("API calls (call)"); the code when missing. */
+  names?: Record<string, string>;
+  /** What one bar is: a UTC day (default), a week (from its Monday) or a month. */
+  grain?: UsageGrain;
   width?: number;
   height?: number;
 }
@@ -19,33 +24,61 @@ export interface UsageChartProps {
  * Totals per feature over time, stacked per UTC day (the /usage explorer). Recharts renders its
  * <svg> only after hydration; fixed size and no animation keep it steady.
  */
-export function UsageChart({ features, days, units = {}, width = 1000, height = 320 }: UsageChartProps) {
+const AXIS: Record<UsageGrain, string> = { day: "Day (UTC)", week: "Week from (UTC)", month: "Month (UTC)" };
+
+function monthLabel(iso: string): string {
+  return new Date(`${iso}T00:00:00Z`).toLocaleDateString("en-US", { month: "short", year: "numeric", timeZone: "UTC" });
+}
+
+export function UsageChart({
+  features,
+  days,
+  units = {},
+  names = {},
+  grain = "day",
+  width = 1000,
+  height = 320,
+}: UsageChartProps) {
   const data = days.map((d) => ({ date: d.date, ...d.totals }));
+  const tick = grain === "month" ? monthLabel : shortDay;
+  // Wide enough for the largest stacked total (weeks and months reach millions).
+  const axisWidth = Math.max(72, formatQuantity(Math.max(0, ...days.map((d) => d.total))).length * 8 + 16);
   return (
     <div
       className="usage-chart"
       data-testid="usage-chart"
       role="img"
-      aria-label={`Usage per feature per UTC day, ${days[0]?.date} to ${days.at(-1)?.date}`}
+      aria-label={`Usage per feature per UTC ${grain}, ${days[0]?.date} to ${days.at(-1)?.date}`}
     >
       <BarChart width={width} height={height} data={data} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
         <XAxis
           dataKey="date"
-          tickFormatter={shortDay}
+          tickFormatter={tick}
           minTickGap={16}
-          label={{ value: "Day (UTC)", position: "insideBottomRight", offset: -4 }}
+          label={{ value: AXIS[grain], position: "insideBottomRight", offset: -4 }}
           height={40}
         />
-        <YAxis tickFormatter={(v: number) => formatQuantity(v)} width={72} />
+        <YAxis tickFormatter={(v: number) => formatQuantity(v)} width={axisWidth} />
         <Tooltip
           isAnimationActive={false}
-          labelFormatter={(label) => `${String(label)} (UTC)`}
-          formatter={(value, name) => [formatQuantity(Number(value), units[String(name)]), String(name)]}
+          labelFormatter={(label) =>
+            grain === "day"
+              ? `${String(label)} (UTC)`
+              : `${grain === "week" ? "Week from" : "Month of"} ${String(label)} (UTC)`
+          }
+          formatter={(value, name, item) => [formatQuantity(Number(value), units[String(item.dataKey)]), String(name)]}
         />
         <Legend />
         {features.map((code, i) => (
-          <Bar key={code} dataKey={code} name={code} stackId="usage" fill={seriesColor(i)} isAnimationActive={false} />
+          <Bar
+            key={code}
+            dataKey={code}
+            name={names[code] ?? code}
+            stackId="usage"
+            fill={seriesColor(i)}
+            isAnimationActive={false}
+          />
         ))}
       </BarChart>
     </div>

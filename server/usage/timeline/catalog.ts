@@ -1,4 +1,4 @@
-/** The plan catalog as the usage screens need it: plan names, included units per plan and feature, units per feature. */
+/** The plan catalog as the usage screens need it: plan names, included units per plan and feature, feature names and units. */
 import type { PlanView } from "../../../app/contracts/plans.ts";
 import type { IncludedByPlan, UsageCatalog } from "../../../app/contracts/usage.ts";
 import { listPlans } from "../../commet/index.ts";
@@ -10,6 +10,13 @@ export function usageUnits(plans: readonly PlanView[]): Record<string, string | 
   const units: Record<string, string | null> = {};
   for (const p of plans) for (const f of p.features) if (f.type === "usage") units[f.code] ??= f.unitName;
   return units;
+}
+
+/** Display name per usage feature code, the first plan that names one winning. */
+export function usageFeatureNames(plans: readonly PlanView[]): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const p of plans) for (const f of p.features) if (f.type === "usage" && f.name) names[f.code] ??= f.name;
+  return names;
 }
 
 function includedByPlan(plans: readonly PlanView[]): IncludedByPlan {
@@ -34,6 +41,7 @@ export async function usageCatalog(
       plans: catalog.map((p) => ({ id: p.id, name: p.name })),
       included: includedByPlan(catalog),
       units: usageUnits(catalog),
+      featureNames: usageFeatureNames(catalog),
       catalogError: null,
     };
   } catch {
@@ -42,7 +50,9 @@ export async function usageCatalog(
       plans: indexed.map((p) => ({ id: p.planId, name: p.planName ?? p.planId })),
       included: undefined,
       units: {},
-      catalogError: "Commet's plan catalog could not be read: overage is not computed and units are not shown.",
+      featureNames: {},
+      catalogError:
+        "Commet's plan catalog could not be read: overage is not computed, features show their codes and units are not shown.",
     };
   }
 }

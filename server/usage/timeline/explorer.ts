@@ -5,11 +5,13 @@
  * features rows), customer and status filters read usage_daily. Days are UTC days.
  */
 import type { Readable } from "node:stream";
-import { csvStream } from "../../csv/index.ts";
+import { csvStream, type CsvCell } from "../../csv/index.ts";
+import { customerLabels, searchCustomers } from "../../directory/index.ts";
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from "kysely";
 import { z } from "zod";
 import { dayToIso, rangeDays, rangeSchema, resolveRange, TIMEZONE, type DayRange } from "./days.ts";
 import { timelineDb, type TimelineDatabase, type TimelineDB, type TimelineDb } from "./schema.ts";
+import type { CustomerLabel } from "../../../app/contracts/directory.ts";
 import type {
   IncludedByPlan,
   TopCustomers,
@@ -27,6 +29,35 @@ export interface ExplorerFilters {
   statuses?: readonly string[];
   /** One customer (Commet id or externalId). */
   customer?: string;
+  /** The refs `customer` resolved to (resolveCustomerSearch: by id, else by name or email); overrides `customer`. */
+  customerRefs?: readonly string[];
+}
+
+/** Customers a name search in the explorer matched (at most this many are filtered on). */
+export const CUSTOMER_SEARCH_MATCHES = 50;
+
+/**
+ * The explorer's customer box: a Commet id or externalId the directory knows is that customer; anything else is
+ * searched by name / email in the directory index (and kept as a ref) and filters on every match. `matches` lists
+ * the customers found that way (null when the term was a known id).
+ */
+export async function resolveCustomerSearch(
+  database: TimelineDatabase,
+  f: ExplorerFilters,
+): Promise<{ filters: ExplorerFilters; matches: CustomerLabel[] | null }> {
+  if (!f.customer) return { filters: f, matches: null };
+  const db = timelineDb(database.db);
+  const known = await db
+    .selectFrom("directory_customers")
+    .select("id")
+    .where((eb) => eb.or([eb("id", "=", f.customer!), eb("external_id", "=", f.customer!)]))
+    .executeTakeFirst();
+  if (known) return { filters: { ...f, customerRefs: await customerRefs(db, f.customer) }, matches: null };
+  const found = await searchCustomers(database, f.customer, { limit: CUSTOMER_SEARCH_MATCHES });
+  const matches = found.hits.map((h) => ({ id: h.id, externalId: h.externalId, fullName: h.fullName, email: h.email }));
+  // The term itself stays a ref: usage of a customer the directory does not know is stored under it.
+  const matchedRefs = matches.flatMap((m) => (m.externalId ? [m.id, m.externalId] : [m.id]));
+  return { filters: { ...f, customerRefs: [...new Set([f.customer, ...matchedRefs])] }, matches };
 }
 
 const list = z
@@ -89,7 +120,8 @@ async function filterDaily<O>(db: TimelineDb, q: DailyQuery<O>, f: ExplorerFilte
   let out = q.where("usage_daily.day", ">=", f.range.fromDay).where("usage_daily.day", "<=", f.range.toDay);
   if (f.plans?.length) out = out.where("usage_daily.plan_id", "in", [...f.plans]);
   if (f.features?.length) out = out.where("usage_daily.feature_code", "in", [...f.features]);
-  if (f.customer) out = out.where("usage_daily.customer_id", "in", await customerRefs(db, f.customer));
+  if (f.customerRefs) out = out.where("usage_daily.customer_id", "in", [...f.customerRefs]);
+  else if (f.customer) out = out.where("usage_daily.customer_id", "in", await customerRefs(db, f.customer));
   if (f.statuses?.length) {
     const statuses = [...f.statuses];
     out = out.where("usage_daily.customer_id", "in", (eb: ExpressionBuilder<TimelineDB, "usage_daily">) =>
@@ -318,32 +350,73 @@ export async function listUsageRows(
   };
 }
 
+/** Ids and the names staff read beside them: customer_id is the Commet id (the stored ref when the index does not know it). */
 export const USAGE_CSV_COLUMNS = [
   { key: "date", header: "date (UTC)" },
   { key: "customerId", header: "customer_id" },
+  { key: "externalId", header: "customer_external_id" },
+  { key: "customerName", header: "customer_name" },
   { key: "planId", header: "plan_id" },
+  { key: "planName", header: "plan_name" },
   { key: "featureCode", header: "feature_code" },
+  { key: "featureName", header: "feature_name" },
+  { key: "unit", header: "unit" },
   { key: "total", header: "total" },
   { key: "events", header: "events" },
 ] as const;
 
+type UsageCsvKey = (typeof USAGE_CSV_COLUMNS)[number]["key"];
+
+/** Plan and feature names from the catalog (one read per export); a missing entry leaves its name cell empty. */
+export interface UsageCsvNames {
+  plans: Readonly<Record<string, string>>;
+  features: Readonly<Record<string, string>>;
+  units: Readonly<Record<string, string | null>>;
+}
+
 /**
  * The detail rows of `f` as CSV, streamed: pages of `pageSize` are fetched as the consumer reads
  * (backpressure through the pipeline), so memory stays flat for any export size. Same rows and order
- * as listUsageRows. For a Fetch Response: `new Response(Readable.toWeb(stream) as ReadableStream)`.
+ * as listUsageRows. Customers are named from the directory index with one batched lookup per page.
+ * For a Fetch Response: `new Response(Readable.toWeb(stream) as ReadableStream)`.
  */
 export function streamUsageCsv(
   database: TimelineDatabase,
   f: ExplorerFilters,
-  options: { pageSize?: number } = {},
+  options: { pageSize?: number; names?: UsageCsvNames } = {},
 ): Readable {
-  async function* rows(): AsyncGenerator<UsageRow> {
+  const names = options.names ?? { plans: {}, features: {}, units: {} };
+  async function* rows(): AsyncGenerator<Record<UsageCsvKey, CsvCell>> {
     let after: string | null = null;
     do {
       const page: UsageRowsPage = await listUsageRows(database, f, { after, limit: options.pageSize ?? 2000 });
-      yield* page.rows;
+      const labels = await customerLabels(
+        database,
+        page.rows.map((r) => r.customerId),
+      );
+      for (const r of page.rows) yield usageCsvRow(r, labels[r.customerId], names);
       after = page.nextCursor;
     } while (after);
   }
   return csvStream(rows(), USAGE_CSV_COLUMNS);
+}
+
+function usageCsvRow(
+  r: UsageRow,
+  label: CustomerLabel | undefined,
+  names: UsageCsvNames,
+): Record<UsageCsvKey, CsvCell> {
+  return {
+    date: r.date,
+    customerId: label?.id ?? r.customerId,
+    externalId: label ? label.externalId : null,
+    customerName: label ? (label.fullName ?? label.email) : null,
+    planId: r.planId,
+    planName: r.planId ? (names.plans[r.planId] ?? null) : null,
+    featureCode: r.featureCode,
+    featureName: names.features[r.featureCode] ?? null,
+    unit: names.units[r.featureCode] ?? null,
+    total: r.total,
+    events: r.events,
+  };
 }

@@ -35,6 +35,8 @@ export {
   exportUsageCsv,
   loadClosedPeriodReport,
   RECON_CSV_COLUMNS,
+  exportTopCustomersCsv,
+  TOP_EXPORT_ROWS,
   loadCustomerUsagePanel,
   loadUsageExplorer,
   checkCustomerUsage,

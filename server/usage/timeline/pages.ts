@@ -4,7 +4,6 @@
  * the directory index.
  */
 import type { Readable } from "node:stream";
-import type { Commet } from "@commet/node";
 import type { PlanView } from "../../../app/contracts/plans.ts";
 import type {
   CustomerLabels,
@@ -14,6 +13,7 @@ import type {
 } from "../../../app/contracts/usage.ts";
 import { usageSearchString, type UsageSearch } from "../../../app/contracts/usage-search.ts";
 import { createAuditLog } from "../../audit/index.ts";
+import { csvStream, type CsvColumn } from "../../csv/index.ts";
 import { getCommet } from "../../commet/client.ts";
 import { listPlans, toCommetProblem } from "../../commet/index.ts";
 import { getReadyDb } from "../../db/index.ts";
@@ -22,14 +22,21 @@ import { usageCatalog, usageUnits } from "./catalog.ts";
 import type { TimelineCommet } from "./commet.ts";
 import { customerUsage, customerUsageTab } from "./customer.ts";
 import { dayToIso, InvalidRangeError, resolveRange } from "./days.ts";
-import { listUsageRows, parseExplorerFilters, streamUsageCsv, topCustomers, usageSeries } from "./explorer.ts";
+import {
+  listUsageRows,
+  parseExplorerFilters,
+  resolveCustomerSearch,
+  streamUsageCsv,
+  topCustomers,
+  usageSeries,
+} from "./explorer.ts";
 import type { ExplorerFilters } from "./explorer.ts";
 import { getIngestStatus } from "./ingest.ts";
 import { getDriftStatus, listStoredDrift } from "./reconcile.ts";
 import { createReconcileSweep, reconcileCustomerNow } from "./reconcile-runs.ts";
 import type { TimelineDatabase } from "./schema.ts";
+import type { Commet } from "@commet/node";
 import { reconcileClosedPeriods } from "./closed-periods.ts";
-import { csvStream, type CsvColumn } from "../../csv/index.ts";
 import { minorDigits } from "../../../app/contracts/money.ts";
 import type { ReconReport, ReconSearch } from "../../../app/contracts/reconciliation.ts";
 
@@ -75,9 +82,12 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
         ),
       },
       rangeError: error.message,
+      customerMatches: null,
       result: null,
     };
   }
+  const resolved = await resolveCustomerSearch(database, filters);
+  filters = resolved.filters;
   // The ranking reads every customer's days of the range (the slowest query here): it streams in after
   // the chart and the rows; a failure shows in its section only.
   const top: Promise<(TopCustomers & { labels: CustomerLabels }) | null> = topCustomers(database, filters, {
@@ -108,6 +118,7 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
     ...common,
     drift: { rows: drifted, labels },
     rangeError: null,
+    customerMatches: resolved.matches,
     result: { series, top, detail: { ...detail, labels } },
   };
 }
@@ -145,19 +156,29 @@ export async function exportUsageCsv(
     throw error;
   }
   const database = sources.database ?? (await getReadyDb());
+  const resolved = await resolveCustomerSearch(database, filters);
+  filters = resolved.filters;
   const canonicalCustomer = async (ref: string) => (await customerLabels(database, [ref]))[ref]?.id ?? ref;
   await createAuditLog(database.db, { canonicalCustomer }).record(
     {
       actor: { id: staff.id, email: staff.email },
       role: staff.role,
       action: "usage.export",
-      customerId: filters.customer ?? null,
+      // A name search is no customer id: it stays in the filters.
+      customerId: resolved.matches === null ? (filters.customer ?? null) : null,
       params: { filters: { ...search, from: dayToIso(filters.range.fromDay), to: dayToIso(filters.range.toDay) } },
       idempotencyKey: crypto.randomUUID(),
     },
     { status: "succeeded" },
   );
-  const csv = streamUsageCsv(database, filters);
+  const catalog = await usageCatalog(database, sources.plans);
+  const csv = streamUsageCsv(database, filters, {
+    names: {
+      plans: Object.fromEntries(catalog.plans.map((p) => [p.id, p.name])),
+      features: catalog.featureNames,
+      units: catalog.units,
+    },
+  });
   const filename = `usage_${dayToIso(filters.range.fromDay)}_${dayToIso(filters.range.toDay)}_UTC.csv`;
   return { error: null, csv, filename };
 }
@@ -207,6 +228,86 @@ export async function loadCustomerUsagePanel(
     drift,
     ingest,
   };
+}
+
+/** Rows of the top-customers CSV (the page's table is its first rows). */
+export const TOP_EXPORT_ROWS = 200;
+
+const TOP_CSV_COLUMNS = [
+  { key: "rank", header: "rank" },
+  { key: "customerId", header: "customer_id" },
+  { key: "externalId", header: "customer_external_id" },
+  { key: "customerName", header: "customer_name" },
+  { key: "planIds", header: "plan_ids" },
+  { key: "planNames", header: "plan_names" },
+  { key: "usage", header: "usage" },
+  { key: "overage", header: "overage" },
+  { key: "byFeature", header: "by_feature" },
+] as const;
+
+/**
+ * The top-customers ranking of the same filters and sort as CSV (the first TOP_EXPORT_ROWS), named from the directory
+ * and the catalog; several plans are joined with " | ", by_feature is "feature name: quantity unit; …". Audited.
+ */
+export async function exportTopCustomersCsv(
+  staff: Exporter,
+  search: UsageSearch,
+  sources: Sources = {},
+): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
+  let filters: ExplorerFilters;
+  try {
+    filters = explorerFilters(search, sources.now ?? Date.now());
+  } catch (error) {
+    if (error instanceof InvalidRangeError) return { error: error.message };
+    throw error;
+  }
+  const database = sources.database ?? (await getReadyDb());
+  const resolved = await resolveCustomerSearch(database, filters);
+  filters = resolved.filters;
+  await createAuditLog(database.db).record(
+    {
+      actor: { id: staff.id, email: staff.email },
+      role: staff.role,
+      action: "usage.top_export",
+      customerId: null,
+      params: { filters: { ...search, from: dayToIso(filters.range.fromDay), to: dayToIso(filters.range.toDay) } },
+      idempotencyKey: crypto.randomUUID(),
+    },
+    { status: "succeeded" },
+  );
+  const catalog = await usageCatalog(database, sources.plans);
+  const ranked = await topCustomers(database, filters, {
+    limit: TOP_EXPORT_ROWS,
+    sort: search.sort,
+    included: catalog.included,
+  });
+  const labels = await customerLabels(
+    database,
+    ranked.rows.map((r) => r.customerId),
+  );
+  const planName = (id: string) => (id ? (catalog.plans.find((p) => p.id === id)?.name ?? id) : "");
+  const rows = ranked.rows.map((r, i) => {
+    const label = labels[r.customerId];
+    return {
+      rank: i + 1,
+      customerId: label?.id ?? r.customerId,
+      externalId: label?.externalId ?? null,
+      customerName: label ? (label.fullName ?? label.email) : null,
+      planIds: r.planIds.filter(Boolean).join(" | "),
+      planNames: r.planIds.filter(Boolean).map(planName).join(" | "),
+      usage: r.usage,
+      // Overage needs Commet's catalog (the allowances): empty without it.
+      overage: catalog.included ? Math.round(r.overage * 100) / 100 : null,
+      byFeature: Object.entries(r.byFeature)
+        .map(
+          ([code, v]) =>
+            `${catalog.featureNames[code] ?? code}: ${v}${catalog.units[code] ? ` ${catalog.units[code]}` : ""}`,
+        )
+        .join("; "),
+    };
+  });
+  const filename = `usage_top_${search.sort}_${dayToIso(filters.range.fromDay)}_${dayToIso(filters.range.toDay)}_UTC.csv`;
+  return { error: null, csv: csvStream(rows, TOP_CSV_COLUMNS), filename };
 }
 
 /** The reconciliation report (/usage/reconciliation): Commet errors while listing invoices throw (answerCommet). */

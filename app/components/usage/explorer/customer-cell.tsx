@@ -4,17 +4,20 @@ import { Link } from "@remix-run/react";
 import { customerHref } from "~/contracts/customer-ref";
 import type { CustomerLabels } from "~/contracts/usage";
 
-/** The name of the customer `customerRef` (a Commet id or externalId) links to, with the ref itself; the ref alone when the index does not know it. */
+/**
+ * The name of the customer `customerRef` (a Commet id or externalId) links to, with its external id (the ref when it
+ * has none); the ref alone when the index does not know it. `data-value` is its Commet id (the CSV's customer_id).
+ */
 export function CustomerCell({ customerRef, labels }: { customerRef: string; labels: CustomerLabels }) {
   const label = labels[customerRef];
   const name = label ? (label.fullName ?? label.email) : null;
   return (
-    <span className="customer-cell" data-customer-ref={customerRef}>
+    <span className="customer-cell" data-customer-ref={customerRef} data-value={label?.id ?? customerRef}>
       <Link to={customerHref(customerRef)}>{name ?? customerRef}</Link>
       {name ? (
         <>
           {" "}
-          <code className="muted small">{customerRef}</code>
+          <code className="muted small">{label?.externalId ?? customerRef}</code>
         </>
       ) : null}
     </span>

@@ -1,9 +1,10 @@
 // The usage explorer's filter form (state in the URL) and its CSV export link.
 
 import { Form, Link } from "@remix-run/react";
-import { DataTableFacetedFilter } from "~/components/data-table";
 import type { UsageExplorerPage } from "~/contracts/usage";
+import { USAGE_GRAINS } from "~/contracts/usage-grain";
 import { hasFilters, USAGE_RANGES, usageExportHref, usageSearchString } from "~/contracts/usage-search";
+import { MultiFilter } from "./multi-filter";
 
 /** The explorer's filters (a GET form: the state lives in the URL) and the CSV export of what they show. */
 export function ExplorerFilters({ page, canExport }: { page: UsageExplorerPage; canExport: boolean }) {
@@ -28,29 +29,44 @@ export function ExplorerFilters({ page, canExport }: { page: UsageExplorerPage; 
         To (UTC)
         <input type="date" name="to" defaultValue={s.to ?? ""} />
       </label>
-      <DataTableFacetedFilter
+      <MultiFilter
         name="plan"
         label="Plan"
-        value={s.plan[0]}
+        values={s.plan}
         options={page.plans.map((p) => ({ value: p.id, label: p.name }))}
       />
-      <DataTableFacetedFilter
+      <MultiFilter
         name="feature"
         label="Feature"
-        value={s.feature[0]}
-        options={[...new Set([...Object.keys(page.units), ...(page.result?.series.features ?? []), ...s.feature])]
-          .sort()
-          .map((f) => ({ value: f, label: f }))}
+        values={s.feature}
+        options={[...new Set([...Object.keys(page.units), ...(page.result?.series.features ?? [])])]
+          .map((f) => ({ value: f, label: page.featureNames[f] ?? f }))
+          .sort((a, b) => a.label.localeCompare(b.label))}
       />
-      <DataTableFacetedFilter
+      <MultiFilter
         name="status"
         label="Customer status"
-        value={s.status[0]}
+        values={s.status}
         options={page.statuses.map((st) => ({ value: st, label: st.replace("_", " ") }))}
       />
       <label>
         Customer
-        <input type="search" name="customer" defaultValue={s.customer ?? ""} placeholder="Commet ID or external ID" />
+        <input
+          type="search"
+          name="customer"
+          defaultValue={s.customer ?? ""}
+          placeholder="Name, email, Commet ID or external ID"
+        />
+      </label>
+      <label>
+        Chart by
+        <select name="grain" defaultValue={s.grain}>
+          {USAGE_GRAINS.map((g) => (
+            <option key={g} value={g}>
+              {g[0]!.toUpperCase() + g.slice(1)}
+            </option>
+          ))}
+        </select>
       </label>
       {s.sort !== "usage" ? <input type="hidden" name="sort" value={s.sort} /> : null}
       <button type="submit" className="button">

@@ -7,14 +7,20 @@ import { DataTable } from "~/components/data-table";
 import { Sparkline } from "~/components/usage/sparkline";
 import type { CustomerLabels, TopCustomerRow, UsageExplorerPage } from "~/contracts/usage";
 import { formatQuantity } from "~/contracts/format";
-import { usageSearchString, type UsageSearch } from "~/contracts/usage-search";
+import { usageSearchString, usageTopExportHref, type UsageSearch } from "~/contracts/usage-search";
 import { CustomerCell, customerName } from "./customer-cell";
-import { planLabel, type PlanNames } from "./plan-names";
+import { featureName, planLabel, type FeatureNames, type PlanNames } from "./plan-names";
 
 const features = tableFeatures({});
 const column = createColumnHelper<typeof features, TopCustomerRow>();
 
-function topColumns(search: UsageSearch, overageKnown: boolean, planNames: PlanNames, labels: CustomerLabels) {
+function topColumns(
+  search: UsageSearch,
+  overageKnown: boolean,
+  planNames: PlanNames,
+  featureNames: FeatureNames,
+  labels: CustomerLabels,
+) {
   const sortLink = (key: UsageSearch["sort"], title: string) =>
     search.sort === key ? (
       <span title="Sorted, largest first">{title} ▼</span>
@@ -48,7 +54,7 @@ function topColumns(search: UsageSearch, overageKnown: boolean, planNames: PlanN
       cell: (info) => (
         <span className="muted">
           {Object.entries(info.getValue())
-            .map(([code, v]) => `${code} ${formatQuantity(v)}`)
+            .map(([code, v]) => `${featureName(featureNames, code)} ${formatQuantity(v, featureNames.units[code])}`)
             .join(" · ")}
         </span>
       ),
@@ -71,6 +77,7 @@ function TopCustomersTable({
   overageKnown,
   loading,
   planNames,
+  featureNames,
   labels,
 }: {
   rows: TopCustomerRow[];
@@ -78,11 +85,12 @@ function TopCustomersTable({
   overageKnown: boolean;
   loading: boolean;
   planNames: PlanNames;
+  featureNames: FeatureNames;
   labels: CustomerLabels;
 }) {
   const table = useTable({
     features,
-    columns: topColumns(search, overageKnown, planNames, labels),
+    columns: topColumns(search, overageKnown, planNames, featureNames, labels),
     data: rows,
     getRowId: (r) => r.customerId,
   });
@@ -104,12 +112,16 @@ export function TopCustomersSection({
   overageKnown,
   loading,
   planNames,
+  featureNames,
+  canExport,
 }: {
   top: NonNullable<UsageExplorerPage["result"]>["top"];
   search: UsageSearch;
   overageKnown: boolean;
   loading: boolean;
   planNames: PlanNames;
+  featureNames: FeatureNames;
+  canExport: boolean;
 }) {
   return (
     <section className="usage-section" aria-labelledby="usage-top">
@@ -127,15 +139,28 @@ export function TopCustomersSection({
           {(ranked) =>
             ranked ? (
               <>
-                <h2 id="usage-top">
-                  Top customers by {search.sort} <span className="muted">({ranked.customers} with usage)</span>
-                </h2>
+                <div className="toolbar">
+                  <h2 id="usage-top">
+                    Top customers by {search.sort} <span className="muted">({ranked.customers} with usage)</span>
+                  </h2>
+                  {canExport && ranked.rows.length > 0 ? (
+                    <a
+                      className="button button--quiet toolbar__end"
+                      href={usageTopExportHref(search)}
+                      download
+                      data-testid="top-customers-export"
+                    >
+                      Export top customers (CSV)
+                    </a>
+                  ) : null}
+                </div>
                 <TopCustomersTable
                   rows={ranked.rows}
                   search={search}
                   overageKnown={overageKnown}
                   loading={loading}
                   planNames={planNames}
+                  featureNames={featureNames}
                   labels={ranked.labels}
                 />
               </>

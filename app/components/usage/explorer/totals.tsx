@@ -3,6 +3,8 @@
 import { UsageChart } from "~/components/usage/usage-chart";
 import { formatQuantity, formatUtc } from "~/contracts/format";
 import type { IngestStatus, UsageSeries } from "~/contracts/usage";
+import { bucketSeries, type UsageGrain } from "~/contracts/usage-grain";
+import { featureLegend, featureName, type FeatureNames } from "./plan-names";
 
 /** How much history the timeline holds (or that it holds none yet). */
 export function IngestNote({ ingest }: { ingest: IngestStatus }) {
@@ -29,13 +31,16 @@ export function IngestNote({ ingest }: { ingest: IngestStatus }) {
 /** The stacked chart of the range and its totals per feature. */
 export function UsageTotals({
   series,
-  units,
+  featureNames,
   filtered,
+  grain,
 }: {
   series: UsageSeries;
-  units: Record<string, string | null>;
+  featureNames: FeatureNames;
   filtered: boolean;
+  grain: UsageGrain;
 }) {
+  const legend = Object.fromEntries(series.features.map((f) => [f, featureLegend(featureNames, f)]));
   return (
     <section className="usage-section" aria-labelledby="usage-totals">
       <h2 id="usage-totals">
@@ -48,12 +53,19 @@ export function UsageTotals({
         </p>
       ) : (
         <>
-          <UsageChart features={series.features} days={series.days} units={units} />
+          <UsageChart
+            features={series.features}
+            days={bucketSeries(series.days, grain)}
+            grain={grain}
+            units={featureNames.units}
+            names={legend}
+          />
           <table className="mini-table usage-totals" data-testid="usage-totals">
             <caption className="visually-hidden">Totals per feature in the range</caption>
             <thead>
               <tr>
                 <th scope="col">Feature</th>
+                <th scope="col">Unit</th>
                 <th scope="col">Total</th>
               </tr>
             </thead>
@@ -63,9 +75,10 @@ export function UsageTotals({
                 return (
                   <tr key={f} data-feature={f} data-total={total}>
                     <th scope="row">
-                      <code>{f}</code>
+                      {featureName(featureNames, f)} <code className="muted small">{f}</code>
                     </th>
-                    <td className="num">{formatQuantity(total, units[f])}</td>
+                    <td>{featureNames.units[f] ?? "—"}</td>
+                    <td className="num">{formatQuantity(total)}</td>
                   </tr>
                 );
               })}

@@ -3,20 +3,22 @@
 import type { UsageExplorerPage } from "~/contracts/usage";
 import { formatQuantity } from "~/contracts/format";
 import { CustomerCell } from "./customer-cell";
-import { planLabel, type PlanNames } from "./plan-names";
+import { featureName, planLabel, type FeatureNames, type PlanNames } from "./plan-names";
 
 /**
  * The rows behind the chart (customer × feature × UTC day), the first page of what the CSV export
- * holds; the customer and plan cells carry their ids as `data-value` (the CSV's values).
+ * holds, by name; the customer, plan and feature cells carry their ids as `data-value` (the CSV's id columns).
  */
 export function UsageRows({
   detail,
   planNames,
+  featureNames,
   pageSize,
   canExport,
 }: {
   detail: NonNullable<UsageExplorerPage["result"]>["detail"];
   planNames: PlanNames;
+  featureNames: FeatureNames;
   pageSize: number;
   canExport: boolean;
 }) {
@@ -35,6 +37,7 @@ export function UsageRows({
                 <th scope="col">Customer</th>
                 <th scope="col">Plan</th>
                 <th scope="col">Feature</th>
+                <th scope="col">Unit</th>
                 <th scope="col">Total</th>
                 <th scope="col">Events</th>
               </tr>
@@ -43,13 +46,14 @@ export function UsageRows({
               {detail.rows.map((row) => (
                 <tr key={`${row.date}|${row.customerId}|${row.featureCode}`}>
                   <td>{row.date}</td>
-                  <td data-value={row.customerId}>
+                  <td data-value={detail.labels[row.customerId]?.id ?? row.customerId}>
                     <CustomerCell customerRef={row.customerId} labels={detail.labels} />
                   </td>
                   <td data-value={row.planId}>{planLabel(planNames, row.planId)}</td>
-                  <td>
-                    <code>{row.featureCode}</code>
+                  <td data-value={row.featureCode}>
+                    {featureName(featureNames, row.featureCode)} <code className="muted small">{row.featureCode}</code>
                   </td>
+                  <td>{featureNames.units[row.featureCode] ?? "—"}</td>
                   <td className="num">{formatQuantity(row.total)}</td>
                   <td className="num">{row.events}</td>
                 </tr>
