@@ -4,6 +4,12 @@
  * Same conventions as ./contract-schemas.ts (strict objects; `T?:` optional; `T | null` nullable).
  */
 import { z } from "zod";
+import {
+  InvoiceEventData,
+  PaymentReceivedData,
+  PaymentRecoveredData,
+  SubscriptionActivatedData,
+} from "./contract-schemas.ts";
 
 const dateTime = z.iso.datetime({ offset: true });
 const livemode = z.boolean();
@@ -151,56 +157,9 @@ export const PlanChangeRevokedData = z.strictObject({
   revokedBillingInterval: z.string().nullable(),
 });
 
-export const SubscriptionReactivatedData = z.strictObject({
-  subscriptionId: z.string(),
-  customerId: z.string(),
-  status: z.string(),
-  currentPeriodStart: z.string().optional(),
-  currentPeriodEnd: z.string().optional(),
-  name: z.string().nullable(),
-  invoiceId: z.string(),
-  invoiceNumber: z.string(),
-  invoiceTotal: z.number(),
-  invoiceCurrency: z.string(),
-  provider: paymentProvider,
-});
+// Reactivation carries the activation's fields; its provider is never null (the reactivation was charged).
+export const SubscriptionReactivatedData = SubscriptionActivatedData.extend({ provider: paymentProvider });
 
-const invoiceEventFields = {
-  invoiceId: z.string(),
-  invoiceNumber: z.string(),
-  invoiceStatus: z.string(),
-  periodStart: z.string(),
-  periodEnd: z.string(),
-  issueDate: z.string(),
-  dueDate: z.string(),
-  currency: z.string(),
-  subtotal: z.number(),
-  total: z.number(),
-  customerId: z.string(),
-  subscriptionId: z.string().nullable(),
-};
-export const InvoiceCreatedData = z.strictObject(invoiceEventFields);
-export const InvoiceVoidedData = z.strictObject(invoiceEventFields);
-
-export const PaymentReceivedData = z.strictObject({
-  invoiceId: z.string(),
-  invoiceNumber: z.string(),
-  invoiceTotal: z.number(),
-  customerId: z.string(),
-  subscriptionId: z.string().nullable(),
-  paymentTransactionId: z.string().nullable(),
-  provider: paymentProvider.nullable(),
-  grossAmount: z.number().nullable(),
-  currency: z.string().nullable(),
-  orgNetAmount: z.number().nullable(),
-  customerEmail: z.string().nullable(),
-  paidAt: z.string().optional(),
-});
-
-export const PaymentRecoveredData = z.strictObject({
-  invoiceId: z.string(),
-  invoiceNumber: z.string(),
-  invoiceTotal: z.number(),
-  customerId: z.string(),
-  subscriptionId: z.string().nullable(),
-});
+export const InvoiceCreatedData = InvoiceEventData;
+export const InvoiceVoidedData = InvoiceEventData;
+export { PaymentReceivedData, PaymentRecoveredData };
