@@ -626,6 +626,8 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
       // Usage events (kept individually: history.ts replays them as usage.recorded webhooks).
       let periodTotal = 0;
       const periodStartMs = periodStart ? Date.parse(periodStart) : Infinity;
+      // [ts, value] of each event: invoices bill exactly the events inside their period, as Commet does.
+      const events: Array<[number, number]> = [];
       if (live || status === "canceled") {
         for (let d = 0; d < HISTORY_DAYS; d += bucketDays) {
           let value = 0;
@@ -634,6 +636,7 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
           const tsMs = historyStart + d * DAY + Math.floor(rnd() * DAY);
           const ts = iso(Math.min(tsMs, anchor - 1));
           insUsage.run(seededId("evt", idRnd), customerId, subId, value, ts, ts);
+          events.push([Date.parse(ts), value]);
           result.usageEvents++;
           if (live && Date.parse(ts) >= periodStartMs) periodTotal += value;
         }
@@ -713,10 +716,7 @@ export function seedDemo(db: Db, opts: { customers: number; anchorMs?: number })
         }
         if (apiPF?.overage) {
           let used = 0;
-          for (let d = 0; d < HISTORY_DAYS; d++) {
-            const dayMs = historyStart + d * DAY;
-            if (dayMs >= ps && dayMs < pe) used += daily[d]!;
-          }
+          for (const [t, v] of events) if (t >= ps && t < pe) used += v;
           const over = Math.max(0, used - (apiPF.included ?? 0));
           if (over > 0) {
             lines.push(
