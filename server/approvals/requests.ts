@@ -374,11 +374,10 @@ export function createApprovals(deps: ApprovalsDeps) {
       approvedAt: row.decided_at,
     };
     const engine = deps.engine;
-    const result = await engine.once(spec.idempotencyKey, async () => {
-      const prior = await engine.lookup(spec.action, spec.idempotencyKey, spec.customerId, spec.form);
-      if (prior) return prior;
-      return engine.write({ ...spec, details: { ...spec.details, approval } }, { approved: true });
-    });
+    const result = await engine.keyed(
+      { action: spec.action, idempotencyKey: spec.idempotencyKey, customerId: spec.customerId, identity: spec.form },
+      () => engine.write({ ...spec, details: { ...spec.details, approval } }, { approved: true }),
+    );
     const auditId = "auditId" in result && typeof result.auditId === "string" ? result.auditId : null;
     if (auditId) {
       await db

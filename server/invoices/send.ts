@@ -49,32 +49,33 @@ export async function sendInvoice(input: SendInvoiceInput, engine?: WriteEngine)
   );
   if (!admitted.ok) return admitted.result;
   const form = admitted.form;
-  return writes.once(form.idempotencyKey, async (): Promise<WriteResult> => {
-    const prior = await writes.lookup(invoiceSendWrite, form.idempotencyKey, form.customerId, form);
-    if (prior) return prior;
-    let found;
-    try {
-      found = await getCustomerInvoice(form.customerId, form.invoiceId, { commet: writes.commet(), now: writes.now });
-    } catch (error) {
-      if (error instanceof CommetAPIError && error.statusCode === 404) found = null;
-      else throw error;
-    }
-    if (!found) {
-      return fieldErrors({ invoiceId: ["No such invoice for this customer"] }, "No such invoice for this customer");
-    }
-    const { invoice, customer } = found;
-    if (UNSENDABLE.has(invoice.status)) {
-      const message = `${invoice.invoiceNumber} is ${invoice.status}: it cannot be sent to the customer`;
-      return fieldErrors({ invoiceId: [message] }, message);
-    }
-    return writes.write({
-      action: invoiceSendWrite,
-      staff: { actor: input.actor, role: input.role },
-      customerId: form.customerId,
-      idempotencyKey: form.idempotencyKey,
-      form,
-      details: { invoiceId: invoice.id, invoiceNumber: invoice.invoiceNumber, to: customer.email },
-      request: { call: "invoices.send", params: { id: invoice.id } },
-    });
-  });
+  return writes.keyed(
+    { action: invoiceSendWrite, idempotencyKey: form.idempotencyKey, customerId: form.customerId, identity: form },
+    async (): Promise<WriteResult> => {
+      let found;
+      try {
+        found = await getCustomerInvoice(form.customerId, form.invoiceId, { commet: writes.commet(), now: writes.now });
+      } catch (error) {
+        if (error instanceof CommetAPIError && error.statusCode === 404) found = null;
+        else throw error;
+      }
+      if (!found) {
+        return fieldErrors({ invoiceId: ["No such invoice for this customer"] }, "No such invoice for this customer");
+      }
+      const { invoice, customer } = found;
+      if (UNSENDABLE.has(invoice.status)) {
+        const message = `${invoice.invoiceNumber} is ${invoice.status}: it cannot be sent to the customer`;
+        return fieldErrors({ invoiceId: [message] }, message);
+      }
+      return writes.write({
+        action: invoiceSendWrite,
+        staff: { actor: input.actor, role: input.role },
+        customerId: form.customerId,
+        idempotencyKey: form.idempotencyKey,
+        form,
+        details: { invoiceId: invoice.id, invoiceNumber: invoice.invoiceNumber, to: customer.email },
+        request: { call: "invoices.send", params: { id: invoice.id } },
+      });
+    },
+  );
 }

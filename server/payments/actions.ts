@@ -4,7 +4,6 @@
  * Commet's current state is checked before anything is sent (an ineligible charge is refused, 404/409).
  */
 import { CommetAPIError, type Customer, type Invoice, type Transaction } from "@commet/node";
-import type { z } from "zod";
 import type { WriteResult } from "../../app/contracts/ops-results.ts";
 import {
   paymentRetryFormSchema,
@@ -17,7 +16,14 @@ import {
 import type { Role } from "../../app/contracts/permissions.ts";
 import { formatMinor } from "../../app/contracts/money.ts";
 import { getCustomer } from "../customer-view/index.ts";
-import { admit, writeEngineFor, type Staff, type WriteEngine } from "../writes/index.ts";
+import {
+  admit,
+  writeEngineFor,
+  type KeyedWrite,
+  type Staff,
+  type WriteAction,
+  type WriteEngine,
+} from "../writes/index.ts";
 import { sameEmail } from "./read.ts";
 import { paymentRefundWrite, paymentRetryWrite, recoveryLinkWrite } from "./write-actions.ts";
 
@@ -67,22 +73,19 @@ async function loadCharge(
   return { ok: true, customer, t, invoice };
 }
 
-/** Runs `body` once per key; a reused key is answered from the audit trail first. */
-async function once<S extends z.ZodType<{ idempotencyKey: string; customerId: string }>>(
-  writes: WriteEngine,
-  action: Parameters<WriteEngine["lookup"]>[0],
-  form: z.output<S>,
-  body: () => Promise<PaymentWriteResult>,
-): Promise<PaymentWriteResult> {
-  const lookup = () => writes.lookup(action, form.idempotencyKey, form.customerId, form as Record<string, unknown>);
-  return writes.once(form.idempotencyKey, async () => {
-    const prior = await lookup();
-    if (prior) return prior;
-    const result = await body();
-    // Refused as no longer eligible: another console process may have just written this very key.
-    return result.kind === "refused" ? ((await lookup()) ?? result) : result;
-  });
-}
+/** A payment write's frame: a charge refused as no longer eligible may have just been written with this very key elsewhere. */
+const paymentFrame = (
+  action: WriteAction,
+  form: { idempotencyKey: string; customerId: string },
+  lane?: string,
+): KeyedWrite<PaymentWriteResult> => ({
+  action,
+  idempotencyKey: form.idempotencyKey,
+  customerId: form.customerId,
+  identity: form,
+  ...(lane ? { lane } : {}),
+  rereadWhen: (result) => result.kind === "refused",
+});
 
 /** Retries a failed subscription renewal (payments:retry). Commet answers `processing`; the outcome follows by webhook. */
 export async function retryPayment(input: PaymentWriteInput, engine?: WriteEngine): Promise<PaymentWriteResult> {
@@ -96,9 +99,10 @@ export async function retryPayment(input: PaymentWriteInput, engine?: WriteEngin
   );
   if (!admitted.ok) return admitted.result;
   const form = admitted.form;
-  return once(writes, paymentRetryWrite, form, () =>
-    // One check-and-write per charge at a time (in this process).
-    writes.once(`#payment ${form.transactionId}`, async () => {
+  // One check-and-write per charge at a time (in this process).
+  return writes.keyed(
+    paymentFrame(paymentRetryWrite, form, `#payment ${form.transactionId}`),
+    async (): Promise<PaymentWriteResult> => {
       const charge = await loadCharge(writes, form.customerId, form.transactionId);
       if (!charge.ok) return charge.refusal;
       const { t, invoice } = charge;
@@ -126,7 +130,7 @@ export async function retryPayment(input: PaymentWriteInput, engine?: WriteEngin
         },
         request: { call: "transactions.retry", params: { id: t.id } },
       });
-    }),
+    },
   );
 }
 
@@ -145,8 +149,9 @@ export async function refundPayment(input: PaymentWriteInput, engine?: WriteEngi
   );
   if (!admitted.ok) return admitted.result;
   const form = admitted.form;
-  return once(writes, paymentRefundWrite, form, () =>
-    writes.once(`#payment ${form.transactionId}`, async () => {
+  return writes.keyed(
+    paymentFrame(paymentRefundWrite, form, `#payment ${form.transactionId}`),
+    async (): Promise<PaymentWriteResult> => {
       const charge = await loadCharge(writes, form.customerId, form.transactionId);
       if (!charge.ok) return charge.refusal;
       const { t, invoice } = charge;
@@ -178,7 +183,7 @@ export async function refundPayment(input: PaymentWriteInput, engine?: WriteEngi
         },
         request: { call: "transactions.refund", params: { id: t.id } },
       });
-    }),
+    },
   );
 }
 
@@ -200,7 +205,7 @@ export async function issueRecoveryLink(input: PaymentWriteInput, engine?: Write
   if (!admitted.ok) return admitted.result as Exclude<WriteResult, { kind: "ok" }>;
   const form = admitted.form;
   let planName: string | null = null;
-  const result = await once(writes, recoveryLinkWrite, form, async () => {
+  const result = await writes.keyed(paymentFrame(recoveryLinkWrite, form), async (): Promise<PaymentWriteResult> => {
     const commet = writes.commet();
     const [customer, subscription] = await Promise.all([
       getCustomer(commet, form.customerId, 5_000).catch((error: unknown) => {

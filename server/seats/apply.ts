@@ -40,13 +40,18 @@ export async function applySeatChange(input: SeatChangeInput, engine?: WriteEngi
   // What identifies the request (the typed confirmation is not part of it).
   const { confirmEmail: _typed, ...identity } = form;
 
-  return writes.once(form.idempotencyKey, async (): Promise<SeatChangeResult> => {
-    const prior = await writes.lookup(seatChangeWrite, form.idempotencyKey, form.customerId, identity);
-    if (prior) return prior;
-    // Re-read, compare and write one change of this seat type at a time (in this process): a second
-    // staffer's change submitted meanwhile then meets the fresh count and is refused as stale.
-    return writes.once(`#seats ${form.customerId} ${form.seatType}`, () => changeSeats(writes, input, form, identity));
-  });
+  return writes.keyed(
+    {
+      action: seatChangeWrite,
+      idempotencyKey: form.idempotencyKey,
+      customerId: form.customerId,
+      identity,
+      // Re-read, compare and write one change of this seat type at a time (in this process): a second
+      // staffer's change submitted meanwhile then meets the fresh count and is refused as stale.
+      lane: `#seats ${form.customerId} ${form.seatType}`,
+    },
+    () => changeSeats(writes, input, form, identity),
+  );
 }
 
 async function changeSeats(

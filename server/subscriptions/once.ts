@@ -22,14 +22,18 @@ export function writeOnce(
   identity: Record<string, unknown>,
   body: () => Promise<SubscriptionWriteResult>,
 ): Promise<SubscriptionWriteResult> {
-  return writes.once(form.idempotencyKey, async () => {
-    const prior = await writes.lookup(action, form.idempotencyKey, form.customerId, identity);
-    if (prior) return prior;
-    const result = await writes.once(`#subscription ${form.customerId}`, body);
-    if (result.kind !== "stale") return result;
-    // The state moved because another console process wrote this very key meanwhile: its answer, not a refusal.
-    return (await writes.lookup(action, form.idempotencyKey, form.customerId, identity)) ?? result;
-  });
+  return writes.keyed(
+    {
+      action,
+      idempotencyKey: form.idempotencyKey,
+      customerId: form.customerId,
+      identity,
+      lane: `#subscription ${form.customerId}`,
+      // The state moved because another console process wrote this very key meanwhile: its answer, not a refusal.
+      rereadWhen: (result) => result.kind === "stale",
+    },
+    body,
+  );
 }
 
 /** A successful write answers with its effect in words (kept after the engine's note when it completed an earlier attempt). */

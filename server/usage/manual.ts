@@ -70,46 +70,52 @@ export async function recordManualUsage(input: UsageWriteInput, engine?: WriteEn
   const staff = { actor: input.actor, role: input.role };
   const normalized = { ...form, eventTime: form.eventTime ?? null };
 
-  return writes.once(form.idempotencyKey, async () => {
-    const prior = await writes.lookup(usageRecordWrite, form.idempotencyKey, form.customerId, normalized);
-    if (prior) return prior;
-    const context = await contextOrError(writes, form.customerId);
-    if ("kind" in context) return context;
-    const now = new Date(writes.now());
-    const formContext = usageFormContext(context, now);
-    if (!formContext) return noSubscription(form.customerId);
-    const checked = parseForm(usageRecordSchemaFor(formContext), input.form);
-    if (!checked.ok) return fieldErrors(checked.fieldErrors);
-    const at = form.eventTime ? parseEventTime(form.eventTime)! : now;
-    const properties: Record<string, string> = { source: "ops-console", reason: form.reasonCode };
-    if (form.reasonText) properties.note = redactText(form.reasonText);
-    return writes.write({
+  return writes.keyed(
+    {
       action: usageRecordWrite,
-      staff,
-      customerId: form.customerId,
       idempotencyKey: form.idempotencyKey,
-      form: normalized,
-      details: {
-        featureCode: form.featureCode,
-        quantity: form.quantity,
-        eventTime: at.toISOString(),
-        reasonCode: form.reasonCode,
-        reasonText: form.reasonText,
-        livemode: context.livemode,
-      },
-      request: {
-        call: "usage.track",
-        params: {
-          feature: form.featureCode,
-          customerId: form.customerId,
-          value: form.quantity,
-          timestamp: at.toISOString(),
-          idempotencyKey: form.idempotencyKey,
-          properties,
+      customerId: form.customerId,
+      identity: normalized,
+    },
+    async (): Promise<WriteResult> => {
+      const context = await contextOrError(writes, form.customerId);
+      if ("kind" in context) return context;
+      const now = new Date(writes.now());
+      const formContext = usageFormContext(context, now);
+      if (!formContext) return noSubscription(form.customerId);
+      const checked = parseForm(usageRecordSchemaFor(formContext), input.form);
+      if (!checked.ok) return fieldErrors(checked.fieldErrors);
+      const at = form.eventTime ? parseEventTime(form.eventTime)! : now;
+      const properties: Record<string, string> = { source: "ops-console", reason: form.reasonCode };
+      if (form.reasonText) properties.note = redactText(form.reasonText);
+      return writes.write({
+        action: usageRecordWrite,
+        staff,
+        customerId: form.customerId,
+        idempotencyKey: form.idempotencyKey,
+        form: normalized,
+        details: {
+          featureCode: form.featureCode,
+          quantity: form.quantity,
+          eventTime: at.toISOString(),
+          reasonCode: form.reasonCode,
+          reasonText: form.reasonText,
+          livemode: context.livemode,
         },
-      },
-    });
-  });
+        request: {
+          call: "usage.track",
+          params: {
+            feature: form.featureCode,
+            customerId: form.customerId,
+            value: form.quantity,
+            timestamp: at.toISOString(),
+            idempotencyKey: form.idempotencyKey,
+            properties,
+          },
+        },
+      });
+    },
+  );
 }
 
 /**
@@ -123,39 +129,40 @@ export async function setPeriodUsage(input: UsageWriteInput, engine?: WriteEngin
   const form = admitted.form;
   const staff = { actor: input.actor, role: input.role };
 
-  return writes.once(form.idempotencyKey, async () => {
-    const prior = await writes.lookup(usageSetWrite, form.idempotencyKey, form.customerId, form);
-    if (prior) return prior;
-    const context = await contextOrError(writes, form.customerId);
-    if ("kind" in context) return context;
-    const checked = parseForm(usageSetSchemaFor({ features: usageFeaturesOf(context.plan) }), input.form);
-    if (!checked.ok) return fieldErrors(checked.fieldErrors);
-    return writes.write({
-      action: usageSetWrite,
-      staff,
-      customerId: form.customerId,
-      idempotencyKey: form.idempotencyKey,
-      form,
-      details: {
-        featureCode: form.featureCode,
-        value: form.value,
-        reasonCode: form.reasonCode,
-        reasonText: form.reasonText,
-        period: context.subscription.currentPeriod,
-        livemode: context.livemode,
-      },
-      request: {
-        call: "usage.set",
-        params: {
-          customerId: form.customerId,
-          feature: form.featureCode,
+  return writes.keyed(
+    { action: usageSetWrite, idempotencyKey: form.idempotencyKey, customerId: form.customerId, identity: form },
+    async (): Promise<WriteResult> => {
+      const context = await contextOrError(writes, form.customerId);
+      if ("kind" in context) return context;
+      const checked = parseForm(usageSetSchemaFor({ features: usageFeaturesOf(context.plan) }), input.form);
+      if (!checked.ok) return fieldErrors(checked.fieldErrors);
+      return writes.write({
+        action: usageSetWrite,
+        staff,
+        customerId: form.customerId,
+        idempotencyKey: form.idempotencyKey,
+        form,
+        details: {
+          featureCode: form.featureCode,
           value: form.value,
-          idempotencyKey: form.idempotencyKey,
-          reason: redactText(reasonNote(form.reasonCode, form.reasonText)).slice(0, 500),
+          reasonCode: form.reasonCode,
+          reasonText: form.reasonText,
+          period: context.subscription.currentPeriod,
+          livemode: context.livemode,
         },
-      },
-    });
-  });
+        request: {
+          call: "usage.set",
+          params: {
+            customerId: form.customerId,
+            feature: form.featureCode,
+            value: form.value,
+            idempotencyKey: form.idempotencyKey,
+            reason: redactText(reasonNote(form.reasonCode, form.reasonText)).slice(0, 500),
+          },
+        },
+      });
+    },
+  );
 }
 
 /**

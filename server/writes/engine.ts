@@ -64,6 +64,18 @@ export interface WriteDeps {
   onUnknown?: (auditId: string) => Promise<void> | void;
 }
 
+/** A domain write's frame for the engine's `keyed` (see there). */
+export interface KeyedWrite<R> {
+  action: WriteAction;
+  idempotencyKey: string;
+  customerId: string;
+  /** What identifies the request when its key is reused (the form, without confirmations). */
+  identity: Record<string, unknown>;
+  /** Serializes the body per resource in this process (e.g. one customer's seats of one type). */
+  lane?: string;
+  rereadWhen?: (result: R) => boolean;
+}
+
 export interface Staff {
   actor: { id: string | null; email: string };
   role: Role | null;
@@ -228,6 +240,23 @@ export function createWriteEngine(deps: WriteDeps = {}) {
   }
 
   /**
+   * The frame every domain write shares: one submission of a key at a time in this process; a reused
+   * key is answered from the audit trail before `body` re-reads Commet and checks; `lane` (e.g. one
+   * customer's seats) runs one such body at a time. When `rereadWhen` says the body refused because the
+   * state moved, the trail answers if another console process has just written this very key.
+   */
+  async function keyed<R>(frame: KeyedWrite<R>, body: () => Promise<R>): Promise<R | WriteResult> {
+    const { action, idempotencyKey, customerId, identity, lane, rereadWhen } = frame;
+    return once(idempotencyKey, async () => {
+      const prior = await lookup(action, idempotencyKey, customerId, identity);
+      if (prior) return prior;
+      const result = await (lane ? once(lane, body) : body());
+      if (!rereadWhen?.(result)) return result;
+      return (await lookup(action, idempotencyKey, customerId, identity)) ?? result;
+    });
+  }
+
+  /**
    * (gate) → begin → (hook) → Commet → finalize. `approved`: a second person approved this very spec
    * (server/approvals executes it), so the gate is not asked again.
    */
@@ -307,6 +336,7 @@ export function createWriteEngine(deps: WriteDeps = {}) {
   const engine = {
     once,
     lookup,
+    keyed,
     write,
     resolvePending,
     resolveUnattended,

@@ -10,6 +10,7 @@ export {
   createWriteEngine,
   processAuditStore,
   type AuditStore,
+  type KeyedWrite,
   type Staff,
   type WriteDeps,
   type WriteEngine,
