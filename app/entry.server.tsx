@@ -4,14 +4,21 @@
  * own copy of `server/**` — one module graph per process (docs/decisions/0009-one-module-graph.md).
  */
 import { PassThrough } from "node:stream";
-import type { AppLoadContext, EntryContext } from "@remix-run/node";
+import type { AppLoadContext, EntryContext, HandleErrorFunction } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
 import { RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { NonceContext } from "./lib/nonce";
+import { logger } from "../server/observability/index.ts";
 
 export { startConsole } from "../server/console.ts";
+
+/** Errors of loaders, actions and rendering, in the structured log (with the request id); not when the client left. */
+export const handleError: HandleErrorFunction = (error, { request }) => {
+  if (request.signal.aborted) return;
+  logger("remix").error({ err: error, method: request.method, path: new URL(request.url).pathname }, "request failed");
+};
 
 /** How long deferred data may stream before Remix rejects what is still pending. */
 export const streamTimeout = 5_000;
@@ -54,7 +61,7 @@ export default function handleRequest(
       onError(error: unknown) {
         responseStatusCode = 500;
         // Errors before the shell reject and are logged by Remix; later ones only here.
-        if (shellRendered) console.error(error);
+        if (shellRendered) logger("remix").error({ err: error }, "streaming render failed");
       },
     });
     setTimeout(abort, streamTimeout + 1_000);

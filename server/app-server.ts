@@ -19,20 +19,18 @@ import { activityWebhooks } from "./activity/index.ts";
 import { directoryWebhooks } from "./directory/index.ts";
 import { usageWebhooks } from "./usage/timeline/index.ts";
 import { paymentWebhooks } from "./payments/index.ts";
+import { catalogWebhooks } from "./commet/index.ts";
+import { labelRoute, logger, remixRouteLabeler, requestObservability } from "./observability/index.ts";
 import { commetWebhookRouter } from "./webhooks/index.ts";
 
 /** Work that must finish before the console accepts requests; run in order, a failure stops the start. */
 export type StartupTask = { name: string; run: (env: Env) => Promise<void> };
 
-export async function runStartupTasks(
-  tasks: readonly StartupTask[],
-  env: Env,
-  log: (line: string) => void,
-): Promise<void> {
+export async function runStartupTasks(tasks: readonly StartupTask[], env: Env): Promise<void> {
   for (const task of tasks) {
     const started = Date.now();
     await task.run(env);
-    log(`startup: ${task.name} (${Date.now() - started} ms)`);
+    logger("startup").info({ task: task.name, durationMs: Date.now() - started }, `startup: ${task.name}`);
   }
 }
 
@@ -65,7 +63,7 @@ export function commetWebhooks(secret: string | undefined): express.Router {
     database: getReadyDb,
     secret: () => secret,
     commet: getCommet,
-    domains: [directoryWebhooks, usageWebhooks, activityWebhooks, paymentWebhooks],
+    domains: [directoryWebhooks, usageWebhooks, activityWebhooks, paymentWebhooks, catalogWebhooks],
   });
 }
 
@@ -79,6 +77,12 @@ export type AppServerOptions = BuildSource & { webhookSecret: string | undefined
 export function createApp(options: AppServerOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  // First: every request gets its id (echoed, carried to every log line) and counts in the metrics.
+  app.use(
+    requestObservability({
+      remixRoute: options.mode === "production" ? remixRouteLabeler(options.build.routes) : () => "remix (development)",
+    }),
+  );
   // Commet's deliveries first: small JSON answers, nothing to compress, no page machinery.
   app.use(commetWebhooks(options.webhookSecret));
   app.get("/healthz", (_req, res) => {
@@ -91,15 +95,20 @@ export function createApp(options: AppServerOptions): express.Express {
   app.use(refuseNonFormBodies({ exempt: [COMMET_WEBHOOK_PATH] }));
 
   if (options.mode === "development") {
-    app.use(options.devMiddleware);
+    app.use(labelRoute("vite (development)"), options.devMiddleware, labelRoute(undefined));
     app.use(noStore());
     app.all("*", createRequestHandler({ mode: options.mode, build: options.build, getLoadContext }));
     return app;
   }
   const clientDir = path.join(BUILD_DIR, "client");
   // Fingerprinted by Vite: safe to cache forever.
-  app.use("/assets", express.static(path.join(clientDir, "assets"), { immutable: true, maxAge: "1y" }));
-  app.use(express.static(clientDir, { maxAge: "1h" }));
+  app.use(
+    "/assets",
+    labelRoute("static"),
+    express.static(path.join(clientDir, "assets"), { immutable: true, maxAge: "1y" }),
+    labelRoute(undefined),
+  );
+  app.use(labelRoute("static"), express.static(clientDir, { maxAge: "1h" }), labelRoute(undefined));
   app.use(noStore());
   app.all("*", createRequestHandler({ build: options.build, mode: options.mode, getLoadContext }));
   return app;

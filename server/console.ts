@@ -17,8 +17,7 @@ import { startPlanAssigner } from "./usage/timeline/index.ts";
 import { startWebhookEventPruner } from "./webhooks/index.ts";
 import { startAccountEventPruner } from "./activity/index.ts";
 import { startProcessWriteResolver } from "./writes/index.ts";
-
-const log = (line: string) => process.stdout.write(`${line}\n`);
+import { configureLogging, lineLogger, logger } from "./observability/index.ts";
 
 /** In order; each gets the environment as the operator gave it (no COMMET_API_KEY = embedded sandbox mode). */
 const startupTasks = (origins: readonly string[]): StartupTask[] => [
@@ -36,7 +35,7 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
         origins,
         oidc: oidcSettingsOf(env),
         passwordSignIn: env.CONSOLE_PASSWORD_SIGN_IN,
-        log,
+        log: lineLogger("auth"),
       });
     },
   },
@@ -45,8 +44,8 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
     name: "directory sync (background) + periodic re-sync + usage plan assigner",
     run: async () => {
       const database = await getReadyDb();
-      startPeriodicResync(database, getCommet(), { log: (line) => log(`[directory sync] ${line}`) });
-      startPlanAssigner(database, { log: (line) => log(`[usage timeline] ${line}`) });
+      startPeriodicResync(database, getCommet(), { log: lineLogger("directory-sync") });
+      startPlanAssigner(database, { log: lineLogger("usage-timeline") });
     },
   },
   {
@@ -54,7 +53,7 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
     run: async (env) => {
       startWebhookEventPruner(await getReadyDb(), {
         retentionDays: env.WEBHOOK_EVENT_RETENTION_DAYS,
-        log: (line) => log(`[webhooks] ${line}`),
+        log: lineLogger("webhooks"),
       });
     },
   },
@@ -63,7 +62,7 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
     run: async (env) => {
       startAccountEventPruner(await getReadyDb(), {
         retentionDays: env.ACCOUNT_EVENT_RETENTION_DAYS,
-        log: (line) => log(`[activity] ${line}`),
+        log: lineLogger("activity"),
       });
     },
   },
@@ -73,10 +72,10 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
     run: async (env) => {
       const seconds = env.WRITE_RESOLVER_INTERVAL_SECONDS;
       if (seconds === 0) {
-        log("[writes] resolver off (WRITE_RESOLVER_INTERVAL_SECONDS=0)");
+        logger("writes").info("resolver off (WRITE_RESOLVER_INTERVAL_SECONDS=0)");
         return;
       }
-      await startProcessWriteResolver({ intervalMs: seconds * 1000, log: (line) => log(`[writes] ${line}`) });
+      await startProcessWriteResolver({ intervalMs: seconds * 1000, log: lineLogger("writes") });
     },
   },
 ];
@@ -95,6 +94,7 @@ function readEnv(): Env {
 
 export async function startConsole(options: BuildSource): Promise<void> {
   const env = readEnv();
+  configureLogging({ level: env.LOG_LEVEL, pretty: env.NODE_ENV === "development" });
   fs.mkdirSync(env.DATA_DIR, { recursive: true });
 
   // Bound first: requests wait behind a 503 "starting" until the console is ready.
@@ -124,7 +124,12 @@ export async function startConsole(options: BuildSource): Promise<void> {
   let target: string;
   let webhookSecret = env.COMMET_WEBHOOK_SECRET;
   if (env.COMMET_API_KEY) {
-    connectCommet({ apiKey: env.COMMET_API_KEY, apiUrl: env.COMMET_API_URL, embeddedSandbox: false });
+    connectCommet({
+      apiKey: env.COMMET_API_KEY,
+      apiUrl: env.COMMET_API_URL,
+      embeddedSandbox: false,
+      catalogMaxAgeMs: env.COMMET_CATALOG_MAX_AGE_SECONDS * 1000,
+    });
     target = env.COMMET_API_URL ?? "https://commet.co";
   } else {
     const credentials = loadSandboxCredentials(env.DATA_DIR);
@@ -135,13 +140,20 @@ export async function startConsole(options: BuildSource): Promise<void> {
       webhookUrl: `http://127.0.0.1:${port}${COMMET_WEBHOOK_PATH}`,
       webhookSecret,
     });
-    connectCommet({ apiKey: credentials.apiKey, apiUrl: sandbox.url, embeddedSandbox: true });
+    connectCommet({
+      apiKey: credentials.apiKey,
+      apiUrl: sandbox.url,
+      embeddedSandbox: true,
+      catalogMaxAgeMs: env.COMMET_CATALOG_MAX_AGE_SECONDS * 1000,
+    });
     target = `embedded sandbox at ${sandbox.url}`;
   }
 
   const origins = consoleOrigins(env, port);
-  await runStartupTasks(startupTasks(origins), env, log);
+  await runStartupTasks(startupTasks(origins), env);
   server.off("request", starting).on("request", createApp({ ...options, webhookSecret, origins }));
-  // The first origin is the one to open: CONSOLE_ORIGIN, or the bound loopback address.
-  log(`console listening on ${origins[0]} (Commet: ${target})`);
+  // The first origin is the one to open: CONSOLE_ORIGIN, or the bound loopback address. The plain line is the
+  // readiness signal that server/console-process.ts (tests, benches) and people wait for; the record is for the logs.
+  logger("console").info({ url: origins[0], commet: target }, "console listening");
+  process.stdout.write(`console listening on ${origins[0]} (Commet: ${target})\n`);
 }

@@ -29,6 +29,8 @@ describe("parseEnv", () => {
       OIDC_SCOPES: "openid email profile",
       OIDC_SESSION_MAX_AGE_HOURS: 12,
       WRITE_RESOLVER_INTERVAL_SECONDS: 30,
+      LOG_LEVEL: "info",
+      COMMET_CATALOG_MAX_AGE_SECONDS: 60,
     });
     expect(env.COMMET_API_KEY).toBeUndefined();
   });
@@ -67,6 +69,16 @@ describe("parseEnv", () => {
     expect(parseEnv({ WRITE_RESOLVER_INTERVAL_SECONDS: "" })).toMatchObject({ WRITE_RESOLVER_INTERVAL_SECONDS: 30 });
     expect(() => parseEnv({ WRITE_RESOLVER_INTERVAL_SECONDS: "5000" })).toThrow(/WRITE_RESOLVER_INTERVAL_SECONDS/);
     expect(() => parseEnv({ WRITE_RESOLVER_INTERVAL_SECONDS: "1.5" })).toThrow(/WRITE_RESOLVER_INTERVAL_SECONDS/);
+  });
+
+  it("reads the log level and the catalog's max age (0 = no cache, at most a day)", () => {
+    expect(parseEnv({ LOG_LEVEL: "debug", COMMET_CATALOG_MAX_AGE_SECONDS: "0" })).toMatchObject({
+      LOG_LEVEL: "debug",
+      COMMET_CATALOG_MAX_AGE_SECONDS: 0,
+    });
+    expect(() => parseEnv({ LOG_LEVEL: "verbose" })).toThrow(/LOG_LEVEL must be one of/);
+    expect(() => parseEnv({ COMMET_CATALOG_MAX_AGE_SECONDS: "100000" })).toThrow(/COMMET_CATALOG_MAX_AGE_SECONDS/);
+    expect(() => parseEnv({ COMMET_CATALOG_MAX_AGE_SECONDS: "-1" })).toThrow(/COMMET_CATALOG_MAX_AGE_SECONDS/);
   });
 
   it("treats empty strings as unset", () => {

@@ -126,6 +126,19 @@ const envObjectShape = z.object({
       .transform(Number)
       .pipe(z.number().max(3600, { error: "must be at most 3600 seconds (the first re-send waits for it)" })),
   ).transform((seconds) => seconds ?? 30),
+  LOG_LEVEL: optional(
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      error: "must be one of fatal, error, warn, info, debug, trace, silent",
+    }),
+  ).transform((level) => level ?? "info"),
+  // The plan and feature catalog is cached this long at most (Commet sends no catalog webhooks); 0 = no cache.
+  COMMET_CATALOG_MAX_AGE_SECONDS: optional(
+    z
+      .string()
+      .regex(/^\d{1,5}$/, { error: "must be a whole number of seconds, such as 60 (0 turns the cache off)" })
+      .transform(Number)
+      .pipe(z.number().max(86_400, { error: "must be at most 86400 seconds (one day)" })),
+  ).transform((seconds) => seconds ?? 60),
   OIDC_ISSUER_URL: optional(
     z.url({
       protocol: /^https?$/,

@@ -29,6 +29,7 @@ export {
   recordAccountEvent,
   type AccountEvent,
 } from "./store.ts";
+import { logger } from "../observability/index.ts";
 export { EVENT_KINDS, customerKeyOf, kindOfEvent } from "./catalogue.ts";
 export { describeAction, describeEvent } from "./describe.ts";
 
@@ -58,7 +59,7 @@ export async function customerActivityAnswer(
   } catch (error) {
     if (error instanceof InvalidActivityCursorError)
       return { status: 400, body: { ok: false, message: error.message } };
-    console.error("[activity] timeline failed:", error);
+    logger("activity").error({ err: error }, "timeline failed");
     const message = "The activity could not be read from the console's database. Try again in a moment.";
     return { status: 500, body: { ok: false, message } };
   }

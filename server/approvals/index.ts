@@ -18,6 +18,7 @@ import { installWriteGate, writeEngineFor, type Staff } from "../writes/index.ts
 import { createApprovals, type Approvals } from "./requests.ts";
 import { loadPolicy, policyChanges, saveExpiry, saveRule } from "./policy.ts";
 import { approvalTables } from "./schema.ts";
+import { logger } from "../observability/index.ts";
 
 export { defineApprovable, type Approvable } from "./approvable.ts";
 export { requiresApproval, loadPolicy, saveRule, saveExpiry, type ApprovalMeasure } from "./policy.ts";
@@ -48,7 +49,7 @@ export async function approvalsWaitingFor(staff: Staff): Promise<number | null> 
   try {
     return await (await processApprovals()).pendingCount(staff);
   } catch (error) {
-    console.error("[approvals] count failed:", error);
+    logger("approvals").error({ err: error }, "count failed");
     return null;
   }
 }

@@ -8,6 +8,7 @@ import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import { isUniqueViolation, systemClock, type AuditRow, type Clock, type DB } from "../db/index.ts";
 import { MAX_PAGE_SIZE, SECURITY_ACTIONS, type AuditFilters, type AuditPaging, type AuditStatus } from "./filters.ts";
 import { redactParams, redactText } from "./redact.ts";
+import { logger } from "../observability/index.ts";
 
 export interface AuditActor {
   /** Staff id; null when nobody is identified (a failed sign-in with an unknown email, the system). */
@@ -303,7 +304,7 @@ export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
     const id = await begin(input);
     const finalizeOrLog = (outcome: AuditOutcome) =>
       finalize(id, outcome).catch((error: unknown) => {
-        console.error(`audit: entry ${id} (${input.action}) left pending, finalize failed:`, error);
+        logger("audit").error({ err: error, auditId: id, action: input.action }, "entry left pending, finalize failed");
       });
     let result: T;
     try {

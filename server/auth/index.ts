@@ -21,6 +21,7 @@ export {
   MIN_BREAK_GLASS_REASON,
   PASSWORD_SIGN_IN_OFF,
 } from "./auth.ts";
+import { lineLogger } from "../observability/index.ts";
 export type { Auth, AuthOptions, CurrentStaff, PasswordSignInPolicy, SignInResult } from "./auth.ts";
 export { discoverOidc, groupsOf, roleFor, OIDC_FLOW_TTL_MS } from "./oidc.ts";
 export type { OidcCallbackResult, OidcClient, OidcRefusal, OidcSettings } from "./oidc.ts";
@@ -83,7 +84,7 @@ export async function startAuth(
     mode: config.mode,
     adminEmail: config.adminEmail,
     adminPassword: config.adminPassword,
-    log: log ?? ((line) => console.log(line)),
+    log: log ?? lineLogger("auth"),
   });
 }
 

@@ -3,6 +3,7 @@
 import { Commet } from "@commet/node";
 import { getEnv } from "../env.ts";
 import { COMMET_ORIGIN, installCommetRouting } from "./routing.ts";
+import { shareReads, type SharedReads } from "./shared-reads.ts";
 
 /**
  * Where the process's one Commet client points. `server/main.ts` sets it at
@@ -15,18 +16,25 @@ export type CommetConnection = {
   apiUrl: string | undefined;
   /** True when `server/main.ts` started the local sandbox for this process. */
   embeddedSandbox: boolean;
+  /** COMMET_CATALOG_MAX_AGE_SECONDS in ms (default 60 s; 0 = the catalog is not cached). */
+  catalogMaxAgeMs?: number;
 };
 
 let connection: CommetConnection | undefined;
 let client: Commet | undefined;
+let sharedReads: SharedReads | undefined;
 let uninstallRouting: (() => void) | undefined;
 
-/** Points the process's Commet client at `next` (and routes https://commet.co there when apiUrl is set). */
+/**
+ * Points the process's Commet client at `next`: routes https://commet.co there when apiUrl is set, and
+ * measures every exchange either way.
+ */
 export function connectCommet(next: CommetConnection): void {
   uninstallRouting?.();
-  uninstallRouting = next.apiUrl ? installCommetRouting(next.apiUrl) : undefined;
+  uninstallRouting = installCommetRouting(next.apiUrl);
   connection = next;
   client = undefined;
+  sharedReads = undefined;
 }
 
 export function getCommetConnection(): CommetConnection {
@@ -47,12 +55,19 @@ export function commetBaseUrl(): string {
   return getCommetConnection().apiUrl ?? COMMET_ORIGIN;
 }
 
-/** The one `Commet` SDK instance of the process, created on first use. */
+/** The one `Commet` SDK instance of the process, created on first use; its reads are shared (shared-reads.ts). */
 export function getCommet(): Commet {
   if (!client) {
     // The SDK checks npm for a newer version in development; the console pins 7.10.0 on purpose.
     process.env.COMMET_NO_UPDATE_CHECK ??= "1";
-    client = new Commet({ apiKey: getCommetConnection().apiKey });
+    const current = getCommetConnection();
+    client = new Commet({ apiKey: current.apiKey });
+    sharedReads = shareReads(client, { catalogMaxAgeMs: current.catalogMaxAgeMs ?? 60_000 });
   }
   return client;
+}
+
+/** Forget the cached plan and feature catalog of this process (each worker process keeps its own). */
+export function invalidateCatalog(): void {
+  sharedReads?.invalidateCatalog();
 }

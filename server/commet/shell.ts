@@ -6,6 +6,7 @@ import { permissionsOf, type Role } from "../../app/contracts/permissions.ts";
 import type { ShellInfo, ShellStaff, ShellUnsettledWrites } from "../../app/contracts/shell.ts";
 import { approvalsWaitingFor } from "../approvals/index.ts";
 import { myUnsettledWrites, unsettledWriteCounts } from "../writes/index.ts";
+import { logger } from "../observability/index.ts";
 
 export async function getShellInfo(): Promise<ShellInfo> {
   const { apiUrl, embeddedSandbox } = getCommetConnection();
@@ -29,7 +30,7 @@ async function unsettledFor(staff: { id: string; role: Role }): Promise<ShellUns
     ]);
     return { mine: mine.length, mineAttention: mine.filter((w) => w.state !== "awaiting").length, all };
   } catch (error) {
-    console.error("shell: unsettled writes could not be read:", error);
+    logger("shell").error({ err: error }, "unsettled writes could not be read");
     return null;
   }
 }

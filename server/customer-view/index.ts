@@ -39,6 +39,7 @@ import type {
   StaffActionView,
   SubscriptionView,
 } from "../../app/contracts/customer-view.ts";
+import { logger } from "../observability/index.ts";
 
 /** The part of the SDK the page reads (a real `Commet` fits; tests pass one bound to a sandbox). */
 export type CustomerViewCommet = {
@@ -89,7 +90,7 @@ const unexpected: Problem = {
 export function panelProblem(error: unknown, panel: string): Problem {
   const problem = toCommetProblem(error);
   if (problem) return problem;
-  console.error(`[customer-view] ${panel} failed:`, error);
+  logger("customer-view").error({ err: error, panel }, "panel failed");
   return unexpected;
 }
 

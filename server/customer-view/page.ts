@@ -15,6 +15,7 @@ import { loadSubscriptionActions } from "../subscriptions/index.ts";
 import { loadUsagePanel } from "../usage/index.ts";
 import { customerUnsettledWrites } from "../writes/index.ts";
 import { loadCustomerView, settleWithin, toPanel } from "./index.ts";
+import { logger } from "../observability/index.ts";
 
 /** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
 const PROFILE_WAIT_MS = 1_500;
@@ -42,7 +43,7 @@ export async function loadCustomerPage(
   const activity = loadCustomerActivity(customerRef, role, { kind: options.activityKind }).then(
     (data): PanelResult<ActivityPage> => ({ ok: true, data }),
     (error: unknown): PanelResult<ActivityPage> => {
-      console.error("[customer-view] activity failed:", error);
+      logger("customer-view").error({ err: error, panel: "activity" }, "panel failed");
       return { ok: false, problem: ACTIVITY_PROBLEM };
     },
   );

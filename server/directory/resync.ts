@@ -3,6 +3,7 @@ import { startPeriodic } from "../periodic.ts";
 import type { DirectoryDb } from "./schema.ts";
 import type { SyncCommet } from "./sync-pages.ts";
 import { describeError, runSync, type RunSyncOptions, type SyncOutcome } from "./sync.ts";
+import { lineLogger } from "../observability/index.ts";
 
 export interface PeriodicResyncOptions extends Omit<RunSyncOptions, "signal"> {
   /** Time between the end of one run and the start of the next (default 15 min). */
@@ -34,7 +35,7 @@ export function startPeriodicResync(
     {
       initialDelayMs: options.initialDelayMs ?? 0,
       onError: (error) => {
-        (options.log ?? console.error)(`[directory sync] crashed: ${describeError(error)}`);
+        (options.log ?? lineLogger("directory-sync"))(`crashed: ${describeError(error)}`);
         return retry;
       },
     },

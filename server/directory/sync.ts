@@ -11,9 +11,10 @@ import { tables, type Db, type DirectoryDb, type DirectorySyncStateTable } from 
 import { fetchPage, type FetchedPage, type SyncCommet } from "./sync-pages.ts";
 import type { SyncPhase, SyncStatus } from "../../app/contracts/directory.ts";
 import { claimLease, getSyncStatus, LeaseLostError, NEXT_PHASE, type SyncLease } from "./sync-state.ts";
+import { lineLogger } from "../observability/index.ts";
 
 export interface RunSyncOptions {
-  /** Progress lines (default: console.info with a prefix). */
+  /** Progress lines (default: the `directory-sync` log). */
   log?: (line: string) => void;
   /** Abort → the run stops between requests, state `interrupted`, resumable. */
   signal?: AbortSignal;
@@ -44,7 +45,7 @@ type Settings = Required<Omit<RunSyncOptions, "signal">> & { signal: AbortSignal
 
 function settings(options: RunSyncOptions): Settings {
   return {
-    log: options.log ?? ((line: string) => console.info(`[directory sync] ${line}`)),
+    log: options.log ?? lineLogger("directory-sync"),
     signal: options.signal,
     clock: options.clock ?? Date.now,
     sleep: options.sleep ?? defaultSleep,

@@ -6,6 +6,7 @@
 import type { Commet } from "@commet/node";
 import { z } from "zod";
 import type { Clock } from "../db/index.ts";
+import { logger, webhookFailed, webhookLag, webhookProcessed } from "../observability/index.ts";
 import { commitQueue } from "./commit-queue.ts";
 import { webhookEnvelopeSchema, type WebhookEnvelope, type WebhookIntake } from "./handlers.ts";
 import type { WebhookDatabase } from "./schema.ts";
@@ -32,7 +33,7 @@ export interface HandleWebhookInput {
   commet: Pick<Commet, "webhooks">;
   intake: WebhookIntake;
   clock?: Clock;
-  /** Failures inside a handler (500) are reported here (default console.error). */
+  /** Failures inside a handler (500) are reported here (default: the error log). */
   onError?: (error: unknown, envelope: WebhookEnvelope) => void;
 }
 
@@ -48,10 +49,32 @@ function fail(
 /**
  * Verify, validate, deduplicate and apply one delivery. Never throws. A bad payload stores nothing; a
  * failure rolls back, so Commet's retry redoes it. Events without a handler are recorded and acknowledged.
+ * Counted in the webhook metrics; a new event's lag (now − its timestamp) is observed.
  */
 export async function handleCommetWebhook(
   database: WebhookDatabase,
   input: HandleWebhookInput,
+): Promise<WebhookResponse> {
+  const outcome: { event?: WebhookEnvelope } = {};
+  const response = await applyCommetWebhook(database, input, outcome);
+  // The type is a label only once the body is signed and well-formed: Commet's finite event catalogue.
+  const event = outcome.event?.event ?? "unverified";
+  if (response.status === 200) {
+    webhookProcessed().inc({ event, result: response.body.result ?? "received" });
+    if (response.body.result === "received" && outcome.event) {
+      const now = (input.clock ?? Date.now)();
+      webhookLag().observe({ event }, Math.max(0, now - Date.parse(outcome.event.timestamp)) / 1000);
+    }
+  } else {
+    webhookFailed().inc({ event, error: response.body.error ?? String(response.status) });
+  }
+  return response;
+}
+
+async function applyCommetWebhook(
+  database: WebhookDatabase,
+  input: HandleWebhookInput,
+  outcome: { event?: WebhookEnvelope },
 ): Promise<WebhookResponse> {
   const { handlers, observers } = input.intake;
   const clock = input.clock ?? Date.now;
@@ -77,6 +100,7 @@ export async function handleCommetWebhook(
     return fail(400, "invalid_payload", message, { fieldErrors });
   }
   const event = envelope.data;
+  outcome.event = event;
   const handler = Object.hasOwn(handlers, event.event) ? handlers[event.event] : undefined;
   let data: unknown = event.data;
   if (handler) {
@@ -98,10 +122,10 @@ export async function handleCommetWebhook(
     const result = await commitQueue(database).submit({ event, handler, data, observed, now: clock() });
     return { status: 200, body: { ok: true, result, eventId: event.id } };
   } catch (error) {
-    (input.onError ?? ((e: unknown) => console.error(`[webhooks] ${event.event} ${event.id} failed:`, e)))(
-      error,
-      event,
-    );
+    (
+      input.onError ??
+      ((e: unknown) => logger("webhooks").error({ err: e, event: event.event, eventId: event.id }, "event failed"))
+    )(error, event);
     return fail(500, "processing_failed", "The event could not be applied; Commet will retry it.", {
       eventId: event.id,
     });

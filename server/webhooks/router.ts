@@ -7,6 +7,7 @@ import type { Commet } from "@commet/node";
 import express from "express";
 import { webhookIntake, type WebhookDomain } from "./handlers.ts";
 import { handleCommetWebhook } from "./intake.ts";
+import { logger } from "../observability/index.ts";
 import type { WebhookDatabase } from "./schema.ts";
 
 /** Largest webhook body accepted (Commet's payloads are a few KB). */
@@ -63,7 +64,7 @@ export function commetWebhookRouter(path: string, options: CommetWebhookEndpoint
     if (status === 413)
       return jsonError(res, 413, "payload_too_large", `Webhook bodies are limited to ${MAX_WEBHOOK_BODY_BYTES} bytes.`);
     if (status === 400) return jsonError(res, 400, "invalid_body", "The body could not be read.");
-    console.error("[webhooks] delivery failed:", error);
+    logger("webhooks").error({ err: error }, "delivery failed");
     return jsonError(res, 500, "processing_failed", "The event could not be applied; Commet will retry it.");
   }) as express.ErrorRequestHandler);
   return router;

@@ -34,6 +34,7 @@ import {
 import type { WriteGate } from "./gate.ts";
 import { classify, configuredCommetUrl } from "./outcome.ts";
 import { mayResend } from "./window.ts";
+import { logger } from "../observability/index.ts";
 
 export type AuditStore = Pick<AuditLog, "begin" | "finalize" | "get" | "findByIdempotencyKey"> &
   Partial<Pick<AuditLog, "canonicalCustomer">>;
@@ -143,7 +144,7 @@ export function createWriteEngine(deps: WriteDeps = {}) {
         try {
           await deps.onUnknown?.(entry.id);
         } catch (queueError) {
-          console.error(`exactly-once: audit entry ${entry.id} not queued for the resolver:`, queueError);
+          logger("writes").error({ err: queueError, auditId: entry.id }, "audit entry not queued for the resolver");
         }
         return {
           kind: "commet_error",
@@ -204,7 +205,7 @@ export function createWriteEngine(deps: WriteDeps = {}) {
     } catch (error) {
       // Another console process resolved the same row first (both got Commet's one answer).
       if (error instanceof AuditFinalizeError && error.reason === "already_final") return audit.get(id);
-      console.error(`exactly-once: audit entry ${id} left pending, finalize failed:`, error);
+      logger("writes").error({ err: error, auditId: id }, "audit entry left pending, finalize failed");
       return null;
     }
   }
