@@ -6,11 +6,4 @@ export { configureLogging, lineLogger, logger, LOG_LEVELS, type Logger, type Log
 export { currentRequestContext, requestIdFrom, runWithRequestContext, type RequestContext } from "./request-context.ts";
 export { labelRoute, requestObservability } from "./http.ts";
 export { remixRouteLabeler, type RouteManifest } from "./route-label.ts";
-export {
-  commetDuration,
-  commetErrors,
-  statusClass,
-  webhookFailed,
-  webhookLag,
-  webhookProcessed,
-} from "./metrics.ts";
+export { commetDuration, commetErrors, statusClass, webhookFailed, webhookLag, webhookProcessed } from "./metrics.ts";

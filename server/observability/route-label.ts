@@ -5,7 +5,10 @@
 import { matchRoutes } from "@remix-run/react";
 
 /** The part of a Remix build's route manifest the labels need (`build.routes`). */
-export type RouteManifest = Record<string, { id: string; parentId?: string; path?: string; index?: boolean } | undefined>;
+export type RouteManifest = Record<
+  string,
+  { id: string; parentId?: string; path?: string; index?: boolean } | undefined
+>;
 
 type RouteObjects = Parameters<typeof matchRoutes>[0];
 
