@@ -3,4 +3,5 @@ export { commetBaseUrl, connectCommet, getCommetConnection, type CommetConnectio
 export { answerCommet, callCommet, problemStatus, throwCommetProblem, toCommetProblem } from "./errors.ts";
 export { getOrgMode, noteLivemode, type OrgMode } from "./mode.ts";
 export { listPlans } from "./plans.ts";
+export { probeCommet } from "./probe.ts";
 export { getShellInfo, loadShell } from "./shell.ts";
