@@ -14,6 +14,7 @@ import { COMMET_WEBHOOK_PATH, createApp, runStartupTasks, type BuildSource, type
 import { startAuth } from "./auth/index.ts";
 import {
   collectProcessMetrics,
+  registerConsoleGauges,
   createReadiness,
   nextOrderFromPrimary,
   onPrimaryShutdown,
@@ -226,7 +227,9 @@ async function serve(options: BuildSource, env: Env): Promise<void> {
     parts.stopCommet = connected.stop;
   }
   connectCommet(commet.connection);
+  let serving = false;
   collectProcessMetrics();
+  registerConsoleGauges({ serving: () => serving, holdsBackgroundLease: () => parts.background?.held() ?? false });
   if (!worker) parts.metrics = await startMetrics(env, false);
 
   const origins = consoleOrigins(env, shared);
@@ -247,6 +250,7 @@ async function serve(options: BuildSource, env: Env): Promise<void> {
   const app = createApp({ ...options, webhookSecret: commet.webhookSecret, origins, readiness });
   server.off("request", starting).on("request", app);
   if (port === undefined) port = await listen();
+  serving = true;
   if (worker) tellPrimary({ type: "console:ready" });
   else log(listeningLine(env, port, commet, 1));
 }

@@ -17,6 +17,27 @@ export function collectProcessMetrics(): void {
   if (cluster.isWorker) new client.AggregatorRegistry();
 }
 
+/**
+ * Two gauges of the console's own shape, summed across workers by the primary: processes serving requests, and
+ * whether this instance holds the background-work lease (1 in exactly one instance of a deployment).
+ */
+export function registerConsoleGauges(state: { serving: () => boolean; holdsBackgroundLease: () => boolean }): void {
+  new client.Gauge({
+    name: "console_serving_processes",
+    help: "Console processes serving requests (one per worker)",
+    collect() {
+      this.set(state.serving() ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: "console_background_lease_held",
+    help: "1 when a process of this instance holds the background-work lease and runs that work",
+    collect() {
+      this.set(state.holdsBackgroundLease() ? 1 : 0);
+    },
+  });
+}
+
 export interface MetricsServer {
   url: string;
   close(): Promise<void>;
