@@ -1,10 +1,9 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BUILD_DIR } from "../server/project-root.ts";
 import { spawnSandbox } from "../server/commet/local-sandbox.ts";
-import { PROJECT_ROOT } from "../server/project-root.ts";
+import { ensureProductionBuild } from "../server/testing/production-build.ts";
 import { findClientBundleLeaks } from "./support/client-bundle.ts";
 import { startConsole } from "./support/console-server.ts";
 import { seedStaffAccounts } from "./support/staff-accounts.ts";
@@ -18,10 +17,7 @@ export const E2E_SANDBOX_KEY = "ck_local_sandbox";
  * Returns the teardown (Playwright calls it after the last test).
  */
 export default async function globalSetup() {
-  if (!fs.existsSync(path.join(BUILD_DIR, "server/index.js"))) {
-    const build = spawnSync("npx", ["remix", "vite:build"], { cwd: PROJECT_ROOT, stdio: "inherit" });
-    if (build.status !== 0) throw new Error("the production build failed");
-  }
+  ensureProductionBuild();
   const leaks = findClientBundleLeaks(path.join(BUILD_DIR, "client"));
   if (leaks.length > 0) throw new Error(`the client bundle leaks server-only material:\n${leaks.join("\n")}`);
 

@@ -23,11 +23,12 @@ npx tsc --noEmit
 npx eslint . --max-warnings=0
 npx prettier --check . --log-level=warn
 
-echo "== unit, contract and database tests (vitest)"
-npx vitest run
-
+# Built before vitest: the tests that run the console as `npm start` does (two instances, the ready line) use it.
 echo "== production build"
 npx remix vite:build
+
+echo "== unit, contract and database tests (vitest)"
+npx vitest run
 
 echo "== browser tests (playwright)"
 npx playwright test

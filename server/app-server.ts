@@ -10,6 +10,7 @@ import express from "express";
 import type { ServerBuild } from "@remix-run/node";
 import type { Connect } from "vite";
 import type { Env } from "./env.ts";
+import type { Readiness } from "./cluster/index.ts";
 import { getCommet } from "./commet/client.ts";
 import { refuseNonFormBodies } from "./http-content-type.ts";
 import { cspNonce, noStore, refuseCrossSiteForms, refuseUnknownHost, securityHeaders } from "./http-security.ts";
@@ -72,7 +73,12 @@ export type BuildSource =
   | { mode: "production"; build: ServerBuild }
   | { mode: "development"; build: () => Promise<ServerBuild>; devMiddleware: Connect.Server };
 
-export type AppServerOptions = BuildSource & { webhookSecret: string | undefined; origins: readonly string[] };
+export type AppServerOptions = BuildSource & {
+  webhookSecret: string | undefined;
+  origins: readonly string[];
+  /** /readyz: the database and Commet reachable (server/cluster/readiness.ts). */
+  readiness: () => Promise<Readiness>;
+};
 
 export function createApp(options: AppServerOptions): express.Express {
   const app = express();
@@ -85,8 +91,17 @@ export function createApp(options: AppServerOptions): express.Express {
   );
   // Commet's deliveries first: small JSON answers, nothing to compress, no page machinery.
   app.use(commetWebhooks(options.webhookSecret));
+  // Probes of load balancers and orchestrators, which call by IP: answered before the Host check.
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
+  });
+  app.get("/readyz", (_req, res, next) => {
+    options.readiness().then((readiness) => {
+      res
+        .status(readiness.ready ? 200 : 503)
+        .set("cache-control", "no-store")
+        .json(readiness);
+    }, next);
   });
   app.use(refuseUnknownHost(options.origins));
   app.use(cspNonce(), securityHeaders(options.mode));

@@ -31,6 +31,8 @@ describe("parseEnv", () => {
       WRITE_RESOLVER_INTERVAL_SECONDS: 30,
       LOG_LEVEL: "info",
       COMMET_CATALOG_MAX_AGE_SECONDS: 60,
+      // Workers: one per core (resolved at start); metrics: off unless METRICS_PORT is set.
+      METRICS_HOST: "127.0.0.1",
     });
     expect(env.COMMET_API_KEY).toBeUndefined();
   });
@@ -62,6 +64,21 @@ describe("parseEnv", () => {
     expect(parseEnv({ WEBHOOK_EVENT_RETENTION_DAYS: "7" })).toMatchObject({ WEBHOOK_EVENT_RETENTION_DAYS: 7 });
     expect(parseEnv({ WEBHOOK_EVENT_RETENTION_DAYS: "" })).toMatchObject({ WEBHOOK_EVENT_RETENTION_DAYS: 30 });
     expect(parseEnv({ ACCOUNT_EVENT_RETENTION_DAYS: "90" })).toMatchObject({ ACCOUNT_EVENT_RETENTION_DAYS: 90 });
+  });
+
+  it("reads the number of workers (unset: one per core) and the metrics port and host (unset: off; loopback)", () => {
+    expect(parseEnv({ CONSOLE_WORKERS: "4", METRICS_PORT: "9464" })).toMatchObject({
+      CONSOLE_WORKERS: 4,
+      METRICS_PORT: 9464,
+      METRICS_HOST: "127.0.0.1",
+    });
+    expect(parseEnv({ CONSOLE_WORKERS: "", METRICS_PORT: "" })).toMatchObject({
+      CONSOLE_WORKERS: undefined,
+      METRICS_PORT: undefined,
+    });
+    expect(() => parseEnv({ CONSOLE_WORKERS: "0" })).toThrow(/CONSOLE_WORKERS must be between 1 and 64/);
+    expect(() => parseEnv({ CONSOLE_WORKERS: "two" })).toThrow(/CONSOLE_WORKERS must be a number/);
+    expect(() => parseEnv({ METRICS_PORT: "70000" })).toThrow(/METRICS_PORT must be between 0 and 65535/);
   });
 
   it("reads the write resolver's interval in seconds (default 30, 0 = off, at most an hour)", () => {

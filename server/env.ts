@@ -139,6 +139,24 @@ const envObjectShape = z.object({
       .transform(Number)
       .pipe(z.number().max(86_400, { error: "must be at most 86400 seconds (one day)" })),
   ).transform((seconds) => seconds ?? 60),
+  // Unset: one worker per core (os.availableParallelism(), resolved by server/console.ts); 1: a single process.
+  CONSOLE_WORKERS: optional(
+    z.coerce
+      .number({ error: "must be a number of worker processes, such as 4" })
+      .int({ error: "must be a whole number of workers" })
+      .min(1, { error: "must be between 1 and 64" })
+      .max(64, { error: "must be between 1 and 64" }),
+  ),
+  METRICS_PORT: optional(
+    z.coerce
+      .number({ error: "must be a port number" })
+      .int({ error: "must be a whole port number" })
+      .min(0, { error: "must be between 0 and 65535" })
+      .max(65535, { error: "must be between 0 and 65535" }),
+  ),
+  METRICS_HOST: optional(
+    z.string().regex(/^[A-Za-z0-9.:\-[\]]+$/, { error: "must be a host name or IP address" }),
+  ).transform((host) => host ?? "127.0.0.1"),
   OIDC_ISSUER_URL: optional(
     z.url({
       protocol: /^https?$/,

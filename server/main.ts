@@ -1,6 +1,7 @@
 /**
  * The console process (`npm start`, or `npm run dev` with `--dev`): loads the Remix server build, which
- * holds every server module, and starts it — nothing else (docs/decisions/0009-one-module-graph.md).
+ * holds every server module, and starts it — nothing else (docs/decisions/0009-one-module-graph.md). With
+ * several workers the primary and each worker run this same file (docs/decisions/0026-workers-and-instances.md).
  */
 import fs from "node:fs";
 import path from "node:path";

@@ -10,4 +10,5 @@ export { CATALOG_HINT_EVENTS, catalogWebhooks } from "./catalog-webhooks.ts";
 export { answerCommet, callCommet, problemStatus, throwCommetProblem, toCommetProblem } from "./errors.ts";
 export { getOrgMode, noteLivemode, type OrgMode } from "./mode.ts";
 export { listPlans } from "./plans.ts";
+export { probeCommet } from "./probe.ts";
 export { getShellInfo, loadShell } from "./shell.ts";

@@ -16,6 +16,8 @@ export function testServerUrl(): string {
 }
 
 export interface ScratchDatabase extends Database {
+  /** What DATABASE_URL would name it (a console process started on it). */
+  url: string;
   /** Drops the database (PostgreSQL) or deletes its directory (SQLite), after closing it. */
   dispose(): Promise<void>;
 }
@@ -29,6 +31,7 @@ export async function createScratchDatabase(engine: Engine): Promise<ScratchData
     await migrateToLatest(database);
     return {
       ...database,
+      url: join(dir, "console.sqlite"),
       async dispose() {
         await database.close();
         rmSync(dir, { recursive: true, force: true });
@@ -66,6 +69,7 @@ export async function createScratchDatabase(engine: Engine): Promise<ScratchData
   }
   return {
     ...database,
+    url: url.toString(),
     async dispose() {
       await database.close();
       await drop();
