@@ -18,11 +18,11 @@ export interface RankingCandidates {
   customers: number;
 }
 
-interface Bound {
-  customer_id: string;
-  lo: number | string;
-  hi: number | string;
-  inside: number | string;
+interface Row {
+  customer_id: string | null;
+  candidate: number | string;
+  sure: number | string;
+  n: number | string;
 }
 
 /**
@@ -47,22 +47,43 @@ export async function rankingCandidates(
     ? sql`and customer_id in (select coalesce(external_id, id) from directory_customers
         where subscription_status in (${sql.join([...f.statuses])}))`
     : sql``;
-  const { rows } = await sql<Bound>`
-    select customer_id,
-      sum(case when ${inside} then total else neg end) as lo,
-      sum(case when ${inside} then total else total - neg end) as hi,
-      sum(case when ${inside} then events else 0 end) as inside
-    from usage_blocks
-    where block between ${firstBlock} and ${lastBlock} ${features} ${statuses}
-    group by customer_id`.execute(db);
+  // One statement: the bounds (materialized once), the limit-th best lower bound as the cut (a hair of slack: sums
+  // in another order round differently), then the customers that reach it, the ones only edge blocks hold (to
+  // be checked against their days) and, as a row of its own (customer_id null), the counts.
+  const { rows } = await sql<Row>`
+    with b as materialized (
+      select customer_id,
+        sum(case when ${inside} then total else neg end) as lo,
+        sum(case when ${inside} then total else total - neg end) as hi,
+        sum(case when ${inside} then events else 0 end) as inside
+      from usage_blocks
+      where block between ${firstBlock} and ${lastBlock} ${features} ${statuses}
+      group by customer_id
+    ),
+    t as (
+      select lo - 1e-9 * (case when abs(lo) > 1 then abs(lo) else 1 end) as cut
+      from b order by lo desc limit 1 offset ${limit - 1}
+    )
+    select customer_id, case when hi >= (select cut from t) then 1 else 0 end as candidate,
+      case when inside > 0 then 1 else 0 end as sure, 0 as n
+    from b where inside = 0 or hi >= (select cut from t)
+    union all
+    select null, 0, (select count(*) from b where inside > 0), (select count(*) from b)`.execute(db);
 
-  // Customers with events in a wholly covered block have usage rows in the range; the others only maybe.
   let customers = 0;
+  let all = 0;
   const unsure: string[] = [];
+  const candidates: string[] = [];
   for (const r of rows) {
-    if (Number(r.inside) > 0) customers++;
-    else unsure.push(r.customer_id);
+    if (r.customer_id === null) {
+      customers += Number(r.sure);
+      all = Number(r.n);
+      continue;
+    }
+    if (Number(r.candidate) === 1) candidates.push(r.customer_id);
+    if (Number(r.sure) === 0) unsure.push(r.customer_id);
   }
+  // Customers with events in a wholly covered block have usage rows in the range; the others only maybe.
   for (const ids of chunks(unsure, 500)) {
     let q = db
       .selectFrom("usage_daily")
@@ -74,12 +95,6 @@ export async function rankingCandidates(
     if (f.features?.length) q = q.where("feature_code", "in", [...f.features]);
     customers += (await q.execute()).length;
   }
-
-  if (rows.length <= limit) return { candidates: null, customers };
-  const lows = rows.map((r) => Number(r.lo)).sort((a, b) => b - a);
-  const threshold = lows[limit - 1]!;
-  // Sums in a different order round differently: a hair of slack keeps a tie at the threshold in.
-  const slack = 1e-9 * Math.max(1, Math.abs(threshold));
-  const candidates = rows.filter((r) => Number(r.hi) >= threshold - slack).map((r) => r.customer_id);
+  if (all <= limit) return { candidates: null, customers };
   return { candidates: candidates.length > MAX_CANDIDATES ? null : candidates, customers };
 }

@@ -122,16 +122,16 @@ async function trackedUsage(
       sql`(${p.ref}, ${p.id}, ${bigint(p.a0)}, ${bigint(p.a1)})`,
       ...(p.b1 > p.b0 ? [sql`(${p.ref}, ${p.id}, ${bigint(p.b0)}, ${bigint(p.b1)})`] : []),
     ]);
-    // Crossed with the feature codes, every slice is one range of the (customer, feature, occurred_at) index
-    // instead of all of the customer's events.
-    const { rows } = await sql<{ inv: string; feature_code: string; total: number | string }>`
+    // One sum per slice and feature code, each a range of the (customer, feature, occurred_at) index rather than
+    // all of the customer's events; as a correlated subquery so PostgreSQL cannot turn it into a hash join over
+    // the whole table (no rows: NULL, nothing added — a feature with no events stays untracked).
+    const { rows } = await sql<{ inv: string; feature_code: string; total: number | string | null }>`
       WITH p(ref, inv, t0, t1) AS (VALUES ${sql.join(edges)}), f(code) AS (VALUES ${sql.join(codes.map((c) => sql`(${c})`))})
-      SELECT p.inv AS inv, u.feature_code AS feature_code, SUM(u.quantity) AS total
-      FROM p CROSS JOIN f
-      JOIN usage_events u ON u.customer_id = p.ref AND u.feature_code = f.code
-        AND u.occurred_at >= p.t0 AND u.occurred_at < p.t1
-      GROUP BY p.inv, u.feature_code`.execute(db);
-    for (const r of rows) add(r.inv, r.feature_code, Number(r.total));
+      SELECT p.inv AS inv, f.code AS feature_code,
+        (SELECT SUM(u.quantity) FROM usage_events u WHERE u.customer_id = p.ref AND u.feature_code = f.code
+          AND u.occurred_at >= p.t0 AND u.occurred_at < p.t1) AS total
+      FROM p CROSS JOIN f`.execute(db);
+    for (const r of rows) if (r.total !== null) add(r.inv, r.feature_code, Number(r.total));
   }
   for (const { invoice, refs, known } of invoices) {
     if (known || !invoice.subscriptionId) continue;
