@@ -7,7 +7,12 @@
  * usage_blocks.neg = Σ of the negative quantities.
  */
 import { sql } from "kysely";
-import { BLOCK_DAYS, timelineDb, type TimelineDatabase } from "./schema.ts";
+import { BLOCK_DAYS, timelineDb, type TimelineDatabase, type UsageBlocksTable } from "./schema.ts";
+
+/** usage_blocks as the events define it (the rebuild's insert, the comparison's recomputation). */
+const blocksFromEvents = sql`select day / ${sql.lit(BLOCK_DAYS)} as block, customer_id, feature_code,
+    sum(quantity) as total, sum(case when quantity < 0 then quantity else 0 end) as neg, count(*) as events
+  from usage_events group by day / ${sql.lit(BLOCK_DAYS)}, customer_id, feature_code`;
 
 export interface RebuildResult {
   events: number;
@@ -33,10 +38,9 @@ export async function rebuildRollups(database: TimelineDatabase): Promise<Rebuil
     await sql`insert into usage_daily_plan (day, plan_id, feature_code, total, events)
       select day, plan_id, feature_code, sum(quantity), count(*)
       from usage_events group by day, plan_id, feature_code`.execute(trx);
-    await sql`insert into usage_blocks (block, customer_id, feature_code, total, neg, events)
-      select day / ${sql.lit(BLOCK_DAYS)}, customer_id, feature_code, sum(quantity),
-        sum(case when quantity < 0 then quantity else 0 end), count(*)
-      from usage_events group by day / ${sql.lit(BLOCK_DAYS)}, customer_id, feature_code`.execute(trx);
+    await sql`insert into usage_blocks (block, customer_id, feature_code, total, neg, events) ${blocksFromEvents}`.execute(
+      trx,
+    );
     const [events, customerDays, planDays] = await Promise.all(
       (["usage_events", "usage_daily", "usage_daily_plan"] as const).map(async (table) =>
         Number(
@@ -112,16 +116,7 @@ export async function compareRollups(database: TimelineDatabase, limit = 100): P
     diffs,
   );
   const storedBlocks = await t.selectFrom("usage_blocks").selectAll().execute();
-  const { rows: freshBlocks } = await sql<{
-    block: number;
-    customer_id: string;
-    feature_code: string;
-    total: number;
-    neg: number;
-    events: number;
-  }>`select day / ${sql.lit(BLOCK_DAYS)} as block, customer_id, feature_code, sum(quantity) as total,
-      sum(case when quantity < 0 then quantity else 0 end) as neg, count(*) as events
-    from usage_events group by day / ${sql.lit(BLOCK_DAYS)}, customer_id, feature_code`.execute(database.db);
+  const { rows: freshBlocks } = await sql<UsageBlocksTable>`${blocksFromEvents}`.execute(database.db);
   const blockKey = (r: { block: number; customer_id: string; feature_code: string }) =>
     `${Number(r.block)}|${r.customer_id}|${r.feature_code}`;
   const blockCell = (r: { total: number; neg: number; events: number }): Cell => ({
