@@ -37,7 +37,7 @@ describeEachEngine("top customers pruned by usage blocks", (ctx) => {
   let inputs: UsageEventInput[];
 
   beforeAll(async () => {
-    inputs = await seedUsage(ctx.database, { customers: 400, events: 6000, firstDay: FIRST, days: 150, seed: 5 });
+    inputs = await seedUsage(ctx.database, { customers: 300, events: 3000, firstDay: FIRST, days: 150, seed: 5 });
     // Usage only on the first day of a range that starts inside a block: counted, though no whole block holds it.
     const edge: UsageEventInput = {
       usageEventId: "evt_edge",
