@@ -30,7 +30,9 @@ import { spawnSandbox } from "../../commet/local-sandbox.ts";
 import { PROJECT_ROOT } from "../../project-root.ts";
 import { spawnConsole, type ConsoleProcess } from "../../console-process.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../../testing/scratch-db.ts";
-import type { Engine } from "../../db/index.ts";
+import { chunks, createDatabase, migrateToLatest, type Database, type Engine } from "../../db/index.ts";
+import { loadRevenueOverview, type RevenueSources } from "../../revenue/index.ts";
+import type { Kysely } from "kysely";
 import { customerUsage } from "./customer.ts";
 import { dayToIso, daysBetween, epochDay, DAY_MS } from "./days.ts";
 import { topCustomers, usageSeries } from "./explorer.ts";
@@ -50,6 +52,8 @@ function arg(name: string): string | undefined {
 const EVENTS = Number(arg("events") ?? process.env.USAGE_BENCH_EVENTS ?? 10_000_000);
 const INGEST_SECONDS = Number(arg("ingest-seconds") ?? 10);
 const ENGINES: Engine[] = arg("engine") ? [arg("engine") as Engine] : ["sqlite", "postgres"];
+/** --keep: leave the store half's scratch database in place (its location is printed) to EXPLAIN queries afterwards. */
+const KEEP = process.argv.includes("--keep");
 const CUSTOMERS = 20_000;
 const FEATURES = ["api_calls", "ai_tokens"];
 const PLANS = ["plan_free", "plan_starter", "plan_pro", "plan_business"];
@@ -162,10 +166,10 @@ function p95(samples: number[]): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)]!;
 }
 
-async function time(fn: () => Promise<unknown>): Promise<number> {
+async function time(fn: () => Promise<unknown>, iterations = ITERATIONS): Promise<number> {
   for (let i = 0; i < 5; i++) await fn();
   const samples: number[] = [];
-  for (let i = 0; i < ITERATIONS; i++) {
+  for (let i = 0; i < iterations; i++) {
     const t = performance.now();
     await fn();
     samples.push(performance.now() - t);
@@ -173,7 +177,34 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
   return p95(samples);
 }
 
+/**
+ * This process's CPU time for one call, in ms: on a shared machine wall time mostly measures the queue for a core,
+ * while CPU time is the work (all of it for SQLite, which runs in-process; the client's share for PostgreSQL).
+ */
+async function cpu(fn: () => Promise<unknown>): Promise<number> {
+  const before = process.cpuUsage();
+  await fn();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+const load = () => `load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`;
+
 async function storeBench(engine: Engine): Promise<void> {
+  const reuse = arg("reuse");
+  if (reuse) {
+    // A database a `--keep` run left: migrated to the latest schema (backfills included, timed), queries only.
+    const database = createDatabase(reuse);
+    const t = performance.now();
+    await migrateToLatest(database);
+    note(`${engine}: reusing ${database.location}, migrated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    try {
+      await queryBench(engine, database, epochDay(Date.now()));
+    } finally {
+      await database.close();
+    }
+    return;
+  }
   const database = await createScratchDatabase(engine);
   try {
     const today = epochDay(Date.now());
@@ -207,39 +238,52 @@ async function storeBench(engine: Engine): Promise<void> {
       await client.query("VACUUM ANALYZE");
       await client.end();
     }
-    const range = daysBetween(today - DAYS + 1, today);
-    const series = await usageSeries(database, { range });
-    if (Math.round(series.total) <= 0) throw new Error("explorer series came back empty");
-    const all = await time(() => usageSeries(database, { range }));
-    report(`usage-explorer-90d-all-p95-${engine}`, all.toFixed(2), "ms", "≤ 50 ms");
-    let c = 0;
-    const one = await time(() => customerUsage(database, customerId(c++ % 500), range));
-    report(`usage-customer-90d-p95-${engine}`, one.toFixed(2), "ms", "≤ 10 ms");
-    const planFiltered = await time(() =>
-      usageSeries(database, { range, plans: [PLANS[2]!], features: [FEATURES[0]!] }),
-    );
-    report(`usage-explorer-90d-plan-feature-p95-${engine}`, planFiltered.toFixed(2), "ms", "≤ 50 ms");
-    const tStart = performance.now();
-    const top = await topCustomers(database, { range }, { limit: 20 });
-    const topMs = performance.now() - tStart;
-    report(
-      `usage-top-customers-90d-${engine}`,
-      topMs.toFixed(0),
-      "ms",
-      "none",
-      `single run, ${top.customers.toLocaleString("en")} customers ranked`,
-    );
-    const recon = await reconBench(database, today);
-    report(
-      `usage-reconcile-closed-period-${engine}`,
-      recon.ms.toFixed(0),
-      "ms",
-      "≤ 5000 ms",
-      `single run, ${recon.invoices.toLocaleString("en")} customers' closed periods, ${recon.rows.toLocaleString("en")} lines compared; Commet's invoice reads served in-process (console side only)`,
-    );
+    await queryBench(engine, database, today);
   } finally {
-    await database.dispose();
+    if (KEEP) {
+      note(`${engine}: scratch database kept at ${database.location} (--reuse it)`);
+      await database.close();
+    } else await database.dispose();
   }
+}
+
+async function queryBench(engine: Engine, database: Database, today: number): Promise<void> {
+  const range = daysBetween(today - DAYS + 1, today);
+  const series = await usageSeries(database, { range });
+  if (Math.round(series.total) <= 0) throw new Error("explorer series came back empty");
+  const all = await time(() => usageSeries(database, { range }));
+  report(`usage-explorer-90d-all-p95-${engine}`, all.toFixed(2), "ms", "≤ 50 ms");
+  let c = 0;
+  const one = await time(() => customerUsage(database, customerId(c++ % 500), range));
+  report(`usage-customer-90d-p95-${engine}`, one.toFixed(2), "ms", "≤ 10 ms");
+  const planFiltered = await time(() => usageSeries(database, { range, plans: [PLANS[2]!], features: [FEATURES[0]!] }));
+  report(`usage-explorer-90d-plan-feature-p95-${engine}`, planFiltered.toFixed(2), "ms", "≤ 50 ms");
+  const top = await topCustomers(database, { range }, { limit: 20 });
+  const topMs = await time(() => topCustomers(database, { range }, { limit: 20 }), 20);
+  const topCpu = await cpu(() => topCustomers(database, { range }, { limit: 20 }));
+  report(
+    `usage-top-customers-90d-${engine}`,
+    topMs.toFixed(0),
+    "ms",
+    "≤ 200 ms",
+    `p95 of 20, ${top.customers.toLocaleString("en")} customers ranked, top 20 by usage; ${topCpu.toFixed(0)} ms CPU in this process; ${load()}`,
+  );
+  const recon = await reconBench(database, today);
+  report(
+    `usage-reconcile-closed-period-${engine}`,
+    recon.ms.toFixed(0),
+    "ms",
+    "≤ 5000 ms",
+    `single run, ${recon.invoices.toLocaleString("en")} customers' closed periods, ${recon.rows.toLocaleString("en")} lines compared; Commet's invoice reads served in-process (console side only); ${recon.cpu.toFixed(0)} ms CPU in this process; ${load()}`,
+  );
+  const revenue = await revenueBench(database, today);
+  report(
+    `usage-revenue-overview-${engine}`,
+    revenue.ms.toFixed(0),
+    "ms",
+    "≤ 200 ms",
+    `p95 of 20, 12 months, ${CUSTOMERS.toLocaleString("en")} subscriptions indexed; plans and transaction pages served in-process (console side only); ${revenue.cpu.toFixed(0)} ms CPU in this process; ${load()}`,
+  );
 }
 
 /**
@@ -247,7 +291,7 @@ async function storeBench(engine: Engine): Promise<void> {
  * an api_calls overage line, served by an in-process stand-in for Commet's invoices.list / get: this times the
  * console's side (the timeline query per customer period and the comparison), not Commet's latency.
  */
-async function reconBench(database: ScratchDatabase, today: number) {
+async function reconBench(database: Database, today: number) {
   const invoices: Invoice[] = Array.from({ length: CUSTOMERS }, (_, c) => {
     const end = (today - 10) * DAY_MS + (c % 1440) * 60_000;
     const iso = (ms: number) => new Date(ms).toISOString();
@@ -321,13 +365,135 @@ async function reconBench(database: ScratchDatabase, today: number) {
       },
     ] as unknown as PlanView[];
   const t = performance.now();
+  const before = process.cpuUsage();
   const report = await reconcileClosedPeriods(
     database,
     { commet, plans },
     { from: dayToIso(today - 11), to: dayToIso(today - 9) },
   );
+  const used = process.cpuUsage(before);
   if (report.totals.invoices !== CUSTOMERS) throw new Error(`reconciliation read ${report.totals.invoices} invoices`);
-  return { ms: performance.now() - t, invoices: report.totals.invoices, rows: report.totals.compared };
+  return {
+    ms: performance.now() - t,
+    cpu: (used.user + used.system) / 1000,
+    invoices: report.totals.invoices,
+    rows: report.totals.compared,
+  };
+}
+
+/**
+ * The revenue overview (/revenue, 12 months) over 20,000 subscriptions in the customer index and their
+ * subscription webhooks in account_events (created + activated each, a plan change for one in 10, a
+ * cancellation for one in 20), with the plan catalog and Commet's transaction pages (3 statuses × 5 pages
+ * of 100) served in-process: this times the console's side.
+ */
+async function revenueBench(database: Database, today: number): Promise<{ ms: number; cpu: number }> {
+  const db = database.db as unknown as Kysely<{
+    directory_subscriptions: Record<string, unknown>;
+    account_events: Record<string, unknown>;
+  }>;
+  const now = today * DAY_MS + DAY_MS / 2;
+  const rnd = mulberry32(13);
+  const subs: Array<Record<string, unknown>> = [];
+  const events: Array<Record<string, unknown>> = [];
+  const event = (type: string, c: number, at: number, payload: Record<string, unknown>) =>
+    events.push({
+      event_id: `whev_${events.length}`,
+      type,
+      kind: "subscription",
+      customer_id: customerId(c),
+      customer_key: customerId(c),
+      occurred_at: at,
+      received_at: at,
+      payload: JSON.stringify({ subscriptionId: `sub_${c}`, ...payload }),
+    });
+  for (let c = 0; c < CUSTOMERS; c++) {
+    const start = now - Math.floor(rnd() * 400) * DAY_MS;
+    const canceled = c % 20 === 7;
+    subs.push({
+      id: `sub_${c}`,
+      customer_ref: customerId(c),
+      customer_id: customerId(c),
+      status: canceled ? "canceled" : "active",
+      plan_id: planOf(c),
+      plan_name: planOf(c),
+      start_date: start,
+      seats: JSON.stringify({ editor: 1 + (c % 5) }),
+      source_at: start,
+      indexed_at: start,
+    });
+    event("subscription.created", c, start, { planId: planOf(c) });
+    event("subscription.activated", c, start + 1000, { planId: planOf(c) });
+    if (c % 10 === 3)
+      event("subscription.plan_changed", c, start + 5 * DAY_MS, {
+        previousPlan: { id: PLANS[(c + 1) % PLANS.length] },
+        currentPlan: { id: planOf(c) },
+      });
+    if (canceled) event("subscription.canceled", c, start + 20 * DAY_MS, {});
+  }
+  // A reused database still holds the last run's.
+  await db.deleteFrom("directory_subscriptions").execute();
+  await db.deleteFrom("account_events").execute();
+  for (const rows of chunks(subs, 500)) await db.insertInto("directory_subscriptions").values(rows).execute();
+  for (const rows of chunks(events, 500)) await db.insertInto("account_events").values(rows).execute();
+  const price = (interval: string, rate: number) => ({
+    interval,
+    price: rate,
+    isDefault: true,
+    trialDays: 0,
+    includedCredits: null,
+    includedBalance: null,
+  });
+  const catalog = PLANS.map((id, i) => ({
+    id,
+    code: id,
+    name: id,
+    description: null,
+    isPublic: true,
+    isDefault: false,
+    isFree: i === 0,
+    consumptionModel: "metered",
+    prices: i === 0 ? [] : [price("monthly", 100_000 * 10 ** i)],
+    features: [
+      {
+        code: "editor",
+        name: "Editor seats",
+        type: "seats",
+        unitName: "seat",
+        enabled: true,
+        included: 2,
+        unlimited: false,
+        overageUnitPrice: 50_000,
+      },
+    ],
+    livemode: false,
+  })) as unknown as PlanView[];
+  const transactions = {
+    list: async ({ status, cursor }: { status: string; cursor?: string }) => {
+      const page = Number(cursor ?? 0);
+      const data = Array.from({ length: 100 }, (_, k) => ({
+        id: `txn_${status}_${page}_${k}`,
+        status,
+        grossAmount: 1000 + k,
+        presentmentAmount: 1000 + k,
+        currency: "usd",
+        createdAt: new Date(now - (page * 100 + k) * DAY_MS).toISOString(),
+      }));
+      return { success: true, data, hasMore: true, nextCursor: String(page + 1) };
+    },
+  } as unknown as NonNullable<RevenueSources["commet"]>["transactions"];
+  const sources: RevenueSources = {
+    database,
+    plans: async () => catalog,
+    commet: { transactions },
+    now: () => now,
+  };
+  const overview = await loadRevenueOverview({ months: 12 }, sources);
+  if (overview.mrr.subscriptions === 0) throw new Error("revenue overview found no active subscriptions");
+  return {
+    ms: await time(() => loadRevenueOverview({ months: 12 }, sources), 20),
+    cpu: await cpu(() => loadRevenueOverview({ months: 12 }, sources)),
+  };
 }
 
 /** Load generator (runs in its own process so the endpoint keeps a core): POSTs signed deliveries for `seconds`. */

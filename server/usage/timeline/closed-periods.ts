@@ -92,7 +92,11 @@ async function trackedUsage(
       end: Date.parse(invoice.periodEnd),
     })),
   );
-  for (let i = 0; i < pairs.length; i += CHUNK) {
+  // Every feature the timeline has seen (the plan-day rollup is small and holds them all).
+  const codes = (await db.selectFrom("usage_daily_plan").select("feature_code").distinct().execute()).map(
+    (r) => r.feature_code,
+  );
+  for (let i = 0; codes.length > 0 && i < pairs.length; i += CHUNK) {
     const chunk = pairs.slice(i, i + CHUNK).map((p) => {
       // Whole UTC days inside the period come from the daily rollups; only the two partial days read events.
       const d0 = Math.ceil(p.start / DAY);
@@ -118,12 +122,16 @@ async function trackedUsage(
       sql`(${p.ref}, ${p.id}, ${bigint(p.a0)}, ${bigint(p.a1)})`,
       ...(p.b1 > p.b0 ? [sql`(${p.ref}, ${p.id}, ${bigint(p.b0)}, ${bigint(p.b1)})`] : []),
     ]);
-    const { rows } = await sql<{ inv: string; feature_code: string; total: number | string }>`
-      WITH p(ref, inv, t0, t1) AS (VALUES ${sql.join(edges)})
-      SELECT p.inv AS inv, u.feature_code AS feature_code, SUM(u.quantity) AS total
-      FROM p JOIN usage_events u ON u.customer_id = p.ref AND u.occurred_at >= p.t0 AND u.occurred_at < p.t1
-      GROUP BY p.inv, u.feature_code`.execute(db);
-    for (const r of rows) add(r.inv, r.feature_code, Number(r.total));
+    // One sum per slice and feature code, each a range of the (customer, feature, occurred_at) index rather than
+    // all of the customer's events; as a correlated subquery so PostgreSQL cannot turn it into a hash join over
+    // the whole table (no rows: NULL, nothing added — a feature with no events stays untracked).
+    const { rows } = await sql<{ inv: string; feature_code: string; total: number | string | null }>`
+      WITH p(ref, inv, t0, t1) AS (VALUES ${sql.join(edges)}), f(code) AS (VALUES ${sql.join(codes.map((c) => sql`(${c})`))})
+      SELECT p.inv AS inv, f.code AS feature_code,
+        (SELECT SUM(u.quantity) FROM usage_events u WHERE u.customer_id = p.ref AND u.feature_code = f.code
+          AND u.occurred_at >= p.t0 AND u.occurred_at < p.t1) AS total
+      FROM p CROSS JOIN f`.execute(db);
+    for (const r of rows) if (r.total !== null) add(r.inv, r.feature_code, Number(r.total));
   }
   for (const { invoice, refs, known } of invoices) {
     if (known || !invoice.subscriptionId) continue;
@@ -274,6 +282,9 @@ function compareInvoice(
   return rows;
 }
 
+/** localeCompare's order (the default locale's collation), without building it again for each of ~10⁶ comparisons. */
+const collator = new Intl.Collator();
+
 const dayStart = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -336,9 +347,9 @@ export async function reconcileClosedPeriods(
       Number(a.flag === "match") - Number(b.flag === "match") ||
       Math.abs(b.amountDiff ?? 0) - Math.abs(a.amountDiff ?? 0) ||
       Math.abs(b.usedDiff ?? 0) - Math.abs(a.usedDiff ?? 0) ||
-      a.periodEnd.localeCompare(b.periodEnd) ||
-      a.invoiceNumber.localeCompare(b.invoiceNumber) ||
-      a.featureName.localeCompare(b.featureName),
+      collator.compare(a.periodEnd, b.periodEnd) ||
+      collator.compare(a.invoiceNumber, b.invoiceNumber) ||
+      collator.compare(a.featureName, b.featureName),
   );
   const currencies = new Map<string, { currency: string; invoiced: number; tracked: number; diff: number }>();
   for (const r of rows) {

@@ -9,6 +9,7 @@ import { csvStream, type CsvCell } from "../../csv/index.ts";
 import { customerLabels, searchCustomers } from "../../directory/index.ts";
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from "kysely";
 import { z } from "zod";
+import { rankingCandidates } from "./blocks.ts";
 import { dayToIso, rangeDays, rangeSchema, resolveRange, TIMEZONE, type DayRange } from "./days.ts";
 import { timelineDb, type TimelineDatabase, type TimelineDB, type TimelineDb } from "./schema.ts";
 import type { CustomerLabel } from "../../../app/contracts/directory.ts";
@@ -205,7 +206,12 @@ export async function topCustomers(
           ),
           sql` `,
         )} else null end`;
-  const perFeature = (
+  // Ranked by usage over all plans: bounds from usage_blocks leave only the customers that can make the top.
+  const pruned =
+    sort === "usage" && !f.plans?.length && !f.customer && !f.customerRefs
+      ? await rankingCandidates(db, f, limit)
+      : null;
+  const perFeatureAll = (
     await filterDaily(
       db,
       db
@@ -219,6 +225,9 @@ export async function topCustomers(
       f,
     )
   ).groupBy(["usage_daily.customer_id", "usage_daily.feature_code"]);
+  const perFeature = pruned?.candidates
+    ? perFeatureAll.where("usage_daily.customer_id", "in", pruned.candidates)
+    : perFeatureAll;
   const factor = sql`cast(${rangeLength / 30} as double precision)`;
   const overage = sql<number>`case when cf.allow is null then 0 when cf.used - cf.allow * ${factor} > 0 then cf.used - cf.allow * ${factor} else 0 end`;
   let ranked = db
@@ -269,7 +278,7 @@ export async function topCustomers(
     from: dayToIso(f.range.fromDay),
     to: dayToIso(f.range.toDay),
     sort,
-    customers: top.length ? Number(top[0]!.customers) : 0,
+    customers: pruned ? pruned.customers : top.length ? Number(top[0]!.customers) : 0,
     rows: top.map((r) => ({
       customerId: r.customer_id,
       planIds: [...planIds.get(r.customer_id)!].sort(),

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { chunks, type Clock } from "../../db/index.ts";
 import { webhookHandler, type WebhookContext, type WebhookDomain } from "../../webhooks/index.ts";
 import { dayToIso, epochDay, TIMEZONE } from "./days.ts";
-import { timelineDb, type TimelineDatabase, type TimelineDb } from "./schema.ts";
+import { BLOCK_DAYS, timelineDb, type TimelineDatabase, type TimelineDb } from "./schema.ts";
 import type { SchemalessDb } from "../../db/index.ts";
 import type { IngestStatus } from "../../../app/contracts/usage.ts";
 
@@ -104,9 +104,9 @@ function sumInto<C extends object>(
 }
 
 /**
- * Adds events' quantities to their customer-day and plan-day rollups (call inside the events' transaction).
- * Deltas are summed per key first and written in key order, one upsert per table and chunk: a batch of
- * deliveries costs two statements, and concurrent writers lock rollup rows in the same order.
+ * Adds events' quantities to their customer-day, plan-day and customer-block rollups (call inside the events'
+ * transaction). Deltas are summed per key first and written in key order, one upsert per table and chunk: a
+ * batch of deliveries costs three statements, and concurrent writers lock rollup rows in the same order.
  */
 export async function addToRollups(db: TimelineDb, deltas: readonly RollupDelta[]): Promise<void> {
   const daily = new Map<
@@ -131,7 +131,42 @@ export async function addToRollups(db: TimelineDb, deltas: readonly RollupDelta[
       feature_code: d.featureCode,
     }));
   }
+  const blocks = new Map<
+    string,
+    { block: number; customer_id: string; feature_code: string; total: number; neg: number; events: number }
+  >();
+  for (const d of deltas) {
+    const block = Math.floor(d.day / BLOCK_DAYS);
+    const cell = sumInto(blocks, `${block}\u0000${d.customerId}\u0000${d.featureCode}`, d, () => ({
+      block,
+      customer_id: d.customerId,
+      feature_code: d.featureCode,
+      neg: 0,
+    }));
+    // A removal delta (events < 0, as assignMissingPlans moves an event between plans) takes back what its event added.
+    cell.neg += d.events >= 0 ? Math.min(d.quantity, 0) : -Math.min(-d.quantity, 0);
+  }
   const byKey = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  for (const rows of chunks(
+    [...blocks.entries()]
+      .sort(byKey)
+      .map(([, v]) => v)
+      // A plan move leaves the customer's block unchanged: nothing to write.
+      .filter((v) => v.total !== 0 || v.events !== 0 || v.neg !== 0),
+    1000,
+  )) {
+    await db
+      .insertInto("usage_blocks")
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(["block", "customer_id", "feature_code"]).doUpdateSet({
+          total: sql`usage_blocks.total + excluded.total`,
+          neg: sql`usage_blocks.neg + excluded.neg`,
+          events: sql`usage_blocks.events + excluded.events`,
+        }),
+      )
+      .execute();
+  }
   for (const rows of chunks(
     [...daily.entries()].sort(byKey).map(([, v]) => v),
     1000,

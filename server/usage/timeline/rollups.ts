@@ -1,12 +1,18 @@
 /**
- * Rollups from scratch: `rebuildRollups` recomputes usage_daily and usage_daily_plan from
+ * Rollups from scratch: `rebuildRollups` recomputes usage_daily, usage_daily_plan and usage_blocks from
  * usage_events in one transaction (readers see the old or the new rollups, never a mix);
  * `compareRollups` recomputes them without writing and lists the differences (tests, `--check`).
  * The incremental path (ingest.ts addToRollups) and this one define the same numbers:
- * total = Σ quantity, events = count, usage_daily.plan_id = greatest plan id of the day.
+ * total = Σ quantity, events = count, usage_daily.plan_id = greatest plan id of the day,
+ * usage_blocks.neg = Σ of the negative quantities.
  */
 import { sql } from "kysely";
-import { timelineDb, type TimelineDatabase } from "./schema.ts";
+import { BLOCK_DAYS, timelineDb, type TimelineDatabase, type UsageBlocksTable } from "./schema.ts";
+
+/** usage_blocks as the events define it (the rebuild's insert, the comparison's recomputation). */
+const blocksFromEvents = sql`select day / ${sql.lit(BLOCK_DAYS)} as block, customer_id, feature_code,
+    sum(quantity) as total, sum(case when quantity < 0 then quantity else 0 end) as neg, count(*) as events
+  from usage_events group by day / ${sql.lit(BLOCK_DAYS)}, customer_id, feature_code`;
 
 export interface RebuildResult {
   events: number;
@@ -21,16 +27,20 @@ export async function rebuildRollups(database: TimelineDatabase): Promise<Rebuil
     const t = timelineDb(trx);
     if (database.dialect === "postgres") {
       // Writers block until the rebuild commits, so no event lands between delete and insert unseen.
-      await sql`lock table usage_daily, usage_daily_plan in exclusive mode`.execute(trx);
+      await sql`lock table usage_daily, usage_daily_plan, usage_blocks in exclusive mode`.execute(trx);
     }
     await t.deleteFrom("usage_daily").execute();
     await t.deleteFrom("usage_daily_plan").execute();
+    await t.deleteFrom("usage_blocks").execute();
     await sql`insert into usage_daily (day, customer_id, feature_code, plan_id, total, events)
       select day, customer_id, feature_code, max(plan_id), sum(quantity), count(*)
       from usage_events group by day, customer_id, feature_code`.execute(trx);
     await sql`insert into usage_daily_plan (day, plan_id, feature_code, total, events)
       select day, plan_id, feature_code, sum(quantity), count(*)
       from usage_events group by day, plan_id, feature_code`.execute(trx);
+    await sql`insert into usage_blocks (block, customer_id, feature_code, total, neg, events) ${blocksFromEvents}`.execute(
+      trx,
+    );
     const [events, customerDays, planDays] = await Promise.all(
       (["usage_events", "usage_daily", "usage_daily_plan"] as const).map(async (table) =>
         Number(
@@ -49,10 +59,10 @@ export async function rebuildRollups(database: TimelineDatabase): Promise<Rebuil
 }
 
 export interface RollupDifference {
-  table: "usage_daily" | "usage_daily_plan";
+  table: "usage_daily" | "usage_daily_plan" | "usage_blocks";
   key: string;
-  stored: { total: number; events: number; planId?: string } | null;
-  recomputed: { total: number; events: number; planId?: string } | null;
+  stored: Cell | null;
+  recomputed: Cell | null;
 }
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
@@ -105,10 +115,25 @@ export async function compareRollups(database: TimelineDatabase, limit = 100): P
     freshPlan.map((r) => [planKey(r), { total: Number(r.total), events: Number(r.events) }]),
     diffs,
   );
+  const storedBlocks = await t.selectFrom("usage_blocks").selectAll().execute();
+  const { rows: freshBlocks } = await sql<UsageBlocksTable>`${blocksFromEvents}`.execute(database.db);
+  const blockKey = (r: { block: number; customer_id: string; feature_code: string }) =>
+    `${Number(r.block)}|${r.customer_id}|${r.feature_code}`;
+  const blockCell = (r: { total: number; neg: number; events: number }): Cell => ({
+    total: Number(r.total),
+    events: Number(r.events),
+    neg: Number(r.neg),
+  });
+  collect(
+    "usage_blocks",
+    storedBlocks.map((r) => [blockKey(r), blockCell(r)]),
+    freshBlocks.map((r) => [blockKey(r), blockCell(r)]),
+    diffs,
+  );
   return diffs.slice(0, limit);
 }
 
-type Cell = { total: number; events: number; planId?: string };
+type Cell = { total: number; events: number; planId?: string; neg?: number };
 
 function collect(
   table: RollupDifference["table"],
@@ -121,7 +146,13 @@ function collect(
   for (const key of new Set([...s.keys(), ...f.keys()])) {
     const a = s.get(key) ?? null;
     const b = f.get(key) ?? null;
-    const same = a && b && close(a.total, b.total) && a.events === b.events && a.planId === b.planId;
+    const same =
+      a &&
+      b &&
+      close(a.total, b.total) &&
+      a.events === b.events &&
+      a.planId === b.planId &&
+      close(a.neg ?? 0, b.neg ?? 0);
     if (!same) out.push({ table, key, stored: a, recomputed: b });
   }
 }

@@ -49,6 +49,21 @@ export interface UsageDailyPlanTable {
   events: number;
 }
 
+/** Usage per customer × feature × 32-day block (migration 0014): bounds for the top-customers ranking. */
+export interface UsageBlocksTable {
+  /** floor(day / BLOCK_DAYS). */
+  block: number;
+  customer_id: string;
+  feature_code: string;
+  total: number;
+  /** Σ of the block's negative quantities (≤ 0): any subset of its days sums to within [neg, total − neg]. */
+  neg: number;
+  events: number;
+}
+
+/** Days per usage_blocks row. */
+export const BLOCK_DAYS = 32;
+
 export interface UsageReconciliationTable {
   customer_id: string;
   checked_at: number;
@@ -66,6 +81,7 @@ export interface TimelineDB {
   usage_events: UsageEventsTable;
   usage_daily: UsageDailyTable;
   usage_daily_plan: UsageDailyPlanTable;
+  usage_blocks: UsageBlocksTable;
   usage_reconciliation: UsageReconciliationTable;
   directory_customers: {
     id: string;
