@@ -43,6 +43,13 @@ export {
   reconcileSweepStatus,
   startReconcileSweep,
 } from "./pages.ts";
+export {
+  BILLED_STATUSES,
+  listBillableCustomers,
+  usageInWindows,
+  type BillableCustomer,
+  type PeriodWindow,
+} from "./period-usage.ts";
 export { reconcileClosedPeriods, RECON_MAX_SCAN, type ClosedPeriodSources } from "./closed-periods.ts";
 export { createReconcileSweep, reconcileCustomerNow, type ReconcileSweep, type SweepStart } from "./reconcile-runs.ts";
 export {
