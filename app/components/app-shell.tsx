@@ -18,6 +18,7 @@ const sections: Array<{ to: string; label: string; end?: boolean; permission: Pe
   { to: "/payments", label: "Payments", permission: "customers:read" },
   { to: "/invoices", label: "Invoices", permission: "customers:read" },
   { to: "/usage", label: "Usage", end: true, permission: "usage:explore" },
+  { to: "/usage/periods", label: "Billing periods", permission: "usage:explore" },
   { to: "/usage/reconciliation", label: "Reconciliation", permission: "usage:explore" },
   { to: "/revenue", label: "Revenue", permission: "revenue:read" },
   { to: "/approvals", label: "Approvals", permission: "approvals:review" },

@@ -38,6 +38,11 @@ export interface MrrByPlan {
   baseMrr: number;
   /** Seats beyond the included ones at the seat price, normalised to a month, minor units. */
   seatsMrr: number;
+  /**
+   * Expected usage overage: each active customer's current-period overage projected to its period end (the
+   * estimator), normalised to a month like the base price, minor units.
+   */
+  overageMrr: number;
   extraSeats: number;
   mrr: number;
   arr: number;
@@ -69,6 +74,8 @@ export interface RevenueOverview {
   mrr: {
     plans: MrrByPlan[];
     total: number;
+    /** The expected overage part of `total`. */
+    overageTotal: number;
     arr: number;
     subscriptions: number;
     /** Active subscriptions whose plan is not in Commet's catalog (counted, not valued). */

@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { USAGE_COMPARES } from "./usage-compare.ts";
 import { USAGE_GRAINS } from "./usage-grain.ts";
 
 export const USAGE_RANGES = ["7d", "30d", "90d", "custom"] as const;
@@ -25,6 +26,8 @@ export const usageSearchSchema = z.object({
   sort: z.enum(TOP_SORTS).catch("usage"),
   /** The chart's grain (the rows and the CSV stay daily). */
   grain: z.enum(USAGE_GRAINS).catch("day"),
+  /** Compare with the previous range (chart, totals and their CSV). */
+  compare: z.enum(USAGE_COMPARES).catch("none"),
 });
 
 export type UsageSearch = z.infer<typeof usageSearchSchema>;
@@ -48,6 +51,7 @@ export function parseUsageSearch(params: URLSearchParams): UsageSearch {
     customer: params.get("customer") || undefined,
     sort: params.get("sort") ?? undefined,
     grain: params.get("grain") ?? undefined,
+    compare: params.get("compare") ?? undefined,
   });
   // A custom range without both ends is no range: fall back to the default preset.
   if (search.range === "custom" && (!search.from || !search.to))
@@ -56,7 +60,7 @@ export function parseUsageSearch(params: URLSearchParams): UsageSearch {
   return search;
 }
 
-/** The query string of a state (defaults left out), "" or "?…". `sort` and `grain` only matter to the screen. */
+/** The query string of a state (defaults left out), "" or "?…". `sort`, `grain` and `compare` only matter to the screen. */
 export function usageSearchString(search: UsageSearch, options: { withSort?: boolean } = {}): string {
   const params = new URLSearchParams();
   if (search.range !== "30d") params.set("range", search.range);
@@ -70,6 +74,7 @@ export function usageSearchString(search: UsageSearch, options: { withSort?: boo
   if (search.customer) params.set("customer", search.customer);
   if ((options.withSort ?? true) && search.sort !== "usage") params.set("sort", search.sort);
   if ((options.withSort ?? true) && search.grain !== "day") params.set("grain", search.grain);
+  if ((options.withSort ?? true) && search.compare !== "none") params.set("compare", search.compare);
   const text = params.toString();
   return text ? `?${text}` : "";
 }
@@ -78,6 +83,11 @@ export function usageSearchString(search: UsageSearch, options: { withSort?: boo
 export function usageTopExportHref(search: UsageSearch): string {
   const params = new URLSearchParams(usageSearchString({ ...search, grain: "day" }));
   return `/usage/top.csv${params.size ? `?${params}` : ""}`;
+}
+
+/** The CSV of the chart's buckets and totals beside the previous range's (grain and comparison as on the page). */
+export function usageCompareExportHref(search: UsageSearch): string {
+  return `/usage/compare.csv${usageSearchString({ ...search, sort: "usage", compare: "previous" })}`;
 }
 
 /** The CSV export of exactly the rows the filters show. */

@@ -112,6 +112,8 @@ export interface UsageExplorerPage extends UsageCatalog {
   customerMatches: CustomerLabel[] | null;
   result: {
     series: UsageSeries;
+    /** With `compare=previous`: the same filters over the previous range (usage-compare.ts). */
+    previous: UsageSeries | null;
     /** Streamed after the rest; null when the ranking failed. */
     top: Promise<(TopCustomers & { labels: CustomerLabels }) | null>;
     detail: UsageRowsPage & { labels: CustomerLabels };

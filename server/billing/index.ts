@@ -1,4 +1,7 @@
-/** server/billing — what a customer is billed on (plan, current period, seat types and usage features) and the estimator of the next invoice. */
+/**
+ * server/billing — what a customer is billed on (plan, current period, seat types and usage features), the estimator of
+ * the next invoice, and billing-period views of many customers (current / last closed period, estimated charges).
+ */
 export {
   loadBillingContext,
   periodStartOf,
@@ -23,3 +26,13 @@ export {
   type BillingPeriod,
   type FeaturePeriodEstimate,
 } from "./periods.ts";
+export {
+  exportBillingPeriodCsv,
+  intervalOf,
+  loadBillingPeriodView,
+  PERIOD_CSV_COLUMNS,
+  periodIndexAt,
+  periodRows,
+  pricePeriod,
+  type PeriodSources,
+} from "./period-views.ts";

@@ -21,6 +21,7 @@ const KEYS = [
   "extra_seats",
   "base_mrr",
   "seats_mrr",
+  "overage_mrr",
   "mrr",
   "arr",
   "new_mrr",
@@ -57,6 +58,7 @@ export function revenueCsvRows(o: RevenueOverview): Array<Partial<Record<Key, Cs
     extra_seats: p.extraSeats,
     base_mrr: amount(p.baseMrr, c),
     seats_mrr: amount(p.seatsMrr, c),
+    overage_mrr: amount(p.overageMrr, c),
     mrr: amount(p.mrr, c),
     arr: amount(p.arr, c),
   }));
@@ -64,6 +66,7 @@ export function revenueCsvRows(o: RevenueOverview): Array<Partial<Record<Key, Cs
     section: "mrr_total",
     currency: c,
     subscriptions: o.mrr.subscriptions,
+    overage_mrr: amount(o.mrr.overageTotal, c),
     mrr: amount(o.mrr.total, c),
     arr: amount(o.mrr.arr, c),
   });

@@ -18,6 +18,7 @@ import { getCommet } from "../commet/client.ts";
 import { listPlans } from "../commet/index.ts";
 import { getReadyDb, type Database } from "../db/index.ts";
 import { indexedSubscriptionFacts } from "../directory/index.ts";
+import { expectedOverageByPlan } from "./overage.ts";
 import type { IndexedSubscription } from "../../app/contracts/directory.ts";
 
 /** Plan prices carry no currency in Commet's API (7.10.0): they are the organization's base currency. */
@@ -85,10 +86,14 @@ export function monthlyAmount(
   return { base, seats: seatAmount, extraSeats, interval: price?.interval ?? null };
 }
 
-/** MRR by plan of the given active subscriptions (largest first); unpriced = plan not in the catalog. */
+/**
+ * MRR by plan of the given active subscriptions (largest first); unpriced = plan not in the catalog. `overage`:
+ * expected usage overage per plan id, (fractional) minor units a month (expectedOverageByPlan).
+ */
 export function mrrByPlan(
   subscriptions: ReadonlyArray<Pick<IndexedSubscription, "planId" | "planName" | "seats">>,
   plans: readonly PlanView[],
+  overage: ReadonlyMap<string, number> = new Map(),
 ): RevenueOverview["mrr"] {
   const byId = new Map(plans.map((p) => [p.id, p]));
   const acc = new Map<string, MrrByPlan & { baseExact: number; seatsExact: number }>();
@@ -107,6 +112,7 @@ export function mrrByPlan(
       subscriptions: 0,
       baseMrr: 0,
       seatsMrr: 0,
+      overageMrr: 0,
       extraSeats: 0,
       mrr: 0,
       arr: 0,
@@ -122,13 +128,16 @@ export function mrrByPlan(
   const rows: MrrByPlan[] = [...acc.values()].map(({ baseExact, seatsExact, ...r }) => {
     const baseMrr = Math.round(baseExact);
     const seatsMrr = Math.round(seatsExact);
-    return { ...r, baseMrr, seatsMrr, mrr: baseMrr + seatsMrr, arr: (baseMrr + seatsMrr) * 12 };
+    const overageMrr = Math.round(overage.get(r.planId) ?? 0);
+    const mrr = baseMrr + seatsMrr + overageMrr;
+    return { ...r, baseMrr, seatsMrr, overageMrr, mrr, arr: mrr * 12 };
   });
   rows.sort((a, b) => b.mrr - a.mrr || a.planName.localeCompare(b.planName));
   const total = rows.reduce((n, r) => n + r.mrr, 0);
   return {
     plans: rows,
     total,
+    overageTotal: rows.reduce((n, r) => n + r.overageMrr, 0),
     arr: total * 12,
     subscriptions: rows.reduce((n, r) => n + r.subscriptions, 0) + unpriced,
     unpriced,
@@ -333,11 +342,14 @@ export async function loadRevenueOverview(
   ]);
   const planOfIndexed = new Map(subscriptions.map((s) => [s.id, s.planId]));
   const active = subscriptions.filter((s) => s.status === "active");
+  const overage = plansResult.error
+    ? new Map<string, number>()
+    : await expectedOverageByPlan(database, plansResult.plans, now);
   return {
     search,
     generatedAt: new Date(now).toISOString(),
     currency: BASE_CURRENCY,
-    mrr: mrrByPlan(active, plansResult.plans),
+    mrr: mrrByPlan(active, plansResult.plans, overage),
     movements: movementsOf(events, months, plansResult.plans, (id) => planOfIndexed.get(id) ?? null, subscriptions),
     collections: collectionsOf(
       txResult.lists.flatMap((l) => l.items),

@@ -8,11 +8,16 @@ import type { CollectionMonth, MovementMonth, MrrByPlan } from "~/contracts/reve
 const margin = { top: 8, right: 16, bottom: 8, left: 16 };
 const money = (currency: string) => (v: number) => formatMinor(Number(v), currency);
 
-/** MRR per plan, base and extra seats stacked. */
+/** MRR per plan, base, extra seats and expected overage stacked. */
 export function MrrByPlanChart({ plans, currency }: { plans: MrrByPlan[]; currency: string }) {
-  const data = plans.map((p) => ({ plan: p.planName, base: p.baseMrr, seats: p.seatsMrr }));
+  const data = plans.map((p) => ({ plan: p.planName, base: p.baseMrr, seats: p.seatsMrr, overage: p.overageMrr }));
   return (
-    <div className="revenue-chart" data-testid="mrr-chart" role="img" aria-label="MRR per plan, base and extra seats">
+    <div
+      className="revenue-chart"
+      data-testid="mrr-chart"
+      role="img"
+      aria-label="MRR per plan: base, extra seats and expected overage"
+    >
       <BarChart width={720} height={260} data={data} margin={margin}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
         <XAxis dataKey="plan" />
@@ -21,6 +26,13 @@ export function MrrByPlanChart({ plans, currency }: { plans: MrrByPlan[]; curren
         <Legend />
         <Bar dataKey="base" name="Base price" stackId="mrr" fill={seriesColor(0)} isAnimationActive={false} />
         <Bar dataKey="seats" name="Extra seats" stackId="mrr" fill={seriesColor(1)} isAnimationActive={false} />
+        <Bar
+          dataKey="overage"
+          name="Expected overage (estimate)"
+          stackId="mrr"
+          fill={seriesColor(2)}
+          isAnimationActive={false}
+        />
       </BarChart>
     </div>
   );

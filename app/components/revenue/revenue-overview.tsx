@@ -144,6 +144,10 @@ function Body({ overview }: { overview: RevenueOverview }) {
                     Seats MRR
                   </th>
                   <th scope="col" className="num">
+                    Expected overage
+                    <div className="muted small">estimate</div>
+                  </th>
+                  <th scope="col" className="num">
                     MRR
                   </th>
                   <th scope="col" className="num">
@@ -162,6 +166,9 @@ function Body({ overview }: { overview: RevenueOverview }) {
                     <td className="num">{formatMinor(p.baseMrr, c)}</td>
                     <td className="num">{formatCount(p.extraSeats)}</td>
                     <td className="num">{formatMinor(p.seatsMrr, c)}</td>
+                    <td className="num" data-testid="mrr-overage">
+                      {formatMinor(p.overageMrr, c)}
+                    </td>
                     <td className="num">{formatMinor(p.mrr, c)}</td>
                     <td className="num">{formatMinor(p.arr, c)}</td>
                   </tr>
@@ -173,7 +180,12 @@ function Body({ overview }: { overview: RevenueOverview }) {
                   <td />
                   <td className="num">{formatCount(mrr.subscriptions)}</td>
                   <td colSpan={3} />
-                  <td className="num">{formatMinor(mrr.total, c)}</td>
+                  <td className="num" data-testid="mrr-overage-total" data-minor={mrr.overageTotal}>
+                    {formatMinor(mrr.overageTotal, c)}
+                  </td>
+                  <td className="num" data-testid="mrr-total" data-minor={mrr.total}>
+                    {formatMinor(mrr.total, c)}
+                  </td>
                   <td className="num">{formatMinor(mrr.arr, c)}</td>
                 </tr>
               </tfoot>
@@ -310,8 +322,14 @@ function Body({ overview }: { overview: RevenueOverview }) {
             is MRR × 12. Plan prices are in the organization&rsquo;s base currency ({c}).
           </li>
           <li>
-            Expected usage overage is <strong>not included</strong>: it needs each customer&rsquo;s usage in their own
-            billing period (the customer page&rsquo;s projected invoice). Discounts and intro offers are not applied.
+            <span data-testid="revenue-overage-assumption">
+              Expected overage is an <strong>estimate</strong>: each active customer&rsquo;s usage in its own current
+              billing period (counted from its subscription&rsquo;s start at the plan&rsquo;s default interval, from the
+              console&rsquo;s usage timeline) beyond the plan&rsquo;s included amount at its overage price, projected to
+              the period end at the rate so far, then normalised to a month like the base price. It assumes usage keeps
+              its current pace and every period bills like this one.
+            </span>{" "}
+            Discounts and intro offers are not applied.
           </li>
           <li>
             Movements come from the subscription webhooks the console stored: activated or reactivated = new; a plan

@@ -1,6 +1,6 @@
 // The usage explorer's stacked chart: totals per feature per UTC day (Recharts, rendered after hydration).
 
-import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, CartesianGrid, ComposedChart, Legend, Line, Tooltip, XAxis, YAxis } from "recharts";
 import { formatQuantity, shortDay } from "~/contracts/format";
 import type { UsageGrain } from "~/contracts/usage-grain";
 import { seriesColor } from "./palette";
@@ -16,6 +16,8 @@ export interface UsageChartProps {
   names?: Record<string, string>;
   /** What one bar is: a UTC day (default), a week (from its Monday) or a month. */
   grain?: UsageGrain;
+  /** The previous range's buckets, paired by position with `days`, drawn as dashed lines per feature. */
+  previous?: { days: Array<{ date: string; totals: Record<string, number> }>; label: string };
   width?: number;
   height?: number;
 }
@@ -36,10 +38,17 @@ export function UsageChart({
   units = {},
   names = {},
   grain = "day",
+  previous,
   width = 1000,
   height = 320,
 }: UsageChartProps) {
-  const data = days.map((d) => ({ date: d.date, ...d.totals }));
+  const data = days.map((d, i) => ({
+    date: d.date,
+    ...d.totals,
+    ...(previous
+      ? Object.fromEntries(features.map((code) => [`prev:${code}`, previous.days[i]?.totals[code] ?? 0]))
+      : {}),
+  }));
   const tick = grain === "month" ? monthLabel : shortDay;
   // Wide enough for the largest stacked total (weeks and months reach millions).
   const axisWidth = Math.max(72, formatQuantity(Math.max(0, ...days.map((d) => d.total))).length * 8 + 16);
@@ -48,9 +57,9 @@ export function UsageChart({
       className="usage-chart"
       data-testid="usage-chart"
       role="img"
-      aria-label={`Usage per feature per UTC ${grain}, ${days[0]?.date} to ${days.at(-1)?.date}`}
+      aria-label={`Usage per feature per UTC ${grain}, ${days[0]?.date} to ${days.at(-1)?.date}${previous ? `, against the previous range ${previous.label}` : ""}`}
     >
-      <BarChart width={width} height={height} data={data} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+      <ComposedChart width={width} height={height} data={data} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
         <XAxis
           dataKey="date"
@@ -67,7 +76,10 @@ export function UsageChart({
               ? `${String(label)} (UTC)`
               : `${grain === "week" ? "Week from" : "Month of"} ${String(label)} (UTC)`
           }
-          formatter={(value, name, item) => [formatQuantity(Number(value), units[String(item.dataKey)]), String(name)]}
+          formatter={(value, name, item) => [
+            formatQuantity(Number(value), units[String(item.dataKey).replace(/^prev:/, "")]),
+            String(name),
+          ]}
         />
         <Legend />
         {features.map((code, i) => (
@@ -80,7 +92,22 @@ export function UsageChart({
             isAnimationActive={false}
           />
         ))}
-      </BarChart>
+        {previous
+          ? features.map((code, i) => (
+              <Line
+                key={`prev:${code}`}
+                type="monotone"
+                dataKey={`prev:${code}`}
+                name={`${names[code] ?? code} · previous (${previous.label})`}
+                stroke={seriesColor(i)}
+                strokeDasharray="5 4"
+                strokeWidth={2}
+                dot={false}
+                isAnimationActive={false}
+              />
+            ))
+          : null}
+      </ComposedChart>
     </div>
   );
 }

@@ -10,6 +10,7 @@ import { listPlans } from "../../commet/index.ts";
 import { customerLabels } from "../../directory/index.ts";
 import { sql } from "kysely";
 import { getIngestStatus } from "./ingest.ts";
+import { periodContexts, type PeriodContext } from "./period-context.ts";
 import { timelineDb, type TimelineDatabase } from "./schema.ts";
 
 const DAY = 86_400_000;
@@ -178,14 +179,14 @@ async function refsOf(
 
 const same = (a: number, b: number) => Math.abs(a - b) < 1e-6;
 
-interface Catalog {
+export interface Catalog {
   plansByName: Map<string, PlanView>;
   byName: Map<string, { code: string; name: string; unitName: string | null }>;
   byCode: Map<string, { code: string; name: string; unitName: string | null }>;
 }
 
 /** Usage features by name (invoice lines name them) and code (the timeline's key), the first plan naming one winning. */
-function catalogOf(plans: PlanView[]): Catalog {
+export function catalogOf(plans: PlanView[]): Catalog {
   const byCode = new Map<string, { code: string; name: string; unitName: string | null }>();
   for (const p of plans)
     for (const f of p.features) if (f.type === "usage" && !byCode.has(f.code)) byCode.set(f.code, f);
@@ -194,18 +195,25 @@ function catalogOf(plans: PlanView[]): Catalog {
   return { plansByName: new Map(plans.map((p) => [p.name, p])), byName, byCode };
 }
 
-function compareInvoice(
+/**
+ * One invoice against the timeline. `context` says what the invoice alone does not: the period was a trial (no
+ * overage is billed, so none is expected), or a plan change took effect at its end (the invoice names the new
+ * plan; the period's included amounts are the previous plan's).
+ */
+export function compareInvoice(
   invoice: Invoice,
   tracked: Map<string, number>,
   { plansByName, byName, byCode }: Catalog,
+  context: PeriodContext = { trial: false, planId: null },
 ): Array<Omit<ReconRow, "customerExternalId" | "customerName">> {
-  const plan = invoice.planName ? plansByName.get(invoice.planName) : undefined;
+  const inForce = context.planId ? [...plansByName.values()].find((p) => p.id === context.planId) : undefined;
+  const plan = inForce ?? (invoice.planName ? plansByName.get(invoice.planName) : undefined);
   const lines = (invoice.lineItems ?? []).filter((l: Line) => l.lineType === "feature_overage" && l.featureName);
   const base = {
     customerId: invoice.customerId,
     invoiceId: invoice.id,
     invoiceNumber: invoice.invoiceNumber,
-    planName: invoice.planName ?? null,
+    planName: inForce?.name ?? invoice.planName ?? null,
     periodStart: invoice.periodStart,
     periodEnd: invoice.periodEnd,
     currency: invoice.currency.toUpperCase(),
@@ -255,7 +263,7 @@ function compareInvoice(
     if (!feature) continue;
     const pf = plan?.features.find((f) => f.code === code);
     const included = pf ? (pf.unlimited ? null : (pf.included ?? 0)) : null;
-    const billsOverage = !!pf && !pf.unlimited && pf.overageUnitPrice !== null;
+    const billsOverage = !!pf && !pf.unlimited && pf.overageUnitPrice !== null && !context.trial;
     const trackedOverage = included === null ? null : Math.max(0, trackedUsed - included);
     const unitCents = billsOverage ? pf.overageUnitPrice! / 100 : null;
     const trackedAmount = trackedOverage === null || unitCents === null ? null : Math.round(trackedOverage * unitCents);
@@ -274,8 +282,8 @@ function compareInvoice(
       trackedOverage,
       trackedAmount,
       usedDiff: null,
-      overageDiff: trackedOverage === null ? null : -trackedOverage,
-      amountDiff: trackedAmount === null ? null : -trackedAmount,
+      overageDiff: trackedOverage === null ? null : 0 - trackedOverage,
+      amountDiff: trackedAmount === null ? null : 0 - trackedAmount,
       flag,
     });
   }
@@ -333,10 +341,13 @@ export async function reconcileClosedPeriods(
       known: known.has(invoice.customerId),
     })),
   );
-  const labels = await customerLabels(database, [...refs.keys()]);
+  const [labels, contexts] = await Promise.all([
+    customerLabels(database, [...refs.keys()]),
+    periodContexts(database, ok),
+  ]);
   const catalog = catalogOf(plans);
   const rows: ReconRow[] = ok.flatMap((invoice) =>
-    compareInvoice(invoice, tracked.get(invoice.id) ?? new Map(), catalog).map((r) => ({
+    compareInvoice(invoice, tracked.get(invoice.id) ?? new Map(), catalog, contexts.get(invoice.id)).map((r) => ({
       ...r,
       customerExternalId: labels[r.customerId]?.externalId ?? null,
       customerName: labels[r.customerId]?.fullName ?? null,

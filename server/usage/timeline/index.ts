@@ -32,6 +32,7 @@ export { usageCatalog, usageUnits } from "./catalog.ts";
 export {
   EXPLORER_DETAIL_ROWS,
   exportClosedPeriodCsv,
+  exportComparisonCsv,
   exportUsageCsv,
   loadClosedPeriodReport,
   RECON_CSV_COLUMNS,
@@ -43,6 +44,14 @@ export {
   reconcileSweepStatus,
   startReconcileSweep,
 } from "./pages.ts";
+export { COMPARE_CSV_COLUMNS, comparisonCsv, previousSeries } from "./compare.ts";
+export {
+  BILLED_STATUSES,
+  listBillableCustomers,
+  usageInWindows,
+  type BillableCustomer,
+  type PeriodWindow,
+} from "./period-usage.ts";
 export { reconcileClosedPeriods, RECON_MAX_SCAN, type ClosedPeriodSources } from "./closed-periods.ts";
 export { createReconcileSweep, reconcileCustomerNow, type ReconcileSweep, type SweepStart } from "./reconcile-runs.ts";
 export {

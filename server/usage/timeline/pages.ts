@@ -31,6 +31,7 @@ import {
   usageSeries,
 } from "./explorer.ts";
 import type { ExplorerFilters } from "./explorer.ts";
+import { comparisonCsv, previousSeries } from "./compare.ts";
 import { getIngestStatus } from "./ingest.ts";
 import { getDriftStatus, listStoredDrift } from "./reconcile.ts";
 import { createReconcileSweep, reconcileCustomerNow } from "./reconcile-runs.ts";
@@ -106,8 +107,9 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
       console.error("usage explorer: top customers failed", error);
       return null;
     });
-  const [series, detail] = await Promise.all([
+  const [series, previous, detail] = await Promise.all([
     usageSeries(database, filters),
+    search.compare === "previous" ? previousSeries(database, filters, search.grain) : null,
     listUsageRows(database, filters, { limit: EXPLORER_DETAIL_ROWS }),
   ]);
   const labels = await customerLabels(database, [
@@ -119,7 +121,7 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
     drift: { rows: drifted, labels },
     rangeError: null,
     customerMatches: resolved.matches,
-    result: { series, top, detail: { ...detail, labels } },
+    result: { series, previous, top, detail: { ...detail, labels } },
   };
 }
 
@@ -227,6 +229,47 @@ export async function loadCustomerUsagePanel(
         },
     drift,
     ingest,
+  };
+}
+
+/** The chart's buckets and totals beside the previous range's as CSV (same filters and grain); audited. */
+export async function exportComparisonCsv(
+  staff: Exporter,
+  search: UsageSearch,
+  sources: Sources = {},
+): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
+  let filters: ExplorerFilters;
+  try {
+    filters = explorerFilters(search, sources.now ?? Date.now());
+  } catch (error) {
+    if (error instanceof InvalidRangeError) return { error: error.message };
+    throw error;
+  }
+  const database = sources.database ?? (await getReadyDb());
+  filters = (await resolveCustomerSearch(database, filters)).filters;
+  const [current, previous, catalog] = await Promise.all([
+    usageSeries(database, filters),
+    previousSeries(database, filters, search.grain),
+    usageCatalog(database, sources.plans),
+  ]);
+  await createAuditLog(database.db).record(
+    {
+      actor: { id: staff.id, email: staff.email },
+      role: staff.role,
+      action: "usage.compare_export",
+      customerId: null,
+      params: {
+        filters: { ...search, from: current.from, to: current.to },
+        previous: { from: previous.from, to: previous.to },
+      },
+      idempotencyKey: crypto.randomUUID(),
+    },
+    { status: "succeeded" },
+  );
+  return {
+    error: null,
+    csv: comparisonCsv(current, previous, search.grain, catalog),
+    filename: `usage_compare_${search.grain}_${current.from}_${current.to}_vs_${previous.from}_${previous.to}_UTC.csv`,
   };
 }
 

@@ -68,6 +68,13 @@ export function ExplorerFilters({ page, canExport }: { page: UsageExplorerPage; 
           ))}
         </select>
       </label>
+      <label>
+        Compare with
+        <select name="compare" defaultValue={s.compare}>
+          <option value="none">Nothing</option>
+          <option value="previous">Previous range</option>
+        </select>
+      </label>
       {s.sort !== "usage" ? <input type="hidden" name="sort" value={s.sort} /> : null}
       <button type="submit" className="button">
         Apply

@@ -2,7 +2,7 @@
 import type { UsageExplorerPage } from "~/contracts/usage";
 import { customerHref } from "~/contracts/customer-ref";
 import { Link } from "@remix-run/react";
-import { hasFilters } from "~/contracts/usage-search";
+import { hasFilters, usageCompareExportHref } from "~/contracts/usage-search";
 import { DriftSection } from "./drift-section";
 import { ExplorerFilters } from "./filters";
 import { planNamesOf } from "./plan-names";
@@ -54,6 +54,8 @@ export function UsageExplorer({
             featureNames={featureNames}
             grain={page.search.grain}
             filtered={hasFilters(page.search)}
+            previous={r.previous}
+            compareHref={canExport && r.previous ? usageCompareExportHref(page.search) : null}
           />
           <TopCustomersSection
             top={r.top}

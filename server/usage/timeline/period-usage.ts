@@ -1,0 +1,111 @@
+/**
+ * Usage of many customers, each in its own billing period: the billable customers the directory indexes (their
+ * subscription's plan, status and start date) and, per chunk of customers, one query on usage_daily joined to a
+ * VALUES list of (customer ref, key, first day, end day) — index-friendly (usage_daily_customer_day).
+ */
+import { sql, type Kysely } from "kysely";
+import { timelineDb, type TimelineDatabase } from "./schema.ts";
+
+/** Customers per query (two refs each at most: Commet id and externalId). */
+const CHUNK = 500;
+
+/** Subscription statuses that have billing periods running. */
+export const BILLED_STATUSES = ["active", "trialing", "past_due"] as const;
+
+export interface BillableCustomer {
+  customerId: string;
+  externalId: string | null;
+  fullName: string | null;
+  email: string;
+  subscriptionId: string;
+  status: string;
+  planId: string;
+  /** The subscription's start (epoch ms): the anchor its periods are counted from. */
+  startDate: number;
+}
+
+interface DirectoryRows {
+  directory_customers: {
+    id: string;
+    external_id: string | null;
+    full_name: string | null;
+    email: string;
+    subscription_id: string | null;
+  };
+  directory_subscriptions: { id: string; status: string | null; plan_id: string | null; start_date: number | null };
+}
+
+/** Every indexed customer whose summary subscription bills periods (optionally of these plans / statuses). */
+export async function listBillableCustomers(
+  database: TimelineDatabase,
+  filters: { plans?: readonly string[]; statuses?: readonly string[] } = {},
+): Promise<BillableCustomer[]> {
+  const statuses = filters.statuses?.length
+    ? BILLED_STATUSES.filter((s) => filters.statuses!.includes(s))
+    : [...BILLED_STATUSES];
+  if (statuses.length === 0) return [];
+  let q = (database.db as unknown as Kysely<DirectoryRows>)
+    .selectFrom("directory_customers as c")
+    .innerJoin("directory_subscriptions as s", "s.id", "c.subscription_id")
+    .select([
+      "c.id",
+      "c.external_id",
+      "c.full_name",
+      "c.email",
+      "s.id as sub_id",
+      "s.status",
+      "s.plan_id",
+      "s.start_date",
+    ])
+    .where("s.status", "in", statuses)
+    .where("s.start_date", "is not", null)
+    .where("s.plan_id", "is not", null);
+  if (filters.plans?.length) q = q.where("s.plan_id", "in", [...filters.plans]);
+  const rows = await q.orderBy("c.id").execute();
+  return rows.map((r) => ({
+    customerId: r.id,
+    externalId: r.external_id,
+    fullName: r.full_name,
+    email: r.email,
+    subscriptionId: r.sub_id,
+    status: r.status!,
+    planId: r.plan_id!,
+    startDate: Number(r.start_date),
+  }));
+}
+
+export interface PeriodWindow {
+  /** The caller's key for the period (e.g. the customer id). */
+  key: string;
+  /** Every reference the timeline may store the customer under. */
+  refs: readonly string[];
+  /** UTC epoch days [fromDay, toDay). */
+  fromDay: number;
+  toDay: number;
+}
+
+/** Usage per window and feature over the window's whole UTC days. */
+export async function usageInWindows(
+  database: TimelineDatabase,
+  windows: readonly PeriodWindow[],
+): Promise<Map<string, Map<string, number>>> {
+  const db = timelineDb(database.db);
+  const out = new Map<string, Map<string, number>>(windows.map((w) => [w.key, new Map()]));
+  const pairs = windows.flatMap((w) =>
+    w.toDay > w.fromDay ? [...new Set(w.refs)].map((ref) => ({ ref, key: w.key, d0: w.fromDay, d1: w.toDay })) : [],
+  );
+  const bigint = (n: number) => sql`CAST(${n} AS BIGINT)`;
+  for (let i = 0; i < pairs.length; i += CHUNK) {
+    const values = pairs.slice(i, i + CHUNK).map((p) => sql`(${p.ref}, ${p.key}, ${bigint(p.d0)}, ${bigint(p.d1)})`);
+    const { rows } = await sql<{ k: string; feature_code: string; total: number | string }>`
+      WITH w(ref, k, d0, d1) AS (VALUES ${sql.join(values)})
+      SELECT w.k AS k, u.feature_code AS feature_code, SUM(u.total) AS total
+      FROM w JOIN usage_daily u ON u.customer_id = w.ref AND u.day >= w.d0 AND u.day < w.d1
+      GROUP BY w.k, u.feature_code`.execute(db);
+    for (const r of rows) {
+      const m = out.get(r.k)!;
+      m.set(r.feature_code, (m.get(r.feature_code) ?? 0) + Number(r.total));
+    }
+  }
+  return out;
+}
