@@ -46,8 +46,17 @@ export function processTree(root: number, exclude: RegExp): number[] {
   return found;
 }
 
+const SANDBOX_COMMAND = /server\/sandbox\/cli\.ts/;
+
 /** The console's processes: its main process and workers, without the embedded sandbox (server/sandbox/cli.ts). */
-export const consoleProcesses = (consolePid: number) => processTree(consolePid, /server\/sandbox\/cli\.ts/);
+export const consoleProcesses = (consolePid: number) => processTree(consolePid, SANDBOX_COMMAND);
+
+/** The embedded sandbox's processes under the console (for comparison only: not the console's CPU). */
+export function sandboxProcesses(consolePid: number): number[] {
+  const all = processTree(consolePid, /$^/);
+  const mine = new Set(consoleProcesses(consolePid));
+  return all.filter((pid) => !mine.has(pid));
+}
 
 /** utime + stime of every thread of these processes, in clock ticks (exited processes count nothing). */
 export function cpuTicks(pids: readonly number[]): number {
