@@ -240,7 +240,7 @@ async function main() {
         timeoutMs: 180_000,
         nodeArgs: process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
         log: (line) => {
-          if (/\[directory sync\] completed/.test(line)) syncDone();
+          if (/completed: \d+ customers/.test(line)) syncDone(); // plain or JSON log lines
           if (process.env.BENCH_VERBOSE) note(`[console] ${line}`);
         },
       },
