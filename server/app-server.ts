@@ -3,7 +3,9 @@
  * development: Vite's middleware and modules) (docs/decisions/0001-remix-v2-vite.md).
  */
 
+import fs from "node:fs";
 import path from "node:path";
+import zlib from "node:zlib";
 import { createRequestHandler } from "@remix-run/express";
 import compression from "compression";
 import express from "express";
@@ -105,7 +107,9 @@ export function createApp(options: AppServerOptions): express.Express {
   });
   app.use(refuseUnknownHost(options.origins));
   app.use(cspNonce(), securityHeaders(options.mode));
-  app.use(compression());
+  // Brotli's default 4 MiB window costs more to set up per answer than compressing a page; 256 KiB covers any
+  // page, so the bytes are the same (docs/decisions/0025-where-the-cpu-goes.md).
+  app.use(compression({ brotli: { params: { [zlib.constants.BROTLI_PARAM_LGWIN]: 18 } } }));
   app.use(refuseCrossSiteForms(options.origins));
   app.use(refuseNonFormBodies({ exempt: [COMMET_WEBHOOK_PATH] }));
 
@@ -123,7 +127,13 @@ export function createApp(options: AppServerOptions): express.Express {
     express.static(path.join(clientDir, "assets"), { immutable: true, maxAge: "1y" }),
     labelRoute(undefined),
   );
-  app.use(labelRoute("static"), express.static(clientDir, { maxAge: "1h" }), labelRoute(undefined));
+  // The build's other public files (favicon, …) — asked of the file system only for names that are there at start,
+  // not for every page and search request (docs/decisions/0025-where-the-cpu-goes.md).
+  const publicNames = new Set(fs.readdirSync(clientDir).filter((name) => name !== "assets"));
+  const publicFiles = express.static(clientDir, { maxAge: "1h" });
+  const servePublic: express.RequestHandler = (req, res, next) =>
+    publicNames.has(req.path.split("/")[1] ?? "") ? publicFiles(req, res, next) : next();
+  app.use(labelRoute("static"), servePublic, labelRoute(undefined));
   app.use(noStore());
   app.all("*", createRequestHandler({ build: options.build, mode: options.mode, getLoadContext }));
   return app;

@@ -17,9 +17,12 @@ export function formatQuantity(value: number, unit?: string | null): string {
   return unit ? `${formatCount(value)} ${unitLabel(value, unit)}` : formatCount(value);
 }
 
+// Made once: toLocaleDateString with options builds a new formatter on every call.
+const shortDayFormat = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
+
 /** "2026-11-21" → "Nov 21" (UTC day labels of chart axes). */
 export function shortDay(iso: string): string {
-  return new Date(`${iso}T00:00:00Z`).toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
+  return shortDayFormat.format(new Date(`${iso}T00:00:00Z`));
 }
 
 const intervalLabels: Record<string, string> = {

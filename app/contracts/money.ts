@@ -31,13 +31,21 @@ function formatter(currency: string, rate = false): Intl.NumberFormat {
   return f;
 }
 
-/** Decimal places of the currency's minor unit (USD 2, JPY 0). */
+const digitsOf = new Map<string, number>();
+
+/** Decimal places of the currency's minor unit (USD 2, JPY 0); remembered per code (a formatter is costly to make). */
 export function minorDigits(currency: string): number {
-  try {
-    return new Intl.NumberFormat("en-US", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    return 2;
+  let digits = digitsOf.get(currency);
+  if (digits === undefined) {
+    try {
+      digits =
+        new Intl.NumberFormat("en-US", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    } catch {
+      digits = 2;
+    }
+    digitsOf.set(currency, digits);
   }
+  return digits;
 }
 
 function withCode(text: string, currency: string, f: Intl.NumberFormat): string {

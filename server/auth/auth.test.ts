@@ -1,4 +1,4 @@
-import { beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it, vi } from "vitest";
 import { describeEachEngine } from "../testing/db.ts";
 import { createAuditLog } from "../audit/audit-log.ts";
 import { DEACTIVATED, INVALID_CREDENTIALS, safeRedirect, type Auth } from "./auth.ts";
@@ -214,6 +214,32 @@ describeEachEngine("sign-in, sign-out and requireStaff", (ctx) => {
       actor: { id: s.id },
       role: "finance",
     });
+  });
+
+  it("a page's loaders asking at once share one session lookup; nothing is remembered after it settles", async () => {
+    const s = await addStaff(auth, "support");
+    const r = await auth.signIn({ email: s.email, password: s.password });
+    if (!r.ok) throw new Error(r.message);
+    const other = await addStaff(auth, "ops");
+    const o = await auth.signIn({ email: other.email, password: other.password });
+    if (!o.ok) throw new Error(o.message);
+    const lookups = vi.spyOn(auth.sessions, "getSession");
+    try {
+      const [root, route, someoneElse] = await Promise.all([
+        auth.getCurrentStaff(requestWithCookie(r.setCookie)),
+        auth.requireStaff(requestWithCookie(r.setCookie), "customers:read"),
+        auth.getCurrentStaff(requestWithCookie(o.setCookie)),
+      ]);
+      expect(root).toMatchObject({ id: s.id, role: "support" });
+      expect(route).toMatchObject({ id: s.id, role: "support" });
+      expect(someoneElse).toMatchObject({ id: other.id, role: "ops" });
+      expect(lookups).toHaveBeenCalledTimes(2);
+      await auth.signOut(requestWithCookie(r.setCookie, { method: "POST" }));
+      expect(await auth.getCurrentStaff(requestWithCookie(r.setCookie))).toBeNull();
+      expect(await auth.getCurrentStaff(requestWithCookie(null))).toBeNull();
+    } finally {
+      lookups.mockRestore();
+    }
   });
 
   it("staff management: audited changes without passwords; guards for self and the last admin", async () => {

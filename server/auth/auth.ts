@@ -119,8 +119,8 @@ export function createAuth(options: AuthOptions) {
       })
     : null;
 
-  async function tokenOf(request: Request): Promise<string | null> {
-    const value: unknown = await cookie.parse(request.headers.get("Cookie"));
+  async function tokenOf(cookieHeader: string | null): Promise<string | null> {
+    const value: unknown = await cookie.parse(cookieHeader);
     return typeof value === "string" && value ? value : null;
   }
 
@@ -237,9 +237,27 @@ export function createAuth(options: AuthOptions) {
     };
   }
 
+  /**
+   * Lookups in flight, by Cookie header: a page's loaders (the root's and the route's) each ask at the same
+   * moment, and share one signature check and one session read. Only while in flight — nothing is remembered
+   * once it settles, so a sign-out or revocation is seen by the very next request.
+   */
+  const inFlight = new Map<string, Promise<CurrentStaff | null>>();
+
   /** The signed-in staff member, or null (no cookie, bad signature, expired, revoked, deactivated). */
-  async function getCurrentStaff(request: Request): Promise<CurrentStaff | null> {
-    const found = await sessions.getSession(await tokenOf(request));
+  function getCurrentStaff(request: Request): Promise<CurrentStaff | null> {
+    const cookieHeader = request.headers.get("Cookie");
+    if (!cookieHeader) return Promise.resolve(null);
+    let lookup = inFlight.get(cookieHeader);
+    if (!lookup) {
+      lookup = lookUpStaff(cookieHeader).finally(() => inFlight.delete(cookieHeader));
+      inFlight.set(cookieHeader, lookup);
+    }
+    return lookup;
+  }
+
+  async function lookUpStaff(cookieHeader: string): Promise<CurrentStaff | null> {
+    const found = await sessions.getSession(await tokenOf(cookieHeader));
     if (!found || !isRole(found.staff.role)) return null;
     const { id, email, name, role } = found.staff;
     return { id, email, name, role: role as Role };
@@ -267,7 +285,7 @@ export function createAuth(options: AuthOptions) {
 
   /** Ends the session (audited as sign_out) and returns the Set-Cookie header that clears it. */
   async function signOut(request: Request): Promise<{ setCookie: string }> {
-    const token = await tokenOf(request);
+    const token = await tokenOf(request.headers.get("Cookie"));
     const found = await sessions.getSession(token);
     if (await sessions.revokeSession(token)) {
       const actor = found ? { id: found.staff.id, email: found.staff.email } : { id: null, email: "unknown" };

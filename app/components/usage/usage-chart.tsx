@@ -28,8 +28,11 @@ export interface UsageChartProps {
  */
 const AXIS: Record<UsageGrain, string> = { day: "Day (UTC)", week: "Week from (UTC)", month: "Month (UTC)" };
 
+// Made once: toLocaleDateString with options builds a new formatter on every call.
+const monthFormat = new Intl.DateTimeFormat("en-US", { month: "short", year: "numeric", timeZone: "UTC" });
+
 function monthLabel(iso: string): string {
-  return new Date(`${iso}T00:00:00Z`).toLocaleDateString("en-US", { month: "short", year: "numeric", timeZone: "UTC" });
+  return monthFormat.format(new Date(`${iso}T00:00:00Z`));
 }
 
 export function UsageChart({
