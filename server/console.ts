@@ -17,6 +17,7 @@ import { startPlanAssigner } from "./usage/timeline/index.ts";
 import { startWebhookEventPruner } from "./webhooks/index.ts";
 import { startAccountEventPruner } from "./activity/index.ts";
 import { startProcessWriteResolver } from "./writes/index.ts";
+import { startBulkRunner } from "./bulk/index.ts";
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -77,6 +78,13 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
         return;
       }
       await startProcessWriteResolver({ intervalMs: seconds * 1000, log: (line) => log(`[writes] ${line}`) });
+    },
+  },
+  {
+    // Batches a stopped console left applying resume where they stopped (their rows' keys say what is done).
+    name: "bulk batches (resume unfinished)",
+    run: async () => {
+      await startBulkRunner({ intervalMs: 15_000, log: (line) => log(`[bulk] ${line}`) });
     },
   },
 ];

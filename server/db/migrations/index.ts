@@ -8,6 +8,7 @@ import * as m0006 from "./0006_account_events.ts";
 import * as m0008 from "./0008_payment_failures.ts";
 import * as m0010 from "./0010_write_resolver.ts";
 import * as m0011 from "./0011_approvals.ts";
+import * as m0012 from "./0012_bulk_batches.ts";
 import type { SchemalessDb } from "../schema.ts";
 
 interface MigrationModule {
@@ -29,4 +30,5 @@ export const MIGRATIONS: Record<string, MigrationModule> = {
   "0008_payment_failures": m0008,
   "0010_write_resolver": m0010,
   "0011_approvals": m0011,
+  "0012_bulk_batches": m0012,
 };
