@@ -67,7 +67,8 @@ const TEMPLATE_ROWS: Record<BulkKind, string[][]> = {
  */
 export function bulkTemplateCsv(kind: BulkKind): string {
   const lines = [[...BULK_COLUMNS[kind]], ...TEMPLATE_ROWS[kind]];
-  return lines.map((cells) => cells.join(",")).join("\r\n") + "\r\n";
+  const quote = (cell: string) => (/[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell);
+  return lines.map((cells) => cells.map(quote).join(",")).join("\r\n") + "\r\n";
 }
 
 export const bulkTemplateFileName = (kind: BulkKind) => `bulk-${kind}-template.csv`;
