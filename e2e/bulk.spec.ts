@@ -60,14 +60,17 @@ test("ops applies 500 usage rows from a spreadsheet file: 3 invalid rows fixed, 
   const tag = randomUUID().slice(0, 8);
   const fresh = [];
   for (let i = 0; i < 8; i++) fresh.push(await freshProCustomer(commet, `bulk${i}`));
-  const byEmail = await indexedCustomersWith(commet, FEATURE, 2);
+  // Each of the 10 customers gets 50 rows of 1…50 units: 1,275 units.
+  const byEmail = await indexedCustomersWith(commet, FEATURE, 2, 1_275);
+  expect(byEmail, "indexed customers with room for the rows by email").toHaveLength(2);
   const externalIds = new Map<string, string>();
   for (const c of fresh) {
     const found = (await commet.customers.get({ id: c.id })).data;
     externalIds.set(c.id, found!.externalId!);
   }
-  // After every subscription started: inside each fresh customer's current period, and in the past.
-  const eventTime = new Date(Date.now() - 1_000).toISOString();
+  // Taken after every subscription started (the sandbox runs on this clock): inside each fresh customer's
+  // current period, and in the past by the time the file is validated.
+  const eventTime = new Date().toISOString();
 
   // 500 rows over 10 customers: fresh ones by Commet id or external id, indexed ones by email; some with keys.
   const lines: UsageLine[] = [];
@@ -146,7 +149,7 @@ test("ops applies 500 usage rows from a spreadsheet file: 3 invalid rows fixed, 
   // The result: every row applied, each with its own Commet id.
   const result = await downloadCsv(page, "bulk-result-csv");
   expect(result).toHaveLength(500);
-  expect(new Set(result.map((r) => r.outcome))).toEqual(new Set(["applied"]));
+  expect(result.filter((r) => r.outcome !== "applied").slice(0, 5), "rows not applied").toEqual([]);
   expect(new Set(result.map((r) => r.commet_id)).size).toBe(500);
 
   // Commet holds each row once: every customer's usage grew by exactly its rows' quantities.

@@ -60,9 +60,10 @@ export async function downloadCsv(page: Page, testId: string): Promise<Array<Rec
 
 /**
  * Customers the console's index held at start (the harness console takes no webhooks, so customers made later
- * are found by Commet id or external id only): those with `featureCode` metered now, for rows by email.
+ * are found by Commet id or external id only): those with `featureCode` metered now and room for `units`
+ * more, for rows by email.
  */
-export async function indexedCustomersWith(commet: Commet, featureCode: string, count: number) {
+export async function indexedCustomersWith(commet: Commet, featureCode: string, count: number, units: number) {
   const indexedBefore = Date.parse(process.env.E2E_INDEXED_BEFORE!);
   const listed = (await commet.customers.list({ limit: 100 })).data ?? [];
   const found: Array<{ id: string; email: string; before: number }> = [];
@@ -72,7 +73,9 @@ export async function indexedCustomersWith(commet: Commet, featureCode: string, 
     const subscription = (await commet.subscriptions.getActive({ customerId: c.id })).data;
     if (subscription?.status !== "active") continue;
     const features = (await commet.featureAccess.list({ customerId: c.id })).data ?? [];
-    if (!features.some((f) => f.code === featureCode && f.allowed)) continue;
+    // Commet refuses usage beyond the included units when the plan has no overage.
+    const fits = (f: (typeof features)[number]) => f.unlimited || f.overageEnabled || (f.remaining ?? 0) >= units;
+    if (!features.some((f) => f.code === featureCode && f.allowed && fits(f))) continue;
     found.push({ id: c.id, email: c.email, before: await usageTotal(commet, c.id, featureCode) });
   }
   return found;

@@ -2,7 +2,7 @@
  * A batch's progress bar, polled while rows are being written (or wait for an approval), and the page read
  * again once the batch's status changes — so outcomes, buttons and the result appear without a reload.
  */
-import { useFetcher, useRevalidator } from "@remix-run/react";
+import { useRevalidator } from "@remix-run/react";
 import { useEffect, useState } from "react";
 import type { BulkBatchStatus, BulkProgress } from "~/contracts/bulk";
 import { formatCount } from "~/contracts/format";
@@ -11,36 +11,37 @@ import { formatCount } from "~/contracts/format";
 const POLL_MS: Partial<Record<BulkBatchStatus, number>> = { applying: 1_000, paused: 3_000, awaiting_approval: 5_000 };
 
 /**
- * The freshest progress of the batch: whichever of the page's read and the last poll arrived last (the larger
- * count of done rows when both arrive together). Polls while the status asks for it; when a poll sees a status
- * the page does not show yet, the page is read again.
+ * The freshest progress of the batch: the last poll while the page's data it was polled against is still the
+ * page's, else the page's own. A plain fetch, not a fetcher: Remix's revalidations never abort it mid-way.
+ * When a poll sees a status the page does not show yet, the page is read again.
  */
 export function useBatchProgress(page: BulkProgress): BulkProgress {
-  const poller = useFetcher<BulkProgress>();
-  const { revalidate } = useRevalidator();
-  const { load } = poller;
-  const polled = poller.data?.batchId === page.batchId ? poller.data : null;
-  const [shown, setShown] = useState({ page, polled, value: page });
-  if (shown.page !== page || shown.polled !== polled) {
-    const pageNew = shown.page !== page;
-    const pollNew = polled !== null && shown.polled !== polled;
-    const value =
-      pageNew && pollNew ? (polled.done > page.done ? polled : page) : pollNew ? polled : pageNew ? page : shown.value;
-    setShown({ page, polled, value });
-  }
-  const progress = shown.value;
+  const { revalidate, state: revalidation } = useRevalidator();
+  const [poll, setPoll] = useState<{ basis: BulkProgress; value: BulkProgress } | null>(null);
+  const progress = poll && poll.basis === page ? poll.value : page;
   const delay = POLL_MS[progress.status];
-  const idle = poller.state === "idle";
 
   useEffect(() => {
-    if (progress.status !== page.status) revalidate();
-  }, [progress.status, page.status, revalidate]);
+    if (progress.status !== page.status && revalidation === "idle") revalidate();
+  }, [progress.status, page.status, revalidation, revalidate]);
 
   useEffect(() => {
-    if (delay === undefined || !idle) return;
-    const timer = setTimeout(() => void load(`/bulk/${page.batchId}/progress`), delay);
-    return () => clearTimeout(timer);
-  }, [delay, idle, load, page.batchId, progress]);
+    if (delay === undefined) return;
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      fetch(`/bulk/${page.batchId}/progress`, { signal: controller.signal, headers: { Accept: "application/json" } })
+        .then(async (response) => (response.ok ? ((await response.json()) as BulkProgress) : null))
+        // A failed poll keeps what is shown (a copy, so the next poll is scheduled all the same).
+        .then((value) => setPoll({ basis: page, value: value ?? { ...progress } }))
+        .catch(() => {
+          if (!controller.signal.aborted) setPoll({ basis: page, value: { ...progress } });
+        });
+    }, delay);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [delay, page, progress]);
 
   return progress;
 }
