@@ -79,6 +79,8 @@ export function createBulk(deps: BulkDeps) {
   /** Batches this process is writing now, and the ones told to stop (pause/cancel) between rows. */
   const running = new Map<string, Promise<void>>();
   const stopping = new Set<string>();
+  /** halt(): this process behaves as if it died — its runners stop and keep their leases until they run out. */
+  let halted = false;
 
   const customersByEmail =
     deps.customersByEmail ??
@@ -854,7 +856,7 @@ export function createBulk(deps: BulkDeps) {
         log(`batch ${batchId}: completed (${done?.applied} applied, ${done?.failed} failed, ${done?.refused} refused)`);
       }
     } finally {
-      await release(batchId);
+      if (!halted) await release(batchId);
     }
   }
 
@@ -891,8 +893,12 @@ export function createBulk(deps: BulkDeps) {
     while (running.size > 0) await Promise.all([...running.values()]);
   }
 
-  /** Stops this process's runners between rows, as a crash would, without touching the batches' state. */
+  /**
+   * Stops this process's runners between rows as a crash would: the batches stay applying and their leases
+   * stay taken until they run out (then another process resumes them). Tests use it as the "kill".
+   */
   async function halt(): Promise<void> {
+    halted = true;
     for (const id of running.keys()) stopping.add(id);
     await idle();
   }
