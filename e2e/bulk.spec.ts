@@ -204,4 +204,11 @@ test("ops sets, adds and removes seats for several customers from one file", asy
   const result = await downloadCsv(page, "bulk-result-csv");
   expect(result.filter((r) => r.outcome === "applied")).toHaveLength(3);
   await checkPage("bulk seats applied");
+
+  // Each row is on its customer's activity as a staff action.
+  await page.goto(`/customers/${a.id}?activity=staff`);
+  await expect(page.locator('[data-panel="activity"] li[data-type="seats.change"]').first()).toContainText(
+    "Seats changed by",
+  );
+  await checkPage("bulk seats on the customer's activity");
 });
