@@ -98,7 +98,7 @@ function Totals({ batch }: { batch: BulkBatchView }) {
             <span>seats removed</span>
           </li>
           <li>
-            <strong>{t.seats.charge ? t.seats.charge.formatted : "—"}</strong>
+            <strong>{t.seats.charge ? t.seats.charge.formatted : "none"}</strong>
             <span>prorated estimate of the additions</span>
           </li>
         </>
