@@ -27,7 +27,7 @@ function RowDetail({ row }: { row: BulkRowView }) {
       {row.outcome ? (
         <div className="muted small" data-testid="bulk-row-outcome">
           {row.outcome.message}
-          {row.outcome.commetId ? (
+          {row.outcome.commetId && !row.outcome.message.includes(row.outcome.commetId) ? (
             <>
               {" "}
               · <code>{row.outcome.commetId}</code>
