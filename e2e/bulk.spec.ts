@@ -6,6 +6,7 @@ import {
   indexedCustomersWith,
   seatsCsv,
   uploadBulkFile,
+  USAGE_HEADER,
   usageCsv,
   type UsageLine,
 } from "./support/bulk-files.ts";
@@ -108,6 +109,8 @@ test("ops applies 500 usage rows from a spreadsheet file: 3 invalid rows fixed, 
   await page.goto("/bulk");
   await expect(page.getByRole("link", { name: "Bulk changes" })).toBeVisible();
   await checkPage("bulk upload");
+  const template = await downloadCsv(page, "bulk-template-usage");
+  expect(Object.keys(template[0]!)).toEqual([...USAGE_HEADER]);
   await uploadBulkFile(page, "usage", `usage-${tag}.csv`, usageCsv(broken, { spreadsheet: true }));
 
   // Nothing can be applied while rows are invalid; each is shown with its line.
@@ -181,6 +184,12 @@ test("ops sets, adds and removes seats for several customers from one file", asy
   ] as const;
 
   await signInAs("ops");
+  // A file whose header is not the template's is refused as a whole: nothing stored, nothing sent.
+  await uploadBulkFile(page, "seats", "wrong.csv", "customer,seats,op\nx,1,add\n");
+  await expect(page.getByTestId("bulk-file-errors")).toContainText("nothing was stored or sent");
+  await expect(page.getByTestId("bulk-batches").locator("tr", { hasText: "wrong.csv" })).toHaveCount(0);
+  await checkPage("bulk file refused");
+
   await uploadBulkFile(page, "seats", "seats.csv", seatsCsv([...rows, [b.id, "owner", "add", "1", "Wrong type"]]));
   await expect(page.getByTestId("bulk-totals")).toHaveAttribute("data-invalid", "1");
   await expect(page.getByTestId("bulk-rows").locator('tbody tr[data-line="5"]')).toContainText("not a seat type");
