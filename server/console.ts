@@ -36,6 +36,7 @@ import { startPlanAssigner } from "./usage/timeline/index.ts";
 import { startWebhookEventPruner } from "./webhooks/index.ts";
 import { startAccountEventPruner } from "./activity/index.ts";
 import { startProcessWriteResolver } from "./writes/index.ts";
+import { startBulkRunner } from "./bulk/index.ts";
 import { configureLogging, lineLogger, logger } from "./observability/index.ts";
 
 /** The lease whose holder runs the background work, one process across all workers and instances. */
@@ -59,6 +60,14 @@ const startupTasks = (origins: readonly string[]): StartupTask[] => [
         passwordSignIn: env.CONSOLE_PASSWORD_SIGN_IN,
         log: lineLogger("auth"),
       });
+    },
+  },
+  {
+    // Batches a stopped console left applying resume where they stopped (their rows' keys say what is done); each
+    // batch is held by one process at a time (its own lease), so every worker may run this.
+    name: "bulk batches (resume unfinished)",
+    run: async () => {
+      await startBulkRunner({ intervalMs: 15_000, log: lineLogger("bulk") });
     },
   },
 ];

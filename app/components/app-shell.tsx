@@ -21,6 +21,7 @@ const sections: Array<{ to: string; label: string; end?: boolean; permission: Pe
   { to: "/usage/periods", label: "Billing periods", permission: "usage:explore" },
   { to: "/usage/reconciliation", label: "Reconciliation", permission: "usage:explore" },
   { to: "/revenue", label: "Revenue", permission: "revenue:read" },
+  { to: "/bulk", label: "Bulk changes", permission: "bulk:apply" },
   { to: "/approvals", label: "Approvals", permission: "approvals:review" },
   { to: "/audit", label: "Audit trail", permission: "audit:read" },
   { to: "/admin/staff", label: "Staff", permission: "staff:manage" },

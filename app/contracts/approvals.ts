@@ -9,7 +9,7 @@ import { ROLES, type Role } from "./permissions.ts";
 
 /**
  * The rules, one per kind of consequential write. `threshold` names what the rule's number means (null:
- * the rule has none); `bulk` is declared for the bulk operations to come and applies to no write yet.
+ * the rule has none); `bulk` holds every batch of /bulk as one request (server/bulk).
  */
 export const APPROVAL_RULES = {
   "payments.refund": {
@@ -45,7 +45,7 @@ export const APPROVAL_RULES = {
   },
   bulk: {
     label: "Bulk operations",
-    help: "Declared for bulk operations; no bulk write exists yet.",
+    help: "Every batch of bulk changes from a file (/bulk), as one request for the whole batch.",
     threshold: null,
   },
 } as const satisfies Record<

@@ -23,6 +23,7 @@ const EXPECTED: Record<Role, Permission[]> = {
     "payments:retry",
     "seats:write",
     "usage:write",
+    "bulk:apply",
     "audit:read",
     "approvals:review",
   ],

@@ -3,7 +3,7 @@
  *   support  read all customer data, issue portal and recovery links, schedule/revert cancellations,
  *            resend invoices
  *   ops      support + change seats + record/set usage + retry failed payments + change plans +
- *            cancel immediately
+ *            cancel immediately + bulk changes from a CSV file ("bulk:apply")
  *   finance  read all, usage explorer, revenue overview ("revenue:read"), CSV export, refunds
  *   admin    everything + manage staff
  * The audit trail (already redacted) is readable by every role — its security events (sign-ins, staff
@@ -27,6 +27,7 @@ export const PERMISSION_ROLES = {
   "payments:refund": ["finance", "admin"],
   "seats:write": ["ops", "admin"],
   "usage:write": ["ops", "admin"],
+  "bulk:apply": ["ops", "admin"],
   "usage:explore": ["finance", "admin"],
   "revenue:read": ["finance", "admin"],
   "export:csv": ["finance", "admin"],

@@ -35,6 +35,9 @@ export interface RouteAccessRow {
   crossSiteExempt?: string;
 }
 
+/** A well-formed batch id no batch has. */
+const NO_BATCH = "bulk_00000000000000000000000000000000";
+
 export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
   // Shell and catch-all
   { route: "_index", method: "GET", path: "/", access: "customers:read" },
@@ -382,4 +385,21 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     access: "approvals:policy",
     body: { expiresAfterHours: "0" },
   },
+  // Bulk changes from a CSV file: every page and action needs bulk:apply. The upload without a file is a 400,
+  // the unknown batch a 404 for every intent — nothing is stored or sent.
+  { route: "bulk._index", method: "GET", path: "/bulk", access: "bulk:apply" },
+  { route: "bulk._index", method: "POST", path: "/bulk", access: "bulk:apply", body: { kind: "usage" } },
+  { route: "bulk.templates.$kind", method: "GET", path: "/bulk/templates/seats", access: "bulk:apply" },
+  { route: "bulk.$batchId", method: "GET", path: `/bulk/${NO_BATCH}`, access: "bulk:apply" },
+  ...(["exclude_invalid", "revalidate", "apply", "pause", "resume", "cancel"] as const).map(
+    (intent): RouteAccessRow => ({
+      route: "bulk.$batchId",
+      method: "POST",
+      path: `/bulk/${NO_BATCH}`,
+      intent,
+      access: "bulk:apply",
+    }),
+  ),
+  { route: "bulk.$batchId_.progress", method: "GET", path: `/bulk/${NO_BATCH}/progress`, access: "bulk:apply" },
+  { route: "bulk.$batchId_.$file", method: "GET", path: `/bulk/${NO_BATCH}/result.csv`, access: "bulk:apply" },
 ];

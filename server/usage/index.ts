@@ -6,4 +6,6 @@
 import "./approval.ts";
 
 export { loadUsagePanel, recordManualUsage, setPeriodUsage, type UsageWriteInput } from "./manual.ts";
-export { submitManualUsage, type ManualUsageIntent } from "./submit.ts";
+export { submitManualUsage, timelineEntry, type ManualUsageIntent } from "./submit.ts";
+// For writes made elsewhere (server/bulk): the declared action of one usage event.
+export { usageRecordWrite } from "./write-actions.ts";

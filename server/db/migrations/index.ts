@@ -8,6 +8,7 @@ import * as m0006 from "./0006_account_events.ts";
 import * as m0008 from "./0008_payment_failures.ts";
 import * as m0010 from "./0010_write_resolver.ts";
 import * as m0011 from "./0011_approvals.ts";
+import * as m0012 from "./0012_bulk_batches.ts";
 import * as m0013 from "./0013_leases.ts";
 import * as m0014 from "./0014_usage_blocks.ts";
 import type { SchemalessDb } from "../schema.ts";
@@ -31,6 +32,7 @@ export const MIGRATIONS: Record<string, MigrationModule> = {
   "0008_payment_failures": m0008,
   "0010_write_resolver": m0010,
   "0011_approvals": m0011,
+  "0012_bulk_batches": m0012,
   "0013_leases": m0013,
   "0014_usage_blocks": m0014,
 };
