@@ -131,8 +131,11 @@ export function createApp(options: AppServerOptions): express.Express {
   // not for every page and search request (docs/decisions/0025-where-the-cpu-goes.md).
   const publicNames = new Set(fs.readdirSync(clientDir).filter((name) => name !== "assets"));
   const publicFiles = express.static(clientDir, { maxAge: "1h" });
-  const servePublic: express.RequestHandler = (req, res, next) =>
-    publicNames.has(req.path.split("/")[1] ?? "") ? publicFiles(req, res, next) : next();
+  const servePublic: express.RequestHandler = (req, res, next) => {
+    const first = req.path.split("/")[1] ?? "";
+    // A percent-encoded name is left to serve-static, which decodes it, as before.
+    return publicNames.has(first) || first.includes("%") ? publicFiles(req, res, next) : next();
+  };
   app.use(labelRoute("static"), servePublic, labelRoute(undefined));
   app.use(noStore());
   app.all("*", createRequestHandler({ build: options.build, mode: options.mode, getLoadContext }));
