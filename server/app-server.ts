@@ -89,6 +89,7 @@ export function createApp(options: AppServerOptions): express.Express {
   app.use(
     requestObservability({
       remixRoute: options.mode === "production" ? remixRouteLabeler(options.build.routes) : () => "remix (development)",
+      debugRoutes: [COMMET_WEBHOOK_PATH],
     }),
   );
   // Commet's deliveries first: small JSON answers, nothing to compress, no page machinery.

@@ -12,6 +12,7 @@ import {
 import { AUDIT_CSV_COLUMNS, entriesToCsv } from "./csv.ts";
 import { isSecurityAction } from "./filters.ts";
 import { REDACTED } from "./redact.ts";
+import { configureLogging } from "../observability/index.ts";
 
 const ops = { id: "staff-ops", email: "ops@demo.local" };
 const fin = { id: "staff-fin", email: "Finance@Demo.local" };
@@ -139,9 +140,12 @@ describeEachEngine("audit trail: write-ahead lifecycle", (ctx) => {
   it("run() never masks the call's outcome when the finalize write fails: the row stays pending", async () => {
     let auditId = "";
     const key = crypto.randomUUID();
-    const errors: unknown[] = [];
-    const original = console.error;
-    console.error = (...args: unknown[]) => void errors.push(args);
+    const errors: Array<Record<string, unknown>> = [];
+    configureLogging({
+      level: "error",
+      pretty: false,
+      destination: { write: (line) => void errors.push(JSON.parse(line)) },
+    });
     try {
       // the callback finalizes the row itself, so run()'s own finalize is refused
       const result = await log.run(input({ idempotencyKey: key }), async (id) => {
@@ -158,9 +162,10 @@ describeEachEngine("audit trail: write-ahead lifecycle", (ctx) => {
         }),
       ).rejects.toBe(boom);
     } finally {
-      console.error = original;
+      configureLogging({ level: "warn", pretty: false });
     }
     expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatchObject({ component: "audit", msg: "entry left pending, finalize failed" });
     expect((await log.get(auditId))?.commetIds).toEqual({ subscriptionId: "sub_x" });
   });
 

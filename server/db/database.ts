@@ -6,6 +6,7 @@ import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
 import pg from "pg";
 import type { DB } from "./schema.ts";
+import { logger } from "../observability/index.ts";
 
 export type Engine = "sqlite" | "postgres";
 
@@ -63,9 +64,7 @@ export function createDatabase(url: string, options: { poolSize?: number } = {})
     // An idle client that loses its connection (server restart, admin termination) must not crash the
     // process: pg-pool re-emits such errors on the pool, and an unhandled 'error' event would throw.
     pool.on("error", (error) => {
-      process.stderr.write(
-        `database: idle PostgreSQL connection lost (${error.message}); the pool reconnects on demand\n`,
-      );
+      logger("database").warn({ err: error }, "idle PostgreSQL connection lost; the pool reconnects on demand");
     });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: "postgres", location: describeUrl(parsed.url), close: () => db.destroy() };

@@ -30,9 +30,14 @@ function routeOf(req: express.Request, res: express.Response, remixRoute?: (path
 
 /**
  * First middleware of the app. The access line has the method, the path without its query (queries may
- * carry emails or search terms), the route, status and duration; never headers or cookies.
+ * carry emails or search terms), the route, status and duration; never headers or cookies. Routes in
+ * `debugRoutes` (machine traffic by the thousand: Commet's webhooks) log it at debug, and are still counted.
  */
-export function requestObservability(options: { remixRoute?: (pathname: string) => string }): express.RequestHandler {
+export function requestObservability(options: {
+  remixRoute?: (pathname: string) => string;
+  debugRoutes?: readonly string[];
+}): express.RequestHandler {
+  const debugRoutes = new Set(options.debugRoutes ?? []);
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     const requestId = requestIdFrom(req.headers["x-request-id"]);
@@ -49,11 +54,10 @@ export function requestObservability(options: { remixRoute?: (pathname: string) 
       const labels = { method, route, status_class: statusClass(status) };
       httpRequests().inc(labels);
       httpDuration().observe(labels, seconds);
+      const line = { method: req.method, path: req.path, route, status, durationMs: Math.round(seconds * 10_000) / 10 };
+      const log = logger("http");
       runWithRequestContext({ requestId }, () =>
-        logger("http").info(
-          { method: req.method, path: req.path, route, status, durationMs: Math.round(seconds * 10_000) / 10 },
-          "request",
-        ),
+        debugRoutes.has(route) && status < 400 ? log.debug(line, "request") : log.info(line, "request"),
       );
     };
     res.once("finish", finish);

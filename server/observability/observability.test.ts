@@ -42,7 +42,8 @@ describe("request observability", () => {
       destination: { write: (s: string) => void lines.push(JSON.parse(s)) },
     });
     const app = express();
-    app.use(requestObservability({ remixRoute: remixRouteLabeler(manifest) }));
+    app.use(requestObservability({ remixRoute: remixRouteLabeler(manifest), debugRoutes: ["/webhooks/commet"] }));
+    app.post("/webhooks/commet", (_req, res) => void res.json({ ok: true }));
     app.get("/healthz", (_req, res) => void res.json({ ok: true }));
     app.use("/assets", labelRoute("static"), (_req, res) => void res.send("asset"));
     // Stands in for Remix: domain code that logs after awaiting, without being handed any id.
@@ -87,6 +88,14 @@ describe("request observability", () => {
     expect(typeof access?.durationMs).toBe("number");
     // The query (here an email) never reaches the log.
     expect(JSON.stringify(lines)).not.toContain("grace@example.org");
+  });
+
+  it("counts webhook deliveries but logs their access line at debug only", async () => {
+    const before = await metricValue("console_http_requests_total", { route: "/webhooks/commet" });
+    lines.length = 0;
+    await fetch(`${base}/webhooks/commet`, { method: "POST", headers: { "x-request-id": "delivery-1" } });
+    expect(await metricValue("console_http_requests_total", { route: "/webhooks/commet" })).toBe(before + 1);
+    expect(lines.filter((l) => l.requestId === "delivery-1")).toEqual([]);
   });
 
   it("replaces an unsafe or missing request id with a fresh one", async () => {
