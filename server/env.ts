@@ -64,22 +64,22 @@ const roleMap = z.string().transform((value, ctx): Array<{ group: string; role: 
   return entries;
 });
 
+const hostName = z.string().regex(/^[A-Za-z0-9.:\-[\]]+$/, { error: "must be a host name or IP address" });
+
+const portNumber = z.coerce
+  .number({ error: "must be a port number" })
+  .int({ error: "must be a whole port number" })
+  .min(0, { error: "must be between 0 and 65535" })
+  .max(65535, { error: "must be between 0 and 65535" });
+
 const envObjectShape = z.object({
   NODE_ENV: optional(
     z.enum(["development", "production", "test"], {
       error: "must be one of development, production, test",
     }),
   ),
-  PORT: optional(
-    z.coerce
-      .number({ error: "must be a port number" })
-      .int({ error: "must be a whole port number" })
-      .min(0, { error: "must be between 0 and 65535" })
-      .max(65535, { error: "must be between 0 and 65535" }),
-  ).transform((port) => port ?? 3000),
-  HOST: optional(z.string().regex(/^[A-Za-z0-9.:\-[\]]+$/, { error: "must be a host name or IP address" })).transform(
-    (host) => host ?? "localhost",
-  ),
+  PORT: optional(portNumber).transform((port) => port ?? 3000),
+  HOST: optional(hostName).transform((host) => host ?? "localhost"),
   DATA_DIR: optional(z.string()).transform((dir) => path.resolve(dir ?? "./data")),
   COMMET_API_KEY: optional(
     z
@@ -147,16 +147,8 @@ const envObjectShape = z.object({
       .min(1, { error: "must be between 1 and 64" })
       .max(64, { error: "must be between 1 and 64" }),
   ),
-  METRICS_PORT: optional(
-    z.coerce
-      .number({ error: "must be a port number" })
-      .int({ error: "must be a whole port number" })
-      .min(0, { error: "must be between 0 and 65535" })
-      .max(65535, { error: "must be between 0 and 65535" }),
-  ),
-  METRICS_HOST: optional(
-    z.string().regex(/^[A-Za-z0-9.:\-[\]]+$/, { error: "must be a host name or IP address" }),
-  ).transform((host) => host ?? "127.0.0.1"),
+  METRICS_PORT: optional(portNumber),
+  METRICS_HOST: optional(hostName).transform((host) => host ?? "127.0.0.1"),
   OIDC_ISSUER_URL: optional(
     z.url({
       protocol: /^https?$/,

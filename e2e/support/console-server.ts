@@ -12,6 +12,9 @@ export function startConsole(env: Record<string, string>, timeoutMs = 60_000): P
     {
       // With COMMET_API_KEY set the console treats itself as deployed and wants an explicit session secret.
       SESSION_SECRET: randomBytes(32).toString("base64url"),
+      // One process unless the run asks for workers (CONSOLE_WORKERS=2 npx playwright test): the journeys test the
+      // screens, server/cluster/multi-instance.test.ts the workers; on a shared 2-core machine it also starts faster.
+      CONSOLE_WORKERS: process.env.CONSOLE_WORKERS ?? "1",
       ...env,
     },
     { timeoutMs, log: process.env.E2E_VERBOSE ? (line) => process.stderr.write(`[console] ${line}\n`) : undefined },

@@ -130,8 +130,12 @@ describe("two console instances on one PostgreSQL", () => {
     expect(gauge(metricsA, "console_background_lease_held")).toBe(1);
     expect(gauge(metricsB, "console_background_lease_held")).toBe(0);
 
-    // SIGKILL: nothing is released; another process takes over once the lease expires (TTL 10 s).
+    // SIGKILL: nothing is released; another process takes over once the lease expires (TTL 10 s), and A's
+    // primary replaces its dead worker meanwhile.
+    const replaced = () => a.output.filter((line) => /worker \d+ serving/.test(line)).length;
+    expect(replaced()).toBe(0);
     process.kill(Number(first!.split("/")[1]), "SIGKILL");
+    const replacement = waitFor(() => replaced() === 1, { timeoutMs: 40_000, intervalMs: 200, what: "a new worker" });
     const second = await waitFor(
       async () => {
         const holder = await leaseHolder(database, BACKGROUND_LEASE);
@@ -141,6 +145,8 @@ describe("two console instances on one PostgreSQL", () => {
     );
     const secondInstance = instanceOf(second);
     expect(secondInstance).not.toBeNull();
+    await replacement;
+    expect(gauge(await metricsOf(a), "console_serving_processes")).toBe(2);
 
     // SIGTERM of the instance that holds it now: its lease is released at once and the other instance takes over.
     const [holding, other] = secondInstance === "A" ? [a, b] : [b, a];

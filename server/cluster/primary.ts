@@ -97,7 +97,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   try {
     // The first worker binds the port (the embedded sandbox sends its webhooks there) and starts alone: it runs
     // the migrations and creates the first-run accounts. Then the others start at once and listen when ready.
-    const first = fork();
+    // All are forked at once (loading the build is most of a worker's start), then ordered one by one.
+    const forked = Array.from({ length: options.workers }, fork);
+    const first = forked[0]!;
     await first.waiting;
     const listening = nextMessage(first.worker, "console:listening");
     first.waiting = handled(nextMessage(first.worker, "console:waiting")); // it waits for its next order after binding
@@ -107,7 +109,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     stopCommet = connected.stop;
     commet = connected.commet;
     await start(first, commet);
-    await Promise.all(Array.from({ length: options.workers - 1 }, () => start(fork(), connected.commet)));
+    await Promise.all(forked.slice(1).map((worker) => start(worker, connected.commet)));
     options.ready(port, commet);
   } catch (error) {
     options.log(`start failed: ${error instanceof Error ? error.message : String(error)}`);
