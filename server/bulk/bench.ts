@@ -29,9 +29,8 @@ const SANDBOX = arg("sandbox", "process");
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-bulk-"));
 const { spawnSandbox } = await import("../commet/local-sandbox.ts");
-const { startSandbox } = await import("../sandbox/server.ts");
 const { routeSdk, setRecording } = await import("../testing/sdk-wire.ts");
-const { loadCatalog, subscribedCustomer } = await import("../testing/sandbox.ts");
+const { loadCatalog, startTestSandbox, subscribedCustomer } = await import("../testing/sandbox.ts");
 const { createScratchDatabase } = await import("../testing/scratch-db.ts");
 const { createAuditLog } = await import("../audit/index.ts");
 const { createWriteEngine } = await import("../writes/index.ts");
@@ -42,19 +41,20 @@ const { Commet } = await import("@commet/node");
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 const apiKey = "ck_bench_bulk_sandbox";
-const sandboxDir = path.join(dataDir, "sandbox");
 const sandbox =
   SANDBOX === "embedded"
-    ? await startSandbox({
+    ? await startTestSandbox({ apiKey, seed: { customers: 0 } }).then((running) => ({
+        url: running.url,
+        dataDir: running.dataDir,
+        stop: () => running.dispose(),
+      }))
+    : await spawnSandbox({
+        dataDir: path.join(dataDir, "sandbox"),
         apiKey,
-        port: 0,
-        host: "127.0.0.1",
-        dataDir: sandboxDir,
+        customers: 0,
         reset: true,
-        quiet: true,
-        seed: { customers: 0 },
-      }).then((running) => ({ url: running.url, stop: () => running.close() }))
-    : await spawnSandbox({ dataDir: sandboxDir, apiKey, customers: 0, reset: true, log: () => {} });
+        log: () => {},
+      }).then((running) => ({ url: running.url, dataDir: path.join(dataDir, "sandbox"), stop: () => running.stop() }));
 const database = await createScratchDatabase(ENGINE);
 try {
   routeSdk(sandbox.url);
@@ -99,7 +99,7 @@ try {
 
   const progress = (await bulk.progress(up.batchId))!;
   if (progress.applied !== ROWS) throw new Error(`applied ${progress.applied} of ${ROWS}: ${JSON.stringify(progress)}`);
-  const ledger = new Database(path.join(sandboxDir, "sandbox.sqlite"), { readonly: true, fileMustExist: true });
+  const ledger = new Database(path.join(sandbox.dataDir, "sandbox.sqlite"), { readonly: true, fileMustExist: true });
   const counts = ledger
     .prepare(
       "SELECT COUNT(*) AS events, COUNT(DISTINCT idempotency_key) AS keys FROM usage_events WHERE idempotency_key LIKE 'bulk-%'",

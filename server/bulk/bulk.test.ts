@@ -222,7 +222,15 @@ describeEachEngine("bulk changes", (ctx) => {
     await c.bulk.idle();
     const done = await view(c, up.batchId);
     expect(done.progress).toMatchObject({ applied: 2, failed: 0, unknown: 0 });
-    expect(done.rows.find((r) => r.line === 4)!.outcome?.commetId).toBeTruthy();
+    const eventId = done.rows.find((r) => r.line === 4)!.outcome?.commetId;
+    expect(eventId).toBeTruthy();
+    // The usage timeline has it as a manual entry (staff, audit row), as the single form records it.
+    const timeline = await ctx.db
+      .selectFrom("usage_events" as never)
+      .select(["source", "manual_staff", "manual_audit_id"] as never[])
+      .where("usage_event_id" as never, "=", eventId as never)
+      .executeTakeFirst();
+    expect(timeline).toMatchObject({ source: "manual", manual_staff: OPS.email });
     expect([await h.usageTotal(x.id), await h.usageTotal(y.id)]).toEqual([before[0]! + 1200, before[1]! + 7]);
 
     // The row's own key is the event's key: a second file with the same key is answered, never sent again.

@@ -16,6 +16,7 @@ import type {
 import { getReadyDb } from "../db/index.ts";
 import { startPeriodic } from "../periodic.ts";
 import { writeEngineFor } from "../writes/index.ts";
+import { installBatchHooks } from "./approval.ts";
 import { createBulk, type Bulk, type BulkStaff } from "./service.ts";
 
 export { createBulk, type Bulk, type BulkDeps, type BulkStaff } from "./service.ts";
@@ -36,6 +37,13 @@ function processBulk(): Promise<Bulk> {
   );
   return processInstance;
 }
+
+// An approval decided in this process starts the batch here even before any bulk page was opened in it
+// (the process's instance installs the same hooks once it exists).
+installBatchHooks({
+  start: async (batchId, validatedAt) => (await processBulk()).start(batchId, validatedAt),
+  preview: async (batchId, validatedAt) => (await processBulk()).preview(batchId, validatedAt),
+});
 
 /** Parses, validates against Commet (bounded parallel reads) and stores a file; the batch opens as its dry run. */
 export async function uploadBulkFile(

@@ -6,10 +6,9 @@
 import type { BulkRowStatus } from "../../app/contracts/bulk.ts";
 import type { WriteResult } from "../../app/contracts/ops-results.ts";
 import { redactText } from "../audit/index.ts";
-import type { Database } from "../db/index.ts";
 import { SEAT_CALL, readSeatCount, seatChangeWrite } from "../seats/index.ts";
 import { timelineEntry, usageRecordWrite } from "../usage/index.ts";
-import { recordManualUsageEvent } from "../usage/timeline/index.ts";
+import type { UsageEventInput } from "../usage/timeline/index.ts";
 import { readFailure, type Staff, type WriteEngine } from "../writes/index.ts";
 import type { BulkBatchesTable, BulkRowsTable } from "./schema.ts";
 import type { RowChange } from "./validate.ts";
@@ -19,16 +18,13 @@ export interface RowOutcome {
   message: string;
   commetId: string | null;
   auditId: string | null;
+  /** A usage event Commet accepted now: its manual entry for the usage timeline (recorded per chunk). */
+  timeline?: UsageEventInput;
 }
 
 type Stale = { kind: "stale"; message: string };
 
-export async function applyRow(
-  engine: WriteEngine,
-  batch: BulkBatchesTable,
-  row: BulkRowsTable,
-  database: Database,
-): Promise<RowOutcome> {
+export async function applyRow(engine: WriteEngine, batch: BulkBatchesTable, row: BulkRowsTable): Promise<RowOutcome> {
   const change = JSON.parse(row.change ?? "null") as RowChange | null;
   if (!change) return { status: "refused", message: "The row has nothing to write", commetId: null, auditId: null };
   const staff: Staff = {
@@ -39,14 +35,24 @@ export async function applyRow(
   try {
     if (change.kind === "seats") return outcomeOf(await writeSeats(engine, staff, change, row, origin));
     const result = await writeUsage(engine, staff, change, row, origin);
+    const outcome = outcomeOf(result);
     if (result.kind === "ok" && result.eventId) {
       // As the customer page's form does: the usage timeline marks the event as manual (staff, audit row).
-      await recordManualUsageEvent(database, timelineEntry("record", result, staff.actor.email)).catch(
-        (error: unknown) =>
-          console.error("usage timeline: bulk entry not recorded (the webhook still brings it)", error),
-      );
+      const entry = timelineEntry("record", result, staff.actor.email);
+      outcome.timeline = {
+        usageEventId: entry.usageEventId,
+        customerId: entry.customerId,
+        featureCode: entry.feature,
+        quantity: entry.quantity,
+        occurredAt: new Date(entry.occurredAt as string | number).getTime(),
+        source: "manual",
+        manualStaff: entry.staff,
+        manualAuditId: entry.auditId,
+        manualKind: "track",
+        manualSetValue: null,
+      };
     }
-    return outcomeOf(result);
+    return outcome;
   } catch (error) {
     // Our own failure around the engine (database, a bug): the key decides on the next pass.
     return {

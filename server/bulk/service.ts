@@ -33,6 +33,7 @@ import { createAuditLog, type AuditActor } from "../audit/index.ts";
 import { csvStream } from "../csv/index.ts";
 import { chunks, isUniqueViolation, type Clock, type Database } from "../db/index.ts";
 import { indexedCustomersByEmail } from "../directory/index.ts";
+import { ingestUsageEvents, type UsageEventInput } from "../usage/timeline/index.ts";
 import { readFailure, type Staff, type WriteEngine } from "../writes/index.ts";
 import { bulkApplyWrite, installBatchHooks, type BatchAssessment } from "./approval.ts";
 import { mapLimit } from "./limit.ts";
@@ -792,10 +793,7 @@ export function createBulk(deps: BulkDeps) {
           .limit(CHUNK)
           .execute();
         if (rows.length === 0) break;
-        await mapLimit(rows, writes, async (row) => {
-          if (stopping.has(batchId)) return;
-          await settle(batch, row, await applyRow(engine, batch, row, deps.database));
-        });
+        await applyAll(batch, rows, writes);
       }
       // Outcomes left unknown (500, 429, a dropped answer): the same key again, a few times, then the resolver's.
       const passes = deps.unknownPasses ?? 3;
@@ -812,10 +810,7 @@ export function createBulk(deps: BulkDeps) {
         const batch = await batchById(batchId);
         if (!batch || batch.status !== "applying" || stopping.has(batchId)) return;
         await claim(batchId);
-        await mapLimit(unknown, writes, async (row) => {
-          if (stopping.has(batchId)) return;
-          await settle(batch, row, await applyRow(engine, batch, row, deps.database));
-        });
+        await applyAll(batch, unknown, writes);
       }
       // Rows whose Commet reads kept failing were never sent: say so rather than leave them unknown.
       await db
@@ -858,6 +853,25 @@ export function createBulk(deps: BulkDeps) {
     } finally {
       if (!halted) await release(batchId);
     }
+  }
+
+  /** Writes rows (`limit` at a time, none once told to stop), each outcome as it comes; the chunk's timeline entries together. */
+  async function applyAll(batch: BulkBatchesTable, rows: BulkRowsTable[], limit: number): Promise<void> {
+    const timeline: UsageEventInput[] = [];
+    await mapLimit(rows, limit, async (row) => {
+      if (stopping.has(batch.id)) return;
+      const outcome = await applyRow(engine, batch, row);
+      await settle(batch, row, outcome);
+      if (outcome.timeline) timeline.push(outcome.timeline);
+    });
+    if (timeline.length === 0) return;
+    // One round of queries for the chunk (the usage.recorded webhooks bring the same events, deduplicated).
+    await deps.database.db
+      .transaction()
+      .execute((trx) => ingestUsageEvents(trx, timeline, clock()))
+      .catch((error: unknown) =>
+        log(`usage timeline: ${timeline.length} manual entries not recorded: ${String(error)}`),
+      );
   }
 
   async function settle(batch: BulkBatchesTable, row: BulkRowsTable, outcome: RowOutcome): Promise<void> {
@@ -960,7 +974,7 @@ export function createBulk(deps: BulkDeps) {
 
   installBatchHooks({ start, preview: previewOf });
 
-  return { upload, list, load, progress, act, csv, resumeUnfinished, idle, halt, kick };
+  return { upload, list, load, progress, act, csv, resumeUnfinished, idle, halt, kick, start, preview: previewOf };
 }
 
 export type Bulk = ReturnType<typeof createBulk>;

@@ -46,7 +46,8 @@ export function BatchRows({ batch }: { batch: BulkBatchView }) {
   const pageCount = Math.max(1, Math.ceil(filteredRows / pageSize));
   const first = filteredRows === 0 ? 0 : (page - 1) * pageSize + 1;
   const last = Math.min(filteredRows, page * pageSize);
-  const to = (p: number) => searchWith({ page: p === 1 ? null : p });
+  // The upload's one-time notice (?uploaded=) is not carried to other pages of rows.
+  const to = (p: number) => searchWith({ page: p === 1 ? null : p, uploaded: null });
   return (
     <section className="bulk-section" aria-labelledby="bulk-rows-title">
       <h2 id="bulk-rows-title">Rows</h2>
@@ -54,7 +55,7 @@ export function BatchRows({ batch }: { batch: BulkBatchView }) {
         {BULK_ROW_FILTERS.map((f) => (
           <li key={f}>
             <Link
-              to={searchWith({ filter: f === "all" ? null : f, page: null })}
+              to={searchWith({ filter: f === "all" ? null : f, page: null, uploaded: null })}
               aria-current={f === filter ? "page" : undefined}
               preventScrollReset
             >

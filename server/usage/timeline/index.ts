@@ -5,10 +5,12 @@
  */
 export {
   getIngestStatus,
+  ingestUsageEvents,
   recordManualUsageEvent,
   usageRecordedSchema,
   usageWebhooks,
   type ManualUsageEventInput,
+  type UsageEventInput,
 } from "./ingest.ts";
 export { compareRollups, rebuildRollups, type RebuildResult, type RollupDifference } from "./rollups.ts";
 export { assignMissingPlans, hasUnplannedEvents, startPlanAssigner, type AssignPlansResult } from "./plans.ts";
