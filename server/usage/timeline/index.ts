@@ -38,6 +38,8 @@ export {
   RECON_CSV_COLUMNS,
   exportTopCustomersCsv,
   TOP_EXPORT_ROWS,
+  type EstimateAmounts,
+  type Exporter,
   loadCustomerUsagePanel,
   loadUsageExplorer,
   checkCustomerUsage,
@@ -47,6 +49,7 @@ export {
 export { COMPARE_CSV_COLUMNS, comparisonCsv, previousSeries } from "./compare.ts";
 export {
   BILLED_STATUSES,
+  dailyUsageOfRefs,
   listBillableCustomers,
   usageInWindows,
   type BillableCustomer,
