@@ -215,6 +215,8 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
   // The plan filter is a multi-select: open it and tick the plan.
   await page.getByTestId("filter-plan").locator("summary").click();
   await page.getByRole("group", { name: "Plan" }).getByRole("checkbox", { name: planName, exact: true }).check();
+  // Close the open filter (its panel may cover the wrapped Apply button).
+  await page.getByTestId("filter-plan").locator("summary").click();
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(new RegExp(`plan=${plan}`));
   await expect(page.getByTestId("usage-chart").locator(".recharts-wrapper > svg")).toBeVisible();
@@ -389,11 +391,16 @@ test("finance reviews every customer's current and last closed billing period, s
   // Sorting by customer is in the URL (TanStack table header link).
   await page.getByRole("link", { name: /Customer: sort ascending/ }).click();
   await expect(page).toHaveURL(/sort=customer/);
-  const names = await page
-    .getByTestId("periods-table")
-    .locator("tbody tr td:first-child a")
-    .evaluateAll((as) => as.map((a) => a.textContent!.trim().toLowerCase()));
-  expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
+  // The table re-renders just after the URL commits (a transition): poll.
+  await expect
+    .poll(async () => {
+      const names = await page
+        .getByTestId("periods-table")
+        .locator("tbody tr td:first-child a")
+        .evaluateAll((as) => as.map((a) => a.textContent!.trim().toLowerCase()));
+      return names.length > 1 && names.join("|") === [...names].sort((a, b) => a.localeCompare(b)).join("|");
+    })
+    .toBe(true);
 
   // The CSV (every page) adds up to the page's totals.
   const href = (await page.getByTestId("periods-export").getAttribute("href"))!;

@@ -4,47 +4,15 @@
  * adds to its period's charge — in the top-customers table, the detail rows and both CSVs.
  */
 import { beforeAll, expect, it } from "vitest";
-import type { PlanView } from "../../app/contracts/plans.ts";
 import { parseUsageSearch } from "../../app/contracts/usage-search.ts";
 import { upsertCustomers, upsertSubscriptions } from "../directory/store.ts";
 import { describeEachEngine } from "../testing/db.ts";
+import { meteredPlan } from "../testing/plans.ts";
 import { deliverUsage, usageEnvelope } from "../testing/timeline.ts";
 import { exportTopCustomersCsv, exportUsageCsv, loadUsageExplorer } from "../usage/timeline/index.ts";
 import { estimateRangeAmounts } from "./range-amounts.ts";
 
-const PLAN: PlanView = {
-  id: "plan_metered",
-  code: "metered",
-  name: "Metered",
-  description: null,
-  isPublic: true,
-  isDefault: false,
-  isFree: false,
-  consumptionModel: "usage",
-  prices: [
-    {
-      interval: "monthly",
-      price: 290_000,
-      isDefault: true,
-      trialDays: 0,
-      includedCredits: null,
-      includedBalance: null,
-    },
-  ],
-  features: [
-    {
-      code: "api_calls",
-      name: "API calls",
-      type: "usage",
-      unitName: "call",
-      enabled: true,
-      included: 100,
-      unlimited: false,
-      overageUnitPrice: 100, // 1 cent a call
-    },
-  ],
-  livemode: false,
-};
+const PLAN = meteredPlan();
 const finance = { id: "stf_fin", email: "finance@demo.local", role: "finance" };
 const plans = async () => [PLAN];
 const DAY = 86_400_000;

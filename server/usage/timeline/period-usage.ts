@@ -48,22 +48,7 @@ export async function listBillableCustomers(
     ? BILLED_STATUSES.filter((s) => filters.statuses!.includes(s))
     : [...BILLED_STATUSES];
   if (statuses.length === 0) return [];
-  let q = (database.db as unknown as Kysely<DirectoryRows>)
-    .selectFrom("directory_customers as c")
-    .innerJoin("directory_subscriptions as s", "s.id", "c.subscription_id")
-    .select([
-      "c.id",
-      "c.external_id",
-      "c.full_name",
-      "c.email",
-      "s.id as sub_id",
-      "s.status",
-      "s.plan_id",
-      "s.start_date",
-    ])
-    .where("s.status", "in", statuses)
-    .where("s.start_date", "is not", null)
-    .where("s.plan_id", "is not", null);
+  let q = billableQuery(database).where("s.status", "in", statuses);
   if (filters.plans?.length) q = q.where("s.plan_id", "in", [...filters.plans]);
   return (await q.orderBy("c.id").execute()).map(toBillable);
 }
