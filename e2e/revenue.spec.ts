@@ -34,7 +34,10 @@ test("finance opens the revenue overview, exports CSV, and its totals match the 
   await expect(page.getByTestId("collections-chart").locator("svg").first()).toBeVisible();
   // The seeded subscriptions started within the window: new MRR shows up in the movements.
   await expect(page.getByTestId("movements-chart").locator("svg").first()).toBeVisible();
-  await expect(page.getByTestId("revenue-assumptions")).toContainText("overage is not included");
+  await expect(page.getByTestId("revenue-overage-assumption")).toContainText("Expected overage is an estimate");
+  const overage = Number(await page.getByTestId("mrr-overage-total").getAttribute("data-minor"));
+  expect(overage).toBeGreaterThanOrEqual(0);
+  await expect(page.getByTestId("mrr-table").getByRole("columnheader", { name: /Expected overage/ })).toBeVisible();
   await checkPage("revenue overview (finance)");
 
   const download = page.waitForEvent("download");
@@ -45,6 +48,10 @@ test("finance opens the revenue overview, exports CSV, and its totals match the 
   expect(byPlan.length).toBeGreaterThan(0);
   expect(byPlan.reduce((n, r) => n + cents(r.mrr!), 0)).toBe(mrr);
   expect(cents(rows.find((r) => r.section === "mrr_total")!.mrr!)).toBe(mrr);
+  // Expected overage is its own column, part of MRR: per plan and in total as on the page.
+  expect(byPlan.reduce((n, r) => n + cents(r.overage_mrr!), 0)).toBe(overage);
+  expect(cents(rows.find((r) => r.section === "mrr_total")!.overage_mrr!)).toBe(overage);
+  for (const r of byPlan) expect(cents(r.mrr!)).toBe(cents(r.base_mrr!) + cents(r.seats_mrr!) + cents(r.overage_mrr!));
   const arr = Number(await page.getByTestId("arr-total").getAttribute("data-amount"));
   expect(cents(rows.find((r) => r.section === "mrr_total")!.arr!)).toBe(arr);
   const currency = (await page.getByTestId("collected-total").getAttribute("data-currency"))!;

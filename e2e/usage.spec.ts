@@ -97,6 +97,8 @@ const CSV_HEADER = [
   "feature_name",
   "unit",
   "total",
+  "currency",
+  "estimated_amount",
   "events",
 ];
 const CSV = Object.fromEntries(
@@ -111,6 +113,8 @@ const CSV = Object.fromEntries(
     "featureName",
     "unit",
     "total",
+    "currency",
+    "estimatedAmount",
     "events",
   ].map((k, i) => [k, i]),
 ) as Record<
@@ -124,9 +128,15 @@ const CSV = Object.fromEntries(
   | "featureName"
   | "unit"
   | "total"
+  | "currency"
+  | "estimatedAmount"
   | "events",
   number
 >;
+
+/** "1.30" USD → "$1.30", as the page's money formatter writes it; "—" without an estimate. */
+const money = (decimal: string | undefined, currency: string | undefined) =>
+  decimal && currency ? Number(decimal).toLocaleString("en-US", { style: "currency", currency }) : "—";
 
 /** RFC 4180 rows (names may hold commas and quotes). */
 function parseCsv(text: string): string[][] {
@@ -205,6 +215,8 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
   // The plan filter is a multi-select: open it and tick the plan.
   await page.getByTestId("filter-plan").locator("summary").click();
   await page.getByRole("group", { name: "Plan" }).getByRole("checkbox", { name: planName, exact: true }).check();
+  // Close the open filter (its panel may cover the wrapped Apply button).
+  await page.getByTestId("filter-plan").locator("summary").click();
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(new RegExp(`plan=${plan}`));
   await expect(page.getByTestId("usage-chart").locator(".recharts-wrapper > svg")).toBeVisible();
@@ -253,6 +265,7 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
         r[CSV.featureCode],
         r[CSV.unit] || "—",
         Number(r[CSV.total]).toLocaleString("en-US", { maximumFractionDigits: 4 }),
+        money(r[CSV.estimatedAmount], r[CSV.currency]),
         r[CSV.events],
       ]),
   ).toEqual(shown);
@@ -294,12 +307,117 @@ test("finance filters the explorer by plan and the CSV holds exactly the rows sh
     "usage",
     "overage",
     "by_feature",
+    "currency",
+    "estimated_amount",
+    "estimated_amount_by_feature",
   ]);
   expect(topCsv.slice(1, 1 + topShown.length).map((r) => [r[1], r[3] || r[1]])).toEqual(topShown);
+  // Amounts beside the units: the table's estimates are the CSV's (cents), labelled "Estimate".
+  await expect(page.getByTestId("top-customers").getByRole("columnheader", { name: "Estimate" })).toBeVisible();
+  const topAmounts = await page
+    .getByTestId("top-customers")
+    .locator("tbody tr")
+    .evaluateAll((trs) =>
+      trs.map((tr) => tr.querySelector("[data-testid=top-estimate]")?.getAttribute("data-amount") ?? ""),
+    );
+  expect(
+    topAmounts.some((a) => a !== ""),
+    "an estimate in the table",
+  ).toBe(true);
+  expect(
+    topCsv.slice(1, 1 + topShown.length).map((r) => (r[10] ? String(Math.round(Number(r[10]) * 100)) : "")),
+  ).toEqual(topAmounts);
   const csvTotals = new Map<string, number>();
   for (const row of rows)
     csvTotals.set(row[CSV.featureCode]!, (csvTotals.get(row[CSV.featureCode]!) ?? 0) + Number(row[CSV.total]));
   expect([...csvTotals.entries()].sort()).toEqual([...totals].sort());
+});
+
+test("finance compares the range with the previous one: chart, totals with Δ, and a CSV of the same totals", async ({
+  page,
+  checkPage,
+}) => {
+  await signIn(page, "finance");
+  const { from, to } = await settledRange(page, 3);
+  await page.goto(`${base}/usage?range=custom&from=${from}&to=${to}`);
+  await page.getByLabel("Compare with").selectOption("previous");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/compare=previous/);
+  const table = page.getByTestId("usage-compare");
+  await expect(table).toBeVisible();
+  await expect(page.getByTestId("usage-chart").locator(".recharts-wrapper > svg")).toBeVisible();
+  // The legend names the previous range beside each feature.
+  await expect(page.getByTestId("usage-chart")).toContainText("previous (");
+  const shown = await table
+    .locator("tbody tr")
+    .evaluateAll((trs) =>
+      trs.map((tr) => [
+        tr.getAttribute("data-feature")!,
+        Number(tr.getAttribute("data-current")),
+        Number(tr.getAttribute("data-previous")),
+      ]),
+    );
+  expect(shown.length).toBeGreaterThan(0);
+  await checkPage("usage explorer compared with the previous range");
+  const href = (await page.getByTestId("usage-compare-export").getAttribute("href"))!;
+  const csv = parseCsv(await (await page.request.get(`${base}${href}`)).text());
+  const cols = csv[0]!;
+  const col = (r: string[], name: string) => r[cols.indexOf(name)]!;
+  const totals = csv
+    .slice(1)
+    .filter((r) => col(r, "row") === "total")
+    .map((r) => [col(r, "feature_code"), Number(col(r, "current")), Number(col(r, "previous"))]);
+  expect(totals).toEqual(shown);
+  for (const r of csv.slice(1).filter((r) => col(r, "row") === "total"))
+    expect(Number(col(r, "delta"))).toBe(Number(col(r, "current")) - Number(col(r, "previous")));
+});
+
+test("finance reviews every customer's current and last closed billing period, sorted, and the CSV adds up", async ({
+  page,
+  checkPage,
+}) => {
+  await signIn(page, "finance");
+  await settledRange(page);
+  await page.goto(`${base}/usage`);
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Billing periods" }).click();
+  await expect(page.getByRole("heading", { name: /Billing periods/, level: 1 })).toBeVisible();
+  const totals = page.getByTestId("periods-totals");
+  const customers = Number(await totals.getAttribute("data-customers"));
+  expect(customers).toBeGreaterThan(0);
+  const amount = Number(await totals.getAttribute("data-amount"));
+  await expect(page.getByTestId("periods-table")).toBeVisible();
+  await checkPage("billing periods, current");
+
+  // Sorting by customer is in the URL (TanStack table header link).
+  await page.getByRole("link", { name: /Customer: sort ascending/ }).click();
+  await expect(page).toHaveURL(/sort=customer/);
+  // The table re-renders just after the URL commits (a transition): poll.
+  await expect
+    .poll(async () => {
+      const names = await page
+        .getByTestId("periods-table")
+        .locator("tbody tr td:first-child a")
+        .evaluateAll((as) => as.map((a) => a.textContent!.trim().toLowerCase()));
+      return names.length > 1 && names.join("|") === [...names].sort((a, b) => a.localeCompare(b)).join("|");
+    })
+    .toBe(true);
+
+  // The CSV (every page) adds up to the page's totals.
+  const href = (await page.getByTestId("periods-export").getAttribute("href"))!;
+  const csv = parseCsv(await (await page.request.get(`${base}${href}`)).text());
+  const cols = csv[0]!;
+  const col = (r: string[], name: string) => r[cols.indexOf(name)]!;
+  const rows = csv.slice(1);
+  expect(new Set(rows.map((r) => col(r, "customer_id"))).size).toBe(customers);
+  expect(rows.reduce((n, r) => n + Math.round(Number(col(r, "estimated_amount")) * 100), 0)).toBe(amount);
+  expect(rows.every((r) => col(r, "customer_id").startsWith("cus_") && col(r, "plan_name"))).toBe(true);
+
+  // The last closed period shows Commet's invoiced overage beside the estimate.
+  await page.getByRole("link", { name: "Last closed period" }).click();
+  await expect(page).toHaveURL(/mode=closed/);
+  await expect(page.getByTestId("periods-page-invoiced")).toBeVisible();
+  await expect(page.getByTestId("periods-table").getByTestId("period-invoiced").first()).toBeVisible();
+  await checkPage("billing periods, last closed");
 });
 
 test("a range without usage shows the empty state", async ({ page, checkPage }) => {

@@ -83,6 +83,22 @@ export interface Reconciliation {
   maxAbsDiff: number;
 }
 
+/**
+ * Estimated billable amount of one customer over the explorer's range (labelled "Estimate"): its usage priced per
+ * billing period of its own (server/billing), the days inside the range summed. Minor units of `currency`.
+ */
+export interface RangeEstimate {
+  currency: string;
+  amount: number;
+  byFeature: Record<string, number>;
+  /** "YYYY-MM-DD|feature_code" → the day's amount (the part of the period's charge that day added). */
+  byDay: Record<string, number>;
+  note: string | null;
+}
+
+/** Estimates per stored customer reference; a ref missing from it has no known plan or period. */
+export type RangeEstimates = Record<string, RangeEstimate>;
+
 /** The explorer's customers by the ref usage names them with (Commet id or externalId); unknown refs are missing. */
 export type CustomerLabels = Record<string, CustomerLabel>;
 
@@ -114,9 +130,9 @@ export interface UsageExplorerPage extends UsageCatalog {
     series: UsageSeries;
     /** With `compare=previous`: the same filters over the previous range (usage-compare.ts). */
     previous: UsageSeries | null;
-    /** Streamed after the rest; null when the ranking failed. */
-    top: Promise<(TopCustomers & { labels: CustomerLabels }) | null>;
-    detail: UsageRowsPage & { labels: CustomerLabels };
+    /** Streamed after the rest; null when the ranking failed. `estimates`: null when they could not be made. */
+    top: Promise<(TopCustomers & { labels: CustomerLabels; estimates: RangeEstimates | null }) | null>;
+    detail: UsageRowsPage & { labels: CustomerLabels; estimates: RangeEstimates | null };
   } | null;
 }
 

@@ -4,7 +4,8 @@ import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run
 import { data } from "@remix-run/node";
 import { useLoaderData, useNavigation } from "@remix-run/react";
 import { requireStaff } from "../../server/auth/index.ts";
-import { EXPLORER_DETAIL_ROWS, loadUsageExplorer } from "../../server/usage/timeline/index.ts";
+import { loadPricedUsageExplorer } from "../../server/billing/index.ts";
+import { EXPLORER_DETAIL_ROWS } from "../../server/usage/timeline/index.ts";
 import { RouteErrorBoundary } from "~/components/route-error";
 import { UsageExplorer } from "~/components/usage/explorer";
 import usageStyles from "~/components/usage/usage.css?url";
@@ -16,7 +17,7 @@ export const links: LinksFunction = () => [{ rel: "stylesheet", href: usageStyle
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const staff = await requireStaff(request, "usage:explore");
-  const page = await loadUsageExplorer(parseUsageSearch(new URL(request.url).searchParams));
+  const page = await loadPricedUsageExplorer(parseUsageSearch(new URL(request.url).searchParams));
   return data(
     { page, canExport: can(staff.role, "export:csv"), detailRows: EXPLORER_DETAIL_ROWS },
     { status: page.rangeError ? 400 : 200 },

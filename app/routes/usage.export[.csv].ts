@@ -3,7 +3,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { csvResponse } from "../../server/csv/index.ts";
-import { exportUsageCsv } from "../../server/usage/timeline/index.ts";
+import { exportPricedUsageCsv } from "../../server/billing/index.ts";
 import { parseUsageSearch } from "~/contracts/usage-search";
 
 /**
@@ -12,7 +12,7 @@ import { parseUsageSearch } from "~/contracts/usage-search";
  */
 export async function loader({ request }: LoaderFunctionArgs) {
   const staff = await requireStaff(request, "export:csv");
-  const exported = await exportUsageCsv(staff, parseUsageSearch(new URL(request.url).searchParams));
+  const exported = await exportPricedUsageCsv(staff, parseUsageSearch(new URL(request.url).searchParams));
   if (exported.error !== null)
     return new Response(`${exported.error}\n`, {
       status: 400,

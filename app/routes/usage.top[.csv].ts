@@ -3,13 +3,13 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../../server/auth/index.ts";
 import { csvResponse } from "../../server/csv/index.ts";
-import { exportTopCustomersCsv } from "../../server/usage/timeline/index.ts";
+import { exportPricedTopCustomersCsv } from "../../server/billing/index.ts";
 import { parseUsageSearch } from "~/contracts/usage-search";
 
 /** GET /usage/top.csv?<the explorer's filters and sort> — the ranked customers with ids and names. */
 export async function loader({ request }: LoaderFunctionArgs) {
   const staff = await requireStaff(request, "export:csv");
-  const exported = await exportTopCustomersCsv(staff, parseUsageSearch(new URL(request.url).searchParams));
+  const exported = await exportPricedTopCustomersCsv(staff, parseUsageSearch(new URL(request.url).searchParams));
   if (exported.error !== null)
     return new Response(`${exported.error}\n`, {
       status: 400,

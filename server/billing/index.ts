@@ -36,3 +36,9 @@ export {
   pricePeriod,
   type PeriodSources,
 } from "./period-views.ts";
+export {
+  estimateRangeAmounts,
+  exportPricedTopCustomersCsv,
+  exportPricedUsageCsv,
+  loadPricedUsageExplorer,
+} from "./range-amounts.ts";

@@ -6,45 +6,13 @@
 import type { Commet, Invoice } from "@commet/node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parsePeriodSearch } from "../../app/contracts/billing-periods.ts";
-import type { PlanView } from "../../app/contracts/plans.ts";
 import { upsertCustomers, upsertSubscriptions } from "../directory/store.ts";
 import { describeEachEngine } from "../testing/db.ts";
+import { meteredPlan } from "../testing/plans.ts";
 import { deliverUsage, usageEnvelope } from "../testing/timeline.ts";
 import { exportBillingPeriodCsv, loadBillingPeriodView, periodIndexAt } from "./period-views.ts";
 
-const PLAN: PlanView = {
-  id: "plan_metered",
-  code: "metered",
-  name: "Metered",
-  description: null,
-  isPublic: true,
-  isDefault: false,
-  isFree: false,
-  consumptionModel: "usage",
-  prices: [
-    {
-      interval: "monthly",
-      price: 290_000,
-      isDefault: true,
-      trialDays: 0,
-      includedCredits: null,
-      includedBalance: null,
-    },
-  ],
-  features: [
-    {
-      code: "api_calls",
-      name: "API calls",
-      type: "usage",
-      unitName: "call",
-      enabled: true,
-      included: 100,
-      unlimited: false,
-      overageUnitPrice: 100, // 0.01 USD per call = 1 cent
-    },
-  ],
-  livemode: false,
-};
+const PLAN = meteredPlan();
 const NOW = Date.parse("2026-11-15T12:00:00.000Z");
 const at = (iso: string) => Date.parse(iso);
 

@@ -3,38 +3,15 @@
  * the included amount, projected to the period end and normalised to a month, as its own column and in the total.
  */
 import { beforeAll, expect, it } from "vitest";
-import type { PlanView } from "../../app/contracts/plans.ts";
 import { upsertCustomers, upsertSubscriptions } from "../directory/store.ts";
 import { describeEachEngine } from "../testing/db.ts";
+import { meteredPlan } from "../testing/plans.ts";
 import { deliverUsage, usageEnvelope } from "../testing/timeline.ts";
 import { loadRevenueOverview, revenueCsvRows, type RevenueSources } from "./index.ts";
 
 const NOW = Date.parse("2026-11-21T12:00:00.000Z");
-const metered = (id: string, interval: string, rate: number): PlanView => ({
-  id,
-  code: id,
-  name: id,
-  description: null,
-  isPublic: true,
-  isDefault: false,
-  isFree: false,
-  consumptionModel: "usage",
-  prices: [{ interval, price: rate, isDefault: true, trialDays: 0, includedCredits: null, includedBalance: null }],
-  features: [
-    {
-      code: "api_calls",
-      name: "API calls",
-      type: "usage",
-      unitName: "call",
-      enabled: true,
-      included: 100,
-      unlimited: false,
-      overageUnitPrice: 100, // 1 cent a call
-    },
-  ],
-  livemode: false,
-});
-const MONTHLY = metered("pln_monthly", "monthly", 100_000); // $10 a month
+
+const MONTHLY = meteredPlan({ id: "pln_monthly", name: "pln_monthly", price: 100_000 }); // $10 a month
 const PLANS = [MONTHLY];
 const noTransactions: NonNullable<RevenueSources["commet"]> = {
   transactions: { list: (async () => ({ success: true, data: [], hasMore: false })) as never },

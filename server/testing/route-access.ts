@@ -125,6 +125,15 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     access: "export:csv",
   },
   { route: "usage.top[.csv]", method: "GET", path: "/usage/top.csv?range=7d", access: "export:csv" },
+  // Period-over-period comparison CSV and the billing-period views (read-only; exports audited).
+  { route: "usage.compare[.csv]", method: "GET", path: "/usage/compare.csv?range=7d", access: "export:csv" },
+  { route: "usage.periods", method: "GET", path: "/usage/periods", access: "usage:explore" },
+  {
+    route: "usage.periods.export[.csv]",
+    method: "GET",
+    path: "/usage/periods/export.csv?mode=current",
+    access: "export:csv",
+  },
   // Revenue overview and its CSV (read-only; the export is audited); a bad window is 400 for allowed roles.
   { route: "revenue._index", method: "GET", path: "/revenue", access: "revenue:read" },
   { route: "revenue.export[.csv]", method: "GET", path: "/revenue/export.csv?months=3", access: "export:csv" },

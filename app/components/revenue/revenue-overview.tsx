@@ -183,7 +183,7 @@ function Body({ overview }: { overview: RevenueOverview }) {
                   <td className="num" data-testid="mrr-overage-total" data-minor={mrr.overageTotal}>
                     {formatMinor(mrr.overageTotal, c)}
                   </td>
-                  <td className="num" data-testid="mrr-total" data-minor={mrr.total}>
+                  <td className="num" data-testid="mrr-table-total" data-minor={mrr.total}>
                     {formatMinor(mrr.total, c)}
                   </td>
                   <td className="num">{formatMinor(mrr.arr, c)}</td>

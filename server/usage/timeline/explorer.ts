@@ -13,8 +13,11 @@ import { rankingCandidates } from "./blocks.ts";
 import { dayToIso, rangeDays, rangeSchema, resolveRange, TIMEZONE, type DayRange } from "./days.ts";
 import { timelineDb, type TimelineDatabase, type TimelineDB, type TimelineDb } from "./schema.ts";
 import type { CustomerLabel } from "../../../app/contracts/directory.ts";
+import { minorDigits } from "../../../app/contracts/money.ts";
 import type {
   IncludedByPlan,
+  RangeEstimate,
+  RangeEstimates,
   TopCustomers,
   UsageRow,
   UsageRowsPage,
@@ -371,6 +374,8 @@ export const USAGE_CSV_COLUMNS = [
   { key: "featureName", header: "feature_name" },
   { key: "unit", header: "unit" },
   { key: "total", header: "total" },
+  { key: "currency", header: "currency" },
+  { key: "estimatedAmount", header: "estimated_amount" },
   { key: "events", header: "events" },
 ] as const;
 
@@ -392,18 +397,24 @@ export interface UsageCsvNames {
 export function streamUsageCsv(
   database: TimelineDatabase,
   f: ExplorerFilters,
-  options: { pageSize?: number; names?: UsageCsvNames } = {},
+  options: {
+    pageSize?: number;
+    names?: UsageCsvNames;
+    /** Estimated amounts of a page's customers over the range (estimated_amount stays empty without it). */
+    estimate?: (refs: readonly string[]) => Promise<RangeEstimates | null>;
+  } = {},
 ): Readable {
   const names = options.names ?? { plans: {}, features: {}, units: {} };
   async function* rows(): AsyncGenerator<Record<UsageCsvKey, CsvCell>> {
     let after: string | null = null;
     do {
       const page: UsageRowsPage = await listUsageRows(database, f, { after, limit: options.pageSize ?? 2000 });
-      const labels = await customerLabels(
-        database,
-        page.rows.map((r) => r.customerId),
-      );
-      for (const r of page.rows) yield usageCsvRow(r, labels[r.customerId], names);
+      const refs = [...new Set(page.rows.map((r) => r.customerId))];
+      const [labels, estimates] = await Promise.all([
+        customerLabels(database, refs),
+        options.estimate ? options.estimate(refs) : Promise.resolve(null),
+      ]);
+      for (const r of page.rows) yield usageCsvRow(r, labels[r.customerId], names, estimates?.[r.customerId]);
       after = page.nextCursor;
     } while (after);
   }
@@ -414,7 +425,9 @@ function usageCsvRow(
   r: UsageRow,
   label: CustomerLabel | undefined,
   names: UsageCsvNames,
+  estimate: RangeEstimate | undefined,
 ): Record<UsageCsvKey, CsvCell> {
+  const amount = estimate ? (estimate.byDay[`${r.date}|${r.featureCode}`] ?? 0) : null;
   return {
     date: r.date,
     customerId: label?.id ?? r.customerId,
@@ -426,6 +439,14 @@ function usageCsvRow(
     featureName: names.features[r.featureCode] ?? null,
     unit: names.units[r.featureCode] ?? null,
     total: r.total,
+    currency: estimate ? estimate.currency : null,
+    estimatedAmount: amount === null ? null : decimalOf(amount, estimate!.currency),
     events: r.events,
   };
+}
+
+/** Minor units as the currency's decimal text ("12.34"), as the other money CSVs write amounts. */
+export function decimalOf(minor: number, currency: string): string {
+  const digits = minorDigits(currency);
+  return (minor / 10 ** digits).toFixed(digits);
 }

@@ -40,6 +40,8 @@ export {
   RECON_CSV_COLUMNS,
   exportTopCustomersCsv,
   TOP_EXPORT_ROWS,
+  type EstimateAmounts,
+  type Exporter,
   loadCustomerUsagePanel,
   loadUsageExplorer,
   checkCustomerUsage,
@@ -49,6 +51,7 @@ export {
 export { COMPARE_CSV_COLUMNS, comparisonCsv, previousSeries } from "./compare.ts";
 export {
   BILLED_STATUSES,
+  dailyUsageOfRefs,
   listBillableCustomers,
   usageInWindows,
   type BillableCustomer,

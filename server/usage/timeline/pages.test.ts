@@ -228,10 +228,10 @@ describeEachEngine("usage screens", (ctx) => {
     let text = "";
     for await (const chunk of exported.csv) text += String(chunk);
     expect(text.trimEnd().split("\n")).toEqual([
-      "rank,customer_id,customer_external_id,customer_name,plan_ids,plan_names,usage,overage,by_feature",
-      "1,cus_bob,,bob@example.org,pln_pro,Pro,7,0,API calls: 7 call",
-      "2,cus_acme,acme,Acme Corp,pln_pro,Pro,5,0,API calls: 5 call",
-      "3,ghost_customer,,,,,3,0,API calls: 3 call",
+      "rank,customer_id,customer_external_id,customer_name,plan_ids,plan_names,usage,overage,by_feature,currency,estimated_amount,estimated_amount_by_feature",
+      "1,cus_bob,,bob@example.org,pln_pro,Pro,7,0,API calls: 7 call,,,",
+      "2,cus_acme,acme,Acme Corp,pln_pro,Pro,5,0,API calls: 5 call,,,",
+      "3,ghost_customer,,,,,3,0,API calls: 3 call,,,",
     ]);
     const page = await loadUsageExplorer(search, { database: ctx.database, plans: async () => [proPlan], now });
     expect((await page.result!.top)!.rows.map((r) => r.customerId)).toEqual(["cus_bob", "acme", "ghost_customer"]);
@@ -251,14 +251,14 @@ describeEachEngine("usage screens", (ctx) => {
     for await (const chunk of exported.csv) text += String(chunk);
     const [header, ...lines] = text.trimEnd().split("\n");
     expect(header).toBe(
-      "date (UTC),customer_id,customer_external_id,customer_name,plan_id,plan_name,feature_code,feature_name,unit,total,events",
+      "date (UTC),customer_id,customer_external_id,customer_name,plan_id,plan_name,feature_code,feature_name,unit,total,currency,estimated_amount,events",
     );
     const day = new Date(now - DAY).toISOString().slice(0, 10);
     expect(lines.sort()).toEqual(
       [
-        `${day},cus_acme,acme,Acme Corp,pln_pro,Pro,api_calls,API calls,call,5,1`,
-        `${day},cus_bob,,bob@example.org,pln_pro,Pro,api_calls,API calls,call,7,1`,
-        `${day},ghost_customer,,,,,api_calls,API calls,call,3,1`,
+        `${day},cus_acme,acme,Acme Corp,pln_pro,Pro,api_calls,API calls,call,5,,,1`,
+        `${day},cus_bob,,bob@example.org,pln_pro,Pro,api_calls,API calls,call,7,,,1`,
+        `${day},ghost_customer,,,,,api_calls,API calls,call,3,,,1`,
       ].sort(),
     );
   });

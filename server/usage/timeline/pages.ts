@@ -8,6 +8,8 @@ import type { PlanView } from "../../../app/contracts/plans.ts";
 import type {
   CustomerLabels,
   CustomerUsagePanel,
+  RangeEstimate,
+  RangeEstimates,
   TopCustomers,
   UsageExplorerPage,
 } from "../../../app/contracts/usage.ts";
@@ -21,8 +23,9 @@ import { customerLabels, SUBSCRIPTION_STATUSES } from "../../directory/index.ts"
 import { usageCatalog, usageUnits } from "./catalog.ts";
 import type { TimelineCommet } from "./commet.ts";
 import { customerUsage, customerUsageTab } from "./customer.ts";
-import { dayToIso, InvalidRangeError, resolveRange } from "./days.ts";
+import { dayToIso, InvalidRangeError, resolveRange, type DayRange } from "./days.ts";
 import {
+  decimalOf,
   listUsageRows,
   parseExplorerFilters,
   resolveCustomerSearch,
@@ -44,11 +47,43 @@ import type { ReconReport, ReconSearch } from "../../../app/contracts/reconcilia
 /** Rows of the explorer's detail table (the CSV export has all of them). */
 export const EXPLORER_DETAIL_ROWS = 25;
 
+/** Estimated amounts of customers over a range (server/billing passes its estimator: billing imports this module). */
+export type EstimateAmounts = (
+  database: TimelineDatabase,
+  plans: readonly PlanView[],
+  refs: readonly string[],
+  range: DayRange,
+) => Promise<RangeEstimates>;
+
 interface Sources {
   database?: TimelineDatabase;
   commet?: TimelineCommet;
   plans?: () => Promise<PlanView[]>;
   now?: number;
+  estimate?: EstimateAmounts;
+}
+
+/** The catalog read once per page (the names and, for estimates, the prices). */
+function plansOnce(plans: () => Promise<PlanView[]>): () => Promise<PlanView[]> {
+  let read: Promise<PlanView[]> | undefined;
+  return () => (read ??= plans());
+}
+
+/** Estimates for `refs`, or null when there is no estimator or it failed (the amounts columns say so). */
+async function estimatesOf(
+  sources: Sources,
+  database: TimelineDatabase,
+  plans: () => Promise<PlanView[]>,
+  refs: readonly string[],
+  range: DayRange,
+): Promise<RangeEstimates | null> {
+  if (!sources.estimate) return null;
+  try {
+    return await sources.estimate(database, await plans(), refs, range);
+  } catch (error) {
+    console.error("usage explorer: estimates failed", error);
+    return null;
+  }
 }
 
 function explorerFilters(search: UsageSearch, now: number): ExplorerFilters {
@@ -62,8 +97,9 @@ function explorerFilters(search: UsageSearch, now: number): ExplorerFilters {
  */
 export async function loadUsageExplorer(search: UsageSearch, sources: Sources = {}): Promise<UsageExplorerPage> {
   const database = sources.database ?? (await getReadyDb());
+  const plans = plansOnce(sources.plans ?? listPlans);
   const [catalog, ingest, drifted] = await Promise.all([
-    usageCatalog(database, sources.plans),
+    usageCatalog(database, plans),
     getIngestStatus(database),
     listStoredDrift(database, { limit: 50 }),
   ]);
@@ -91,37 +127,40 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
   filters = resolved.filters;
   // The ranking reads every customer's days of the range (the slowest query here): it streams in after
   // the chart and the rows; a failure shows in its section only.
-  const top: Promise<(TopCustomers & { labels: CustomerLabels }) | null> = topCustomers(database, filters, {
-    limit: 20,
-    sort: search.sort,
-    included: catalog.included,
-  })
-    .then(async (ranked) => ({
-      ...ranked,
-      labels: await customerLabels(
-        database,
-        ranked.rows.map((r) => r.customerId),
-      ),
-    }))
-    .catch((error: unknown) => {
-      console.error("usage explorer: top customers failed", error);
-      return null;
-    });
+  const range = filters.range;
+  const top: Promise<(TopCustomers & { labels: CustomerLabels; estimates: RangeEstimates | null }) | null> =
+    topCustomers(database, filters, {
+      limit: 20,
+      sort: search.sort,
+      included: catalog.included,
+    })
+      .then(async (ranked) => {
+        const refs = ranked.rows.map((r) => r.customerId);
+        const [labels, estimates] = await Promise.all([
+          customerLabels(database, refs),
+          estimatesOf(sources, database, plans, refs, range),
+        ]);
+        return { ...ranked, labels, estimates };
+      })
+      .catch((error: unknown) => {
+        console.error("usage explorer: top customers failed", error);
+        return null;
+      });
   const [series, previous, detail] = await Promise.all([
     usageSeries(database, filters),
     search.compare === "previous" ? previousSeries(database, filters, search.grain) : null,
     listUsageRows(database, filters, { limit: EXPLORER_DETAIL_ROWS }),
   ]);
-  const labels = await customerLabels(database, [
-    ...detail.rows.map((r) => r.customerId),
-    ...drifted.map((d) => d.customerId),
+  const [labels, detailEstimates] = await Promise.all([
+    customerLabels(database, [...detail.rows.map((r) => r.customerId), ...drifted.map((d) => d.customerId)]),
+    estimatesOf(sources, database, plans, [...new Set(detail.rows.map((r) => r.customerId))], range),
   ]);
   return {
     ...common,
     drift: { rows: drifted, labels },
     rangeError: null,
     customerMatches: resolved.matches,
-    result: { series, previous, top, detail: { ...detail, labels } },
+    result: { series, previous, top, detail: { ...detail, labels, estimates: detailEstimates } },
   };
 }
 
@@ -173,13 +212,16 @@ export async function exportUsageCsv(
     },
     { status: "succeeded" },
   );
-  const catalog = await usageCatalog(database, sources.plans);
+  const plans = plansOnce(sources.plans ?? listPlans);
+  const catalog = await usageCatalog(database, plans);
+  const range = filters.range;
   const csv = streamUsageCsv(database, filters, {
     names: {
       plans: Object.fromEntries(catalog.plans.map((p) => [p.id, p.name])),
       features: catalog.featureNames,
       units: catalog.units,
     },
+    estimate: sources.estimate ? (refs) => estimatesOf(sources, database, plans, refs, range) : undefined,
   });
   const filename = `usage_${dayToIso(filters.range.fromDay)}_${dayToIso(filters.range.toDay)}_UTC.csv`;
   return { error: null, csv, filename };
@@ -286,6 +328,9 @@ const TOP_CSV_COLUMNS = [
   { key: "usage", header: "usage" },
   { key: "overage", header: "overage" },
   { key: "byFeature", header: "by_feature" },
+  { key: "currency", header: "currency" },
+  { key: "estimatedAmount", header: "estimated_amount" },
+  { key: "estimatedByFeature", header: "estimated_amount_by_feature" },
 ] as const;
 
 /**
@@ -318,16 +363,18 @@ export async function exportTopCustomersCsv(
     },
     { status: "succeeded" },
   );
-  const catalog = await usageCatalog(database, sources.plans);
+  const plans = plansOnce(sources.plans ?? listPlans);
+  const catalog = await usageCatalog(database, plans);
   const ranked = await topCustomers(database, filters, {
     limit: TOP_EXPORT_ROWS,
     sort: search.sort,
     included: catalog.included,
   });
-  const labels = await customerLabels(
-    database,
-    ranked.rows.map((r) => r.customerId),
-  );
+  const refs = ranked.rows.map((r) => r.customerId);
+  const [labels, estimates] = await Promise.all([
+    customerLabels(database, refs),
+    estimatesOf(sources, database, plans, refs, filters.range),
+  ]);
   const planName = (id: string) => (id ? (catalog.plans.find((p) => p.id === id)?.name ?? id) : "");
   const rows = ranked.rows.map((r, i) => {
     const label = labels[r.customerId];
@@ -347,10 +394,23 @@ export async function exportTopCustomersCsv(
             `${catalog.featureNames[code] ?? code}: ${v}${catalog.units[code] ? ` ${catalog.units[code]}` : ""}`,
         )
         .join("; "),
+      ...estimateCells(estimates?.[r.customerId], catalog.featureNames),
     };
   });
   const filename = `usage_top_${search.sort}_${dayToIso(filters.range.fromDay)}_${dayToIso(filters.range.toDay)}_UTC.csv`;
   return { error: null, csv: csvStream(rows, TOP_CSV_COLUMNS), filename };
+}
+
+/** The top CSV's estimate columns: empty when the customer has no known plan or period, or estimates failed. */
+function estimateCells(e: RangeEstimate | undefined, featureNames: Record<string, string>) {
+  if (!e) return { currency: null, estimatedAmount: null, estimatedByFeature: null };
+  return {
+    currency: e.currency,
+    estimatedAmount: decimalOf(e.amount, e.currency),
+    estimatedByFeature: Object.entries(e.byFeature)
+      .map(([code, v]) => `${featureNames[code] ?? code}: ${decimalOf(v, e.currency)}`)
+      .join("; "),
+  };
 }
 
 /** The reconciliation report (/usage/reconciliation): Commet errors while listing invoices throw (answerCommet). */

@@ -5,46 +5,14 @@
  */
 import type { Commet, Invoice } from "@commet/node";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { PlanView } from "../../../app/contracts/plans.ts";
 import { activityTables } from "../../activity/schema.ts";
 import { describeEachEngine } from "../../testing/db.ts";
+import { meteredPlan } from "../../testing/plans.ts";
 import { deliverUsage, usageEnvelope } from "../../testing/timeline.ts";
 import { reconcileClosedPeriods } from "./closed-periods.ts";
 import { contextsFromEvents } from "./period-context.ts";
 
-const plan = (id: string, name: string, included: number): PlanView => ({
-  id,
-  code: id,
-  name,
-  description: null,
-  isPublic: true,
-  isDefault: false,
-  isFree: false,
-  consumptionModel: "usage",
-  prices: [
-    {
-      interval: "monthly",
-      price: 290_000,
-      isDefault: true,
-      trialDays: 0,
-      includedCredits: null,
-      includedBalance: null,
-    },
-  ],
-  features: [
-    {
-      code: "api_calls",
-      name: "API calls",
-      type: "usage",
-      unitName: "call",
-      enabled: true,
-      included,
-      unlimited: false,
-      overageUnitPrice: 100, // 0.01 per call
-    },
-  ],
-  livemode: false,
-});
+const plan = (id: string, name: string, included: number) => meteredPlan({ id, name, included });
 const BIG = plan("plan_big", "Big", 1_000);
 const SMALL = plan("plan_small", "Small", 100);
 

@@ -35,16 +35,26 @@ interface DirectoryRows {
   directory_subscriptions: { id: string; status: string | null; plan_id: string | null; start_date: number | null };
 }
 
-/** Every indexed customer whose summary subscription bills periods (optionally of these plans / statuses). */
+/**
+ * Every indexed customer whose summary subscription bills periods (optionally of these plans / statuses), or with
+ * `refs` the customers known under those references (Commet id or externalId) whatever their status.
+ */
 export async function listBillableCustomers(
   database: TimelineDatabase,
-  filters: { plans?: readonly string[]; statuses?: readonly string[] } = {},
+  filters: { plans?: readonly string[]; statuses?: readonly string[]; refs?: readonly string[] } = {},
 ): Promise<BillableCustomer[]> {
+  if (filters.refs) return billableByRefs(database, filters.refs);
   const statuses = filters.statuses?.length
     ? BILLED_STATUSES.filter((s) => filters.statuses!.includes(s))
     : [...BILLED_STATUSES];
   if (statuses.length === 0) return [];
-  let q = (database.db as unknown as Kysely<DirectoryRows>)
+  let q = billableQuery(database).where("s.status", "in", statuses);
+  if (filters.plans?.length) q = q.where("s.plan_id", "in", [...filters.plans]);
+  return (await q.orderBy("c.id").execute()).map(toBillable);
+}
+
+function billableQuery(database: TimelineDatabase) {
+  return (database.db as unknown as Kysely<DirectoryRows>)
     .selectFrom("directory_customers as c")
     .innerJoin("directory_subscriptions as s", "s.id", "c.subscription_id")
     .select([
@@ -57,12 +67,33 @@ export async function listBillableCustomers(
       "s.plan_id",
       "s.start_date",
     ])
-    .where("s.status", "in", statuses)
     .where("s.start_date", "is not", null)
     .where("s.plan_id", "is not", null);
-  if (filters.plans?.length) q = q.where("s.plan_id", "in", [...filters.plans]);
-  const rows = await q.orderBy("c.id").execute();
-  return rows.map((r) => ({
+}
+
+async function billableByRefs(database: TimelineDatabase, refs: readonly string[]): Promise<BillableCustomer[]> {
+  const out: BillableCustomer[] = [];
+  for (let i = 0; i < refs.length; i += CHUNK) {
+    const chunk = [...refs.slice(i, i + CHUNK)];
+    const rows = await billableQuery(database)
+      .where((eb) => eb.or([eb("c.id", "in", chunk), eb("c.external_id", "in", chunk)]))
+      .execute();
+    out.push(...rows.map(toBillable));
+  }
+  return out;
+}
+
+function toBillable(r: {
+  id: string;
+  external_id: string | null;
+  full_name: string | null;
+  email: string;
+  sub_id: string;
+  status: string | null;
+  plan_id: string | null;
+  start_date: number | null;
+}): BillableCustomer {
+  return {
     customerId: r.id,
     externalId: r.external_id,
     fullName: r.full_name,
@@ -71,7 +102,7 @@ export async function listBillableCustomers(
     status: r.status!,
     planId: r.plan_id!,
     startDate: Number(r.start_date),
-  }));
+  };
 }
 
 export interface PeriodWindow {
@@ -106,6 +137,30 @@ export async function usageInWindows(
       const m = out.get(r.k)!;
       m.set(r.feature_code, (m.get(r.feature_code) ?? 0) + Number(r.total));
     }
+  }
+  return out;
+}
+
+/** Daily usage per stored reference, day and feature over UTC days [fromDay, toDay) for these references. */
+export async function dailyUsageOfRefs(
+  database: TimelineDatabase,
+  refs: readonly string[],
+  fromDay: number,
+  toDay: number,
+): Promise<Array<{ ref: string; day: number; featureCode: string; total: number }>> {
+  const db = timelineDb(database.db);
+  const out: Array<{ ref: string; day: number; featureCode: string; total: number }> = [];
+  for (let i = 0; i < refs.length; i += CHUNK) {
+    const rows = await db
+      .selectFrom("usage_daily")
+      .select(["customer_id", "day", "feature_code", (eb) => eb.fn.sum<number>("total").as("total")])
+      .where("customer_id", "in", [...refs.slice(i, i + CHUNK)])
+      .where("day", ">=", fromDay)
+      .where("day", "<", toDay)
+      .groupBy(["customer_id", "day", "feature_code"])
+      .execute();
+    for (const r of rows)
+      out.push({ ref: r.customer_id, day: Number(r.day), featureCode: r.feature_code, total: Number(r.total) });
   }
   return out;
 }

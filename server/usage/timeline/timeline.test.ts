@@ -379,7 +379,8 @@ describeEachEngine("usage timeline", (ctx) => {
     expect(lines).toHaveLength(all.length + 1);
     expect(csv).toBe(
       stringify(
-        all.map((r) => [r.date, r.customerId, "", "", r.planId, "", r.featureCode, "", "", r.total, r.events]),
+        // No estimator: the currency and estimated_amount cells are empty.
+        all.map((r) => [r.date, r.customerId, "", "", r.planId, "", r.featureCode, "", "", r.total, "", "", r.events]),
         { header: true, columns: header },
       ),
     );

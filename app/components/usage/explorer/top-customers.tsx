@@ -5,8 +5,9 @@ import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-tab
 import { Suspense } from "react";
 import { DataTable } from "~/components/data-table";
 import { Sparkline } from "~/components/usage/sparkline";
-import type { CustomerLabels, TopCustomerRow, UsageExplorerPage } from "~/contracts/usage";
+import type { CustomerLabels, RangeEstimates, TopCustomerRow, UsageExplorerPage } from "~/contracts/usage";
 import { formatQuantity } from "~/contracts/format";
+import { formatMinor } from "~/contracts/money";
 import { usageSearchString, usageTopExportHref, type UsageSearch } from "~/contracts/usage-search";
 import { CustomerCell, customerName } from "./customer-cell";
 import { featureName, planLabel, type FeatureNames, type PlanNames } from "./plan-names";
@@ -20,6 +21,7 @@ function topColumns(
   planNames: PlanNames,
   featureNames: FeatureNames,
   labels: CustomerLabels,
+  estimates: RangeEstimates | null,
 ) {
   const sortLink = (key: UsageSearch["sort"], title: string) =>
     search.sort === key ? (
@@ -48,6 +50,29 @@ function topColumns(
       cell: (info) => (
         <span className="num">{overageKnown ? formatQuantity(Math.round(info.getValue() * 100) / 100) : "—"}</span>
       ),
+    }),
+    column.accessor((row) => estimates?.[row.customerId]?.amount ?? null, {
+      id: "estimate",
+      header: () => (
+        <span title="Usage beyond the included amounts priced per the customer's own billing periods">Estimate</span>
+      ),
+      cell: (info) => {
+        const e = estimates?.[info.row.original.customerId];
+        if (!e) return <span className="muted">{estimates ? "no plan period" : "—"}</span>;
+        return (
+          <span className="num" data-testid="top-estimate" data-amount={e.amount}>
+            {formatMinor(e.amount, e.currency)}
+            {Object.keys(e.byFeature).length > 1 ? (
+              <div className="muted small">
+                {Object.entries(e.byFeature)
+                  .map(([code, v]) => `${featureName(featureNames, code)} ${formatMinor(v, e.currency)}`)
+                  .join(" · ")}
+              </div>
+            ) : null}
+            {e.note ? <div className="muted small">{e.note}</div> : null}
+          </span>
+        );
+      },
     }),
     column.accessor("byFeature", {
       header: "By feature",
@@ -79,8 +104,10 @@ function TopCustomersTable({
   planNames,
   featureNames,
   labels,
+  estimates,
 }: {
   rows: TopCustomerRow[];
+  estimates: RangeEstimates | null;
   search: UsageSearch;
   overageKnown: boolean;
   loading: boolean;
@@ -90,7 +117,7 @@ function TopCustomersTable({
 }) {
   const table = useTable({
     features,
-    columns: topColumns(search, overageKnown, planNames, featureNames, labels),
+    columns: topColumns(search, overageKnown, planNames, featureNames, labels, estimates),
     data: rows,
     getRowId: (r) => r.customerId,
   });
@@ -162,6 +189,7 @@ export function TopCustomersSection({
                   planNames={planNames}
                   featureNames={featureNames}
                   labels={ranked.labels}
+                  estimates={ranked.estimates}
                 />
               </>
             ) : (
@@ -176,7 +204,10 @@ export function TopCustomersSection({
         </Await>
       </Suspense>
       <p className="muted small">
-        Overage: usage above the plan's included amount prorated to the range (included × days ÷ 30).
+        Overage: usage above the plan's included amount prorated to the range (included × days ÷ 30). Estimate: the
+        usage charges the range's days add to each customer's own billing periods (usage beyond the included amount at
+        the plan's overage price, periods counted from the subscription's start), in the customer's currency (USD,
+        Commet's base currency); base price, seats and tax are not included.
       </p>
     </section>
   );

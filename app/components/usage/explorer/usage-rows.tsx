@@ -2,6 +2,7 @@
 
 import type { UsageExplorerPage } from "~/contracts/usage";
 import { formatQuantity } from "~/contracts/format";
+import { formatMinor } from "~/contracts/money";
 import { CustomerCell } from "./customer-cell";
 import { featureName, planLabel, type FeatureNames, type PlanNames } from "./plan-names";
 
@@ -39,6 +40,7 @@ export function UsageRows({
                 <th scope="col">Feature</th>
                 <th scope="col">Unit</th>
                 <th scope="col">Total</th>
+                <th scope="col">Estimate</th>
                 <th scope="col">Events</th>
               </tr>
             </thead>
@@ -55,6 +57,7 @@ export function UsageRows({
                   </td>
                   <td>{featureNames.units[row.featureCode] ?? "—"}</td>
                   <td className="num">{formatQuantity(row.total)}</td>
+                  <td className="num">{estimateCell(detail.estimates?.[row.customerId], row)}</td>
                   <td className="num">{row.events}</td>
                 </tr>
               ))}
@@ -70,4 +73,13 @@ export function UsageRows({
       ) : null}
     </section>
   );
+}
+
+/** The day's estimated amount for the feature (what it added to the period's charge), or why there is none. */
+function estimateCell(
+  e: NonNullable<NonNullable<UsageExplorerPage["result"]>["detail"]["estimates"]>[string] | undefined,
+  row: { date: string; featureCode: string },
+) {
+  if (!e) return <span className="muted">—</span>;
+  return formatMinor(e.byDay[`${row.date}|${row.featureCode}`] ?? 0, e.currency);
 }

@@ -1,0 +1,108 @@
+/**
+ * Estimated amounts in the explorer against a hand-computed example: a customer on a 31st anchor whose range crosses
+ * its period end — usage before the range counts toward the period's included amount, each day priced by what it
+ * adds to its period's charge — in the top-customers table, the detail rows and both CSVs.
+ */
+import { beforeAll, expect, it } from "vitest";
+import { parseUsageSearch } from "../../app/contracts/usage-search.ts";
+import { upsertCustomers, upsertSubscriptions } from "../directory/store.ts";
+import { describeEachEngine } from "../testing/db.ts";
+import { meteredPlan } from "../testing/plans.ts";
+import { deliverUsage, usageEnvelope } from "../testing/timeline.ts";
+import { exportTopCustomersCsv, exportUsageCsv, loadUsageExplorer } from "../usage/timeline/index.ts";
+import { estimateRangeAmounts } from "./range-amounts.ts";
+
+const PLAN = meteredPlan();
+const finance = { id: "stf_fin", email: "finance@demo.local", role: "finance" };
+const plans = async () => [PLAN];
+const DAY = 86_400_000;
+const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / DAY;
+
+async function lines(stream: AsyncIterable<unknown>): Promise<Array<Record<string, string>>> {
+  let text = "";
+  for await (const chunk of stream) text += String(chunk);
+  const [head, ...rest] = text.trim().split("\n");
+  const cols = head!.split(",");
+  return rest.map((l) => Object.fromEntries(l.split(",").map((v, i) => [cols[i]!, v])));
+}
+
+describeEachEngine("estimated amounts in the explorer", (ctx) => {
+  beforeAll(async () => {
+    const db = ctx.db as unknown as Parameters<typeof upsertCustomers>[0];
+    const iso = "2026-08-01T00:00:00.000Z";
+    await upsertCustomers(
+      db,
+      [{ id: "cus_a", externalId: "usr_a", email: "a@example.test", fullName: "Ada", createdAt: iso, updatedAt: iso }],
+      Date.now(),
+    );
+    await upsertSubscriptions(
+      db,
+      [{ id: "sub_a", customerRef: "usr_a", status: "active", planId: PLAN.id, startDate: "2026-08-31T00:00:00.000Z" }],
+      Date.now(),
+      Date.now(),
+    );
+    // Periods Sep 30 – Oct 31 and Oct 31 – Nov 30.
+    for (const [ts, value] of [
+      ["2026-10-05T10:00:00Z", 80], // before the range, within the included 100
+      ["2026-10-30T10:00:00Z", 150], // running 230: 130 beyond → 130 cents
+      ["2026-10-31T10:00:00Z", 120], // new period: 20 beyond → 20 cents
+      ["2026-11-02T10:00:00Z", 30], // 30 more → 30 cents
+    ] as const) {
+      const res = await deliverUsage(
+        ctx.database,
+        usageEnvelope({ usageEventId: `ue_${ts}`, customerId: "usr_a", featureCode: "api_calls", value, ts }),
+      );
+      expect(res.status).toBe(200);
+    }
+  });
+
+  it("prices each day by its own period, usage before the range counting toward the included amount", async () => {
+    const e = await estimateRangeAmounts(ctx.database, [PLAN], ["usr_a"], {
+      fromDay: day("2026-10-30"),
+      toDay: day("2026-11-02"),
+    });
+    expect(e.usr_a).toEqual({
+      currency: "USD",
+      amount: 180,
+      byFeature: { api_calls: 180 },
+      byDay: { "2026-10-30|api_calls": 130, "2026-10-31|api_calls": 20, "2026-11-02|api_calls": 30 },
+      note: null,
+    });
+    expect(e.cus_a).toBe(e.usr_a);
+    expect(await estimateRangeAmounts(ctx.database, [PLAN], ["usr_unknown"], { fromDay: 0, toDay: 1 })).toEqual({});
+  });
+
+  const search = parseUsageSearch(new URLSearchParams("range=custom&from=2026-10-30&to=2026-11-02"));
+  const sources = () => ({ database: ctx.database, plans, estimate: estimateRangeAmounts });
+
+  it("the page's top customers and detail rows carry the estimate; without an estimator they carry none", async () => {
+    const page = await loadUsageExplorer(search, sources());
+    const top = await page.result!.top;
+    expect(top!.estimates!.usr_a!.amount).toBe(180);
+    expect(page.result!.detail.estimates!.usr_a!.byDay["2026-10-30|api_calls"]).toBe(130);
+    const plain = await loadUsageExplorer(search, { database: ctx.database, plans });
+    expect((await plain.result!.top)!.estimates).toBeNull();
+  });
+
+  it("both CSVs have the amounts beside the units, adding up to the table's", async () => {
+    const top = await exportTopCustomersCsv(finance, search, sources());
+    if (top.error !== null) throw new Error(top.error);
+    expect(await lines(top.csv)).toEqual([
+      expect.objectContaining({
+        customer_id: "cus_a",
+        usage: "300",
+        currency: "USD",
+        estimated_amount: "1.80",
+        estimated_amount_by_feature: "API calls: 1.80",
+      }),
+    ]);
+    const rows = await exportUsageCsv(finance, search, sources());
+    if (rows.error !== null) throw new Error(rows.error);
+    const csv = await lines(rows.csv);
+    expect(csv.map((r) => [r["date (UTC)"], r.total, r.estimated_amount])).toEqual([
+      ["2026-10-30", "150", "1.30"],
+      ["2026-10-31", "120", "0.20"],
+      ["2026-11-02", "30", "0.30"],
+    ]);
+  });
+});

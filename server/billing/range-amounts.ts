@@ -1,0 +1,98 @@
+/**
+ * Estimated billable amounts in the usage explorer: for the customers shown, each one's usage priced by its own
+ * billing periods that overlap the range (anchor = subscription start, the plan's default interval), per feature and
+ * day by the estimator (a day's amount is what it added to its period's charge), then the days inside the range summed.
+ */
+import type { PlanView } from "../../app/contracts/plans.ts";
+import type { UsageSearch } from "../../app/contracts/usage-search.ts";
+import type { RangeEstimate, RangeEstimates } from "../../app/contracts/usage.ts";
+import {
+  dailyUsageOfRefs,
+  exportTopCustomersCsv,
+  exportUsageCsv,
+  loadUsageExplorer,
+  type Exporter,
+  listBillableCustomers,
+  type DayRange,
+  type TimelineDatabase,
+} from "../usage/timeline/index.ts";
+import { billingPeriods } from "./estimate.ts";
+import { intervalOf } from "./period-views.ts";
+import { estimateUsageByPeriod } from "./periods.ts";
+
+const DAY_MS = 86_400_000;
+/** Plan prices carry no currency in Commet's API; the index keeps no balance currency: the base currency. */
+const CURRENCY = "USD";
+
+export async function estimateRangeAmounts(
+  database: TimelineDatabase,
+  plans: readonly PlanView[],
+  refs: readonly string[],
+  range: Pick<DayRange, "fromDay" | "toDay">,
+): Promise<RangeEstimates> {
+  if (refs.length === 0 || plans.length === 0) return {};
+  const byId = new Map(plans.map((p) => [p.id, p]));
+  const customers = await listBillableCustomers(database, { refs: [...new Set(refs)] });
+  const work = customers.flatMap((c) => {
+    const plan = byId.get(c.planId);
+    const interval = plan ? intervalOf(plan) : null;
+    if (!plan || !interval) return [];
+    const periods = billingPeriods(
+      new Date(c.startDate).toISOString(),
+      interval,
+      range.fromDay * DAY_MS,
+      (range.toDay + 1) * DAY_MS,
+    ).map((p) => ({ start: p.start, end: p.end, planId: plan.id }));
+    return periods.length ? [{ customer: c, plan, periods }] : [];
+  });
+  if (work.length === 0) return {};
+  // Usage from the earliest period start: a day's charge depends on the usage before it in its period.
+  const fromDay = Math.min(...work.map((w) => Math.floor(Date.parse(w.periods[0]!.start) / DAY_MS)));
+  const allRefs = work.flatMap((w) => [
+    w.customer.customerId,
+    ...(w.customer.externalId ? [w.customer.externalId] : []),
+  ]);
+  const usage = await dailyUsageOfRefs(database, allRefs, fromDay, range.toDay + 1);
+  const out: RangeEstimates = {};
+  for (const { customer, plan, periods } of work) {
+    const mine = new Set([customer.customerId, customer.externalId]);
+    const merged = new Map<string, { day: number; featureCode: string; total: number }>();
+    for (const u of usage) {
+      if (!mine.has(u.ref)) continue;
+      const key = `${u.day}|${u.featureCode}`;
+      const m = merged.get(key) ?? { day: u.day, featureCode: u.featureCode, total: 0 };
+      m.total += u.total;
+      merged.set(key, m);
+    }
+    const estimate: RangeEstimate = { currency: CURRENCY, amount: 0, byFeature: {}, byDay: {}, note: null };
+    if (customer.status === "trialing") {
+      estimate.note = "Trial: no overage is billed.";
+    } else {
+      for (const f of estimateUsageByPeriod([...merged.values()], periods, new Map([[plan.id, plan]]), CURRENCY)) {
+        for (const d of f.days) {
+          const day = Date.parse(`${d.date}T00:00:00Z`) / DAY_MS;
+          if (day < range.fromDay || day > range.toDay) continue;
+          estimate.byDay[`${d.date}|${f.featureCode}`] = d.amount;
+          estimate.byFeature[f.featureCode] = (estimate.byFeature[f.featureCode] ?? 0) + d.amount;
+          estimate.amount += d.amount;
+        }
+      }
+      if (plan.consumptionModel === "credits") estimate.note = "Credits plan: usage draws on credits.";
+    }
+    out[customer.customerId] = estimate;
+    if (customer.externalId) out[customer.externalId] = estimate;
+  }
+  return out;
+}
+
+/** The explorer (/usage) with estimated amounts in its top-customers table and detail rows. */
+export const loadPricedUsageExplorer = (search: UsageSearch) =>
+  loadUsageExplorer(search, { estimate: estimateRangeAmounts });
+
+/** The explorer's rows as CSV with an estimated_amount per customer, feature and day. */
+export const exportPricedUsageCsv = (staff: Exporter, search: UsageSearch) =>
+  exportUsageCsv(staff, search, { estimate: estimateRangeAmounts });
+
+/** The top-customers CSV with estimated amounts beside the units. */
+export const exportPricedTopCustomersCsv = (staff: Exporter, search: UsageSearch) =>
+  exportTopCustomersCsv(staff, search, { estimate: estimateRangeAmounts });
