@@ -115,8 +115,14 @@ export default function ApprovalRequestPage() {
           <span className={`status-badge status-badge--${TONE[r.status] ?? "muted"}`} data-testid="approval-status">
             {APPROVAL_STATUS_LABELS[r.status]}
           </span>{" "}
-          Asked by <strong>{r.requestedBy}</strong> at {formatUtc(r.requestedAt)} for customer{" "}
-          <Link to={`/customers/${encodeURIComponent(r.customerId)}`}>{r.customerId}</Link>.{" "}
+          Asked by <strong>{r.requestedBy}</strong> at {formatUtc(r.requestedAt)}
+          {r.customerId ? (
+            <>
+              {" "}
+              for customer <Link to={`/customers/${encodeURIComponent(r.customerId)}`}>{r.customerId}</Link>
+            </>
+          ) : null}
+          .{" "}
           {r.status === "pending"
             ? `${rolesLabel(r.approvers)} may decide until ${formatUtc(r.expiresAt)}.`
             : r.decidedBy

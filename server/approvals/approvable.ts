@@ -22,6 +22,8 @@ export interface Approvable {
     | Promise<{ rule: ApprovalRuleKey; measure: ApprovalMeasure } | null>;
   /** What the write would do if sent now, read fresh from Commet. Throws Commet's read errors. */
   preview(spec: WriteSpec<CommetRequest>, engine: WriteEngine): Promise<ApprovalPreview>;
+  /** What "approved" means once the write ran, when it is not Commet applying it at once (a batch starting). */
+  approvedMessage?: string;
 }
 
 const approvables = new Map<string, Approvable>();

@@ -389,7 +389,11 @@ export function createApprovals(deps: ApprovalsDeps) {
     }
     switch (result.kind) {
       case "ok":
-        return { kind: "approved", outcome: "succeeded", message: `Approved and applied in Commet. ${result.message}` };
+        return {
+          kind: "approved",
+          outcome: "succeeded",
+          message: `${approvableFor(row.action)?.approvedMessage ?? "Approved and applied in Commet"}. ${result.message}`,
+        };
       case "already_recorded":
         return { kind: "approved", outcome: "already", message: `Approved. ${result.message}` };
       case "commet_error":

@@ -56,6 +56,7 @@ export interface BatchAssessment {
 defineApprovable({
   action: bulkApplyWrite.name,
   rules: ["bulk", "seats.change", "usage.record"],
+  approvedMessage: "Approved: the batch is being applied, each row to Commet once",
   assess(spec) {
     const held = (spec.details ?? {}).held as BatchAssessment | null | undefined;
     return held ?? null;

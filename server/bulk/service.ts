@@ -526,7 +526,7 @@ export function createBulk(deps: BulkDeps) {
           kind: "ok",
           batchId,
           status: "ready",
-          message: `${formatCount(totals.invalid)} invalid rows excluded: they will not be sent`,
+          message: `${formatCount(totals.invalid)} invalid row${totals.invalid === 1 ? "" : "s"} excluded: ${totals.invalid === 1 ? "it" : "they"} will not be sent`,
         };
       }
       case "apply":
