@@ -4,7 +4,7 @@
  * The same interceptor measures every Commet exchange (latency, errors) for the metrics.
  */
 
-import { getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from "undici";
+import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from "undici";
 import { commetDuration, commetErrors, statusClass } from "../observability/index.ts";
 
 export const COMMET_ORIGIN = "https://commet.co";
@@ -86,6 +86,7 @@ export function commetOriginInterceptor(target: string | undefined): Dispatcher.
 }
 
 let baseDispatcher: Dispatcher | undefined;
+let ownAgent: Agent | undefined;
 
 /**
  * Installs the interceptor on the global dispatcher (idempotent: installing again replaces the previous
@@ -94,10 +95,13 @@ let baseDispatcher: Dispatcher | undefined;
  */
 export function installCommetRouting(target: string | undefined): () => void {
   baseDispatcher ??= getGlobalDispatcher();
-  const base = baseDispatcher;
+  // Composed on this undici's own Agent: a global one Node's built-in fetch created first (an older undici) would
+  // not hand our interceptor's handler the current handler API ("invalid onError method").
+  const base = (ownAgent ??= new Agent());
   setGlobalDispatcher(base.compose(commetOriginInterceptor(target)));
+  const previous = baseDispatcher;
   return () => {
-    setGlobalDispatcher(base);
+    setGlobalDispatcher(previous);
     baseDispatcher = undefined;
   };
 }
