@@ -88,7 +88,6 @@ function movementRow(eventId: string, type: string, occurredAt: number, data: Re
 
 /** A stored subscription lifecycle event, as the revenue movements read it. */
 export interface SubscriptionMovement {
-  eventId: string;
   type: string;
   occurredAt: number;
   subscriptionId: string | null;
@@ -109,23 +108,36 @@ export async function listSubscriptionMovements(
 ): Promise<SubscriptionMovement[]> {
   const rows = await activityTables(database)
     .selectFrom("subscription_movements")
-    .selectAll()
+    .select([
+      "type",
+      "occurred_at",
+      "subscription_id",
+      "plan_id",
+      "previous_plan_id",
+      "current_plan_id",
+      "billing_interval",
+    ])
     .where("occurred_at", ">=", query.from)
     .where("occurred_at", "<", query.to)
     .orderBy("occurred_at", "asc")
     .orderBy("event_id", "asc")
     .limit(query.limit)
     .execute();
-  return rows.map((r) => ({
-    eventId: r.event_id,
-    type: r.type,
-    occurredAt: Number(r.occurred_at),
-    subscriptionId: r.subscription_id,
-    planId: r.plan_id,
-    previousPlanId: r.previous_plan_id,
-    currentPlanId: r.current_plan_id,
-    billingInterval: r.billing_interval,
-  }));
+  // Tens of thousands of rows per /revenue: one plain loop, no per-row closure.
+  const out: SubscriptionMovement[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    out[i] = {
+      type: r.type,
+      occurredAt: Number(r.occurred_at),
+      subscriptionId: r.subscription_id,
+      planId: r.plan_id,
+      previousPlanId: r.previous_plan_id,
+      currentPlanId: r.current_plan_id,
+      billingInterval: r.billing_interval,
+    };
+  }
+  return out;
 }
 
 export interface AccountEvent {

@@ -165,7 +165,6 @@ export function movementOfEvent(e: AccountEvent): SubscriptionMovement {
   const str = (v: unknown) => (typeof v === "string" && v ? v : null);
   const planRefId = (v: unknown) => (v && typeof v === "object" ? str((v as { id?: unknown }).id) : null);
   return {
-    eventId: e.eventId,
     type: e.type,
     occurredAt: e.occurredAt,
     subscriptionId: str(e.payload.subscriptionId),
@@ -205,6 +204,17 @@ export function movementsOf(
     ]),
   );
   const planById = new Map(plans.map((p) => [p.id, p]));
+  // The window's month of an instant by comparing with month starts (no date formatting per event).
+  const starts = months.map(monthStart);
+  const end = months.length
+    ? Date.UTC(new Date(starts.at(-1)!).getUTCFullYear(), new Date(starts.at(-1)!).getUTCMonth() + 1, 1)
+    : 0;
+  const rowOf = (at: number) => {
+    if (!(at >= starts[0]! && at < end)) return byMonth.get(monthOf(at));
+    let i = starts.length - 1;
+    while (starts[i]! > at) i--;
+    return byMonth.get(months[i]!);
+  };
   const planOfSub = new Map<string, string>();
   const intervalOfSub = new Map<string, string>();
   // Amounts depend only on (plan, interval): computed once per pair, not once per event.
@@ -228,7 +238,7 @@ export function movementsOf(
     const sub = e.subscriptionId;
     if (!sub || e.type === "subscription.created") continue;
     const known = () => planOfSub.get(sub) ?? indexedPlanOf(sub);
-    const m = byMonth.get(monthOf(e.occurredAt));
+    const m = rowOf(e.occurredAt);
     if (e.type === "subscription.plan_changed") {
       const previous = e.previousPlanId ?? known();
       const current = e.currentPlanId;
