@@ -20,11 +20,20 @@ export async function up(db: SchemalessDb, engine: Engine): Promise<void> {
     .addColumn("current_plan_id", "text")
     .addColumn("billing_interval", "text")
     .execute();
-  // The window read (oldest first) and retention.
+  // The window read (oldest first) and retention; covering, so the read never visits the table.
   await db.schema
     .createIndex("subscription_movements_at")
     .on("subscription_movements")
-    .columns(["occurred_at", "event_id"])
+    .columns([
+      "occurred_at",
+      "event_id",
+      "type",
+      "subscription_id",
+      "plan_id",
+      "previous_plan_id",
+      "current_plan_id",
+      "billing_interval",
+    ])
     .execute();
   await backfillSubscriptionMovements(db, engine);
 }
