@@ -13,7 +13,9 @@ import {
 } from "../activity/index.ts";
 import { backfillSubscriptionMovements } from "../db/migrations/0015_subscription_movements.ts";
 import { directoryWebhooks, indexedSubscriptionFacts } from "../directory/index.ts";
+import { mulberry32 } from "../prng.ts";
 import { closeDatabaseGracefully, describeEachEngine } from "../testing/db.ts";
+import { planView, priceView, seatFeature } from "../testing/plans.ts";
 import { offlineCommet, sign, webhookEnvelope } from "../testing/webhooks.ts";
 import { handleCommetWebhook, webhookIntake } from "../webhooks/index.ts";
 import { expectedOverageByPlan } from "./overage.ts";
@@ -31,69 +33,23 @@ const intake = webhookIntake(directoryWebhooks, activityWebhooks);
 const NOW = Date.parse("2026-11-21T12:00:00.000Z");
 const DAY = 86_400_000;
 
-const plan = (id: string, prices: Array<[string, number, boolean]>, included: number, seatPrice: number): PlanView => ({
-  id,
-  code: id,
-  name: id,
-  description: null,
-  isPublic: true,
-  isDefault: false,
-  isFree: false,
-  consumptionModel: "metered",
-  prices: prices.map(([interval, price, isDefault]) => ({
-    interval,
-    price,
-    isDefault,
-    trialDays: 0,
-    includedCredits: null,
-    includedBalance: null,
-  })),
-  features: [
-    {
-      code: "editor",
-      name: "Editor seats",
-      type: "seats",
-      unitName: "seat",
-      enabled: true,
-      included,
-      unlimited: false,
-      overageUnitPrice: seatPrice,
-    },
-  ],
-  livemode: false,
-});
 // Yearly ÷ 12 and quarterly ÷ 3 give fractions, so summing order and rounding are exercised.
 const PLANS: PlanView[] = [
-  plan("pln_a", [["monthly", 290_000, true]], 1, 50_000),
-  plan(
+  planView("pln_a", "pln_a", [priceView("monthly", 290_000, true)], [seatFeature(1, 50_000)]),
+  planView(
     "pln_b",
-    [
-      ["monthly", 1_190_000, false],
-      ["yearly", 11_870_000, true],
-    ],
-    3,
-    100_333,
+    "pln_b",
+    [priceView("monthly", 1_190_000, false), priceView("yearly", 11_870_000, true)],
+    [seatFeature(3, 100_333)],
   ),
-  plan(
+  planView(
     "pln_c",
-    [
-      ["quarterly", 1_000_001, true],
-      ["monthly", 400_000, false],
-    ],
-    0,
-    70_001,
+    "pln_c",
+    [priceView("quarterly", 1_000_001, true), priceView("monthly", 400_000, false)],
+    [seatFeature(0, 70_001)],
   ),
 ];
 const PLAN_IDS = ["pln_a", "pln_b", "pln_c", "pln_gone"];
-
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ (t + t);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** ~60 subscriptions over 16 months: created, activated, plan changes, cancels, reactivations, odd payloads. */
 function seededEnvelopes() {
