@@ -25,9 +25,12 @@ export { customerTimeline, InvalidActivityCursorError, type ActivitySources, typ
 export {
   listAccountEvents,
   listEventsOfTypes,
+  listSubscriptionMovements,
   pruneAccountEvents,
   recordAccountEvent,
+  SUBSCRIPTION_LIFECYCLE_TYPES,
   type AccountEvent,
+  type SubscriptionMovement,
 } from "./store.ts";
 import { logger } from "../observability/index.ts";
 export { EVENT_KINDS, customerKeyOf, kindOfEvent } from "./catalogue.ts";

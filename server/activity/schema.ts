@@ -1,4 +1,7 @@
-/** The activity domain's table (migration 0006_account_events.ts): Commet webhooks about a customer, with their payload. */
+/**
+ * The activity domain's tables: Commet webhooks about a customer with their payload (migration 0006), and the
+ * narrow view of the subscription lifecycle ones the revenue movements read (0015).
+ */
 import type { Kysely } from "kysely";
 import type { SchemalessDb } from "../db/index.ts";
 
@@ -19,8 +22,23 @@ export interface AccountEventsTable {
   payload: string;
 }
 
+/** Migration 0015: the fields of a subscription lifecycle event the revenue movements read (null = absent). */
+export interface SubscriptionMovementsTable {
+  event_id: string;
+  type: string;
+  occurred_at: number;
+  subscription_id: string | null;
+  /** `planId` (subscription.created). */
+  plan_id: string | null;
+  /** `previousPlan.id` / `currentPlan.id` / `billingInterval` (subscription.plan_changed). */
+  previous_plan_id: string | null;
+  current_plan_id: string | null;
+  billing_interval: string | null;
+}
+
 export interface ActivityTables {
   account_events: AccountEventsTable;
+  subscription_movements: SubscriptionMovementsTable;
 }
 
 export interface ActivityDatabase {

@@ -48,7 +48,96 @@ export async function recordAccountEvent(trx: SchemalessDb, envelope: WebhookEnv
     // The dedupe row makes this unreachable for a redelivery; kept so a pruned dedupe id never fails a commit.
     .onConflict((oc) => oc.column("event_id").doNothing())
     .execute();
+  if (SUBSCRIPTION_LIFECYCLE_TYPES.includes(envelope.event)) {
+    await activityTables({ db: trx })
+      .insertInto("subscription_movements")
+      .values(movementRow(envelope.id, envelope.event, Date.parse(envelope.timestamp), envelope.data))
+      .onConflict((oc) => oc.column("event_id").doNothing())
+      .execute();
+  }
   return true;
+}
+
+/** The subscription lifecycle webhooks kept in subscription_movements (migration 0015 backfills the same). */
+export const SUBSCRIPTION_LIFECYCLE_TYPES: readonly string[] = [
+  "subscription.created",
+  "subscription.activated",
+  "subscription.reactivated",
+  "subscription.plan_changed",
+  "subscription.canceled",
+];
+
+const text = (v: unknown) => (typeof v === "string" && v ? v : null);
+const planRef = (v: unknown) =>
+  v && typeof v === "object" && !Array.isArray(v) ? text((v as { id?: unknown }).id) : null;
+
+function movementRow(eventId: string, type: string, occurredAt: number, data: Record<string, unknown>) {
+  // Stored redacted like the payload, so both reads see the same values.
+  const d = storedPayload(data) as Record<string, unknown>;
+  return {
+    event_id: eventId,
+    type,
+    occurred_at: occurredAt,
+    subscription_id: text(d.subscriptionId),
+    plan_id: text(d.planId),
+    previous_plan_id: planRef(d.previousPlan),
+    current_plan_id: planRef(d.currentPlan),
+    billing_interval: text(d.billingInterval),
+  };
+}
+
+/** A stored subscription lifecycle event, as the revenue movements read it. */
+export interface SubscriptionMovement {
+  type: string;
+  occurredAt: number;
+  subscriptionId: string | null;
+  planId: string | null;
+  previousPlanId: string | null;
+  currentPlanId: string | null;
+  billingInterval: string | null;
+}
+
+/**
+ * The subscription lifecycle events that occurred in [from, to), oldest first (then by event id), at most
+ * `limit`: the same events and order as listEventsOfTypes over SUBSCRIPTION_LIFECYCLE_TYPES, without
+ * reading or parsing the payloads.
+ */
+export async function listSubscriptionMovements(
+  database: ActivityDatabase,
+  query: { from: number; to: number; limit: number },
+): Promise<SubscriptionMovement[]> {
+  const rows = await activityTables(database)
+    .selectFrom("subscription_movements")
+    .select([
+      "type",
+      "occurred_at",
+      "subscription_id",
+      "plan_id",
+      "previous_plan_id",
+      "current_plan_id",
+      "billing_interval",
+    ])
+    .where("occurred_at", ">=", query.from)
+    .where("occurred_at", "<", query.to)
+    .orderBy("occurred_at", "asc")
+    .orderBy("event_id", "asc")
+    .limit(query.limit)
+    .execute();
+  // Tens of thousands of rows per /revenue: one plain loop, no per-row closure.
+  const out: SubscriptionMovement[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    out[i] = {
+      type: r.type,
+      occurredAt: Number(r.occurred_at),
+      subscriptionId: r.subscription_id,
+      planId: r.plan_id,
+      previousPlanId: r.previous_plan_id,
+      currentPlanId: r.current_plan_id,
+      billingInterval: r.billing_interval,
+    };
+  }
+  return out;
 }
 
 export interface AccountEvent {
@@ -150,6 +239,9 @@ export async function pruneAccountEvents(
       .executeTakeFirst();
     const n = Number(result.numDeletedRows);
     deleted += n;
+    // Their narrow rows go with them (same cutoff), so the movements never see a pruned event.
+    if (n > 0)
+      await activityTables(database).deleteFrom("subscription_movements").where("occurred_at", "<", cutoff).execute();
     if (n < batch || options.shouldStop?.()) return deleted;
     await new Promise((resolve) => setImmediate(resolve));
   }

@@ -22,6 +22,8 @@
  *   subscriptionStatusCounts(database, { plan?[] }) → { counts: Record<status, n>, total }
  *   listIndexedPlans(database) → [{ planId, planName, subscriptions }]
  *   indexedSubscriptionFacts(database) → every subscription's id, status, plan, start, seats (one scan)
+ *   indexedSubscriptionPlans(database) → the same without seats (narrow scan)
+ *   subscriptionGroups(database, status) → { planId, seats, count } per plan and seats (one grouped query)
  *   customerListOptionsSchema / subscriptionListOptionsSchema (reuse them to parse URL params)
  *
  * Sync (sync.ts; state and lease: sync-state.ts; pages: sync-pages.ts; periodic: resync.ts)
@@ -44,6 +46,7 @@ export {
   getIndexedCustomer,
   indexedCustomersByEmail,
   indexedSubscriptionFacts,
+  indexedSubscriptionPlans,
   InvalidCursorError,
   LIST_MAX_LIMIT,
   listIndexedCustomers,
@@ -51,6 +54,7 @@ export {
   listIndexedSubscriptions,
   SUBSCRIPTION_SORTS,
   SUBSCRIPTION_STATUSES,
+  subscriptionGroups,
   subscriptionListOptionsSchema,
   subscriptionStatusCounts,
   type CustomerListOptions,

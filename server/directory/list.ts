@@ -327,6 +327,43 @@ export async function indexedSubscriptionFacts(
   }));
 }
 
+/** Every subscription's id, status, plan and start, without its seats (nothing parsed): one narrow scan. */
+export async function indexedSubscriptionPlans(
+  database: DirectoryDb,
+): Promise<Array<Pick<IndexedSubscription, "id" | "status" | "planId" | "startDate">>> {
+  const rows = await tables(database)
+    .selectFrom("directory_subscriptions")
+    .select(["id", "status", "plan_id", "start_date"])
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    status: r.status,
+    planId: r.plan_id,
+    startDate: r.start_date === null ? null : Number(r.start_date),
+  }));
+}
+
+/**
+ * The subscriptions of one status grouped by plan and seats, with how many share each (one grouped query:
+ * a few rows per plan however many subscriptions there are).
+ */
+export async function subscriptionGroups(
+  database: DirectoryDb,
+  status: string,
+): Promise<Array<Pick<IndexedSubscription, "planId" | "seats"> & { count: number }>> {
+  const rows = await tables(database)
+    .selectFrom("directory_subscriptions")
+    .select(["plan_id", "seats", (eb) => eb.fn.countAll().as("n")])
+    .where("status", "=", status)
+    .groupBy(["plan_id", "seats"])
+    .execute();
+  return rows.map((r) => ({
+    planId: r.plan_id,
+    seats: r.seats === null ? null : parseSeats(r.seats),
+    count: Number(r.n),
+  }));
+}
+
 export interface StatusCounts {
   counts: Record<SubscriptionStatus, number>;
   total: number;

@@ -8,6 +8,7 @@ export {
   loadRevenueOverview,
   monthlyAmount,
   monthsOf,
+  movementOfEvent,
   movementsOf,
   mrrByPlan,
   TRANSACTION_PAGES,

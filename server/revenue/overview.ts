@@ -13,11 +13,11 @@ import {
   type RevenueOverview,
   type RevenueSearch,
 } from "../../app/contracts/revenue.ts";
-import { listEventsOfTypes, type AccountEvent } from "../activity/index.ts";
+import { listSubscriptionMovements, type AccountEvent, type SubscriptionMovement } from "../activity/index.ts";
 import { getCommet } from "../commet/client.ts";
 import { listPlans } from "../commet/index.ts";
 import { getReadyDb, type Database } from "../db/index.ts";
-import { indexedSubscriptionFacts } from "../directory/index.ts";
+import { indexedSubscriptionPlans, subscriptionGroups } from "../directory/index.ts";
 import { expectedOverageByPlan } from "./overage.ts";
 import type { IndexedSubscription } from "../../app/contracts/directory.ts";
 
@@ -29,13 +29,6 @@ const PAGE_LIMIT = 100;
 const TIMEOUT_MS = 5_000;
 /** Subscription webhooks read for the movements (oldest first); more in the window are reported as cut off. */
 export const MOVEMENT_EVENT_LIMIT = 50_000;
-const MOVEMENT_TYPES = [
-  "subscription.created",
-  "subscription.activated",
-  "subscription.reactivated",
-  "subscription.plan_changed",
-  "subscription.canceled",
-] as const;
 const COLLECTION_STATUSES = ["succeeded", "refunded", "failed"] as const;
 /** Statuses of a subscription that has been paid for at least once (trials and pending ones have not). */
 const STARTED = new Set(["active", "past_due", "canceled"]);
@@ -91,7 +84,8 @@ export function monthlyAmount(
  * expected usage overage per plan id, (fractional) minor units a month (expectedOverageByPlan).
  */
 export function mrrByPlan(
-  subscriptions: ReadonlyArray<Pick<IndexedSubscription, "planId" | "planName" | "seats">>,
+  /** One entry per subscription, or per group of `count` subscriptions on the same plan and seats. */
+  subscriptions: ReadonlyArray<Pick<IndexedSubscription, "planId" | "seats"> & { count?: number }>,
   plans: readonly PlanView[],
   overage: ReadonlyMap<string, number> = new Map(),
 ): RevenueOverview["mrr"] {
@@ -100,8 +94,9 @@ export function mrrByPlan(
   let unpriced = 0;
   for (const s of subscriptions) {
     const plan = s.planId ? byId.get(s.planId) : undefined;
+    const count = s.count ?? 1;
     if (!plan) {
-      unpriced += 1;
+      unpriced += count;
       continue;
     }
     const m = monthlyAmount(plan, s.seats);
@@ -119,10 +114,13 @@ export function mrrByPlan(
       baseExact: 0,
       seatsExact: 0,
     };
-    row.subscriptions += 1;
-    row.baseExact += m.base;
-    row.seatsExact += m.seats;
-    row.extraSeats += m.extraSeats;
+    row.subscriptions += count;
+    row.extraSeats += m.extraSeats * count;
+    // Added once per subscription (not × count): the same floating-point sum as one row each.
+    for (let i = 0; i < count; i++) {
+      row.baseExact += m.base;
+      row.seatsExact += m.seats;
+    }
     acc.set(plan.id, row);
   }
   const rows: MrrByPlan[] = [...acc.values()].map(({ baseExact, seatsExact, ...r }) => {
@@ -162,17 +160,29 @@ const monthOf = (at: number) => new Date(at).toISOString().slice(0, 7);
 
 // ---- movements (pure over stored events) --------------------------------------------------------
 
-const str = (v: unknown) => (typeof v === "string" && v ? v : null);
-const planRefId = (v: unknown) => (v && typeof v === "object" ? str((v as { id?: unknown }).id) : null);
+/** A subscription lifecycle webhook's fields the movements read, from the stored payload (the reference path). */
+export function movementOfEvent(e: AccountEvent): SubscriptionMovement {
+  const str = (v: unknown) => (typeof v === "string" && v ? v : null);
+  const planRefId = (v: unknown) => (v && typeof v === "object" ? str((v as { id?: unknown }).id) : null);
+  return {
+    type: e.type,
+    occurredAt: e.occurredAt,
+    subscriptionId: str(e.payload.subscriptionId),
+    planId: str(e.payload.planId),
+    previousPlanId: planRefId(e.payload.previousPlan),
+    currentPlanId: planRefId(e.payload.currentPlan),
+    billingInterval: str(e.payload.billingInterval),
+  };
+}
 
 /**
  * New (activated, reactivated), expansion / contraction (plan changed to a dearer / cheaper plan, by the
  * difference of their monthly base prices) and churn (canceled, at the monthly base price of the plan it
  * was on) per month. A subscription's plan is followed through its own events (created, plan_changed),
- * else the index's. Seat changes are not movements here.
+ * else the index's. Seat changes are not movements here. `events`: oldest first (listSubscriptionMovements).
  */
 export function movementsOf(
-  events: readonly AccountEvent[],
+  events: readonly SubscriptionMovement[],
   months: readonly string[],
   plans: readonly PlanView[],
   indexedPlanOf: (subscriptionId: string) => string | null,
@@ -194,27 +204,45 @@ export function movementsOf(
     ]),
   );
   const planById = new Map(plans.map((p) => [p.id, p]));
+  // The window's month of an instant by comparing with month starts (no date formatting per event).
+  const starts = months.map(monthStart);
+  const end = months.length
+    ? Date.UTC(new Date(starts.at(-1)!).getUTCFullYear(), new Date(starts.at(-1)!).getUTCMonth() + 1, 1)
+    : 0;
+  const rowOf = (at: number) => {
+    if (!(at >= starts[0]! && at < end)) return byMonth.get(monthOf(at));
+    let i = starts.length - 1;
+    while (starts[i]! > at) i--;
+    return byMonth.get(months[i]!);
+  };
   const planOfSub = new Map<string, string>();
   const intervalOfSub = new Map<string, string>();
+  // Amounts depend only on (plan, interval): computed once per pair, not once per event.
+  const values = new Map<string, number>();
   const value = (planId: string | null, interval?: string | null) => {
-    const plan = planId ? planById.get(planId) : undefined;
-    return plan ? monthlyAmount(plan, null, interval).base : 0;
+    const key = `${planId ?? ""}\u0000${interval ?? ""}`;
+    let v = values.get(key);
+    if (v === undefined) {
+      const plan = planId ? planById.get(planId) : undefined;
+      v = plan ? monthlyAmount(plan, null, interval).base : 0;
+      values.set(key, v);
+    }
+    return v;
   };
   // The plan a subscription was created on, whatever order same-instant events were stored in.
   for (const e of events) {
-    const sub = str(e.payload.subscriptionId);
-    const planId = str(e.payload.planId);
-    if (e.type === "subscription.created" && sub && planId && !planOfSub.has(sub)) planOfSub.set(sub, planId);
+    const sub = e.subscriptionId;
+    if (e.type === "subscription.created" && sub && e.planId && !planOfSub.has(sub)) planOfSub.set(sub, e.planId);
   }
   for (const e of events) {
-    const sub = str(e.payload.subscriptionId);
+    const sub = e.subscriptionId;
     if (!sub || e.type === "subscription.created") continue;
     const known = () => planOfSub.get(sub) ?? indexedPlanOf(sub);
-    const m = byMonth.get(monthOf(e.occurredAt));
+    const m = rowOf(e.occurredAt);
     if (e.type === "subscription.plan_changed") {
-      const previous = planRefId(e.payload.previousPlan) ?? known();
-      const current = planRefId(e.payload.currentPlan);
-      const interval = str(e.payload.billingInterval);
+      const previous = e.previousPlanId ?? known();
+      const current = e.currentPlanId;
+      const interval = e.billingInterval;
       if (interval) intervalOfSub.set(sub, interval);
       if (current) planOfSub.set(sub, current);
       const delta = Math.round(value(current, interval) - value(previous, interval));
@@ -243,7 +271,7 @@ export function movementsOf(
   const activatedSubs = new Set(
     events
       .filter((e) => e.type === "subscription.activated" || e.type === "subscription.reactivated")
-      .map((e) => str(e.payload.subscriptionId)),
+      .map((e) => e.subscriptionId),
   );
   for (const s of indexed) {
     if (activatedSubs.has(s.id) || s.startDate === null || !STARTED.has(s.status ?? "")) continue;
@@ -328,20 +356,20 @@ export async function loadRevenueOverview(
   const months = monthsOf(now, search.months);
   const from = monthStart(months[0]!);
   const commet = sources.commet ?? getCommet();
-  const [plansResult, subscriptions, events, txResult] = await Promise.all([
+  const [plansResult, subscriptions, active, events, txResult] = await Promise.all([
     (sources.plans ?? listPlans)().then(
       (plans) => ({ plans, error: null }),
       (error: unknown) => ({ plans: [] as PlanView[], error: problem("The plan catalog", error) }),
     ),
-    indexedSubscriptionFacts(database),
-    listEventsOfTypes(database, { types: MOVEMENT_TYPES, from, to: now + 1, limit: MOVEMENT_EVENT_LIMIT }),
+    indexedSubscriptionPlans(database),
+    subscriptionGroups(database, "active"),
+    listSubscriptionMovements(database, { from, to: now + 1, limit: MOVEMENT_EVENT_LIMIT }),
     readTransactions(commet).then(
       (lists) => ({ lists, error: null }),
       (error: unknown) => ({ lists: [], error: problem("Transactions", error) }),
     ),
   ]);
   const planOfIndexed = new Map(subscriptions.map((s) => [s.id, s.planId]));
-  const active = subscriptions.filter((s) => s.status === "active");
   const overage = plansResult.error
     ? new Map<string, number>()
     : await expectedOverageByPlan(database, plansResult.plans, now);

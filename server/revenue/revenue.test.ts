@@ -12,6 +12,7 @@ import { createAuditLog } from "../audit/index.ts";
 import { toPlanView } from "../commet/plans.ts";
 import { directoryWebhooks, listIndexedSubscriptions, runSync } from "../directory/index.ts";
 import { closeDatabaseGracefully, describeEachEngine } from "../testing/db.ts";
+import { planView, priceView, seatFeature } from "../testing/plans.ts";
 import { useContractSandbox } from "../testing/sandbox.ts";
 import { offlineCommet, sign, webhookEnvelope } from "../testing/webhooks.ts";
 import { handleCommetWebhook, webhookIntake } from "../webhooks/index.ts";
@@ -21,37 +22,9 @@ const SECRET = "whsec_test_revenue_secret";
 const intake = webhookIntake(directoryWebhooks, activityWebhooks);
 const NOW = Date.parse("2026-11-21T12:00:00.000Z");
 
-const seats = (included: number, price: number) => ({
-  code: "editor",
-  name: "Editor seats",
-  type: "seats",
-  unitName: "seat",
-  enabled: true,
-  included,
-  unlimited: false,
-  overageUnitPrice: price,
-});
-const plan = (id: string, name: string, prices: PlanView["prices"], features: PlanView["features"]): PlanView => ({
-  id,
-  code: id,
-  name,
-  description: null,
-  isPublic: true,
-  isDefault: false,
-  isFree: false,
-  consumptionModel: "metered",
-  prices,
-  features,
-  livemode: false,
-});
-const price = (interval: string, rate: number, isDefault: boolean) => ({
-  interval,
-  price: rate,
-  isDefault,
-  trialDays: 0,
-  includedCredits: null,
-  includedBalance: null,
-});
+const plan = planView;
+const price = priceView;
+const seats = seatFeature;
 // Starter: $29 a month, 1 editor included, $5 per extra editor a month.
 // Pro: billed yearly by default at $1,188 (= $99 a month; a $119 monthly price exists), 3 editors included,
 // $10 per extra editor a year.

@@ -11,6 +11,7 @@ import * as m0011 from "./0011_approvals.ts";
 import * as m0012 from "./0012_bulk_batches.ts";
 import * as m0013 from "./0013_leases.ts";
 import * as m0014 from "./0014_usage_blocks.ts";
+import * as m0015 from "./0015_subscription_movements.ts";
 import type { SchemalessDb } from "../schema.ts";
 
 interface MigrationModule {
@@ -35,4 +36,5 @@ export const MIGRATIONS: Record<string, MigrationModule> = {
   "0012_bulk_batches": m0012,
   "0013_leases": m0013,
   "0014_usage_blocks": m0014,
+  "0015_subscription_movements": m0015,
 };

@@ -32,6 +32,7 @@ import { spawnConsole, type ConsoleProcess } from "../../console-process.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../../testing/scratch-db.ts";
 import { chunks, createDatabase, migrateToLatest, type Database, type Engine } from "../../db/index.ts";
 import { loadRevenueOverview, type RevenueSources } from "../../revenue/index.ts";
+import { backfillSubscriptionMovements } from "../../db/migrations/0015_subscription_movements.ts";
 import type { Kysely } from "kysely";
 import { customerUsage } from "./customer.ts";
 import { dayToIso, daysBetween, epochDay, DAY_MS } from "./days.ts";
@@ -436,6 +437,8 @@ async function revenueBench(database: Database, today: number): Promise<{ ms: nu
   await db.deleteFrom("account_events").execute();
   for (const rows of chunks(subs, 500)) await db.insertInto("directory_subscriptions").values(rows).execute();
   for (const rows of chunks(events, 500)) await db.insertInto("account_events").values(rows).execute();
+  // Written straight into account_events (not through the intake): their movement rows as the migration builds them.
+  await backfillSubscriptionMovements(database.db, database.dialect);
   const price = (interval: string, rate: number) => ({
     interval,
     price: rate,
