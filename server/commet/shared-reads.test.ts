@@ -7,6 +7,7 @@ import { metricValue } from "../testing/metrics.ts";
 import { connectCommet, getCommet, invalidateCatalog } from "./client.ts";
 import { commetPathTemplate } from "./routing.ts";
 import { shareReads } from "./shared-reads.ts";
+import { runWithRequestContext } from "../observability/index.ts";
 
 const calls = (method: string, path: string) =>
   metricValue("console_commet_request_duration_seconds", { method, path });
@@ -41,6 +42,31 @@ describe("shared Commet reads", () => {
     await Promise.all([getCommet().customers.list({ limit: 1 }), getCommet().customers.list({ limit: 2 })]);
     await getCommet().customers.list({ limit: 1 });
     expect(await calls("GET", "/api/v1/customers")).toBe(before + 3);
+  });
+
+  it("one request's repeated reads share one answer until a write; other requests read afresh", async () => {
+    const commet = getCommet();
+    const before = await calls("GET", "/api/v1/customers/:id");
+    const [first, second] = await runWithRequestContext({ requestId: "page-a" }, async () => {
+      const a = await commet.customers.get({ id: customerId });
+      const b = await commet.customers.get({ id: customerId });
+      return [a, b];
+    });
+    expect(await calls("GET", "/api/v1/customers/:id")).toBe(before + 1);
+    expect(second.data).toEqual(first.data);
+    first.data!.fullName = "changed by one panel";
+    expect(second.data!.fullName).not.toBe("changed by one panel");
+
+    await runWithRequestContext({ requestId: "page-b" }, () => commet.customers.get({ id: customerId }));
+    expect(await calls("GET", "/api/v1/customers/:id")).toBe(before + 2);
+
+    const afterWrite = await runWithRequestContext({ requestId: "action" }, async () => {
+      await commet.customers.get({ id: customerId });
+      await commet.customers.update({ id: customerId, fullName: "Written Within The Request" });
+      return commet.customers.get({ id: customerId });
+    });
+    expect(afterWrite.data!.fullName).toBe("Written Within The Request");
+    expect(await calls("GET", "/api/v1/customers/:id")).toBe(before + 4);
   });
 
   it("a read that starts after a write goes to Commet and sees the write", async () => {

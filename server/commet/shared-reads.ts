@@ -1,9 +1,10 @@
 /**
  * Fewer Commet reads from the process's one SDK client: identical reads in flight at the same time share one
- * call, and the plan and feature catalog is kept in memory for a short while. Writes clear both, so a read
- * that starts after a write never gets an answer produced before it (docs/decisions/0027-operability-and-shared-reads.md).
+ * call, one request's repeated reads share one answer, and the plan and feature catalog is kept for a short
+ * while. Writes clear all three (docs/decisions/0027-operability-and-shared-reads.md, 0025).
  */
 import type { Commet, RequestOptions } from "@commet/node";
+import { currentRequestContext, type RequestContext } from "../observability/index.ts";
 
 /** The SDK's HTTP client (7.10.0): every resource method ends in one of these four. */
 type SdkHttp = {
@@ -40,6 +41,10 @@ export function shareReads(client: Commet, options: SharedReadsOptions): SharedR
   const inFlight = new Map<string, { promise: Promise<unknown>; joiners: number }>();
   const catalog = new Map<string, { value: unknown; expiresAt: number }>();
   let catalogGeneration = 0;
+  // Answers already read for a request (its page's panels ask for the same customer, subscription, invoices…),
+  // valid until the next write in this process; dropped with the request.
+  const byRequest = new WeakMap<RequestContext, { writeGeneration: number; answers: Map<string, unknown> }>();
+  let writeGeneration = 0;
 
   const forgetCatalog = () => {
     catalog.clear();
@@ -49,6 +54,18 @@ export function shareReads(client: Commet, options: SharedReadsOptions): SharedR
   const writeBoundary = () => {
     inFlight.clear();
     forgetCatalog();
+    writeGeneration++;
+  };
+  const requestMemo = (): Map<string, unknown> | undefined => {
+    const context = currentRequestContext();
+    if (!context) return undefined;
+    let memo = byRequest.get(context);
+    // A write anywhere in the process since these answers were read: none of them is reused.
+    if (!memo || memo.writeGeneration !== writeGeneration) {
+      memo = { writeGeneration, answers: new Map() };
+      byRequest.set(context, memo);
+    }
+    return memo.answers;
   };
 
   const get = http.get.bind(http);
@@ -59,18 +76,24 @@ export function shareReads(client: Commet, options: SharedReadsOptions): SharedR
       const hit = catalog.get(key);
       if (hit && hit.expiresAt > clock()) return Promise.resolve(structuredClone(hit.value));
     }
+    // A settled answer does not depend on how long its caller was willing to wait: no timeout in this key.
+    const memoKey = JSON.stringify([endpoint, params ?? null, requestOptions?.apiVersion]);
+    const memo = requestMemo();
+    if (memo?.has(memoKey)) return Promise.resolve(structuredClone(memo.get(memoKey)));
     const shared = inFlight.get(key);
     if (shared) {
       shared.joiners++;
       return shared.promise.then((value) => structuredClone(value));
     }
     const generation = catalogGeneration;
+    const writesBefore = writeGeneration;
     const promise = get(endpoint, params, requestOptions).finally(() => {
       if (inFlight.get(key) === entry) inFlight.delete(key);
     });
     const entry = { promise, joiners: 0 };
     inFlight.set(key, entry);
     return promise.then((value) => {
+      if (memo && writesBefore === writeGeneration) memo.set(memoKey, structuredClone(value));
       if (cacheable && generation === catalogGeneration) {
         catalog.set(key, { value, expiresAt: clock() + options.catalogMaxAgeMs });
         return structuredClone(value);

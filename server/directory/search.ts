@@ -7,7 +7,7 @@
  * Hits are ranked exact-before-prefix; `exactHit` is set when exactly one customer matches exactly,
  * so the UI can open it on Enter.
  */
-import { sql, type RawBuilder } from "kysely";
+import { CompiledQuery, sql, type RawBuilder } from "kysely";
 import { foldText, normalizeEmail, prefixUpperBound, tokenize } from "./normalize.ts";
 import { tables, type Db, type DirectoryDb } from "./schema.ts";
 import type { MatchedOn, SearchHit, SearchResult } from "../../app/contracts/search.ts";
@@ -96,21 +96,101 @@ function branch(trx: Db, kind: Branch, invoiceNumber: RawBuilder<string | null> 
  * bounded candidate set. A prefix matching more customers than that is too vague to list them all
  * anyway, and whole-word matches come through their own branch so they are not crowded out.
  */
-function nameBranch(database: DirectoryDb, tokens: readonly string[], prefix: boolean) {
+function nameBranch(database: DirectoryDb, match: string, prefix: boolean) {
   const trx = tables(database);
   const kind: Branch = prefix ? "namePrefix" : "nameWords";
   if (database.dialect === "postgres") {
-    const tsquery = tokens.map((t) => `'${t.replaceAll("'", "''")}'${prefix ? ":*" : ""}`).join(" & ");
     return branch(trx, kind)
-      .where(sql<boolean>`c.name_tsv @@ to_tsquery('simple'::regconfig, ${tsquery})`)
+      .where(sql<boolean>`c.name_tsv @@ to_tsquery('simple'::regconfig, ${match})`)
       .limit(NAME_CANDIDATES);
   }
-  const match = tokens.map((t) => `"${t.replaceAll('"', '""')}"${prefix ? "*" : ""}`).join(" ");
   return branch(trx, kind).where(
     sql.ref("c.pk"),
     "in",
     sql<number>`(select rowid from directory_customers_fts where directory_customers_fts match ${match} limit ${NAME_CANDIDATES})`,
   );
+}
+
+/** The values a search puts in its SQL; everything else about the statement depends only on its shape. */
+type SearchValues = {
+  raw: string;
+  invoiceNumber: string;
+  emailPrefix: string;
+  emailUpper: string;
+  folded: string;
+  limit: number;
+  wordsMatch: string;
+  prefixMatch: string;
+};
+type SearchShape = { hasSpace: boolean; names: boolean; emailUpper: boolean };
+
+/** The full-text query of the name branches: FTS5 MATCH on SQLite, a tsquery on PostgreSQL. */
+function nameMatch(database: DirectoryDb, tokens: readonly string[], prefix: boolean): string {
+  if (database.dialect === "postgres") {
+    return tokens.map((t) => `'${t.replaceAll("'", "''")}'${prefix ? ":*" : ""}`).join(" & ");
+  }
+  return tokens.map((t) => `"${t.replaceAll('"', '""')}"${prefix ? "*" : ""}`).join(" ");
+}
+
+/** One search statement as Kysely builds it: every kind of match is a branch of a UNION ALL. */
+function searchQuery(database: DirectoryDb, shape: SearchShape, v: SearchValues) {
+  const trx = tables(database);
+  const branches = [branch(trx, "externalId").where("c.external_id", "=", v.raw).limit(5)];
+  if (!shape.hasSpace) {
+    branches.push(branch(trx, "id").where("c.id", "=", v.raw).limit(1));
+    branches.push(
+      branch(trx, "invoice", sql<string | null>`i.invoice_number`)
+        .innerJoin("directory_invoices as i", (j) =>
+          j.on((eb) =>
+            eb.or([eb("c.id", "=", eb.ref("i.customer_ref")), eb("c.external_id", "=", eb.ref("i.customer_ref"))]),
+          ),
+        )
+        .where("i.invoice_number_norm", "=", v.invoiceNumber)
+        .limit(1),
+    );
+    let emails = branch(trx, "email").where("c.email_norm", ">=", v.emailPrefix);
+    if (shape.emailUpper) emails = emails.where("c.email_norm", "<", v.emailUpper);
+    branches.push(emails.orderBy("c.email_norm").orderBy("c.id").limit(v.limit));
+  }
+  if (shape.names) {
+    branches.push(branch(trx, "nameExact").where("c.name_search", "=", v.folded).limit(v.limit));
+    branches.push(nameBranch(database, v.wordsMatch, false));
+    branches.push(nameBranch(database, v.prefixMatch, true));
+  }
+  // Each branch keeps its own ORDER BY / LIMIT inside a derived table (valid on both engines).
+  const [first, ...rest] = branches.map((b, i) => trx.selectFrom(b.as(`b${i}`)).selectAll());
+  let union = first!;
+  for (const b of rest) union = union.unionAll(b);
+  return union;
+}
+
+type CompiledSearch = { sql: string; slots: (keyof SearchValues | { value: unknown })[] };
+
+/**
+ * Building and compiling the statement cost more than running it, and there are only eight shapes per
+ * engine: each is compiled once, with a marker in place of every value, and each search fills in its values.
+ */
+const compiledSearches = new WeakMap<object, Map<string, CompiledSearch>>();
+const MARKER = "\u0000search-value:";
+
+function compiledSearch(database: DirectoryDb, shape: SearchShape): CompiledSearch {
+  let byShape = compiledSearches.get(database.db);
+  if (!byShape) compiledSearches.set(database.db, (byShape = new Map()));
+  const key = `${shape.hasSpace}|${shape.names}|${shape.emailUpper}`;
+  const cached = byShape.get(key);
+  if (cached) return cached;
+  const names = ["raw", "invoiceNumber", "emailPrefix", "emailUpper", "folded", "limit", "wordsMatch", "prefixMatch"];
+  const markers = Object.fromEntries(names.map((n) => [n, `${MARKER}${n}`])) as unknown as SearchValues;
+  const query = searchQuery(database, shape, markers).compile();
+  if (query.sql.includes(MARKER)) throw new Error("a search value was inlined into the SQL instead of bound");
+  const compiled: CompiledSearch = {
+    sql: query.sql,
+    slots: query.parameters.map((p) =>
+      typeof p === "string" && p.startsWith(MARKER) ? (p.slice(MARKER.length) as keyof SearchValues) : { value: p },
+    ),
+  };
+  byShape.set(key, compiled);
+  return compiled;
 }
 
 /**
@@ -139,35 +219,24 @@ export async function searchCustomers(
   const emailPrefix = normalizeEmail(raw);
   const tokens = looksLikeEmail ? [] : tokenize(raw).slice(0, MAX_NAME_TOKENS);
   const folded = tokens.join(" ");
+  const upper = hasSpace ? null : prefixUpperBound(emailPrefix);
 
-  const branches = [branch(trx, "externalId").where("c.external_id", "=", raw).limit(5)];
-  if (!hasSpace) {
-    branches.push(branch(trx, "id").where("c.id", "=", raw).limit(1));
-    branches.push(
-      branch(trx, "invoice", sql<string | null>`i.invoice_number`)
-        .innerJoin("directory_invoices as i", (j) =>
-          j.on((eb) =>
-            eb.or([eb("c.id", "=", eb.ref("i.customer_ref")), eb("c.external_id", "=", eb.ref("i.customer_ref"))]),
-          ),
-        )
-        .where("i.invoice_number_norm", "=", raw.toLowerCase())
-        .limit(1),
-    );
-    const upper = prefixUpperBound(emailPrefix);
-    let emails = branch(trx, "email").where("c.email_norm", ">=", emailPrefix);
-    if (upper !== null) emails = emails.where("c.email_norm", "<", upper);
-    branches.push(emails.orderBy("c.email_norm").orderBy("c.id").limit(limit));
-  }
-  if (tokens.length > 0) {
-    branches.push(branch(trx, "nameExact").where("c.name_search", "=", folded).limit(limit));
-    branches.push(nameBranch(database, tokens, false));
-    branches.push(nameBranch(database, tokens, true));
-  }
-  // Each branch keeps its own ORDER BY / LIMIT inside a derived table (valid on both engines).
-  const [first, ...rest] = branches.map((b, i) => trx.selectFrom(b.as(`b${i}`)).selectAll());
-  let union = first!;
-  for (const b of rest) union = union.unionAll(b);
-  const rows = await union.execute();
+  const values: SearchValues = {
+    raw,
+    invoiceNumber: raw.toLowerCase(),
+    emailPrefix,
+    emailUpper: upper ?? "",
+    folded,
+    limit,
+    wordsMatch: nameMatch(database, tokens, false),
+    prefixMatch: nameMatch(database, tokens, true),
+  };
+  const shape: SearchShape = { hasSpace, names: tokens.length > 0, emailUpper: upper !== null };
+  const compiled = compiledSearch(database, shape);
+  const parameters = compiled.slots.map((slot) => (typeof slot === "string" ? values[slot] : slot.value));
+  const { rows } = await trx.executeQuery<Row & { branch: string; invoice_number: string | null }>(
+    CompiledQuery.raw(compiled.sql, parameters),
+  );
 
   for (const r of rows) {
     const row = r as Row;

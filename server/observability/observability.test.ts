@@ -146,4 +146,11 @@ describe("remixRouteLabeler", () => {
     expect(label("/anything/else")).toBe("routes/$");
     expect(label("/__manifest")).toBe("remix:manifest");
   });
+
+  it("gives a path the same label when asked again, and still labels new paths once many were seen", () => {
+    expect(label("/customers/cus_42")).toBe("routes/customers.$customerId");
+    for (let i = 0; i < 1_500; i++) expect(label(`/customers/cus_${i}`)).toBe("routes/customers.$customerId");
+    expect(label("/customers")).toBe("routes/customers._index");
+    expect(label("/anything/else")).toBe("routes/$");
+  });
 });

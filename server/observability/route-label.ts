@@ -27,12 +27,21 @@ function pagePath(pathname: string): string {
   return pathname.endsWith(".data") ? pathname.slice(0, -".data".length) : pathname;
 }
 
+/** Paths whose label is remembered: `matchRoutes` flattens, ranks and compiles every route on each call. */
+const REMEMBERED_PATHS = 1_000;
+
 /** Labels paths with the deepest Remix route that matches them; one tree per build. */
 export function remixRouteLabeler(manifest: RouteManifest): (pathname: string) => string {
   const tree = routeTree(manifest);
+  // The same few paths come back all the time (/customers, /search, a customer being worked on); oldest forgotten first.
+  const labels = new Map<string, string>();
   return (pathname) => {
     if (pathname === "/__manifest") return "remix:manifest";
-    const matches = matchRoutes(tree, pagePath(pathname));
-    return matches?.at(-1)?.route.id ?? "unmatched";
+    const known = labels.get(pathname);
+    if (known !== undefined) return known;
+    const label = matchRoutes(tree, pagePath(pathname))?.at(-1)?.route.id ?? "unmatched";
+    if (labels.size >= REMEMBERED_PATHS) labels.delete(labels.keys().next().value!);
+    labels.set(pathname, label);
+    return label;
   };
 }
