@@ -31,7 +31,7 @@ test.describe("logs of the production console", () => {
       { log: (line) => lines.push(line) },
     );
     expect(running.readyLine).toMatch(
-      /^console listening on http:\/\/127\.0\.0\.1:\d+ \(Commet: http:\/\/127\.0\.0\.1:\d+\)$/,
+      /^console listening on http:\/\/127\.0\.0\.1:\d+ \(Commet: http:\/\/127\.0\.0\.1:\d+\) with \d+ workers?$/,
     );
 
     const health = await fetch(`${running.url}/healthz`, { headers: { "x-request-id": "e2e-observability-1" } });
