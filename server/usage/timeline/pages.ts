@@ -90,6 +90,21 @@ function explorerFilters(search: UsageSearch, now: number): ExplorerFilters {
   return parseExplorerFilters(new URLSearchParams(usageSearchString(search, { withSort: false })), now);
 }
 
+/** An export's filters and database, or the range error to answer with (nothing is audited then). */
+async function exportFilters(
+  search: UsageSearch,
+  sources: Sources,
+): Promise<{ error: string } | { filters: ExplorerFilters; database: TimelineDatabase }> {
+  let filters: ExplorerFilters;
+  try {
+    filters = explorerFilters(search, sources.now ?? Date.now());
+  } catch (error) {
+    if (error instanceof InvalidRangeError) return { error: error.message };
+    throw error;
+  }
+  return { filters, database: sources.database ?? (await getReadyDb()) };
+}
+
 /**
  * The explorer: catalog, ingest progress, stored drift, and for the range the series, the first detail
  * rows and (streamed, failing alone) the top customers. A range that cannot be resolved gives
@@ -189,14 +204,10 @@ export async function exportUsageCsv(
   search: UsageSearch,
   sources: Sources = {},
 ): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
-  let filters: ExplorerFilters;
-  try {
-    filters = explorerFilters(search, sources.now ?? Date.now());
-  } catch (error) {
-    if (error instanceof InvalidRangeError) return { error: error.message };
-    throw error;
-  }
-  const database = sources.database ?? (await getReadyDb());
+  const exported = await exportFilters(search, sources);
+  if ("error" in exported) return exported;
+  const { database } = exported;
+  let { filters } = exported;
   const resolved = await resolveCustomerSearch(database, filters);
   filters = resolved.filters;
   const canonicalCustomer = async (ref: string) => (await customerLabels(database, [ref]))[ref]?.id ?? ref;
@@ -280,14 +291,10 @@ export async function exportComparisonCsv(
   search: UsageSearch,
   sources: Sources = {},
 ): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
-  let filters: ExplorerFilters;
-  try {
-    filters = explorerFilters(search, sources.now ?? Date.now());
-  } catch (error) {
-    if (error instanceof InvalidRangeError) return { error: error.message };
-    throw error;
-  }
-  const database = sources.database ?? (await getReadyDb());
+  const exported = await exportFilters(search, sources);
+  if ("error" in exported) return exported;
+  const { database } = exported;
+  let { filters } = exported;
   filters = (await resolveCustomerSearch(database, filters)).filters;
   const [current, previous, catalog] = await Promise.all([
     usageSeries(database, filters),
@@ -342,14 +349,10 @@ export async function exportTopCustomersCsv(
   search: UsageSearch,
   sources: Sources = {},
 ): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
-  let filters: ExplorerFilters;
-  try {
-    filters = explorerFilters(search, sources.now ?? Date.now());
-  } catch (error) {
-    if (error instanceof InvalidRangeError) return { error: error.message };
-    throw error;
-  }
-  const database = sources.database ?? (await getReadyDb());
+  const exported = await exportFilters(search, sources);
+  if ("error" in exported) return exported;
+  const { database } = exported;
+  let { filters } = exported;
   const resolved = await resolveCustomerSearch(database, filters);
   filters = resolved.filters;
   await createAuditLog(database.db).record(
