@@ -90,11 +90,11 @@ function explorerFilters(search: UsageSearch, now: number): ExplorerFilters {
   return parseExplorerFilters(new URLSearchParams(usageSearchString(search, { withSort: false })), now);
 }
 
-/** An export's filters and database, or the range error to answer with (nothing is audited then). */
+/** An export's filters (a customer name search resolved) and database, or the range error to answer with (nothing is audited then). */
 async function exportFilters(
   search: UsageSearch,
   sources: Sources,
-): Promise<{ error: string } | { filters: ExplorerFilters; database: TimelineDatabase }> {
+): Promise<{ error: string } | { filters: ExplorerFilters; matches: unknown[] | null; database: TimelineDatabase }> {
   let filters: ExplorerFilters;
   try {
     filters = explorerFilters(search, sources.now ?? Date.now());
@@ -102,7 +102,9 @@ async function exportFilters(
     if (error instanceof InvalidRangeError) return { error: error.message };
     throw error;
   }
-  return { filters, database: sources.database ?? (await getReadyDb()) };
+  const database = sources.database ?? (await getReadyDb());
+  const resolved = await resolveCustomerSearch(database, filters);
+  return { database, filters: resolved.filters, matches: resolved.matches };
 }
 
 /**
@@ -206,10 +208,7 @@ export async function exportUsageCsv(
 ): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
   const exported = await exportFilters(search, sources);
   if ("error" in exported) return exported;
-  const { database } = exported;
-  let { filters } = exported;
-  const resolved = await resolveCustomerSearch(database, filters);
-  filters = resolved.filters;
+  const { database, filters } = exported;
   const canonicalCustomer = async (ref: string) => (await customerLabels(database, [ref]))[ref]?.id ?? ref;
   await createAuditLog(database.db, { canonicalCustomer }).record(
     {
@@ -217,7 +216,7 @@ export async function exportUsageCsv(
       role: staff.role,
       action: "usage.export",
       // A name search is no customer id: it stays in the filters.
-      customerId: resolved.matches === null ? (filters.customer ?? null) : null,
+      customerId: exported.matches === null ? (filters.customer ?? null) : null,
       params: { filters: { ...search, from: dayToIso(filters.range.fromDay), to: dayToIso(filters.range.toDay) } },
       idempotencyKey: crypto.randomUUID(),
     },
@@ -293,9 +292,7 @@ export async function exportComparisonCsv(
 ): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
   const exported = await exportFilters(search, sources);
   if ("error" in exported) return exported;
-  const { database } = exported;
-  let { filters } = exported;
-  filters = (await resolveCustomerSearch(database, filters)).filters;
+  const { database, filters } = exported;
   const [current, previous, catalog] = await Promise.all([
     usageSeries(database, filters),
     previousSeries(database, filters, search.grain),
@@ -351,10 +348,7 @@ export async function exportTopCustomersCsv(
 ): Promise<{ error: string } | { error: null; csv: Readable; filename: string }> {
   const exported = await exportFilters(search, sources);
   if ("error" in exported) return exported;
-  const { database } = exported;
-  let { filters } = exported;
-  const resolved = await resolveCustomerSearch(database, filters);
-  filters = resolved.filters;
+  const { database, filters } = exported;
   await createAuditLog(database.db).record(
     {
       actor: { id: staff.id, email: staff.email },
