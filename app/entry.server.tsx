@@ -3,7 +3,6 @@
  * `startConsole` is exported from here so that `server/main.ts` starts the console from this build's
  * own copy of `server/**` — one module graph per process (docs/decisions/0009-one-module-graph.md).
  */
-import { PassThrough } from "node:stream";
 import type { AppLoadContext, EntryContext, HandleErrorFunction } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
 import { RemixServer } from "@remix-run/react";
@@ -11,6 +10,7 @@ import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { NonceContext } from "./lib/nonce";
 import { logger } from "../server/observability/index.ts";
+import { RenderPasses } from "../server/http-render-stream.ts";
 
 export { startConsole } from "../server/console.ts";
 
@@ -45,7 +45,8 @@ export default function handleRequest(
       nonce,
       [readyEvent]() {
         shellRendered = true;
-        const body = new PassThrough();
+        // One chunk per render pass, not per 2 KB piece: one compressed block each (server/http-render-stream.ts).
+        const body = new RenderPasses();
         responseHeaders.set("Content-Type", "text/html");
         resolve(
           new Response(createReadableStreamFromReadable(body), {
