@@ -50,7 +50,18 @@ function handled<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
+/**
+ * A page's garbage dies young; a larger young generation lets V8 scavenge less often, copying fewer objects that
+ * are still in flight (≈ 15 % less GC time per page, docs/decisions/0029-lean-pages.md). An operator's own
+ * `--max-semi-space-size` (execArgv or NODE_OPTIONS) wins.
+ */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions = process.env.NODE_OPTIONS ?? ""): string[] {
+  const set = [...execArgv, nodeOptions].some((arg) => arg.includes("--max-semi-space-size"));
+  return set ? [...execArgv] : [...execArgv, "--max-semi-space-size=32"];
+}
+
 export async function runPrimary(options: PrimaryOptions): Promise<void> {
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv) });
   let shuttingDown = false;
   let stopCommet: (() => Promise<void>) | undefined;
   let commet: CommetHandover | undefined;
