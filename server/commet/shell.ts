@@ -5,7 +5,7 @@ import { toCommetProblem } from "./errors.ts";
 import { permissionsOf, type Role } from "../../app/contracts/permissions.ts";
 import type { ShellInfo, ShellStaff, ShellUnsettledWrites } from "../../app/contracts/shell.ts";
 import { approvalsWaitingFor } from "../approvals/index.ts";
-import { myUnsettledWrites, unsettledWriteCounts } from "../writes/index.ts";
+import { unsettledSummaryFor } from "../writes/index.ts";
 import { logger } from "../observability/index.ts";
 
 export async function getShellInfo(): Promise<ShellInfo> {
@@ -24,11 +24,7 @@ export async function getShellInfo(): Promise<ShellInfo> {
 /** The navigation's counts of unconfirmed writes; a failed read leaves them out rather than failing every page. */
 async function unsettledFor(staff: { id: string; role: Role }): Promise<ShellUnsettledWrites | null> {
   try {
-    const [mine, all] = await Promise.all([
-      myUnsettledWrites(staff.id),
-      staff.role === "admin" ? unsettledWriteCounts() : Promise.resolve(null),
-    ]);
-    return { mine: mine.length, mineAttention: mine.filter((w) => w.state !== "awaiting").length, all };
+    return await unsettledSummaryFor(staff);
   } catch (error) {
     logger("shell").error({ err: error }, "unsettled writes could not be read");
     return null;

@@ -20,11 +20,10 @@ export { installWriteGate, type WriteGate } from "./gate.ts";
 export { readFailure } from "./outcome.ts";
 export {
   customerUnsettledWrites,
-  myUnsettledWrites,
   resolvePendingWrite,
   settleUnsettledWrite,
   startProcessWriteResolver,
-  unsettledWriteCounts,
+  unsettledSummaryFor,
   unsettledWritesFor,
   writeEngineFor,
 } from "./process-engine.ts";

@@ -1,13 +1,14 @@
 /** The process-wide write engine (the process's SDK client and audit trail), its resolver and their reads. */
 import type { WriteResult } from "../../app/contracts/ops-results.ts";
 import type { Role } from "../../app/contracts/permissions.ts";
-import type { UnsettledCounts, UnsettledWrite } from "../../app/contracts/unsettled-writes.ts";
+import type { ShellUnsettledWrites } from "../../app/contracts/shell.ts";
+import type { UnsettledWrite } from "../../app/contracts/unsettled-writes.ts";
 import { canonicalAuditCustomer, finalizeAudit, getAuditEntry, recordAudit } from "../audit/index.ts";
 import { getReadyDb } from "../db/index.ts";
 import { createWriteEngine, type Staff, type WriteEngine } from "./engine.ts";
 import { installedWriteGate } from "./gate.ts";
 import { settleByHand, type SettleAnswer, type SettleInput } from "./settle.ts";
-import { countUnsettledWrites, enqueueUnresolved, listUnsettledWrites, startWriteResolver } from "./resolver.ts";
+import { enqueueUnresolved, listUnsettledWrites, startWriteResolver } from "./resolver.ts";
 
 let processEngine: WriteEngine | undefined;
 
@@ -38,9 +39,24 @@ export async function startProcessWriteResolver(options: {
 }
 
 /** The reader's own unsettled writes ("My unsettled writes"). */
-export async function myUnsettledWrites(staffId: string): Promise<UnsettledWrite[]> {
-  const database = await getReadyDb();
-  return listUnsettledWrites(database.db, { actorId: staffId, reader: staffId });
+/**
+ * The navigation's counts of unsettled writes, in one read: the reader's own, and for an admin everyone's (the
+ * admin's own are counted from the same rows).
+ */
+export async function unsettledSummaryFor(staff: { id: string; role: Role }): Promise<ShellUnsettledWrites> {
+  const { db } = await getReadyDb();
+  const all = staff.role === "admin";
+  const rows = await listUnsettledWrites(
+    db,
+    all ? { limit: 1000, reader: staff.id } : { actorId: staff.id, reader: staff.id },
+  );
+  const mine = all ? rows.filter((row) => row.mine) : rows;
+  const attention = (writes: UnsettledWrite[]) => writes.filter((w) => w.state !== "awaiting").length;
+  return {
+    mine: mine.length,
+    mineAttention: attention(mine),
+    all: all ? { total: rows.length, attention: attention(rows) } : null,
+  };
 }
 
 /** /writes/mine: the reader's own unsettled writes, or everyone's for an admin. */
@@ -72,9 +88,4 @@ export async function customerUnsettledWrites(customerRef: string, readerId: str
   const database = await getReadyDb();
   const customerId = await canonicalAuditCustomer(customerRef);
   return listUnsettledWrites(database.db, { customerId, reader: readerId, limit: 20 });
-}
-
-/** The navigation's count for admins. */
-export async function unsettledWriteCounts(): Promise<UnsettledCounts> {
-  return countUnsettledWrites((await getReadyDb()).db);
 }
