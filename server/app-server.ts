@@ -19,7 +19,7 @@ import { cspNonce, noStore, refuseCrossSiteForms, refuseUnknownHost, securityHea
 import { BUILD_DIR } from "./project-root.ts";
 import { getReadyDb } from "./db/index.ts";
 import { activityWebhooks } from "./activity/index.ts";
-import { directoryWebhooks } from "./directory/index.ts";
+import { directoryWebhooks, SEARCH_PATH, searchEndpoint } from "./directory/index.ts";
 import { usageWebhooks } from "./usage/timeline/index.ts";
 import { paymentWebhooks } from "./payments/index.ts";
 import { catalogWebhooks } from "./commet/index.ts";
@@ -110,11 +110,23 @@ export function createApp(options: AppServerOptions): express.Express {
   });
   app.use(refuseUnknownHost(options.origins));
   app.use(cspNonce(), securityHeaders(options.mode));
+  // The command palette's search, on every keystroke: a small private JSON answer, given here without Remix's
+  // machinery or compression (docs/decisions/0030-search-ahead-of-remix.md).
+  const search = searchEndpoint();
+  app.get(SEARCH_PATH, search);
+  app.options(SEARCH_PATH, search);
   // Brotli's default 4 MiB window costs more to set up per answer than compressing a page; 256 KiB covers any
   // page, so the bytes are the same (docs/decisions/0025-where-the-cpu-goes.md).
   app.use(compression({ brotli: { params: { [zlib.constants.BROTLI_PARAM_LGWIN]: 18 } } }));
   app.use(refuseCrossSiteForms(options.origins));
   app.use(refuseNonFormBodies({ exempt: [COMMET_WEBHOOK_PATH] }));
+  app.all(SEARCH_PATH, (_req, res) => {
+    res
+      .set({ Allow: "GET, HEAD, OPTIONS", "Cache-Control": "no-store" })
+      .status(405)
+      .type("text/plain")
+      .send("Method Not Allowed\n");
+  });
 
   if (options.mode === "development") {
     app.use(labelRoute("vite (development)"), options.devMiddleware, labelRoute(undefined));

@@ -246,7 +246,11 @@ export function createAuth(options: AuthOptions) {
 
   /** The signed-in staff member, or null (no cookie, bad signature, expired, revoked, deactivated). */
   function getCurrentStaff(request: Request): Promise<CurrentStaff | null> {
-    const cookieHeader = request.headers.get("Cookie");
+    return staffForCookie(request.headers.get("Cookie"));
+  }
+
+  /** The same from a Cookie header, for answers given ahead of Remix (server/directory's /search). */
+  function staffForCookie(cookieHeader: string | null | undefined): Promise<CurrentStaff | null> {
     if (!cookieHeader) return Promise.resolve(null);
     let lookup = inFlight.get(cookieHeader);
     if (!lookup) {
@@ -263,6 +267,14 @@ export function createAuth(options: AuthOptions) {
     return { id, email, name, role: role as Role };
   }
 
+  /** Where a signed-out request is sent: the sign-in page, then back to a GET's URL (a form's page otherwise). */
+  function loginLocation(method: string, requestUrl: string): string {
+    const url = new URL(requestUrl);
+    url.searchParams.delete("_data"); // Remix's client-side data requests: come back to the page itself
+    const back = method.toUpperCase() === "GET" ? `${url.pathname}${url.search}` : url.pathname;
+    return `${loginPath}?${new URLSearchParams({ redirectTo: back })}`;
+  }
+
   /**
    * For every loader and action: the signed-in staff member allowed `permission`.
    * Throws a redirect to /login?redirectTo=… when signed out, a 403 Response when the role lacks the
@@ -271,12 +283,7 @@ export function createAuth(options: AuthOptions) {
   async function requireStaff(request: Request, permission?: Permission): Promise<CurrentStaff> {
     assertSameOrigin(request, origins);
     const current = await getCurrentStaff(request);
-    if (!current) {
-      const url = new URL(request.url);
-      url.searchParams.delete("_data"); // Remix's client-side data requests: come back to the page itself
-      const back = request.method.toUpperCase() === "GET" ? `${url.pathname}${url.search}` : url.pathname;
-      throw redirect(`${loginPath}?${new URLSearchParams({ redirectTo: back })}`);
-    }
+    if (!current) throw redirect(loginLocation(request.method, request.url));
     if (permission && !can(current.role, permission)) {
       throw new Response(`Your role (${current.role}) may not do this.`, { status: 403, statusText: "Forbidden" });
     }
@@ -299,6 +306,8 @@ export function createAuth(options: AuthOptions) {
     signIn,
     signOut,
     getCurrentStaff,
+    staffForCookie,
+    loginLocation,
     requireStaff,
     staff,
     sessions,

@@ -95,6 +95,12 @@ export const assertSameOrigin = (request: Request) => assertSameOriginOf(request
 export const requireStaff = async (request: Request, permission?: Permission) =>
   (await auth()).requireStaff(request, permission);
 export const getCurrentStaff = async (request: Request) => (await auth()).getCurrentStaff(request);
+/** For answers given in Express ahead of Remix: the signed-in staff member by Cookie header, or null. */
+export const staffForCookie = async (cookieHeader: string | null | undefined) =>
+  (await auth()).staffForCookie(cookieHeader);
+/** Where such an answer sends a signed-out request (as requireStaff's redirect does). */
+export const loginLocation = async (method: string, requestUrl: string) =>
+  (await auth()).loginLocation(method, requestUrl);
 export const signIn: Auth["signIn"] = async (input) => (await auth()).signIn(input);
 /** What the sign-in page offers: the provider button (when OIDC is on) and whether passwords are open to all. */
 export const signInOptions = () => {

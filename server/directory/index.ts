@@ -13,6 +13,9 @@
  *     ("id" | "externalId" | "invoice" | "email" | "name") and `exact`; `exactHit` is the single exact
  *     hit when there is exactly one (Enter → open it).
  *
+ *   searchEndpoint() — GET /search for Express, ahead of Remix (search-endpoint.ts): session and customers:read
+ *     checked as requireStaff does, the query parsed by app/contracts/search.ts, the hits as private JSON.
+ *
  * Tables (list.ts) — zod-validated options (ZodError on bad input; InvalidCursorError on a bad cursor)
  *   listIndexedCustomers(database, { sort: created|email|name|plan|status|seats, dir, status[], plan[],
  *     cursor | offset, limit ≤ 200 }) → { rows: IndexedCustomer[], total, nextCursor }
@@ -38,6 +41,7 @@
  *     trial.*, seats.updated, and invoice numbers from any event).
  */
 export { searchCustomers, SEARCH_MAX_LIMIT } from "./search.ts";
+export { SEARCH_PATH, searchEndpoint, type SearchEndpointOptions } from "./search-endpoint.ts";
 export { customersPage, newestCustomers, searchDirectory, subscriptionsPage } from "./pages.ts";
 export {
   CUSTOMER_SORTS,

@@ -18,8 +18,13 @@ import type { Permission } from "../../app/contracts/permissions.ts";
 export type RouteAccessLevel = Permission | "signed-in" | "public";
 
 export interface RouteAccessRow {
-  /** The route module's file name under app/routes without extension, e.g. "admin.staff". */
+  /**
+   * The route module's file name under app/routes without extension, e.g. "admin.staff" — or, for an answer
+   * Express gives ahead of Remix (`express` set), a name for the row.
+   */
   route: string;
+  /** Answered in Express ahead of Remix by this handler (no route module); the same access rules apply. */
+  express?: string;
   method: "GET" | "POST";
   /** A concrete URL to send the request to (fill route params with ids that need not exist). */
   path: string;
@@ -100,7 +105,13 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     path: "/customers/no-such-customer/portal",
     access: "portal:issue",
   },
-  { route: "search", method: "GET", path: "/search?q=nobody", access: "customers:read" },
+  {
+    route: "search",
+    express: "server/directory/search-endpoint.ts",
+    method: "GET",
+    path: "/search?q=nobody",
+    access: "customers:read",
+  },
   // POST /webhooks/commet is not a Remix route: Express answers it ahead of Remix (server/app-server.ts
   // commetWebhooks), authenticated by the X-Commet-Signature HMAC, not by a session.
 
