@@ -1,6 +1,6 @@
 /**
  * GET /search?q= — the command palette's customer lookup, answered by Express ahead of Remix: a ≈ 0.5 ms query
- * cost several times that in Remix's request machinery (docs/decisions/0029-search-ahead-of-remix.md). Same
+ * cost several times that in Remix's request machinery (docs/decisions/0030-search-ahead-of-remix.md). Same
  * contract as the route it replaces: signed out → 302 to /login, a role without customers:read → 403, the query
  * parsed by app/contracts/search.ts, the hits as JSON, never cached.
  */
