@@ -14,11 +14,14 @@ import { loadSeatPanel } from "../seats/index.ts";
 import { loadSubscriptionActions } from "../subscriptions/index.ts";
 import { loadUsagePanel } from "../usage/index.ts";
 import { customerUnsettledWrites } from "../writes/index.ts";
-import { loadCustomerView, settleWithin, toPanel } from "./index.ts";
+import { loadCustomerView, PANEL_READ_TIMEOUT_MS, settleWithin, toPanel } from "./index.ts";
 import { logger } from "../observability/index.ts";
 
 /** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
 const PROFILE_WAIT_MS = 1_500;
+
+/** The forms read with the panels' timeout: the same reads (active subscription, customer…) then share one call. */
+const reads = { timeoutMs: PANEL_READ_TIMEOUT_MS };
 
 const ACTIVITY_PROBLEM: Problem = {
   kind: "unavailable",
@@ -70,15 +73,18 @@ export async function loadCustomerPage(
       unsettledWrites: formPanel(customerUnsettledWrites(customerRef, options.staffId ?? null), "unsettled-writes"),
       activity,
       // Estimated from the plan's pricing and Commet's live counters (server/billing/estimate.ts).
-      projectedInvoice: toPanel(loadProjectedInvoice(customerRef), "projected-invoice"),
+      projectedInvoice: toPanel(loadProjectedInvoice(customerRef, reads), "projected-invoice"),
       activityKind: options.activityKind ?? null,
       // Each form's idempotency key is made here, when the form is rendered (same on the server render and in the browser).
       seatForm: can(role, "seats:write")
-        ? { resolve: formPanel(loadSeatPanel(customerRef), "seat-form"), key: newIdempotencyKey("seats") }
+        ? {
+            resolve: formPanel(loadSeatPanel(customerRef, undefined, reads), "seat-form"),
+            key: newIdempotencyKey("seats"),
+          }
         : null,
       subscriptionActions: subscriptionActionsFor(customerRef, role),
       payments: {
-        resolve: toPanel(loadPaymentsPanel(customerRef), "payments"),
+        resolve: toPanel(loadPaymentsPanel(customerRef, reads), "payments"),
         // Each action's form is offered to the roles that may use it; the server checks again.
         can: {
           retry: can(role, "payments:retry"),
@@ -93,7 +99,7 @@ export async function loadCustomerPage(
       },
       usageForm: can(role, "usage:write")
         ? {
-            resolve: formPanel(loadUsagePanel(customerRef), "usage-form"),
+            resolve: formPanel(loadUsagePanel(customerRef, undefined, reads), "usage-form"),
             keys: { record: newIdempotencyKey("usage"), set: newIdempotencyKey("usage-set") },
           }
         : null,
@@ -110,7 +116,7 @@ function subscriptionActionsFor(customerRef: string, role: Role) {
   };
   if (!may.cancel && !may.cancelNow && !may.changePlan) return null;
   return {
-    resolve: formPanel(loadSubscriptionActions(customerRef), "subscription-actions"),
+    resolve: formPanel(loadSubscriptionActions(customerRef, undefined, reads), "subscription-actions"),
     may,
     keys: {
       cancel: newIdempotencyKey("cancel"),
