@@ -9,7 +9,7 @@ import { metricValue } from "../testing/metrics.ts";
 import { connectCommet, getCommet } from "../commet/client.ts";
 import { runWithRequestContext } from "../observability/index.ts";
 import { INVOICES_SHOWN } from "./index.ts";
-import { loadCustomerPage } from "./page.ts";
+import { loadCustomerPage, streamTogether } from "./page.ts";
 
 // The activity, audit and unsettled-writes panels read the console's database: a throwaway SQLite one.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "customer-page-test-"));
@@ -92,5 +92,32 @@ describe("the customer page's Commet reads", () => {
     const shown = page.invoices?.data as { invoices: Array<{ id: string }>; hasMore: boolean };
     expect(shown.invoices.map((i) => i.id)).toEqual(direct.data!.map((i) => i.id));
     expect(shown.hasMore).toBe(direct.hasMore ?? false);
+  });
+});
+
+describe("streamTogether", () => {
+  it("holds settled promises until the others settle, then lets them go at once", async () => {
+    const together = streamTogether(1_000);
+    let late: (value: string) => void = () => {};
+    const order: string[] = [];
+    const a = together.hold(Promise.resolve("a")).then((v) => order.push(v));
+    const b = together.hold(new Promise<string>((resolve) => (late = resolve))).then((v) => order.push(v));
+    together.release();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual([]);
+    late("b");
+    await Promise.all([a, b]);
+    expect(order).toEqual(["a", "b"]);
+  });
+
+  it("lets a settled promise go after the hold time while another is still waiting", async () => {
+    const together = streamTogether(30);
+    const never = together.hold(new Promise<string>(() => {}));
+    const fast = together.hold(Promise.resolve("fast"));
+    together.release();
+    const started = performance.now();
+    expect(await fast).toBe("fast");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+    void never;
   });
 });
