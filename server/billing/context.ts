@@ -25,15 +25,17 @@ export type BillingContextResult =
 export async function loadBillingContext(
   commet: Commet,
   customerId: string,
-  options: { customer?: boolean } = {},
+  /** timeoutMs: per-attempt timeout of each read (default: the SDK's); the customer page passes its panels'. */
+  options: { customer?: boolean; timeoutMs?: number } = {},
 ): Promise<BillingContextResult> {
+  const request = options.timeoutMs === undefined ? undefined : { timeout: options.timeoutMs };
   const [subscription, customer] = await Promise.all([
-    commet.subscriptions.getActive({ customerId }),
-    options.customer ? commet.customers.get({ id: customerId }) : Promise.resolve(null),
+    commet.subscriptions.getActive({ customerId }, request),
+    options.customer ? commet.customers.get({ id: customerId }, request) : Promise.resolve(null),
   ]);
   const sub = subscription.data;
   if (!sub) return { ok: false, reason: "no_active_subscription" };
-  const plan = (await commet.plans.get({ id: sub.plan.id })).data;
+  const plan = (await commet.plans.get({ id: sub.plan.id }, request)).data;
   if (!plan) throw new Error(`Commet returned no plan ${sub.plan.id}`);
   const c = customer?.data;
   return {

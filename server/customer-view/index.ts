@@ -77,7 +77,13 @@ export type CommetCallName =
 
 export const INVOICES_SHOWN = 12;
 export const STAFF_ACTIONS_SHOWN = 10;
-const DEFAULT_TIMEOUT_MS = 3_500;
+/**
+ * Invoices are read in Commet's largest page: the Payments panel reads the same first page (server/payments),
+ * so both panels share one call; the Invoices panel shows the first INVOICES_SHOWN of it.
+ */
+export const INVOICE_PAGE_LIMIT = 100;
+/** Per-attempt timeout of the page's Commet reads; the write forms' reads use it too, so they share the calls. */
+export const PANEL_READ_TIMEOUT_MS = 3_500;
 
 const unexpected: Problem = {
   kind: "unavailable",
@@ -314,7 +320,7 @@ async function withoutSubscriptionEmpty<T>(call: () => Promise<T[]>): Promise<T[
 
 export function loadCustomerView(customerRef: string, options: CustomerViewOptions = {}): CustomerPanels {
   const commet = options.commet ?? getCommet();
-  const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeout = options.timeoutMs ?? PANEL_READ_TIMEOUT_MS;
   const staffActions = options.staffActions ?? auditStaffActions;
   const deadline = options.deadlineMs ?? PANEL_DEADLINE_MS;
   const panel = <T>(promise: Promise<T>, name: PanelName) => toPanel(promise, name, deadline);
@@ -349,9 +355,14 @@ export function loadCustomerView(customerRef: string, options: CustomerViewOptio
   const quota = timed("quota.getAll", async () =>
     withoutSubscriptionEmpty(async () => (await commet.quota.getAll(customerId, { timeout })).data ?? []),
   );
-  const invoices = timed("invoices.list", () =>
-    commet.invoices.list({ customerId: customerRef, limit: INVOICES_SHOWN }, { timeout }),
-  );
+  // By Commet id once the profile has it (an externalId in the URL too), as the Payments panel reads them.
+  const invoices = timed("invoices.list", async () => {
+    const customerId = await customer.then(
+      (c) => c.id,
+      () => customerRef,
+    );
+    return commet.invoices.list({ customerId, limit: INVOICE_PAGE_LIMIT }, { timeout });
+  });
 
   // The audit trail is local: it only needs the customer's ids, known once the profile arrives.
   const actions = customer.then(
@@ -379,7 +390,13 @@ export function loadCustomerView(customerRef: string, options: CustomerViewOptio
       "quota",
     ),
     invoices: panel(
-      invoices.then((page) => ({ invoices: (page.data ?? []).map(toInvoice), hasMore: page.hasMore ?? false })),
+      invoices.then((page) => {
+        const list = page.data ?? [];
+        return {
+          invoices: list.slice(0, INVOICES_SHOWN).map(toInvoice),
+          hasMore: list.length > INVOICES_SHOWN || (page.hasMore ?? false),
+        };
+      }),
       "invoices",
     ),
     staffActions: panel(actions, "staffActions"),

@@ -14,11 +14,14 @@ import { loadSeatPanel } from "../seats/index.ts";
 import { loadSubscriptionActions } from "../subscriptions/index.ts";
 import { loadUsagePanel } from "../usage/index.ts";
 import { customerUnsettledWrites } from "../writes/index.ts";
-import { loadCustomerView, settleWithin, toPanel } from "./index.ts";
+import { loadCustomerView, PANEL_READ_TIMEOUT_MS, settleWithin, toPanel } from "./index.ts";
 import { logger } from "../observability/index.ts";
 
 /** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
 const PROFILE_WAIT_MS = 1_500;
+
+/** The forms read with the panels' timeout: the same reads (active subscription, customer…) then share one call. */
+const reads = { timeoutMs: PANEL_READ_TIMEOUT_MS };
 
 const ACTIVITY_PROBLEM: Problem = {
   kind: "unavailable",
@@ -32,6 +35,36 @@ const ACTIVITY_PROBLEM: Problem = {
  * closes after Remix's stream timeout, and a form still waiting then would show its skeleton for good.
  */
 const formPanel = <T>(promise: Promise<T>, name: string): Promise<PanelResult<T>> => toPanel(promise, name);
+
+/**
+ * How long panels that have their data wait for the others, so that they stream in together. Every promise
+ * that settles on its own is a render pass of React, a turbo-stream chunk and a compressor flush: held, the
+ * page's ~15 panels go out in one or two. A panel still waiting after this goes out on its own when it settles.
+ */
+export const STREAM_TOGETHER_MS = 250;
+
+/**
+ * Promises held until all of them have settled, or `ms` after `release()`, whichever is first. `hold` every
+ * promise, then `release()`. The promises must never reject (panel promises don't).
+ */
+export function streamTogether(ms: number) {
+  const held: Promise<unknown>[] = [];
+  let open: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  return {
+    hold<T>(promise: Promise<T>): Promise<T> {
+      held.push(promise);
+      return promise.then((value) => gate.then(() => value));
+    },
+    release() {
+      const timer = setTimeout(open, ms);
+      void Promise.allSettled(held).then(() => {
+        clearTimeout(timer);
+        open();
+      });
+    },
+  };
+}
 
 export async function loadCustomerPage(
   customerRef: string,
@@ -56,53 +89,60 @@ export async function loadCustomerPage(
     };
     return { notFound, page: null };
   }
-  return {
-    notFound: null,
-    page: {
-      customerRef,
-      canIssuePortal: can(role, "portal:issue"),
-      canSendInvoices: can(role, "invoices:send"),
-      // The server's clock, for what depends on it (an invoice past its due date is overdue).
-      now: Date.now(),
-      canReadAudit: can(role, "audit:read"),
-      ...panels,
-      // Writes on this customer Commet has not confirmed yet ("awaiting confirmation"; server/writes resolver).
-      unsettledWrites: formPanel(customerUnsettledWrites(customerRef, options.staffId ?? null), "unsettled-writes"),
-      activity,
-      // Estimated from the plan's pricing and Commet's live counters (server/billing/estimate.ts).
-      projectedInvoice: toPanel(loadProjectedInvoice(customerRef), "projected-invoice"),
-      activityKind: options.activityKind ?? null,
-      // Each form's idempotency key is made here, when the form is rendered (same on the server render and in the browser).
-      seatForm: can(role, "seats:write")
-        ? { resolve: formPanel(loadSeatPanel(customerRef), "seat-form"), key: newIdempotencyKey("seats") }
-        : null,
-      subscriptionActions: subscriptionActionsFor(customerRef, role),
-      payments: {
-        resolve: toPanel(loadPaymentsPanel(customerRef), "payments"),
-        // Each action's form is offered to the roles that may use it; the server checks again.
-        can: {
-          retry: can(role, "payments:retry"),
-          refund: can(role, "payments:refund"),
-          recovery: can(role, "recovery:issue"),
-        },
-        keys: {
-          retry: newIdempotencyKey("retry"),
-          refund: newIdempotencyKey("refund"),
-          recovery: newIdempotencyKey("recovery"),
-        },
+  const together = streamTogether(STREAM_TOGETHER_MS);
+  const hold = together.hold;
+  const held = Object.fromEntries(
+    Object.entries(panels).map(([name, promise]) => [name, hold(promise)]),
+  ) as unknown as typeof panels;
+  const page = {
+    customerRef,
+    canIssuePortal: can(role, "portal:issue"),
+    canSendInvoices: can(role, "invoices:send"),
+    // The server's clock, for what depends on it (an invoice past its due date is overdue).
+    now: Date.now(),
+    canReadAudit: can(role, "audit:read"),
+    ...held,
+    // Writes on this customer Commet has not confirmed yet ("awaiting confirmation"; server/writes resolver).
+    unsettledWrites: hold(formPanel(customerUnsettledWrites(customerRef, options.staffId ?? null), "unsettled-writes")),
+    activity: hold(activity),
+    // Estimated from the plan's pricing and Commet's live counters (server/billing/estimate.ts).
+    projectedInvoice: hold(toPanel(loadProjectedInvoice(customerRef, reads), "projected-invoice")),
+    activityKind: options.activityKind ?? null,
+    // Each form's idempotency key is made here, when the form is rendered (same on the server render and in the browser).
+    seatForm: can(role, "seats:write")
+      ? {
+          resolve: hold(formPanel(loadSeatPanel(customerRef, undefined, reads), "seat-form")),
+          key: newIdempotencyKey("seats"),
+        }
+      : null,
+    subscriptionActions: subscriptionActionsFor(customerRef, role, hold),
+    payments: {
+      resolve: hold(toPanel(loadPaymentsPanel(customerRef, reads), "payments")),
+      // Each action's form is offered to the roles that may use it; the server checks again.
+      can: {
+        retry: can(role, "payments:retry"),
+        refund: can(role, "payments:refund"),
+        recovery: can(role, "recovery:issue"),
       },
-      usageForm: can(role, "usage:write")
-        ? {
-            resolve: formPanel(loadUsagePanel(customerRef), "usage-form"),
-            keys: { record: newIdempotencyKey("usage"), set: newIdempotencyKey("usage-set") },
-          }
-        : null,
+      keys: {
+        retry: newIdempotencyKey("retry"),
+        refund: newIdempotencyKey("refund"),
+        recovery: newIdempotencyKey("recovery"),
+      },
     },
+    usageForm: can(role, "usage:write")
+      ? {
+          resolve: hold(formPanel(loadUsagePanel(customerRef, undefined, reads), "usage-form")),
+          keys: { record: newIdempotencyKey("usage"), set: newIdempotencyKey("usage-set") },
+        }
+      : null,
   };
+  together.release();
+  return { notFound: null, page };
 }
 
 /** The Subscription actions panel for a role that may take at least one of them (null otherwise). */
-function subscriptionActionsFor(customerRef: string, role: Role) {
+function subscriptionActionsFor(customerRef: string, role: Role, hold: <T>(promise: Promise<T>) => Promise<T>) {
   const may = {
     cancel: can(role, "subscriptions:cancel"),
     cancelNow: can(role, "subscriptions:cancel-now"),
@@ -110,7 +150,7 @@ function subscriptionActionsFor(customerRef: string, role: Role) {
   };
   if (!may.cancel && !may.cancelNow && !may.changePlan) return null;
   return {
-    resolve: formPanel(loadSubscriptionActions(customerRef), "subscription-actions"),
+    resolve: hold(formPanel(loadSubscriptionActions(customerRef, undefined, reads), "subscription-actions")),
     may,
     keys: {
       cancel: newIdempotencyKey("cancel"),

@@ -5,11 +5,14 @@
 import type { Commet, Customer, Invoice, Subscription, Transaction } from "@commet/node";
 import type { PaymentsPanelData, TransactionStatus, TransactionView } from "../../app/contracts/payments.ts";
 import { getCommet } from "../commet/client.ts";
-import { getCustomer } from "../customer-view/index.ts";
+import { getCustomer, INVOICE_PAGE_LIMIT } from "../customer-view/index.ts";
 import { failureReasons, matchFailures, type FailureReasons } from "./failures.ts";
 
-/** Commet's largest page; a customer's history beyond PANEL_PAGES pages is summarized as "more". */
-export const PAGE_LIMIT = 100;
+/**
+ * Commet's largest page; a customer's history beyond PANEL_PAGES pages is summarized as "more". The first invoice
+ * page is the Invoices panel's read too (same page size): one call serves both panels.
+ */
+export const PAGE_LIMIT = INVOICE_PAGE_LIMIT;
 export const PANEL_PAGES = 3;
 const DEFAULT_TIMEOUT_MS = 3_500;
 

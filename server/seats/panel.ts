@@ -3,13 +3,21 @@ import type { SeatPanel } from "../../app/contracts/ops-panels.ts";
 import { loadBillingContext } from "../billing/index.ts";
 import { writeEngineFor, type WriteEngine } from "../writes/index.ts";
 
-/** The plan's seat types with their current counts; null when the customer has no active subscription. */
-export async function loadSeatPanel(customerId: string, engine?: WriteEngine): Promise<SeatPanel | null> {
+/**
+ * The plan's seat types with their current counts; null when the customer has no active subscription.
+ * timeoutMs: per-attempt timeout of each read (the customer page passes its panels', so these reads are the panels').
+ */
+export async function loadSeatPanel(
+  customerId: string,
+  engine?: WriteEngine,
+  options: { timeoutMs?: number } = {},
+): Promise<SeatPanel | null> {
   const commet = writeEngineFor(engine).commet();
-  const loaded = await loadBillingContext(commet, customerId, { customer: true });
+  const loaded = await loadBillingContext(commet, customerId, { customer: true, timeoutMs: options.timeoutMs });
   if (!loaded.ok) return null;
   const { context } = loaded;
-  const balances = (await commet.seats.getAllBalances({ customerId })).data as
+  const request = options.timeoutMs === undefined ? undefined : { timeout: options.timeoutMs };
+  const balances = (await commet.seats.getAllBalances({ customerId }, request)).data as
     { balances?: Record<string, { current: number }> } | undefined;
   return {
     customer: context.customer,

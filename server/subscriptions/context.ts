@@ -16,21 +16,26 @@ export interface SubscriptionContext {
   livemode: boolean;
 }
 
-/** null: the customer has no active subscription. */
-export async function loadSubscriptionContext(commet: Commet, customerId: string): Promise<SubscriptionContext | null> {
+/** null: the customer has no active subscription. timeoutMs: per-attempt timeout of each read (default: the SDK's). */
+export async function loadSubscriptionContext(
+  commet: Commet,
+  customerId: string,
+  options: { timeoutMs?: number } = {},
+): Promise<SubscriptionContext | null> {
+  const request = options.timeoutMs === undefined ? undefined : { timeout: options.timeoutMs };
   const [active, customer] = await Promise.all([
-    commet.subscriptions.getActive({ customerId }),
-    commet.customers.get({ id: customerId }),
+    commet.subscriptions.getActive({ customerId }, request),
+    commet.customers.get({ id: customerId }, request),
   ]);
   const subscription = active.data;
   if (!subscription) return null;
-  const plans = (await commet.plans.list({ includePrivate: "true" })).data ?? [];
+  const plans = (await commet.plans.list({ includePrivate: "true" }, request)).data ?? [];
   const plan = plans.find((p) => p.id === subscription.plan.id) ?? null;
   const groupId = plan?.planGroupId ?? null;
   let planGroup: string | null = null;
   let group: Plan[] = [];
   if (groupId) {
-    const detail = (await commet.planGroups.get({ id: groupId })).data;
+    const detail = (await commet.planGroups.get({ id: groupId }, request)).data;
     planGroup = detail?.name ?? groupId;
     // The group's own order when it lists its plans; the plans' sort order otherwise.
     const order = new Map((detail?.plans ?? []).map((p) => [p.id, p.sortOrder]));

@@ -3,11 +3,12 @@ import type { SubscriptionActionsPanel } from "../../app/contracts/subscription-
 import { writeEngineFor, type WriteEngine } from "../writes/index.ts";
 import { loadSubscriptionContext, toActionsPanel } from "./context.ts";
 
-/** null: the customer has no active subscription. */
+/** null: the customer has no active subscription. timeoutMs: per-attempt timeout of each read. */
 export async function loadSubscriptionActions(
   customerId: string,
   engine?: WriteEngine,
+  options: { timeoutMs?: number } = {},
 ): Promise<SubscriptionActionsPanel | null> {
-  const context = await loadSubscriptionContext(writeEngineFor(engine).commet(), customerId);
+  const context = await loadSubscriptionContext(writeEngineFor(engine).commet(), customerId, options);
   return context ? toActionsPanel(context) : null;
 }

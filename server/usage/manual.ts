@@ -168,14 +168,19 @@ export async function setPeriodUsage(input: UsageWriteInput, engine?: WriteEngin
 /**
  * What the manual-usage forms of the customer page offer, read fresh: the plan's usage features
  * (decimals or not), the current period and each feature's total so far. null without an active
- * subscription.
+ * subscription. timeoutMs: per-attempt timeout of each read (the customer page passes its panels').
  */
-export async function loadUsagePanel(customerId: string, engine?: WriteEngine): Promise<UsagePanel | null> {
+export async function loadUsagePanel(
+  customerId: string,
+  engine?: WriteEngine,
+  options: { timeoutMs?: number } = {},
+): Promise<UsagePanel | null> {
   const commet = writeEngineFor(engine).commet();
-  const loaded = await loadBillingContext(commet, customerId);
+  const loaded = await loadBillingContext(commet, customerId, { timeoutMs: options.timeoutMs });
   if (!loaded.ok) return null;
   const { context } = loaded;
-  const access = (await commet.featureAccess.list({ customerId })).data ?? [];
+  const request = options.timeoutMs === undefined ? undefined : { timeout: options.timeoutMs };
+  const access = (await commet.featureAccess.list({ customerId }, request)).data ?? [];
   const byCode = new Map(access.map((a) => [a.code, a]));
   return {
     livemode: context.livemode,
