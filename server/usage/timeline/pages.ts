@@ -86,6 +86,28 @@ async function estimatesOf(
   }
 }
 
+/**
+ * The estimates as the page sends them: each day's amount only for the `days` ("YYYY-MM-DD|feature") its rows show
+ * (none for the top-customers table, which shows totals), not every day of the range for every customer.
+ * An estimate shared by a customer's two refs stays one object.
+ */
+function estimatesShown(estimates: RangeEstimates | null, days: ReadonlySet<string>): RangeEstimates | null {
+  if (!estimates) return null;
+  const trimmed = new Map<RangeEstimates[string], RangeEstimates[string]>();
+  const out: RangeEstimates = {};
+  for (const [ref, e] of Object.entries(estimates)) {
+    let t = trimmed.get(e);
+    if (!t) {
+      const byDay: Record<string, number> = {};
+      for (const key of days) if (key in e.byDay) byDay[key] = e.byDay[key]!;
+      t = { ...e, byDay };
+      trimmed.set(e, t);
+    }
+    out[ref] = t;
+  }
+  return out;
+}
+
 function explorerFilters(search: UsageSearch, now: number): ExplorerFilters {
   return parseExplorerFilters(new URLSearchParams(usageSearchString(search, { withSort: false })), now);
 }
@@ -157,7 +179,7 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
           customerLabels(database, refs),
           estimatesOf(sources, database, plans, refs, range),
         ]);
-        return { ...ranked, labels, estimates };
+        return { ...ranked, labels, estimates: estimatesShown(estimates, new Set()) };
       })
       .catch((error: unknown) => {
         console.error("usage explorer: top customers failed", error);
@@ -177,7 +199,16 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
     drift: { rows: drifted, labels },
     rangeError: null,
     customerMatches: resolved.matches,
-    result: { series, previous, top, detail: { ...detail, labels, estimates: detailEstimates } },
+    result: {
+      series,
+      previous,
+      top,
+      detail: {
+        ...detail,
+        labels,
+        estimates: estimatesShown(detailEstimates, new Set(detail.rows.map((r) => `${r.date}|${r.featureCode}`))),
+      },
+    },
   };
 }
 
