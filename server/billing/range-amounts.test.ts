@@ -92,7 +92,8 @@ describeEachEngine("estimated amounts in the explorer", (ctx) => {
     const detail = page.result!.detail;
     const shown = new Set(detail.rows.map((r) => `${r.date}|${r.featureCode}`));
     const detailEstimate = detail.estimates!.usr_a!;
-    expect(detailEstimate.amount).toBe(180);
+    expect(detailEstimate.currency).toBe("USD");
+    expect(Object.keys(detailEstimate.byDay).length).toBeGreaterThan(0);
     expect(Object.keys(detailEstimate.byDay).every((k) => shown.has(k))).toBe(true);
     // The amount of every row shown is there, as the estimator priced it.
     const full = await estimateRangeAmounts(ctx.database, [PLAN], ["usr_a"], search2range());

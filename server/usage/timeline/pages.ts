@@ -10,6 +10,7 @@ import type {
   CustomerUsagePanel,
   RangeEstimate,
   RangeEstimates,
+  RowEstimates,
   TopCustomers,
   UsageExplorerPage,
 } from "../../../app/contracts/usage.ts";
@@ -23,7 +24,7 @@ import { customerLabels, SUBSCRIPTION_STATUSES } from "../../directory/index.ts"
 import { usageCatalog, usageUnits } from "./catalog.ts";
 import type { TimelineCommet } from "./commet.ts";
 import { customerUsage, customerUsageTab } from "./customer.ts";
-import { dayToIso, InvalidRangeError, resolveRange, type DayRange } from "./days.ts";
+import { dayToIso, InvalidRangeError, isoToDay, resolveRange, type DayRange } from "./days.ts";
 import {
   decimalOf,
   listUsageRows,
@@ -86,23 +87,28 @@ async function estimatesOf(
   }
 }
 
-/**
- * The estimates as the page sends them: each day's amount only for the `days` ("YYYY-MM-DD|feature") its rows show
- * (none for the top-customers table, which shows totals), not every day of the range for every customer.
- * An estimate shared by a customer's two refs stays one object.
- */
-function estimatesShown(estimates: RangeEstimates | null, days: ReadonlySet<string>): RangeEstimates | null {
+/** The top customers' estimates as the table shows them: totals per customer and feature, not each day's amount. */
+function topEstimates(estimates: RangeEstimates | null): RangeEstimates | null {
+  return estimates ? sharedMap(estimates, (e) => ({ ...e, byDay: {} })) : null;
+}
+
+/** The detail rows' amounts: for each customer only the `days` ("YYYY-MM-DD|feature") of the rows shown. */
+function rowEstimates(estimates: RangeEstimates | null, days: ReadonlySet<string>): RowEstimates | null {
   if (!estimates) return null;
-  const trimmed = new Map<RangeEstimates[string], RangeEstimates[string]>();
-  const out: RangeEstimates = {};
+  return sharedMap(estimates, (e) => {
+    const byDay: Record<string, number> = {};
+    for (const key of days) if (key in e.byDay) byDay[key] = e.byDay[key]!;
+    return { currency: e.currency, byDay };
+  });
+}
+
+/** Maps each estimate once: an estimate shared by a customer's two refs stays one object. */
+function sharedMap<T>(estimates: RangeEstimates, map: (e: RangeEstimates[string]) => T): Record<string, T> {
+  const done = new Map<RangeEstimates[string], T>();
+  const out: Record<string, T> = {};
   for (const [ref, e] of Object.entries(estimates)) {
-    let t = trimmed.get(e);
-    if (!t) {
-      const byDay: Record<string, number> = {};
-      for (const key of days) if (key in e.byDay) byDay[key] = e.byDay[key]!;
-      t = { ...e, byDay };
-      trimmed.set(e, t);
-    }
+    let t = done.get(e);
+    if (t === undefined) done.set(e, (t = map(e)));
     out[ref] = t;
   }
   return out;
@@ -179,7 +185,7 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
           customerLabels(database, refs),
           estimatesOf(sources, database, plans, refs, range),
         ]);
-        return { ...ranked, labels, estimates: estimatesShown(estimates, new Set()) };
+        return { ...ranked, labels, estimates: topEstimates(estimates) };
       })
       .catch((error: unknown) => {
         console.error("usage explorer: top customers failed", error);
@@ -190,9 +196,15 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
     search.compare === "previous" ? previousSeries(database, filters, search.grain) : null,
     listUsageRows(database, filters, { limit: EXPLORER_DETAIL_ROWS }),
   ]);
+  // The rows' amounts: a day's amount depends only on its period's usage up to that day, so the range is priced up
+  // to the last row's day (the first page of rows is the range's first days), not to its end.
+  const lastRowDay = Math.max(range.fromDay, ...detail.rows.map((r) => isoToDay(r.date)));
   const [labels, detailEstimates] = await Promise.all([
     customerLabels(database, [...detail.rows.map((r) => r.customerId), ...drifted.map((d) => d.customerId)]),
-    estimatesOf(sources, database, plans, [...new Set(detail.rows.map((r) => r.customerId))], range),
+    estimatesOf(sources, database, plans, [...new Set(detail.rows.map((r) => r.customerId))], {
+      ...range,
+      toDay: Math.min(range.toDay, lastRowDay),
+    }),
   ]);
   return {
     ...common,
@@ -206,7 +218,7 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
       detail: {
         ...detail,
         labels,
-        estimates: estimatesShown(detailEstimates, new Set(detail.rows.map((r) => `${r.date}|${r.featureCode}`))),
+        estimates: rowEstimates(detailEstimates, new Set(detail.rows.map((r) => `${r.date}|${r.featureCode}`))),
       },
     },
   };
