@@ -96,6 +96,9 @@ export interface RangeEstimate {
   note: string | null;
 }
 
+/** The detail rows' estimated amounts of one customer: `byDay` as in RangeEstimate, for the rows shown only. */
+export type RowEstimates = Record<string, Pick<RangeEstimate, "currency" | "byDay">>;
+
 /** Estimates per stored customer reference; a ref missing from it has no known plan or period. */
 export type RangeEstimates = Record<string, RangeEstimate>;
 
@@ -132,7 +135,8 @@ export interface UsageExplorerPage extends UsageCatalog {
     previous: UsageSeries | null;
     /** Streamed after the rest; null when the ranking failed. `estimates`: null when they could not be made. */
     top: Promise<(TopCustomers & { labels: CustomerLabels; estimates: RangeEstimates | null }) | null>;
-    detail: UsageRowsPage & { labels: CustomerLabels; estimates: RangeEstimates | null };
+    /** `estimates`: per customer, the amount of each row shown ("YYYY-MM-DD|feature_code"); null when they could not be made. */
+    detail: UsageRowsPage & { labels: CustomerLabels; estimates: RowEstimates | null };
   } | null;
 }
 

@@ -72,6 +72,7 @@ describeEachEngine("estimated amounts in the explorer", (ctx) => {
     expect(await estimateRangeAmounts(ctx.database, [PLAN], ["usr_unknown"], { fromDay: 0, toDay: 1 })).toEqual({});
   });
 
+  const search2range = () => ({ fromDay: day("2026-10-30"), toDay: day("2026-11-02") });
   const search = parseUsageSearch(new URLSearchParams("range=custom&from=2026-10-30&to=2026-11-02"));
   const sources = () => ({ database: ctx.database, plans, estimate: estimateRangeAmounts });
 
@@ -82,6 +83,24 @@ describeEachEngine("estimated amounts in the explorer", (ctx) => {
     expect(page.result!.detail.estimates!.usr_a!.byDay["2026-10-30|api_calls"]).toBe(130);
     const plain = await loadUsageExplorer(search, { database: ctx.database, plans });
     expect((await plain.result!.top)!.estimates).toBeNull();
+  });
+
+  it("the page sends each day's amount only for the detail rows shown, and none with the top customers' totals", async () => {
+    const page = await loadUsageExplorer(search, sources());
+    const top = await page.result!.top;
+    expect(top!.estimates!.usr_a).toMatchObject({ amount: 180, byFeature: { api_calls: 180 }, byDay: {} });
+    const detail = page.result!.detail;
+    const shown = new Set(detail.rows.map((r) => `${r.date}|${r.featureCode}`));
+    const detailEstimate = detail.estimates!.usr_a!;
+    expect(detailEstimate.currency).toBe("USD");
+    expect(Object.keys(detailEstimate.byDay).length).toBeGreaterThan(0);
+    expect(Object.keys(detailEstimate.byDay).every((k) => shown.has(k))).toBe(true);
+    // The amount of every row shown is there, as the estimator priced it.
+    const full = await estimateRangeAmounts(ctx.database, [PLAN], ["usr_a"], search2range());
+    for (const r of detail.rows.filter((r) => r.customerId === "usr_a" || r.customerId === "cus_a"))
+      expect(detailEstimate.byDay[`${r.date}|${r.featureCode}`]).toBe(full.usr_a!.byDay[`${r.date}|${r.featureCode}`]);
+    // A customer's two refs still share one estimate.
+    if (detail.estimates!.cus_a) expect(detail.estimates!.cus_a).toBe(detailEstimate);
   });
 
   it("both CSVs have the amounts beside the units, adding up to the table's", async () => {

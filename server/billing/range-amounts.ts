@@ -21,6 +21,7 @@ import { intervalOf } from "./period-views.ts";
 import { estimateUsageByPeriod } from "./periods.ts";
 
 const DAY_MS = 86_400_000;
+const isoDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 /** Plan prices carry no currency in Commet's API; the index keeps no balance currency: the base currency. */
 const CURRENCY = "USD";
 
@@ -53,16 +54,26 @@ export async function estimateRangeAmounts(
     ...(w.customer.externalId ? [w.customer.externalId] : []),
   ]);
   const usage = await dailyUsageOfRefs(database, allRefs, fromDay, range.toDay + 1);
+  // Each customer's rows by its refs: one pass over the usage, not one per customer.
+  const usageByRef = new Map<string, typeof usage>();
+  for (const u of usage) {
+    const rows = usageByRef.get(u.ref);
+    if (rows) rows.push(u);
+    else usageByRef.set(u.ref, [u]);
+  }
+  const fromIso = isoDay(range.fromDay);
+  const toIso = isoDay(range.toDay);
   const out: RangeEstimates = {};
   for (const { customer, plan, periods } of work) {
     const mine = new Set([customer.customerId, customer.externalId]);
     const merged = new Map<string, { day: number; featureCode: string; total: number }>();
-    for (const u of usage) {
-      if (!mine.has(u.ref)) continue;
-      const key = `${u.day}|${u.featureCode}`;
-      const m = merged.get(key) ?? { day: u.day, featureCode: u.featureCode, total: 0 };
-      m.total += u.total;
-      merged.set(key, m);
+    for (const ref of mine) {
+      for (const u of (ref && usageByRef.get(ref)) || []) {
+        const key = `${u.day}|${u.featureCode}`;
+        const m = merged.get(key) ?? { day: u.day, featureCode: u.featureCode, total: 0 };
+        m.total += u.total;
+        merged.set(key, m);
+      }
     }
     const estimate: RangeEstimate = { currency: CURRENCY, amount: 0, byFeature: {}, byDay: {}, note: null };
     if (customer.status === "trialing") {
@@ -70,8 +81,8 @@ export async function estimateRangeAmounts(
     } else {
       for (const f of estimateUsageByPeriod([...merged.values()], periods, new Map([[plan.id, plan]]), CURRENCY)) {
         for (const d of f.days) {
-          const day = Date.parse(`${d.date}T00:00:00Z`) / DAY_MS;
-          if (day < range.fromDay || day > range.toDay) continue;
+          // ISO dates compare as strings.
+          if (d.date < fromIso || d.date > toIso) continue;
           estimate.byDay[`${d.date}|${f.featureCode}`] = d.amount;
           estimate.byFeature[f.featureCode] = (estimate.byFeature[f.featureCode] ?? 0) + d.amount;
           estimate.amount += d.amount;

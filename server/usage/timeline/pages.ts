@@ -10,6 +10,7 @@ import type {
   CustomerUsagePanel,
   RangeEstimate,
   RangeEstimates,
+  RowEstimates,
   TopCustomers,
   UsageExplorerPage,
 } from "../../../app/contracts/usage.ts";
@@ -23,7 +24,7 @@ import { customerLabels, SUBSCRIPTION_STATUSES } from "../../directory/index.ts"
 import { usageCatalog, usageUnits } from "./catalog.ts";
 import type { TimelineCommet } from "./commet.ts";
 import { customerUsage, customerUsageTab } from "./customer.ts";
-import { dayToIso, InvalidRangeError, resolveRange, type DayRange } from "./days.ts";
+import { dayToIso, InvalidRangeError, isoToDay, resolveRange, type DayRange } from "./days.ts";
 import {
   decimalOf,
   listUsageRows,
@@ -84,6 +85,33 @@ async function estimatesOf(
     console.error("usage explorer: estimates failed", error);
     return null;
   }
+}
+
+/** The top customers' estimates as the table shows them: totals per customer and feature, not each day's amount. */
+function topEstimates(estimates: RangeEstimates | null): RangeEstimates | null {
+  return estimates ? sharedMap(estimates, (e) => ({ ...e, byDay: {} })) : null;
+}
+
+/** The detail rows' amounts: for each customer only the `days` ("YYYY-MM-DD|feature") of the rows shown. */
+function rowEstimates(estimates: RangeEstimates | null, days: ReadonlySet<string>): RowEstimates | null {
+  if (!estimates) return null;
+  return sharedMap(estimates, (e) => {
+    const byDay: Record<string, number> = {};
+    for (const key of days) if (key in e.byDay) byDay[key] = e.byDay[key]!;
+    return { currency: e.currency, byDay };
+  });
+}
+
+/** Maps each estimate once: an estimate shared by a customer's two refs stays one object. */
+function sharedMap<T>(estimates: RangeEstimates, map: (e: RangeEstimates[string]) => T): Record<string, T> {
+  const done = new Map<RangeEstimates[string], T>();
+  const out: Record<string, T> = {};
+  for (const [ref, e] of Object.entries(estimates)) {
+    let t = done.get(e);
+    if (t === undefined) done.set(e, (t = map(e)));
+    out[ref] = t;
+  }
+  return out;
 }
 
 function explorerFilters(search: UsageSearch, now: number): ExplorerFilters {
@@ -157,7 +185,7 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
           customerLabels(database, refs),
           estimatesOf(sources, database, plans, refs, range),
         ]);
-        return { ...ranked, labels, estimates };
+        return { ...ranked, labels, estimates: topEstimates(estimates) };
       })
       .catch((error: unknown) => {
         console.error("usage explorer: top customers failed", error);
@@ -168,16 +196,31 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
     search.compare === "previous" ? previousSeries(database, filters, search.grain) : null,
     listUsageRows(database, filters, { limit: EXPLORER_DETAIL_ROWS }),
   ]);
+  // The rows' amounts: a day's amount depends only on its period's usage up to that day, so the range is priced up
+  // to the last row's day (the first page of rows is the range's first days), not to its end.
+  const lastRowDay = Math.max(range.fromDay, ...detail.rows.map((r) => isoToDay(r.date)));
   const [labels, detailEstimates] = await Promise.all([
     customerLabels(database, [...detail.rows.map((r) => r.customerId), ...drifted.map((d) => d.customerId)]),
-    estimatesOf(sources, database, plans, [...new Set(detail.rows.map((r) => r.customerId))], range),
+    estimatesOf(sources, database, plans, [...new Set(detail.rows.map((r) => r.customerId))], {
+      ...range,
+      toDay: Math.min(range.toDay, lastRowDay),
+    }),
   ]);
   return {
     ...common,
     drift: { rows: drifted, labels },
     rangeError: null,
     customerMatches: resolved.matches,
-    result: { series, previous, top, detail: { ...detail, labels, estimates: detailEstimates } },
+    result: {
+      series,
+      previous,
+      top,
+      detail: {
+        ...detail,
+        labels,
+        estimates: rowEstimates(detailEstimates, new Set(detail.rows.map((r) => `${r.date}|${r.featureCode}`))),
+      },
+    },
   };
 }
 
