@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAgo, formatDate, formatQuantity, formatUtc, unitLabel } from "./format";
+import { formatAgo, formatCount, formatDate, formatQuantity, formatUtc, unitLabel } from "./format";
 
 describe("time", () => {
   const at = Date.parse("2026-11-21T22:40:05.123Z");
@@ -34,5 +34,14 @@ describe("quantities", () => {
     expect(unitLabel(3, "seat")).toBe("seats");
     expect(unitLabel(3, "calls")).toBe("calls");
     expect(formatQuantity(1000, "call")).toBe("1,000 calls");
+  });
+});
+
+describe("formatCount", () => {
+  it("prints every number as the en-US formatter does (small whole numbers take a shortcut)", () => {
+    const intl = new Intl.NumberFormat("en-US", { maximumFractionDigits: 4 });
+    for (const n of [0, -0, 1, 7, 42, 999, 1000, 12345, -1, -999, 0.5, 2.25, 1.23456, 1e21, NaN, Infinity]) {
+      expect(formatCount(n)).toBe(intl.format(n));
+    }
   });
 });

@@ -2,7 +2,7 @@
 
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useNavigation } from "@remix-run/react";
-import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
+import { createColumnHelper } from "@tanstack/react-table";
 import { requireStaff } from "../../server/auth/index.ts";
 import { customersPage } from "../../server/directory/index.ts";
 import {
@@ -11,6 +11,7 @@ import {
   DataTableFacetedFilter,
   DataTablePagination,
   DataTableToolbar,
+  type RowsFeatures,
 } from "~/components/data-table";
 import { RouteErrorBoundary } from "~/components/route-error";
 import { StatusBadge, statusLabel } from "~/components/status-badge";
@@ -28,10 +29,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return customersPage(parseCustomersTable(new URL(request.url).searchParams));
 }
 
-const features = tableFeatures({});
-const column = createColumnHelper<typeof features, IndexedCustomer>();
+const column = createColumnHelper<RowsFeatures, IndexedCustomer>();
 
-function useColumns(sort: string) {
+function columnsFor(sort: string) {
   const header = (title: string, sortId?: string) => () => (
     <DataTableColumnHeader title={title} sortId={sortId} sort={sort} />
   );
@@ -72,12 +72,12 @@ function useColumns(sort: string) {
   ]);
 }
 
+const rowId = (row: { id: string }) => row.id;
+
 export default function Customers() {
   const { state, rows, total, plans, counts, sync, now } = useLoaderData<typeof loader>();
   const navigation = useNavigation();
   const loading = navigation.state === "loading" && navigation.location.pathname === "/customers";
-  const columns = useColumns(state.sort);
-  const table = useTable({ features, columns, data: rows, getRowId: (row) => row.id });
   const filtered = Boolean(state.status || state.plan);
   const totalCustomers = sync.indexedCustomers;
 
@@ -116,7 +116,9 @@ export default function Customers() {
       </DataTableToolbar>
 
       <DataTable
-        table={table}
+        columns={columnsFor(state.sort)}
+        data={rows}
+        getRowId={rowId}
         caption={`Customers, page ${state.page}`}
         testId="customers-table"
         loading={loading}

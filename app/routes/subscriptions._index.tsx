@@ -2,7 +2,7 @@
 
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useNavigation } from "@remix-run/react";
-import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
+import { createColumnHelper } from "@tanstack/react-table";
 import { requireStaff } from "../../server/auth/index.ts";
 import { subscriptionsPage } from "../../server/directory/index.ts";
 import {
@@ -11,6 +11,7 @@ import {
   DataTableFacetedFilter,
   DataTablePagination,
   DataTableToolbar,
+  type RowsFeatures,
   useSearchWith,
 } from "~/components/data-table";
 import { RouteErrorBoundary } from "~/components/route-error";
@@ -29,10 +30,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return subscriptionsPage(parseSubscriptionsTable(new URL(request.url).searchParams));
 }
 
-const features = tableFeatures({});
-const column = createColumnHelper<typeof features, IndexedSubscription>();
+const column = createColumnHelper<RowsFeatures, IndexedSubscription>();
 
-function useColumns(sort: string) {
+function columnsFor(sort: string) {
   const header = (title: string, sortId?: string) => () => (
     <DataTableColumnHeader title={title} sortId={sortId} sort={sort} />
   );
@@ -85,12 +85,13 @@ function useColumns(sort: string) {
   ]);
 }
 
+const rowId = (row: { id: string }) => row.id;
+
 export default function Subscriptions() {
   const { state, rows, total, plans, counts, sync, now } = useLoaderData<typeof loader>();
   const navigation = useNavigation();
   const searchWith = useSearchWith();
   const loading = navigation.state === "loading" && navigation.location.pathname === "/subscriptions";
-  const table = useTable({ features, columns: useColumns(state.sort), data: rows, getRowId: (row) => row.id });
 
   return (
     <>
@@ -154,7 +155,9 @@ export default function Subscriptions() {
       </DataTableToolbar>
 
       <DataTable
-        table={table}
+        columns={columnsFor(state.sort)}
+        data={rows}
+        getRowId={rowId}
         caption={`Subscriptions, page ${state.page}`}
         testId="subscriptions-table"
         loading={loading}

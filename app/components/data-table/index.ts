@@ -8,7 +8,7 @@
  *   DataTablePagination  page links + rows-per-page (page, pageSize in the URL)
  *   useSearchWith, PreserveParams   URL helpers
  */
-export { DataTable } from "./data-table";
+export { DataTable, type RowsFeatures } from "./data-table";
 export { DataTableToolbar } from "./toolbar";
 export { DataTableFacetedFilter } from "./faceted-filter";
 export { DataTableColumnHeader } from "./column-header";
