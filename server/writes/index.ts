@@ -30,7 +30,6 @@ export {
 export {
   RESOLVER_DEFAULTS,
   backoffMs,
-  countUnsettledWrites,
   createWriteResolver,
   listUnsettledWrites,
   startWriteResolver,

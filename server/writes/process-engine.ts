@@ -8,7 +8,7 @@ import { getReadyDb } from "../db/index.ts";
 import { createWriteEngine, type Staff, type WriteEngine } from "./engine.ts";
 import { installedWriteGate } from "./gate.ts";
 import { settleByHand, type SettleAnswer, type SettleInput } from "./settle.ts";
-import { enqueueUnresolved, listUnsettledWrites, startWriteResolver } from "./resolver.ts";
+import { enqueueUnresolved, listUnsettledWrites, startWriteResolver, unsettledCounts } from "./resolver.ts";
 
 let processEngine: WriteEngine | undefined;
 
@@ -50,13 +50,8 @@ export async function unsettledSummaryFor(staff: { id: string; role: Role }): Pr
     db,
     all ? { limit: 1000, reader: staff.id } : { actorId: staff.id, reader: staff.id },
   );
-  const mine = all ? rows.filter((row) => row.mine) : rows;
-  const attention = (writes: UnsettledWrite[]) => writes.filter((w) => w.state !== "awaiting").length;
-  return {
-    mine: mine.length,
-    mineAttention: attention(mine),
-    all: all ? { total: rows.length, attention: attention(rows) } : null,
-  };
+  const mine = unsettledCounts(all ? rows.filter((row) => row.mine) : rows);
+  return { mine: mine.total, mineAttention: mine.attention, all: all ? unsettledCounts(rows) : null };
 }
 
 /** /writes/mine: the reader's own unsettled writes, or everyone's for an admin. */

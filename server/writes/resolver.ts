@@ -411,10 +411,9 @@ export async function listUnsettledWrites(
   return out;
 }
 
-/** For the navigation: how many writes are unsettled, and how many of those need attention. */
-export async function countUnsettledWrites(database: SchemalessDb, at: number = Date.now()): Promise<UnsettledCounts> {
-  const rows = await listUnsettledWrites(database, { limit: 1000 }, at);
-  return { total: rows.length, attention: rows.filter((row) => row.state !== "awaiting").length };
+/** For the navigation: how many of these writes are unsettled, and how many of those need attention. */
+export function unsettledCounts(writes: readonly UnsettledWrite[]): UnsettledCounts {
+  return { total: writes.length, attention: writes.filter((write) => write.state !== "awaiting").length };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
