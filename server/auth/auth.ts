@@ -82,6 +82,11 @@ export interface AuthOptions {
   passwordSignIn?: PasswordSignInPolicy;
 }
 
+/** The 403 body of a role that may not do what it asked (pages, actions and the search answered ahead of Remix). */
+export function forbiddenMessage(role: Role): string {
+  return `Your role (${role}) may not do this.`;
+}
+
 export function createAuth(options: AuthOptions) {
   const { db, secureCookies } = options;
   const clock = options.clock ?? systemClock;
@@ -285,7 +290,7 @@ export function createAuth(options: AuthOptions) {
     const current = await getCurrentStaff(request);
     if (!current) throw redirect(loginLocation(request.method, request.url));
     if (permission && !can(current.role, permission)) {
-      throw new Response(`Your role (${current.role}) may not do this.`, { status: 403, statusText: "Forbidden" });
+      throw new Response(forbiddenMessage(current.role), { status: 403, statusText: "Forbidden" });
     }
     return current;
   }

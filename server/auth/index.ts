@@ -14,6 +14,7 @@ import type { NewStaffInput, StaffActor } from "./staff.ts";
 
 export {
   createAuth,
+  forbiddenMessage,
   safeRedirect,
   signInSchema,
   INVALID_CREDENTIALS,

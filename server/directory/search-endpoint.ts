@@ -7,7 +7,7 @@
 import type express from "express";
 import { can, type Permission } from "../../app/contracts/permissions.ts";
 import { parseSearchQuery, type SearchQuery, type SearchResult } from "../../app/contracts/search.ts";
-import { loginLocation, staffForCookie, type CurrentStaff } from "../auth/index.ts";
+import { forbiddenMessage, loginLocation, staffForCookie, type CurrentStaff } from "../auth/index.ts";
 import { logger } from "../observability/index.ts";
 import { searchDirectory } from "./pages.ts";
 
@@ -49,7 +49,7 @@ export function searchEndpoint(options: SearchEndpointOptions = {}): express.Req
       res.statusCode = 403;
       res.statusMessage = "Forbidden";
       res.setHeader("Content-Type", "text/plain;charset=UTF-8");
-      return void res.end(`Your role (${current.role}) may not do this.`);
+      return void res.end(forbiddenMessage(current.role));
     }
     const queryAt = req.originalUrl.indexOf("?");
     const params = new URLSearchParams(queryAt < 0 ? "" : req.originalUrl.slice(queryAt + 1));
