@@ -6,7 +6,7 @@ import { clearFaults, setFaults, startTestSandbox, type TestSandbox } from "../t
 import { metricValue } from "../testing/metrics.ts";
 import { connectCommet, getCommet, invalidateCatalog } from "./client.ts";
 import { commetPathTemplate } from "./routing.ts";
-import { shareReads } from "./shared-reads.ts";
+import { copyAnswer, shareReads } from "./shared-reads.ts";
 import { runWithRequestContext } from "../observability/index.ts";
 
 const calls = (method: string, path: string) =>
@@ -157,5 +157,28 @@ describe("Commet call metrics", () => {
     const client = new Commet({ apiKey: "ck_test_gone", telemetry: false, retries: 0 });
     await expect(client.plans.list()).rejects.toThrow();
     expect(await metricValue("console_commet_request_errors_total", { kind: "network" })).toBe(network + 1);
+  });
+});
+
+describe("copyAnswer", () => {
+  it("copies parsed JSON deeply: equal, but no object or array shared with the original", () => {
+    const answer = JSON.parse('{"data":[{"id":"inv_1","lines":[{"amount":5}],"note":null}],"hasMore":false,"n":3}');
+    const copy = copyAnswer(answer);
+    expect(copy).toEqual(answer);
+    expect(copy).not.toBe(answer);
+    expect(copy.data).not.toBe(answer.data);
+    expect(copy.data[0].lines[0]).not.toBe(answer.data[0].lines[0]);
+    copy.data[0].lines[0].amount = 6;
+    expect(answer.data[0].lines[0].amount).toBe(5);
+    expect(copyAnswer("text")).toBe("text");
+    expect(copyAnswer(null)).toBeNull();
+  });
+
+  it('keeps a "__proto__" key of the answer as data, never as the copy\'s prototype', () => {
+    const copy = copyAnswer(JSON.parse('{"__proto__":{"polluted":true},"ok":1}'));
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect((copy as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(Object.hasOwn(copy, "__proto__")).toBe(true);
+    expect(JSON.stringify(copy)).toBe('{"__proto__":{"polluted":true},"ok":1}');
   });
 });

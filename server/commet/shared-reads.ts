@@ -25,6 +25,26 @@ export type SharedReads = {
   invalidateCatalog(): void;
 };
 
+/**
+ * A copy of an answer: the SDK's answers are parsed JSON (plain objects, arrays, strings, numbers, booleans, null),
+ * which a plain walk copies several times faster than `structuredClone` and its serializer — every answer a page
+ * reads is copied once into the request's memo.
+ */
+export function copyAnswer<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => copyAnswer(item)) as T;
+  const copy: Record<string, unknown> = {};
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item = copyAnswer((value as Record<string, unknown>)[key]);
+    // JSON.parse makes "__proto__" an own key; assigning it would set the copy's prototype instead.
+    if (key === "__proto__")
+      Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else copy[key] = item;
+  }
+  return copy as T;
+}
+
 /** plans.list / plans.get, features.list / features.get, planGroups.list / planGroups.get. */
 const CATALOG_ENDPOINT = /^\/(plans|features|plan-groups)(\/[^/]+)?$/;
 
@@ -74,16 +94,16 @@ export function shareReads(client: Commet, options: SharedReadsOptions): SharedR
     const cacheable = options.catalogMaxAgeMs > 0 && CATALOG_ENDPOINT.test(endpoint);
     if (cacheable) {
       const hit = catalog.get(key);
-      if (hit && hit.expiresAt > clock()) return Promise.resolve(structuredClone(hit.value));
+      if (hit && hit.expiresAt > clock()) return Promise.resolve(copyAnswer(hit.value));
     }
     // A settled answer does not depend on how long its caller was willing to wait: no timeout in this key.
     const memoKey = JSON.stringify([endpoint, params ?? null, requestOptions?.apiVersion]);
     const memo = requestMemo();
-    if (memo?.has(memoKey)) return Promise.resolve(structuredClone(memo.get(memoKey)));
+    if (memo?.has(memoKey)) return Promise.resolve(copyAnswer(memo.get(memoKey)));
     const shared = inFlight.get(key);
     if (shared) {
       shared.joiners++;
-      return shared.promise.then((value) => structuredClone(value));
+      return shared.promise.then((value) => copyAnswer(value));
     }
     const generation = catalogGeneration;
     const writesBefore = writeGeneration;
@@ -93,10 +113,10 @@ export function shareReads(client: Commet, options: SharedReadsOptions): SharedR
     const entry = { promise, joiners: 0 };
     inFlight.set(key, entry);
     return promise.then((value) => {
-      if (memo && writesBefore === writeGeneration) memo.set(memoKey, structuredClone(value));
+      if (memo && writesBefore === writeGeneration) memo.set(memoKey, copyAnswer(value));
       if (cacheable && generation === catalogGeneration) {
         catalog.set(key, { value, expiresAt: clock() + options.catalogMaxAgeMs });
-        return structuredClone(value);
+        return copyAnswer(value);
       }
       // Joiners copy in their own callbacks, which run before this caller's continuation: the original is safe.
       return value;
