@@ -27,7 +27,7 @@ import { spawnConsole, type ConsoleProcess } from "../console-process.ts";
 import { mulberry32 } from "../prng.ts";
 import { BUILD_DIR, PROJECT_ROOT } from "../project-root.ts";
 import { createScratchDatabase, type ScratchDatabase } from "./scratch-db.ts";
-import { cpuTicks, CLOCK_TICKS_PER_SECOND, consoleProcesses, rssBytes, sandboxProcesses } from "./proc-stats.ts";
+import { consoleProcesses, cpuTicks, rssBytes, sandboxProcesses, ticksToMs } from "./proc-stats.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -207,7 +207,7 @@ async function waitForQuiet(consolePid: number): Promise<number> {
   while (performance.now() < until) {
     const before = cpuTicks(consoleProcesses(consolePid));
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    rate = ((cpuTicks(consoleProcesses(consolePid)) - before) * 1000) / CLOCK_TICKS_PER_SECOND / 2;
+    rate = ticksToMs(cpuTicks(consoleProcesses(consolePid)) - before) / 2;
     if (rate < 20) return rate;
   }
   note(`the console did not come to rest (${rate.toFixed(0)} ms of CPU per second); measuring anyway`);
@@ -307,7 +307,7 @@ async function main() {
       const closeSegment = () => {
         const ticks = cpuTicks(pids);
         if (n - segmentStart.n >= 10) {
-          segments.push(((ticks - segmentStart.ticks) * 1000) / CLOCK_TICKS_PER_SECOND / (n - segmentStart.n));
+          segments.push(ticksToMs(ticks - segmentStart.ticks) / (n - segmentStart.n));
         }
         segmentStart = { at: performance.now(), ticks, n };
       };
@@ -318,7 +318,7 @@ async function main() {
         if (performance.now() - segmentStart.at >= CPU_SEGMENT_MS) closeSegment();
       }
       closeSegment();
-      const whole = ((cpuTicks(pids) - before) * 1000) / CLOCK_TICKS_PER_SECOND / n;
+      const whole = ticksToMs(cpuTicks(pids) - before) / n;
       const sorted = [...segments].sort((a, b) => a - b);
       const ms = sorted.length >= 3 ? sorted[Math.floor(sorted.length / 2)]! : whole;
       if (failed) note(`cpu phase ${page}: ${failed} of ${n} requests failed`);
@@ -360,8 +360,8 @@ async function main() {
       }),
     );
     const elapsed = (performance.now() - startedAt) / 1000;
-    const loopCpuMs = ((cpuTicks(pids) - cpuBefore) * 1000) / CLOCK_TICKS_PER_SECOND;
-    const sandboxCpuMs = ((cpuTicks(sandboxPids) - sandboxBefore) * 1000) / CLOCK_TICKS_PER_SECOND;
+    const loopCpuMs = ticksToMs(cpuTicks(pids) - cpuBefore);
+    const sandboxCpuMs = ticksToMs(cpuTicks(sandboxPids) - sandboxBefore);
     const clientCpu = process.cpuUsage(clientBefore);
     const clientCpuMs = (clientCpu.user + clientCpu.system) / 1000;
     clearInterval(memory);

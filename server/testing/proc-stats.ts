@@ -8,6 +8,9 @@ import fs from "node:fs";
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat (100 on every common Linux build). */
 export const CLOCK_TICKS_PER_SECOND = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
 
+/** A number of clock ticks (a difference of `cpuTicks`) in milliseconds of CPU. */
+export const ticksToMs = (ticks: number) => (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+
 /** The fields after the command name (which may hold spaces and parentheses), numbered as in proc(5) from 3. */
 function statFields(pid: number): string[] | null {
   try {
