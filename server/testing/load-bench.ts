@@ -49,6 +49,12 @@ const CPU_SEGMENT_MS = 1_000;
 if (!(SESSIONS >= 1 && SESSIONS <= 500) || !(SECONDS >= 0 && SECONDS <= 600)) {
   throw new Error("--sessions must be 1–500 and --seconds 0–600 (0: the CPU phases only)");
 }
+if (
+  !(CPU_REQUESTS >= 1 && CPU_REQUESTS <= CPU_REQUESTS_MAX) ||
+  !(CPU_PHASE_MIN_MS >= 0 && CPU_PHASE_MIN_MS <= 120_000)
+) {
+  throw new Error(`--cpu-requests must be 1–${CPU_REQUESTS_MAX} and --cpu-seconds 0–120`);
+}
 if (ENGINE !== "sqlite" && ENGINE !== "postgres") throw new Error("--engine must be sqlite or postgres");
 
 const ROLES = ["support", "ops", "finance", "admin"] as const;
