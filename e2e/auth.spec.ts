@@ -1,7 +1,7 @@
 import path from "node:path";
 import { E2E_SANDBOX_KEY } from "./global-setup.ts";
 import { startConsole, type RunningConsole } from "./support/console-server.ts";
-import { expect, test, waitForRouterIdle } from "./support/fixtures.ts";
+import { expect, test } from "./support/fixtures.ts";
 import { editorSeats, seedPendingSeatChange } from "./support/pending-write.ts";
 import { E2E_ACCOUNTS } from "./support/staff-accounts.ts";
 
@@ -161,14 +161,12 @@ test.describe("embedded sandbox mode (no COMMET_API_KEY)", () => {
     for (let attempt = 1; attempt <= 5; attempt++) {
       await page.getByLabel("Email").fill("finance@demo.local");
       await page.getByLabel("Password").fill(`wrong-${attempt}`);
-      await waitForRouterIdle(page);
       await page.getByRole("button", { name: "Sign in" }).click();
       // The answer has arrived once the refused password is cleared (the message stays from the last try).
       await expect(page.getByLabel("Password")).toHaveValue("");
       await expect(page.getByTestId("login-error")).toHaveText("Email or password is incorrect.");
     }
     await page.getByLabel("Password").fill("demo-finance-password");
-    await waitForRouterIdle(page);
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page.getByTestId("login-error")).toHaveText(
       /^Too many failed sign-in attempts\. Try again in 15 minutes\.$/,

@@ -35,32 +35,6 @@ export async function keepScreenshot(page: Page, testInfo: TestInfo, label: stri
   await testInfo.attach(label, { path: file, contentType: "image/png" });
 }
 
-/**
- * Waits until the page is hydrated and its Remix router has nothing in flight: no navigation, revalidation or
- * fetcher. A form submitted while a navigation is still loading aborts that navigation, and the browser then
- * logs the aborted fetch ("signal is aborted without reason") — what a hurried person may do, but not what a
- * step that means "submit the form again" should race with.
- */
-export async function waitForRouterIdle(page: Page) {
-  await page.waitForFunction(() => {
-    type RouterState = {
-      initialized: boolean;
-      navigation: { state: string };
-      revalidation: string;
-      fetchers: Map<string, { state: string }>;
-    };
-    const router = (window as unknown as { __remixRouter?: { state: RouterState } }).__remixRouter;
-    if (!router) return false;
-    const { initialized, navigation, revalidation, fetchers } = router.state;
-    return (
-      initialized &&
-      navigation.state === "idle" &&
-      revalidation === "idle" &&
-      [...fetchers.values()].every((fetcher) => fetcher.state === "idle")
-    );
-  });
-}
-
 type Fixtures = {
   /** Records the page as visited: screenshot kept, accessibility checked. Call once the page shows what the step expects. */
   checkPage: (label: string) => Promise<void>;
