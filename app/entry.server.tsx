@@ -10,7 +10,7 @@ import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { NonceContext } from "./lib/nonce";
 import { logger } from "../server/observability/index.ts";
-import { RenderPasses } from "../server/http-render-stream.ts";
+import { holdUntilReady, RenderPasses } from "../server/http-render-stream.ts";
 
 export { startConsole } from "../server/console.ts";
 
@@ -23,6 +23,12 @@ export const handleError: HandleErrorFunction = (error, { request }) => {
 /** How long deferred data may stream before Remix rejects what is still pending. */
 export const streamTimeout = 5_000;
 
+/**
+ * A page whose panels all arrive within this long after its shell goes out whole; a slower one streams its
+ * shell (and whatever is ready) at this deadline and the rest as it comes (server/http-render-stream.ts).
+ */
+const SHELL_HOLD_MS = 100;
+
 export default function handleRequest(
   request: Request,
   responseStatusCode: number,
@@ -31,11 +37,21 @@ export default function handleRequest(
   loadContext: AppLoadContext,
 ) {
   const nonce = loadContext.cspNonce;
-  // Crawlers and SPA mode get the whole document at once; browsers get the shell first, then streamed panels.
-  const readyEvent =
-    isbot(request.headers.get("user-agent") ?? "") || remixContext.isSpaMode ? "onAllReady" : "onShellReady";
+  const wholeOnly = isbot(request.headers.get("user-agent") ?? "") || remixContext.isSpaMode;
   return new Promise<Response>((resolve, reject) => {
     let shellRendered = false;
+    const hold = holdUntilReady(SHELL_HOLD_MS, () => {
+      // One chunk per render pass, not per 2 KB piece: one compressed block each (server/http-render-stream.ts).
+      const body = new RenderPasses();
+      responseHeaders.set("Content-Type", "text/html");
+      resolve(
+        new Response(createReadableStreamFromReadable(body), {
+          headers: responseHeaders,
+          status: responseStatusCode,
+        }),
+      );
+      pipe(body);
+    });
     const app = (
       <NonceContext.Provider value={nonce}>
         <RemixServer context={remixContext} url={request.url} nonce={nonce} />
@@ -43,18 +59,13 @@ export default function handleRequest(
     );
     const { pipe, abort } = renderToPipeableStream(app, {
       nonce,
-      [readyEvent]() {
+      onShellReady() {
         shellRendered = true;
-        // One chunk per render pass, not per 2 KB piece: one compressed block each (server/http-render-stream.ts).
-        const body = new RenderPasses();
-        responseHeaders.set("Content-Type", "text/html");
-        resolve(
-          new Response(createReadableStreamFromReadable(body), {
-            headers: responseHeaders,
-            status: responseStatusCode,
-          }),
-        );
-        pipe(body);
+        // Crawlers and SPA mode get the whole document at once; browsers, the whole page when it is ready soon.
+        if (!wholeOnly) hold.shellReady();
+      },
+      onAllReady() {
+        hold.allReady();
       },
       onShellError(error: unknown) {
         reject(error);

@@ -28,3 +28,26 @@ export class RenderPasses extends Transform {
     callback();
   }
 }
+
+/**
+ * When to start sending a streamed render: a page whose every part is ready within `holdMs` of its shell goes
+ * out whole — one chunk, one compressed block, no fallbacks swapped in by script — and a slower one streams
+ * from the deadline (its shell and whatever is ready), the rest as it arrives. Measured on the customer page:
+ * ~25 % less CPU than streaming every panel as it resolved (docs/decisions/0032-whole-when-ready.md).
+ */
+export function holdUntilReady(holdMs: number, start: () => void): { shellReady(): void; allReady(): void } {
+  let started = false;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const go = () => {
+    if (started) return;
+    started = true;
+    clearTimeout(deadline);
+    start();
+  };
+  return {
+    shellReady: () => {
+      if (!started && deadline === undefined) deadline = setTimeout(go, holdMs);
+    },
+    allReady: go,
+  };
+}
