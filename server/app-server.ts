@@ -14,6 +14,7 @@ import type { Connect } from "vite";
 import type { Env } from "./env.ts";
 import type { Readiness } from "./cluster/index.ts";
 import { getCommet } from "./commet/client.ts";
+import { coalesceWrites } from "./http-coalesce.ts";
 import { refuseNonFormBodies } from "./http-content-type.ts";
 import { cspNonce, noStore, refuseCrossSiteForms, refuseUnknownHost, securityHeaders } from "./http-security.ts";
 import { BUILD_DIR } from "./project-root.ts";
@@ -118,6 +119,8 @@ export function createApp(options: AppServerOptions): express.Express {
   // Brotli's default 4 MiB window costs more to set up per answer than compressing a page; 256 KiB covers any
   // page, so the bytes are the same (docs/decisions/0025-where-the-cpu-goes.md).
   app.use(compression({ brotli: { params: { [zlib.constants.BROTLI_PARAM_LGWIN]: 18 } } }));
+  // What Remix writes within one turn of the event loop goes to the compressor as one chunk (server/http-coalesce.ts).
+  app.use(coalesceWrites());
   app.use(refuseCrossSiteForms(options.origins));
   app.use(refuseNonFormBodies({ exempt: [COMMET_WEBHOOK_PATH] }));
   app.all(SEARCH_PATH, (_req, res) => {
