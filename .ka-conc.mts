@@ -1,0 +1,16 @@
+import fs from "node:fs";
+import { Agent, request } from "undici";
+const [pidsArg, n, conc, url, jar] = process.argv.slice(2) as [string, string, string, string, string];
+const pids = pidsArg.split(/[ ,]+/).filter(Boolean);
+const cookie = fs.readFileSync(jar, "utf8").split("\n").filter((l) => l && (!l.startsWith("#") || l.startsWith("#HttpOnly_"))).map((l) => l.split("\t")).filter((f) => f.length >= 7).map((f) => `${f[5]}=${f[6]}`).join("; ");
+const agent = new Agent({ connections: 64, pipelining: 1, keepAliveTimeout: 30_000 });
+const get = async () => { const r = await request(url, { dispatcher: agent, headers: { cookie, "accept-encoding": "gzip, deflate, br", accept: "text/html,*/*" } }); for await (const _ of r.body) { /* drain */ } };
+const ticks = (pid: string) => { const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" "); return +f[11]! + +f[12]!; };
+const run = async (count: number) => { let left = count; await Promise.all(Array.from({ length: +conc }, async () => { while (left-- > 0) await get(); })); };
+await run(100);
+const t0 = pids.map(ticks), s = performance.now();
+await run(+n);
+const t1 = pids.map(ticks), e = performance.now();
+const tot = pids.reduce((a, _, i) => a + (t1[i]! - t0[i]!), 0);
+console.log(`conc ${conc}: total cpu/request ${((tot * 10) / +n).toFixed(2)} ms  throughput ${(+n / ((e - s) / 1000)).toFixed(0)}/s  [${pids.map((p, i) => `${p}: ${(((t1[i]! - t0[i]!) * 10) / +n).toFixed(2)}`).join(" ")}]`);
+process.exit(0);
