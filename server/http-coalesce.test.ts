@@ -10,6 +10,7 @@ import { coalesceWrites } from "./http-coalesce.ts";
 let server: http.Server;
 let base = "";
 const socketWrites: number[] = [];
+const endCallbacks: string[] = [];
 
 beforeAll(async () => {
   const app = express();
@@ -52,6 +53,12 @@ beforeAll(async () => {
       res.end("called back");
     });
   });
+  app.get("/end-callback", (_req, res) => {
+    res.type("text/plain");
+    res.write("gathered;");
+    // end(callback) with a chunk still gathered: the callback still runs once the answer is finished.
+    res.end(() => endCallbacks.push("/end-callback"));
+  });
   server = app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -84,5 +91,12 @@ describe("coalesceWrites", () => {
     expect(big.writes).toBeGreaterThanOrEqual(2);
     const called = await get("/callback", "identity");
     expect(called.text).toBe("first;called back");
+  });
+
+  it("keeps end's callback when the last chunk is still gathered", async () => {
+    const ended = await get("/end-callback", "identity");
+    expect(ended.text).toBe("gathered;");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(endCallbacks).toEqual(["/end-callback"]);
   });
 });

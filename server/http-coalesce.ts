@@ -35,13 +35,14 @@ function gather(res: Response, maxBytes: number): void {
   // compression's flush (closes a compressed block); absent when nothing compresses.
   const originalFlush = (res as Response & { flush?: () => void }).flush;
 
-  const writePending = (callback?: WriteCallback): boolean => {
-    if (pending.length === 0) return true;
+  const takePending = (): Buffer => {
     const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending, bytes);
     pending = [];
     bytes = 0;
-    return write(chunk, callback);
+    return chunk;
   };
+  const writePending = (callback?: WriteCallback): boolean =>
+    pending.length === 0 ? true : write(takePending(), callback);
   const endOfTurn = () => {
     scheduled = false;
     if (res.writableEnded || res.destroyed) return;
@@ -76,7 +77,8 @@ function gather(res: Response, maxBytes: number): void {
   }
 
   res.end = ((chunk?: unknown, encodingOrCallback?: unknown, maybeCallback?: unknown): Response => {
-    const callback = (typeof encodingOrCallback === "function" ? encodingOrCallback : maybeCallback) as
+    // end(callback), end(chunk, callback) and end(chunk, encoding, callback) all keep their callback.
+    const callback = [chunk, encodingOrCallback, maybeCallback].find((a) => typeof a === "function") as
       (() => void) | undefined;
     if (chunk !== undefined && chunk !== null && typeof chunk !== "function") {
       const buffer = toBuffer(chunk, encodingOrCallback);
@@ -84,10 +86,6 @@ function gather(res: Response, maxBytes: number): void {
       bytes += buffer.length;
     }
     flushWanted = false;
-    if (pending.length === 0) return end(undefined, typeof chunk === "function" ? (chunk as () => void) : callback);
-    const last = pending.length === 1 ? pending[0]! : Buffer.concat(pending, bytes);
-    pending = [];
-    bytes = 0;
-    return end(last, callback);
+    return end(pending.length === 0 ? undefined : takePending(), callback);
   }) as Response["end"];
 }
