@@ -5,9 +5,10 @@
  * 1. Signs in `--sessions N` (default 50) sessions over the four demo roles, one after another (each success
  *    clears its own throttle row, so the per-address sign-in limit is never reached; no knob needed).
  * 2. CPU per page view: for each page type, after `--warmup-seconds` (default 10) of that page unmeasured, a phase
- *    of one request at a time (at least `--cpu-requests`, default 120, and at least `--cpu-seconds`, default 5); the console's CPU time (utime + stime from /proc of the console
- *    process and its worker processes, never the sandbox child) per request, over each second of the phase; the
- *    median second is the figure. Robust to other load on the machine, unlike latencies.
+ *    of one request at a time (at least `--cpu-requests`, default 120, and at least `--cpu-seconds`, default 5);
+ *    the console's CPU time (utime + stime from /proc of the console process and its worker processes, never the
+ *    sandbox child) per request, over each second of the phase; the median second is the figure. Robust to other
+ *    load on the machine, unlike latencies.
  * 3. The closed loop: every session requests a page, waits for the whole answer (streamed panels included),
  *    requests the next, for `--seconds T` (default 30). Mix: search 35 %, customer page 25 %, customer list
  *    20 %, subscriptions 10 %, usage explorer 10 % (the explorer's share goes to finance and admin sessions,
