@@ -15,7 +15,7 @@ import {
   type ActivityQuery,
 } from "../../app/contracts/activity.ts";
 import type { Role } from "../../app/contracts/permissions.ts";
-import { listAudit } from "../audit/index.ts";
+import { listAuditRows } from "../audit/index.ts";
 import { getReadyDb } from "../db/index.ts";
 import { customerTimeline, InvalidActivityCursorError } from "./timeline.ts";
 
@@ -43,7 +43,7 @@ export async function loadCustomerActivity(
   options: { kind?: ActivityKind | undefined; cursor?: string | undefined } = {},
 ) {
   return customerTimeline(
-    { database: await getReadyDb(), audit: { list: listAudit } },
+    { database: await getReadyDb(), audit: { rows: listAuditRows } },
     { customerRef, role, kind: options.kind, cursor: options.cursor, pageSize: ACTIVITY_PAGE_SIZE },
   );
 }

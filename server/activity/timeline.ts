@@ -13,8 +13,8 @@ import { listAccountEvents, type AccountEvent } from "./store.ts";
 
 export interface ActivitySources {
   database: ActivityDatabase;
-  /** The audit trail's list (server/audit's listAudit, or a test's createAuditLog(db).list). */
-  audit: Pick<AuditLog, "list">;
+  /** The audit trail's rows (server/audit's listAuditRows, or a test's createAuditLog(db)). */
+  audit: Pick<AuditLog, "rows">;
 }
 
 export class InvalidActivityCursorError extends Error {
@@ -145,11 +145,7 @@ export async function customerTimeline(sources: ActivitySources, input: Timeline
           ...(before && { before }),
         });
   const readAudit = async (filters: { from?: number; to?: number }, pageSize: number, cursor: string | null) =>
-    (
-      await Promise.all(
-        ids.map((customerId) => sources.audit.list({ customerId, excludeSecurity, ...filters }, { pageSize, cursor })),
-      )
-    ).flatMap((page) => page.rows);
+    (await sources.audit.rows({ customerId: ids, excludeSecurity, ...filters }, { pageSize, cursor })).rows;
   const actions =
     kind === undefined || kind === "staff"
       ? await readAudit({}, limit + 1, before ? auditCursorBefore(before.at, before.id) : null)

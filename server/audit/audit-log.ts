@@ -152,7 +152,12 @@ function applyFilters(query: AuditQuery, filters: AuditFilters): AuditQuery {
       ? q.where(likeEscaped("action", `${escapeLike(filters.action)}%`))
       : q.where("action", "=", filters.action);
   }
-  if (filters.customerId) q = q.where("customer_id", "=", filters.customerId);
+  const customer = filters.customerId;
+  if (typeof customer === "string") {
+    if (customer) q = q.where("customer_id", "=", customer);
+  } else if (customer) {
+    q = customer.length ? q.where("customer_id", "in", customer) : q.where(sql<boolean>`0 = 1`);
+  }
   if (filters.status) q = q.where("status", "=", filters.status);
   if (filters.from !== undefined) q = q.where("created_at", ">=", filters.from);
   if (filters.to !== undefined) q = q.where("created_at", "<", filters.to);
@@ -317,22 +322,31 @@ export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
     return result;
   }
 
-  async function list(filters: AuditFilters, paging: AuditPaging): Promise<AuditPage> {
+  /**
+   * One page of rows, newest first, without counting every match: for panels that show the latest few and page
+   * by cursor (the customer page's staff actions and activity). `list` adds the count the trail's table needs.
+   */
+  async function rows(filters: AuditFilters, paging: AuditPaging): Promise<Omit<AuditPage, "total">> {
     const pageSize = Math.min(Math.max(1, Math.trunc(paging.pageSize)), MAX_PAGE_SIZE);
-    const base = applyFilters(db.selectFrom("audit_log"), filters);
-    const { total } = await base.select((eb) => eb.fn.countAll<number>().as("total")).executeTakeFirstOrThrow();
-    let q = base
+    let q = applyFilters(db.selectFrom("audit_log"), filters)
       .selectAll()
       .orderBy("created_at", "desc")
       .orderBy("id", "desc")
       .limit(pageSize + 1);
     if ("page" in paging) q = q.offset((Math.max(1, Math.trunc(paging.page)) - 1) * pageSize);
     else q = afterCursor(q, paging.cursor);
-    const rows = await q.execute();
-    const more = rows.length > pageSize;
-    const page = more ? rows.slice(0, pageSize) : rows;
+    const found = await q.execute();
+    const more = found.length > pageSize;
+    const page = more ? found.slice(0, pageSize) : found;
     const last = page.at(-1);
-    return { rows: page.map(toEntry), total: Number(total), nextCursor: more && last ? encodeCursor(last) : null };
+    return { rows: page.map(toEntry), nextCursor: more && last ? encodeCursor(last) : null };
+  }
+
+  async function list(filters: AuditFilters, paging: AuditPaging): Promise<AuditPage> {
+    const { total } = await applyFilters(db.selectFrom("audit_log"), filters)
+      .select((eb) => eb.fn.countAll<number>().as("total"))
+      .executeTakeFirstOrThrow();
+    return { ...(await rows(filters, paging)), total: Number(total) };
   }
 
   /** All matching rows, newest first, fetched `batchSize` at a time by keyset (never all in memory). */
@@ -350,7 +364,7 @@ export function createAuditLog(db: Kysely<DB>, options: AuditLogOptions = {}) {
     }
   }
 
-  return { begin, finalize, record, run, get, findByIdempotencyKey, list, iterate, canonicalCustomer };
+  return { begin, finalize, record, run, get, findByIdempotencyKey, rows, list, iterate, canonicalCustomer };
 }
 
 export type AuditLog = ReturnType<typeof createAuditLog>;

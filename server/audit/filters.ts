@@ -31,7 +31,8 @@ export interface AuditFilters {
   actor?: string;
   /** Exact action name (e.g. "seats.update"), or a prefix ending in "." (e.g. "staff."). */
   action?: string;
-  customerId?: string;
+  /** One customer id, or several (the Commet id and the externalId of one customer: one query for both). */
+  customerId?: string | readonly string[];
   status?: AuditStatus;
   from?: number;
   to?: number;

@@ -67,6 +67,9 @@ export const findByIdempotencyKey = async (key: string, action?: string) =>
   (await auditLog()).findByIdempotencyKey(key, action);
 export const getAuditEntry = async (id: string) => (await auditLog()).get(id);
 export const listAudit = async (filters: AuditFilters, paging: AuditPaging) => (await auditLog()).list(filters, paging);
+/** listAudit without the count of every match (panels that page by cursor). */
+export const listAuditRows = async (filters: AuditFilters, paging: AuditPaging) =>
+  (await auditLog()).rows(filters, paging);
 /** The Commet id audit rows store for a customer reference (from the directory index; unknown → as given). */
 export const canonicalAuditCustomer = async (ref: string) => (await auditLog()).canonicalCustomer(ref);
 export const runAudited: AuditLog["run"] = async (input, fn, describe) => (await auditLog()).run(input, fn, describe);

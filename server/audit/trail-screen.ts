@@ -46,7 +46,7 @@ function summarize(params: Record<string, unknown>): string {
 async function readableBy(staff: Staff, params: URLSearchParams) {
   const parsed = parseAuditSearch(params);
   const filters = { ...parsed.filters, excludeSecurity: !can(staff.role, "audit:security") };
-  if (filters.customerId) filters.customerId = await canonicalAuditCustomer(filters.customerId);
+  if (typeof filters.customerId === "string") filters.customerId = await canonicalAuditCustomer(filters.customerId);
   return { ...parsed, filters };
 }
 

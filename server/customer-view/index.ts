@@ -24,7 +24,7 @@ import {
 } from "@commet/node";
 import { z } from "zod";
 import type { Problem } from "../../app/contracts/problem.ts";
-import { listAudit } from "../audit/index.ts";
+import { listAuditRows } from "../audit/index.ts";
 import { getCommet } from "../commet/client.ts";
 import { toCommetProblem } from "../commet/errors.ts";
 import type {
@@ -259,22 +259,16 @@ export function toSeats(data: unknown): SeatView[] {
 
 /** Recent staff actions on this customer, from the audit trail (server/audit). */
 export const auditStaffActions: StaffActionsSource = async (customerIds, limit) => {
-  const pages = await Promise.all(
-    [...new Set(customerIds)].map((customerId) => listAudit({ customerId }, { pageSize: limit, page: 1 })),
-  );
-  return pages
-    .flatMap((page) => page.rows)
-    .sort((a, b) => b.createdAt - a.createdAt)
-    .slice(0, limit)
-    .map((e) => ({
-      id: e.id,
-      createdAt: e.createdAt,
-      actorEmail: e.actor.email,
-      role: e.role,
-      action: e.action,
-      status: e.status,
-      errorCode: e.errorCode,
-    }));
+  const { rows } = await listAuditRows({ customerId: [...new Set(customerIds)] }, { pageSize: limit, page: 1 });
+  return rows.map((e) => ({
+    id: e.id,
+    createdAt: e.createdAt,
+    actorEmail: e.actor.email,
+    role: e.role,
+    action: e.action,
+    status: e.status,
+    errorCode: e.errorCode,
+  }));
 };
 
 /** The `data` of a successful answer; a success without data is not Commet's contract. */
