@@ -1,7 +1,14 @@
 // Estimates against hand-computed invoices, one per pricing shape, and billing-period alignment.
 import { describe, expect, it } from "vitest";
 import type { PlanFeatureView, PlanView } from "../../app/contracts/plans.ts";
-import { addIntervals, billingPeriods, estimateNextInvoice, rateToMinor, type EstimateInput } from "./estimate.ts";
+import {
+  addIntervals,
+  billingPeriods,
+  estimateNextInvoice,
+  rateToMinor,
+  type BillingInterval,
+  type EstimateInput,
+} from "./estimate.ts";
 
 const $ = (dollars: number) => Math.round(dollars * 10_000); // rate scale
 
@@ -268,5 +275,37 @@ describe("billingPeriods", () => {
       day("2026-04-10T00:00:00.000Z"),
     );
     expect(periods.map((p) => p.start.slice(0, 10))).toEqual(["2026-03-15"]);
+  });
+
+  it("starting near the range finds the same periods as counting every one from the anchor", () => {
+    const everyPeriod = (anchor: string, interval: BillingInterval, from: number, to: number) => {
+      const out = [];
+      for (let n = 0; ; n++) {
+        const start = addIntervals(anchor, interval, n);
+        const end = addIntervals(anchor, interval, n + 1);
+        if (Date.parse(start) >= to) return out;
+        if (Date.parse(end) > from) out.push({ start, end, days: (Date.parse(end) - Date.parse(start)) / 86_400_000 });
+      }
+    };
+    const anchors = [
+      "2020-01-31T07:00:00.000Z",
+      "2023-02-28T00:00:00.000Z",
+      "2024-02-29T23:59:00.000Z",
+      "2026-03-30T12:00:00.000Z",
+    ];
+    const intervals: BillingInterval[] = ["weekly", "monthly", "quarterly", "yearly"];
+    let checked = 0;
+    for (const anchor of anchors)
+      for (const interval of intervals)
+        for (
+          let from = Date.parse("2019-12-01T00:00:00Z");
+          from < Date.parse("2027-06-01T00:00:00Z");
+          from += 37 * 86_400_000
+        ) {
+          const to = from + 45 * 86_400_000;
+          expect(billingPeriods(anchor, interval, from, to)).toEqual(everyPeriod(anchor, interval, from, to));
+          checked++;
+        }
+    expect(checked).toBeGreaterThan(1000);
   });
 });

@@ -176,6 +176,14 @@ function fmtDays(ms: number): string {
 }
 
 /** n intervals after an anchor date, month-based intervals clamped to the month's last day (Jan 31 → Feb 28). */
+/** The longest period of each interval (31 days, a quarter of 92, a leap year). */
+const LONGEST_MS: Record<BillingInterval, number> = {
+  weekly: 7 * DAY_MS,
+  monthly: 31 * DAY_MS,
+  quarterly: 92 * DAY_MS,
+  yearly: 366 * DAY_MS,
+};
+
 export function addIntervals(anchorIso: string, interval: BillingInterval, n: number): string {
   const d = new Date(anchorIso);
   if (interval === "weekly") return new Date(d.getTime() + 7 * DAY_MS * n).toISOString();
@@ -200,9 +208,13 @@ export function billingPeriods(
   toMs: number,
 ): Array<{ start: string; end: string; days: number }> {
   const out: Array<{ start: string; end: string; days: number }> = [];
-  for (let n = 0; out.length < 1_000; n++) {
-    const start = addIntervals(anchorIso, interval, n);
-    const end = addIntervals(anchorIso, interval, n + 1);
+  // Skip the periods that surely end before fromMs: none is longer than LONGEST_MS, so the first n periods end by
+  // anchor + n × LONGEST_MS (a weekly plan started years ago would otherwise walk every week since).
+  const skip = Math.max(0, Math.floor((fromMs - Date.parse(anchorIso)) / LONGEST_MS[interval]));
+  let end = addIntervals(anchorIso, interval, skip);
+  for (let n = skip; out.length < 1_000; n++) {
+    const start = end;
+    end = addIntervals(anchorIso, interval, n + 1);
     const s = Date.parse(start);
     const e = Date.parse(end);
     if (s >= toMs) break;

@@ -125,3 +125,88 @@ describeEachEngine("estimated amounts in the explorer", (ctx) => {
     ]);
   });
 });
+
+describeEachEngine("estimated totals without each day's amount", (ctx) => {
+  const monthly = meteredPlan({ id: "plan_m", included: 100, unitRate: 100 });
+  const weekly = meteredPlan({ id: "plan_w", interval: "weekly", included: 30, unitRate: 250 });
+  const catalog = [monthly, weekly];
+  // Anchors on different days of the month (a 31st among them), one weekly plan, one trial.
+  const customers = [
+    { n: 1, plan: monthly, status: "active", start: "2026-07-31T09:30:00.000Z" },
+    { n: 2, plan: monthly, status: "past_due", start: "2026-08-14T00:00:00.000Z" },
+    { n: 3, plan: weekly, status: "active", start: "2026-08-03T18:00:00.000Z" },
+    { n: 4, plan: monthly, status: "trialing", start: "2026-09-20T00:00:00.000Z" },
+    { n: 5, plan: weekly, status: "active", start: "2026-06-01T00:00:00.000Z" },
+  ];
+
+  beforeAll(async () => {
+    const db = ctx.db as unknown as Parameters<typeof upsertCustomers>[0];
+    const iso = "2026-06-01T00:00:00.000Z";
+    await upsertCustomers(
+      db,
+      customers.map((c) => ({
+        id: `cus_t${c.n}`,
+        externalId: `usr_t${c.n}`,
+        email: `t${c.n}@example.test`,
+        fullName: `T${c.n}`,
+        createdAt: iso,
+        updatedAt: iso,
+      })),
+      Date.now(),
+    );
+    await upsertSubscriptions(
+      db,
+      customers.map((c) => ({
+        id: `sub_t${c.n}`,
+        customerRef: `usr_t${c.n}`,
+        status: c.status,
+        planId: c.plan.id,
+        startDate: c.start,
+      })),
+      Date.now(),
+      Date.now(),
+    );
+    // Usage on scattered days over ~80 days, stored under either ref of the customer.
+    let seed = 7;
+    const next = () => (seed = (seed * 48271) % 2147483647);
+    for (const c of customers) {
+      for (let i = 0; i < 14; i++) {
+        const ts = new Date(Date.parse("2026-09-01T00:00:00Z") + (next() % (80 * 24)) * 3_600_000).toISOString();
+        const res = await deliverUsage(
+          ctx.database,
+          usageEnvelope({
+            usageEventId: `ue_t${c.n}_${i}`,
+            customerId: next() % 2 ? `usr_t${c.n}` : `cus_t${c.n}`,
+            featureCode: "api_calls",
+            value: 1 + (next() % 60),
+            ts,
+          }),
+        );
+        expect(res.status).toBe(200);
+      }
+    }
+  });
+
+  it("gives the same amounts and per-feature totals as adding up every day's amount", async () => {
+    const refs = customers.map((c) => `usr_t${c.n}`);
+    let priced = 0;
+    for (const [from, to] of [
+      ["2026-09-01", "2026-11-19"],
+      ["2026-09-10", "2026-09-16"],
+      ["2026-10-01", "2026-10-31"],
+      ["2026-10-14", "2026-11-02"],
+      ["2026-11-10", "2026-11-10"],
+    ] as const) {
+      const range = { fromDay: day(from), toDay: day(to) };
+      const daily = await estimateRangeAmounts(ctx.database, catalog, refs, range);
+      const totals = await estimateRangeAmounts(ctx.database, catalog, refs, range, { byDay: false });
+      expect(Object.keys(totals).sort()).toEqual(Object.keys(daily).sort());
+      for (const [ref, e] of Object.entries(daily)) {
+        expect(totals[ref]).toEqual({ ...e, byDay: {} });
+        priced += e.amount;
+      }
+    }
+    // The comparison covers charged overage, not only zeros.
+    expect(priced).toBeGreaterThan(0);
+  });
+});

@@ -15,7 +15,9 @@ import {
   listBillableCustomers,
   type DayRange,
   type TimelineDatabase,
+  usageSplitInWindows,
 } from "../usage/timeline/index.ts";
+import { minorDigits } from "../../app/contracts/money.ts";
 import { billingPeriods } from "./estimate.ts";
 import { intervalOf } from "./period-views.ts";
 import { estimateUsageByPeriod } from "./periods.ts";
@@ -30,6 +32,7 @@ export async function estimateRangeAmounts(
   plans: readonly PlanView[],
   refs: readonly string[],
   range: Pick<DayRange, "fromDay" | "toDay">,
+  options: { byDay?: boolean } = {},
 ): Promise<RangeEstimates> {
   if (refs.length === 0 || plans.length === 0) return {};
   const byId = new Map(plans.map((p) => [p.id, p]));
@@ -47,6 +50,7 @@ export async function estimateRangeAmounts(
     return periods.length ? [{ customer: c, plan, periods }] : [];
   });
   if (work.length === 0) return {};
+  if (options.byDay === false) return estimateTotals(database, work, range);
   // Usage from the earliest period start: a day's charge depends on the usage before it in its period.
   const fromDay = Math.min(...work.map((w) => Math.floor(Date.parse(w.periods[0]!.start) / DAY_MS)));
   const allRefs = work.flatMap((w) => [
@@ -93,6 +97,67 @@ export async function estimateRangeAmounts(
     out[customer.customerId] = estimate;
     if (customer.externalId) out[customer.externalId] = estimate;
   }
+  return out;
+}
+
+type Work = {
+  customer: { customerId: string; externalId: string | null; status: string };
+  plan: PlanView;
+  periods: Array<{ start: string; end: string; planId: string }>;
+};
+
+/**
+ * The same amounts and per-feature totals as the day-by-day estimate, without each day's amount: a day adds
+ * C(usage through it) − C(usage before it) to its period's charge (C: the period's cumulative, rounded overage
+ * charge), so a period's days in the range add C(before + within) − C(before). Two sums per period and feature
+ * instead of every stored day since the period began (the top customers' table, its CSV).
+ */
+async function estimateTotals(
+  database: TimelineDatabase,
+  work: readonly Work[],
+  range: Pick<DayRange, "fromDay" | "toDay">,
+): Promise<RangeEstimates> {
+  const windows = work.flatMap(({ customer, periods }, c) =>
+    periods.map((p, i) => {
+      const from = Math.floor(Date.parse(p.start) / DAY_MS);
+      return {
+        key: `${c}:${i}`,
+        refs: [customer.customerId, ...(customer.externalId ? [customer.externalId] : [])],
+        fromDay: from,
+        splitDay: Math.max(from, range.fromDay),
+        toDay: Math.min(Math.floor(Date.parse(p.end) / DAY_MS), range.toDay + 1),
+      };
+    }),
+  );
+  const sums = await usageSplitInWindows(database, windows);
+  const scale = 10 ** minorDigits(CURRENCY);
+  const out: RangeEstimates = {};
+  work.forEach(({ customer, plan, periods }, c) => {
+    const estimate: RangeEstimate = { currency: CURRENCY, amount: 0, byFeature: {}, byDay: {}, note: null };
+    if (customer.status === "trialing") {
+      estimate.note = "Trial: no overage is billed.";
+    } else {
+      periods.forEach((_, i) => {
+        const byFeature = sums.get(`${c}:${i}`);
+        for (const f of plan.features) {
+          if (f.type !== "usage" || !f.enabled) continue;
+          const s = byFeature?.get(f.code);
+          if (!s || s.days === 0) continue;
+          const priced = plan.consumptionModel !== "credits" && !f.unlimited && f.overageUnitPrice !== null;
+          const included = f.included ?? 0;
+          // The period's charge so far at `used` units, rounded as the day-by-day estimate rounds it.
+          const charge = (used: number) =>
+            priced ? Math.round((Math.max(0, used - included) * f.overageUnitPrice! * scale) / 10_000) : 0;
+          const amount = charge(s.before + s.within) - charge(s.before);
+          estimate.byFeature[f.code] = (estimate.byFeature[f.code] ?? 0) + amount;
+          estimate.amount += amount;
+        }
+      });
+      if (plan.consumptionModel === "credits") estimate.note = "Credits plan: usage draws on credits.";
+    }
+    out[customer.customerId] = estimate;
+    if (customer.externalId) out[customer.externalId] = estimate;
+  });
   return out;
 }
 

@@ -54,6 +54,7 @@ export {
   dailyUsageOfRefs,
   listBillableCustomers,
   usageInWindows,
+  usageSplitInWindows,
   type BillableCustomer,
   type PeriodWindow,
 } from "./period-usage.ts";

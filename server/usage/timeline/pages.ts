@@ -54,6 +54,8 @@ export type EstimateAmounts = (
   plans: readonly PlanView[],
   refs: readonly string[],
   range: DayRange,
+  /** byDay false: amounts and per-feature totals only, `byDay` left empty (cheaper: no day-by-day read). */
+  options?: { byDay?: boolean },
 ) => Promise<RangeEstimates>;
 
 interface Sources {
@@ -77,10 +79,11 @@ async function estimatesOf(
   plans: () => Promise<PlanView[]>,
   refs: readonly string[],
   range: DayRange,
+  options: { byDay?: boolean } = {},
 ): Promise<RangeEstimates | null> {
   if (!sources.estimate) return null;
   try {
-    return await sources.estimate(database, await plans(), refs, range);
+    return await sources.estimate(database, await plans(), refs, range, options);
   } catch (error) {
     console.error("usage explorer: estimates failed", error);
     return null;
@@ -183,7 +186,7 @@ export async function loadUsageExplorer(search: UsageSearch, sources: Sources = 
         const refs = ranked.rows.map((r) => r.customerId);
         const [labels, estimates] = await Promise.all([
           customerLabels(database, refs),
-          estimatesOf(sources, database, plans, refs, range),
+          estimatesOf(sources, database, plans, refs, range, { byDay: false }),
         ]);
         return { ...ranked, labels, estimates: topEstimates(estimates) };
       })
@@ -413,7 +416,7 @@ export async function exportTopCustomersCsv(
   const refs = ranked.rows.map((r) => r.customerId);
   const [labels, estimates] = await Promise.all([
     customerLabels(database, refs),
-    estimatesOf(sources, database, plans, refs, filters.range),
+    estimatesOf(sources, database, plans, refs, filters.range, { byDay: false }),
   ]);
   const planName = (id: string) => (id ? (catalog.plans.find((p) => p.id === id)?.name ?? id) : "");
   const rows = ranked.rows.map((r, i) => {

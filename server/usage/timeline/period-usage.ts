@@ -164,3 +164,62 @@ export async function dailyUsageOfRefs(
   }
   return out;
 }
+
+export interface SplitWindow {
+  /** The caller's key (e.g. a customer's period). */
+  key: string;
+  /** Every reference the timeline may store the customer under. */
+  refs: readonly string[];
+  /** UTC epoch days: usage in [fromDay, splitDay) is `before`, in [splitDay, toDay) is `within`. */
+  fromDay: number;
+  splitDay: number;
+  toDay: number;
+}
+
+/**
+ * Per window and feature: the usage before its split day, from it on, and how many stored days (per ref) fall
+ * from it on — a range's priced totals need the period's usage up to the range and within it, not every day.
+ */
+export async function usageSplitInWindows(
+  database: TimelineDatabase,
+  windows: readonly SplitWindow[],
+): Promise<Map<string, Map<string, { before: number; within: number; days: number }>>> {
+  const db = timelineDb(database.db);
+  const out = new Map<string, Map<string, { before: number; within: number; days: number }>>(
+    windows.map((w) => [w.key, new Map()]),
+  );
+  const rows = windows.flatMap((w) =>
+    w.toDay > w.fromDay
+      ? [...new Set(w.refs)].map((ref) => ({ ref, key: w.key, d0: w.fromDay, d1: w.splitDay, d2: w.toDay }))
+      : [],
+  );
+  const bigint = (n: number) => sql`CAST(${n} AS BIGINT)`;
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const values = rows
+      .slice(i, i + CHUNK)
+      .map((w) => sql`(${w.ref}, ${w.key}, ${bigint(w.d0)}, ${bigint(w.d1)}, ${bigint(w.d2)})`);
+    const { rows: found } = await sql<{
+      k: string;
+      feature_code: string;
+      before: number | string;
+      within: number | string;
+      days: number | string;
+    }>`
+      WITH w(ref, k, d0, d1, d2) AS (VALUES ${sql.join(values)})
+      SELECT w.k AS k, u.feature_code AS feature_code,
+        SUM(CASE WHEN u.day < w.d1 THEN u.total ELSE 0 END) AS before,
+        SUM(CASE WHEN u.day >= w.d1 THEN u.total ELSE 0 END) AS within,
+        SUM(CASE WHEN u.day >= w.d1 THEN 1 ELSE 0 END) AS days
+      FROM w JOIN usage_daily u ON u.customer_id = w.ref AND u.day >= w.d0 AND u.day < w.d2
+      GROUP BY w.k, u.feature_code`.execute(db);
+    for (const r of found) {
+      const m = out.get(r.k)!;
+      const s = m.get(r.feature_code) ?? { before: 0, within: 0, days: 0 };
+      s.before += Number(r.before);
+      s.within += Number(r.within);
+      s.days += Number(r.days);
+      m.set(r.feature_code, s);
+    }
+  }
+  return out;
+}
