@@ -5,16 +5,18 @@
  * - per-unit prices and balances: rate scale, 10000 = 1 unit of the currency (the SDK's PriceDef).
  * Formatted with Intl.NumberFormat in en-US so server and browser render the same text.
  */
-const formatters = new Map<string, Intl.NumberFormat>();
+/** A formatter per currency and scale, and whether it writes the currency itself (an ISO 4217 code) or not. */
+type Formatter = { f: Intl.NumberFormat; symbol: boolean };
+const formatters = new Map<string, Formatter>();
 
-function formatter(currency: string, rate = false): Intl.NumberFormat {
+function formatter(currency: string, rate = false): Formatter {
   const key = `${currency}:${rate}`;
-  let f = formatters.get(key);
-  if (!f) {
+  let made = formatters.get(key);
+  if (!made) {
     try {
       const base = new Intl.NumberFormat("en-US", { style: "currency", currency });
       const digits = base.resolvedOptions().maximumFractionDigits ?? 2;
-      f = rate
+      const f = rate
         ? new Intl.NumberFormat("en-US", {
             style: "currency",
             currency,
@@ -22,13 +24,15 @@ function formatter(currency: string, rate = false): Intl.NumberFormat {
             maximumFractionDigits: Math.max(digits, 4),
           })
         : base;
+      made = { f, symbol: true };
     } catch {
       // Not an ISO 4217 code: plain number with the code after it.
-      f = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: rate ? 4 : 2 });
+      const f = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: rate ? 4 : 2 });
+      made = { f, symbol: false };
     }
-    formatters.set(key, f);
+    formatters.set(key, made);
   }
-  return f;
+  return made;
 }
 
 const digitsOf = new Map<string, number>();
@@ -48,15 +52,16 @@ export function minorDigits(currency: string): number {
   return digits;
 }
 
-function withCode(text: string, currency: string, f: Intl.NumberFormat): string {
-  return f.resolvedOptions().style === "currency" ? text : `${text} ${currency}`;
+// Remembered with the formatter: resolvedOptions() builds a new object on every call (costly on a page of amounts).
+function withCode(text: string, currency: string, made: Formatter): string {
+  return made.symbol ? text : `${text} ${currency}`;
 }
 
 /** 12345 USD (cents) → "$123.45"; 500 JPY → "¥500". */
 export function formatMinor(amount: number, currency: string): string {
   const code = currency.toUpperCase();
-  const f = formatter(code);
-  return withCode(f.format(amount / 10 ** minorDigits(code)), code, f);
+  const made = formatter(code);
+  return withCode(made.f.format(amount / 10 ** minorDigits(code)), code, made);
 }
 
 /**
@@ -65,8 +70,8 @@ export function formatMinor(amount: number, currency: string): string {
  */
 export function formatRate(rate: number, currency = "USD"): string {
   const code = currency.toUpperCase();
-  const f = formatter(code, true);
-  return withCode(f.format(rate / 10_000), code, f);
+  const made = formatter(code, true);
+  return withCode(made.f.format(rate / 10_000), code, made);
 }
 
 /** Rate scale rounded to the currency's minor unit, for amounts to be charged: 350000 USD → "$35.00". */

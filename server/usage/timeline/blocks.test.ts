@@ -100,7 +100,12 @@ describeEachEngine("top customers pruned by usage blocks", (ctx) => {
 
   it("reads days for few customers when usage is skewed", async () => {
     const pruned = await rankingCandidates(timelineDb(ctx.db), { range: daysBetween(LAST - 89, LAST) }, 5);
-    expect(pruned.candidates).not.toBeNull();
-    expect(pruned.candidates!.length).toBeLessThan(pruned.customers / 2);
+    expect(pruned?.candidates).toBeTruthy();
+    expect(pruned!.candidates!.length).toBeLessThan(pruned!.customers / 2);
+  });
+
+  it("does not prune a range that holds no whole block (every customer would be a candidate)", async () => {
+    expect(await rankingCandidates(timelineDb(ctx.db), { range: daysBetween(LAST - 29, LAST) }, 5)).toBeNull();
+    expect(await rankingCandidates(timelineDb(ctx.db), { range: daysBetween(LAST - 6, LAST) }, 5)).toBeNull();
   });
 });

@@ -26,6 +26,8 @@ interface Row {
 }
 
 /**
+ * Null when pruning cannot pay (no block wholly inside the range): rank every customer exactly.
+ *
  * Bounds per customer over [fromDay, toDay] (feature and status filters applied as in the exact ranking): blocks
  * wholly inside count exactly; a partly covered block adds something within [neg, total − neg]. Rank by usage
  * only: the plan filter and the overage ranking are per day and plan, so they take the exact path.
@@ -34,13 +36,16 @@ export async function rankingCandidates(
   db: TimelineDb,
   f: { range: DayRange; features?: readonly string[]; statuses?: readonly string[] },
   limit: number,
-): Promise<RankingCandidates> {
+): Promise<RankingCandidates | null> {
   const { fromDay, toDay } = f.range;
   const firstBlock = Math.floor(fromDay / BLOCK_DAYS);
   const lastBlock = Math.floor(toDay / BLOCK_DAYS);
   // Blocks wholly inside the range: [fullFrom, fullTo] (empty when fullFrom > fullTo).
   const fullFrom = Math.ceil(fromDay / BLOCK_DAYS);
   const fullTo = Math.floor((toDay + 1) / BLOCK_DAYS) - 1;
+  // No whole block (every range under BLOCK_DAYS, most under 2 × BLOCK_DAYS): no lower bound above the edge blocks'
+  // negatives, so every customer would be a candidate and each one's days read once more to count it.
+  if (fullFrom > fullTo) return null;
   const inside = sql`block between ${fullFrom} and ${fullTo}`;
   const features = f.features?.length ? sql`and feature_code in (${sql.join([...f.features])})` : sql``;
   const statuses = f.statuses?.length
