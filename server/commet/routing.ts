@@ -6,6 +6,7 @@
 
 import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from "undici";
 import { commetDuration, commetErrors, statusClass } from "../observability/index.ts";
+import { leanCommetFetch } from "./lean-fetch.ts";
 
 export const COMMET_ORIGIN = "https://commet.co";
 
@@ -86,22 +87,27 @@ export function commetOriginInterceptor(target: string | undefined): Dispatcher.
 }
 
 let baseDispatcher: Dispatcher | undefined;
+let baseFetch: typeof fetch | undefined;
 let ownAgent: Agent | undefined;
 
 /**
  * Installs the interceptor on the global dispatcher (idempotent: installing again replaces the previous
- * target; undefined = commet.co itself, measured only). Returns a function that restores the dispatcher
- * that was global before the first install.
+ * target; undefined = commet.co itself, measured only), and the SDK's lean path through it (lean-fetch.ts).
+ * Returns a function that restores the dispatcher and `fetch` that were global before the first install.
  */
 export function installCommetRouting(target: string | undefined): () => void {
   baseDispatcher ??= getGlobalDispatcher();
+  baseFetch ??= globalThis.fetch;
   // Composed on this undici's own Agent: a global one Node's built-in fetch created first (an older undici) would
   // not hand our interceptor's handler the current handler API ("invalid onError method").
   const base = (ownAgent ??= new Agent());
   setGlobalDispatcher(base.compose(commetOriginInterceptor(target)));
-  const previous = baseDispatcher;
+  globalThis.fetch = leanCommetFetch(baseFetch, COMMET_ORIGIN);
+  const previous = { dispatcher: baseDispatcher, fetch: baseFetch };
   return () => {
-    setGlobalDispatcher(previous);
+    setGlobalDispatcher(previous.dispatcher);
+    globalThis.fetch = previous.fetch;
     baseDispatcher = undefined;
+    baseFetch = undefined;
   };
 }
