@@ -25,3 +25,37 @@ describe("server-runtime's route-module map", () => {
     }
   });
 });
+
+describe("@remix-run/router's matchRoutes (patched: a path's matches remembered per route tree)", () => {
+  type Match = { params: Record<string, string | undefined>; pathname: string; route: { id: string } };
+  const router = require("@remix-run/router") as {
+    matchRoutes: (routes: object[], location: string) => Match[] | null;
+  };
+  const routes = [
+    {
+      id: "root",
+      path: "/",
+      children: [
+        { id: "customers", path: "customers" },
+        { id: "customer", path: "customers/:customerId" },
+      ],
+    },
+  ];
+
+  it("answers the same for the same path, as copies a caller may change", () => {
+    const first = router.matchRoutes(routes, "/customers/cus_1")!;
+    expect(first.map((m) => [m.route.id, m.params.customerId])).toEqual([
+      ["root", "cus_1"],
+      ["customer", "cus_1"],
+    ]);
+    first[1]!.params.customerId = "changed";
+    first[1]!.pathname = "/elsewhere";
+    const again = router.matchRoutes(routes, "/customers/cus_1")!;
+    expect(again).not.toBe(first);
+    expect(again[1]).toMatchObject({ pathname: "/customers/cus_1", params: { customerId: "cus_1" } });
+    expect(again[1]!.route).toBe(first[1]!.route);
+    expect(router.matchRoutes(routes, "/customers/cus_2")![1]!.params.customerId).toBe("cus_2");
+    expect(router.matchRoutes(routes, "/nowhere")).toBeNull();
+    expect(router.matchRoutes(routes, "/nowhere")).toBeNull();
+  });
+});
