@@ -4,7 +4,8 @@
  *
  * 1. Signs in `--sessions N` (default 50) sessions over the four demo roles, one after another (each success
  *    clears its own throttle row, so the per-address sign-in limit is never reached; no knob needed).
- * 2. CPU per page view: for each page type, after `--warmup-seconds` (default 10) of that page unmeasured, a phase
+ * 2. CPU per page view: first the floor (GET /healthz, a request that does nothing: the machine's speed today), then
+ *    for each page type, after `--warmup-seconds` (default 10) of that page unmeasured, a phase
  *    of one request at a time (at least `--cpu-requests`, default 120, and at least `--cpu-seconds`, default 5);
  *    the console's CPU time (utime + stime from /proc of the console process and its worker processes, never the
  *    sandbox child) per request, over each second of the phase; the median second is the figure. Robust to other
@@ -100,6 +101,57 @@ function mixFor(role: Role): Array<[Page, number]> {
   return PAGES.map((page): [Page, number] =>
     page === "usage" ? [page, explorerShare] : [page, (MIX[page] * (100 - explorerShare)) / rest],
   );
+}
+
+/**
+ * The console's CPU per request for `request(i)`, one request at a time: after a warm-up (the JIT, the pools, the
+ * SDK's sockets) of 40 requests and at least --warmup-seconds, a phase of at least --cpu-requests requests and
+ * --cpu-seconds; the median of its one-second segments is the figure, so a burst of background work (a periodic
+ * job, a garbage collection of the start-up's leftovers) moves one segment, not the result.
+ *
+ * The "floor" phase measures GET /healthz (Node's HTTP server, Express, the request id and metrics; no page
+ * machinery): this machine's speed drifts by tens of percent within the hour, so the pages' figures of two runs
+ * compare only together with their floors (decision 0033).
+ */
+async function cpuPhase(
+  consolePid: number,
+  label: string,
+  request: (i: number) => Promise<{ status: number }>,
+): Promise<number> {
+  const warmUntil = performance.now() + WARMUP_MS;
+  for (let i = 0; i < 40 || performance.now() < warmUntil; i++) await request(i);
+  const pids = consoleProcesses(consolePid);
+  const before = cpuTicks(pids);
+  const started = performance.now();
+  let n = 0;
+  let failed = 0;
+  const more = () => {
+    const elapsed = performance.now() - started;
+    if (elapsed >= CPU_PHASE_MAX_MS || n >= CPU_REQUESTS_MAX) return false;
+    return n < CPU_REQUESTS || elapsed < CPU_PHASE_MIN_MS;
+  };
+  const segments: number[] = [];
+  let segmentStart = { at: started, ticks: before, n: 0 };
+  const closeSegment = () => {
+    const ticks = cpuTicks(pids);
+    if (n - segmentStart.n >= 10) segments.push(ticksToMs(ticks - segmentStart.ticks) / (n - segmentStart.n));
+    segmentStart = { at: performance.now(), ticks, n };
+  };
+  while (more()) {
+    const { status } = await request(n);
+    if (status >= 400) failed++;
+    n++;
+    if (performance.now() - segmentStart.at >= CPU_SEGMENT_MS) closeSegment();
+  }
+  closeSegment();
+  const whole = ticksToMs(cpuTicks(pids) - before) / n;
+  const sorted = [...segments].sort((a, b) => a - b);
+  if (failed) note(`cpu phase ${label}: ${failed} of ${n} requests failed`);
+  note(
+    `cpu phase ${label}: ${n} requests in ${((performance.now() - started) / 1000).toFixed(1)} s, ` +
+      `${whole.toFixed(2)} ms over the phase, per second ${segments.map((x) => x.toFixed(2)).join(" ")}`,
+  );
+  return sorted.length >= 3 ? sorted[Math.floor(sorted.length / 2)]! : whole;
 }
 
 function ensureBuild() {
@@ -297,48 +349,15 @@ async function main() {
     const idle = await waitForQuiet(consolePid);
     note(`console at rest: ${idle.toFixed(1)} ms of CPU per second`);
     const random = mulberry32(20261201);
+    // The floor first: what a request that does nothing costs on this machine today (see cpuPhase).
+    if (!ONLY) {
+      const floor = await cpuPhase(consolePid, "floor", (i) => get(base, sessions[i % sessions.length]!, "/healthz"));
+      report("load-cpu-per-request-floor", floor.toFixed(2), "ms", "none");
+    }
     for (const page of ONLY ? [ONLY] : PAGES) {
       const allowed = sessions.filter((s) => page !== "usage" || canExplore(s.role));
-      // Warm-up (the JIT, the pools, the SDK's sockets): 40 requests and at least --warmup-seconds — not measured.
-      const warmUntil = performance.now() + WARMUP_MS;
-      for (let i = 0; i < 40 || performance.now() < warmUntil; i++) {
-        await get(base, allowed[i % allowed.length]!, urlFor(page, random, world));
-      }
-      const pids = consoleProcesses(consolePid);
-      const before = cpuTicks(pids);
-      const started = performance.now();
-      let n = 0;
-      let failed = 0;
-      const more = () => {
-        const elapsed = performance.now() - started;
-        if (elapsed >= CPU_PHASE_MAX_MS || n >= CPU_REQUESTS_MAX) return false;
-        return n < CPU_REQUESTS || elapsed < CPU_PHASE_MIN_MS;
-      };
-      // CPU per request of each second of the phase: the median is the figure, so a burst of background work
-      // (a periodic job, a garbage collection of the start-up's leftovers) moves one segment, not the result.
-      const segments: number[] = [];
-      let segmentStart = { at: started, ticks: before, n: 0 };
-      const closeSegment = () => {
-        const ticks = cpuTicks(pids);
-        if (n - segmentStart.n >= 10) {
-          segments.push(ticksToMs(ticks - segmentStart.ticks) / (n - segmentStart.n));
-        }
-        segmentStart = { at: performance.now(), ticks, n };
-      };
-      while (more()) {
-        const { status } = await get(base, allowed[n % allowed.length]!, urlFor(page, random, world));
-        if (status >= 400) failed++;
-        n++;
-        if (performance.now() - segmentStart.at >= CPU_SEGMENT_MS) closeSegment();
-      }
-      closeSegment();
-      const whole = ticksToMs(cpuTicks(pids) - before) / n;
-      const sorted = [...segments].sort((a, b) => a - b);
-      const ms = sorted.length >= 3 ? sorted[Math.floor(sorted.length / 2)]! : whole;
-      if (failed) note(`cpu phase ${page}: ${failed} of ${n} requests failed`);
-      note(
-        `cpu phase ${page}: ${n} requests in ${((performance.now() - started) / 1000).toFixed(1)} s, ` +
-          `${whole.toFixed(1)} ms over the phase, per second ${segments.map((x) => x.toFixed(1)).join(" ")}`,
+      const ms = await cpuPhase(consolePid, page, (i) =>
+        get(base, allowed[i % allowed.length]!, urlFor(page, random, world)),
       );
       report(`load-cpu-per-view-${page}`, ms.toFixed(1), "ms", TARGET_CPU_MS[page]);
     }
