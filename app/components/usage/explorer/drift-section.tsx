@@ -88,9 +88,12 @@ function SweepControl() {
   }, [status, state, load, revalidate]);
   const refused = starter.state === "idle" ? starter.data?.refused : null;
   const running = state === "running" || starter.state !== "idle";
+  // A submission interrupts the poller's load in flight, and Remix leaves that aborted request's rejection
+  // unhandled in the browser: start a run only once the current status has arrived.
+  const reading = poller.state !== "idle";
   return (
     <starter.Form method="post" action="/usage/reconcile" className="toolbar">
-      <button type="submit" className="button button--quiet" disabled={running}>
+      <button type="submit" className="button button--quiet" disabled={running || reading} aria-busy={reading}>
         {running ? "Checking against Commet…" : "Check all against Commet now"}
       </button>
       {status && state === "running" ? (
