@@ -175,7 +175,6 @@ function fmtDays(ms: number): string {
   return String(Math.round((ms / DAY_MS) * 10) / 10);
 }
 
-/** n intervals after an anchor date, month-based intervals clamped to the month's last day (Jan 31 → Feb 28). */
 /** The longest period of each interval (31 days, a quarter of 92, a leap year). */
 const LONGEST_MS: Record<BillingInterval, number> = {
   weekly: 7 * DAY_MS,
@@ -184,6 +183,7 @@ const LONGEST_MS: Record<BillingInterval, number> = {
   yearly: 366 * DAY_MS,
 };
 
+/** n intervals after an anchor date, month-based intervals clamped to the month's last day (Jan 31 → Feb 28). */
 export function addIntervals(anchorIso: string, interval: BillingInterval, n: number): string {
   const d = new Date(anchorIso);
   if (interval === "weekly") return new Date(d.getTime() + 7 * DAY_MS * n).toISOString();

@@ -72,6 +72,24 @@ function isoDay(day: number): string {
 }
 
 /**
+ * How one usage feature of a plan bills in a period: `priced` unless credits, unlimited or without an overage
+ * price; `chargeAt(used)` is the period's overage charge so far at `used` units, in minor units, rounded as a whole
+ * (cumulative rounding: a day's amount is chargeAt(after) − chargeAt(before), and the days add up to the period's).
+ */
+export function featureCharge(plan: PlanView, feature: PlanView["features"][number], currency: string) {
+  const priced = plan.consumptionModel !== "credits" && !feature.unlimited && feature.overageUnitPrice !== null;
+  const included = feature.included ?? 0;
+  const rate = priced ? feature.overageUnitPrice! : 0;
+  const scale = 10 ** minorDigits(currency.toUpperCase());
+  return {
+    priced,
+    included,
+    rate,
+    chargeAt: (used: number) => (priced ? Math.round((Math.max(0, used - included) * rate * scale) / 10_000) : 0),
+  };
+}
+
+/**
  * Prices daily usage by period. A UTC day belongs to the period whose start falls on or before it
  * (the timeline counts whole UTC days). Each day's billable units are the part of the running total
  * beyond the included amount, so the days add up to the period's overage.
@@ -82,7 +100,6 @@ export function estimateUsageByPeriod(
   plans: ReadonlyMap<string, PlanView>,
   currency: string,
 ): FeaturePeriodEstimate[] {
-  const scale = 10 ** minorDigits(currency.toUpperCase());
   const out: FeaturePeriodEstimate[] = [];
   for (const period of periods) {
     const plan = plans.get(period.planId);
@@ -93,18 +110,14 @@ export function estimateUsageByPeriod(
     for (const f of plan.features) {
       if (f.type !== "usage" || !f.enabled) continue;
       const rows = inPeriod.filter((u) => u.featureCode === f.code);
-      const priced = plan.consumptionModel !== "credits" && !f.unlimited && f.overageUnitPrice !== null;
-      const included = f.included ?? 0;
-      const rate = priced ? f.overageUnitPrice! : 0;
+      const { priced, included, rate, chargeAt } = featureCharge(plan, f, currency);
       let running = 0;
       let billedCents = 0;
       const days = rows.map((r) => {
         const before = Math.max(0, running - included);
         running += r.total;
         const billable = priced ? Math.max(0, running - included) - before : 0;
-        // Cumulative rounding: the days' amounts always add up to the period's amount.
-        const cumulative = Math.round((Math.max(0, running - included) * rate * scale) / 10_000);
-        const amount = priced ? cumulative - billedCents : 0;
+        const amount = chargeAt(running) - billedCents;
         billedCents += amount;
         return { date: isoDay(r.day), used: r.total, billableUnits: billable, amount };
       });

@@ -17,10 +17,9 @@ import {
   type TimelineDatabase,
   usageSplitInWindows,
 } from "../usage/timeline/index.ts";
-import { minorDigits } from "../../app/contracts/money.ts";
 import { billingPeriods } from "./estimate.ts";
 import { intervalOf } from "./period-views.ts";
-import { estimateUsageByPeriod } from "./periods.ts";
+import { estimateUsageByPeriod, featureCharge } from "./periods.ts";
 
 const DAY_MS = 86_400_000;
 const isoDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
@@ -50,14 +49,51 @@ export async function estimateRangeAmounts(
     return periods.length ? [{ customer: c, plan, periods }] : [];
   });
   if (work.length === 0) return {};
-  if (options.byDay === false) return estimateTotals(database, work, range);
+  const price =
+    options.byDay === false ? await pricedTotals(database, work, range) : await pricedDays(database, work, range);
+  const out: RangeEstimates = {};
+  work.forEach((w, i) => {
+    const estimate: RangeEstimate = { currency: CURRENCY, amount: 0, byFeature: {}, byDay: {}, note: null };
+    if (w.customer.status === "trialing") {
+      estimate.note = "Trial: no overage is billed.";
+    } else {
+      price(w, i, estimate);
+      if (w.plan.consumptionModel === "credits") estimate.note = "Credits plan: usage draws on credits.";
+    }
+    out[w.customer.customerId] = estimate;
+    if (w.customer.externalId) out[w.customer.externalId] = estimate;
+  });
+  return out;
+}
+
+type Work = {
+  customer: { customerId: string; externalId: string | null; status: string };
+  plan: PlanView;
+  periods: Array<{ start: string; end: string; planId: string }>;
+};
+/** Adds the range's amounts of work item `i` to its estimate. */
+type Pricer = (work: Work, i: number, estimate: RangeEstimate) => void;
+
+/** The refs usage may be stored under (Commet id, externalId), each once. */
+const refsOf = (customer: Work["customer"]) => [
+  ...new Set([customer.customerId, customer.externalId ?? customer.customerId]),
+];
+const dayOf = (iso: string) => Math.floor(Date.parse(iso) / DAY_MS);
+
+/** Each day's amount: every stored day of the customers since their periods began, priced day by day. */
+async function pricedDays(
+  database: TimelineDatabase,
+  work: readonly Work[],
+  range: Pick<DayRange, "fromDay" | "toDay">,
+): Promise<Pricer> {
   // Usage from the earliest period start: a day's charge depends on the usage before it in its period.
-  const fromDay = Math.min(...work.map((w) => Math.floor(Date.parse(w.periods[0]!.start) / DAY_MS)));
-  const allRefs = work.flatMap((w) => [
-    w.customer.customerId,
-    ...(w.customer.externalId ? [w.customer.externalId] : []),
-  ]);
-  const usage = await dailyUsageOfRefs(database, allRefs, fromDay, range.toDay + 1);
+  const fromDay = Math.min(...work.map((w) => dayOf(w.periods[0]!.start)));
+  const usage = await dailyUsageOfRefs(
+    database,
+    work.flatMap((w) => refsOf(w.customer)),
+    fromDay,
+    range.toDay + 1,
+  );
   // Each customer's rows by its refs: one pass over the usage, not one per customer.
   const usageByRef = new Map<string, typeof usage>();
   for (const u of usage) {
@@ -67,98 +103,68 @@ export async function estimateRangeAmounts(
   }
   const fromIso = isoDay(range.fromDay);
   const toIso = isoDay(range.toDay);
-  const out: RangeEstimates = {};
-  for (const { customer, plan, periods } of work) {
-    const mine = new Set([customer.customerId, customer.externalId]);
+  return ({ customer, plan, periods }, _i, estimate) => {
     const merged = new Map<string, { day: number; featureCode: string; total: number }>();
-    for (const ref of mine) {
-      for (const u of (ref && usageByRef.get(ref)) || []) {
+    for (const ref of refsOf(customer)) {
+      for (const u of usageByRef.get(ref) ?? []) {
         const key = `${u.day}|${u.featureCode}`;
         const m = merged.get(key) ?? { day: u.day, featureCode: u.featureCode, total: 0 };
         m.total += u.total;
         merged.set(key, m);
       }
     }
-    const estimate: RangeEstimate = { currency: CURRENCY, amount: 0, byFeature: {}, byDay: {}, note: null };
-    if (customer.status === "trialing") {
-      estimate.note = "Trial: no overage is billed.";
-    } else {
-      for (const f of estimateUsageByPeriod([...merged.values()], periods, new Map([[plan.id, plan]]), CURRENCY)) {
-        for (const d of f.days) {
-          // ISO dates compare as strings.
-          if (d.date < fromIso || d.date > toIso) continue;
-          estimate.byDay[`${d.date}|${f.featureCode}`] = d.amount;
-          estimate.byFeature[f.featureCode] = (estimate.byFeature[f.featureCode] ?? 0) + d.amount;
-          estimate.amount += d.amount;
-        }
+    for (const f of estimateUsageByPeriod([...merged.values()], periods, new Map([[plan.id, plan]]), CURRENCY)) {
+      for (const d of f.days) {
+        // ISO dates compare as strings.
+        if (d.date < fromIso || d.date > toIso) continue;
+        estimate.byDay[`${d.date}|${f.featureCode}`] = d.amount;
+        estimate.byFeature[f.featureCode] = (estimate.byFeature[f.featureCode] ?? 0) + d.amount;
+        estimate.amount += d.amount;
       }
-      if (plan.consumptionModel === "credits") estimate.note = "Credits plan: usage draws on credits.";
     }
-    out[customer.customerId] = estimate;
-    if (customer.externalId) out[customer.externalId] = estimate;
-  }
-  return out;
+  };
 }
 
-type Work = {
-  customer: { customerId: string; externalId: string | null; status: string };
-  plan: PlanView;
-  periods: Array<{ start: string; end: string; planId: string }>;
-};
-
 /**
- * The same amounts and per-feature totals as the day-by-day estimate, without each day's amount: a day adds
- * C(usage through it) − C(usage before it) to its period's charge (C: the period's cumulative, rounded overage
- * charge), so a period's days in the range add C(before + within) − C(before). Two sums per period and feature
- * instead of every stored day since the period began (the top customers' table, its CSV).
+ * The same amounts and per-feature totals as pricedDays, without each day's amount: a day adds
+ * chargeAt(usage through it) − chargeAt(usage before it) to its period's charge, so a period's days in the range add
+ * chargeAt(before + within) − chargeAt(before). Two sums per period and feature instead of every stored day since
+ * the period began (the top customers' table, its CSV).
  */
-async function estimateTotals(
+async function pricedTotals(
   database: TimelineDatabase,
   work: readonly Work[],
   range: Pick<DayRange, "fromDay" | "toDay">,
-): Promise<RangeEstimates> {
-  const windows = work.flatMap(({ customer, periods }, c) =>
-    periods.map((p, i) => {
-      const from = Math.floor(Date.parse(p.start) / DAY_MS);
-      return {
-        key: `${c}:${i}`,
-        refs: [customer.customerId, ...(customer.externalId ? [customer.externalId] : [])],
-        fromDay: from,
-        splitDay: Math.max(from, range.fromDay),
-        toDay: Math.min(Math.floor(Date.parse(p.end) / DAY_MS), range.toDay + 1),
-      };
-    }),
+): Promise<Pricer> {
+  const sums = await usageSplitInWindows(
+    database,
+    work.flatMap(({ customer, periods }, i) =>
+      periods.map((p, k) => {
+        const from = dayOf(p.start);
+        return {
+          key: `${i}:${k}`,
+          refs: refsOf(customer),
+          fromDay: from,
+          splitDay: Math.max(from, range.fromDay),
+          toDay: Math.min(dayOf(p.end), range.toDay + 1),
+        };
+      }),
+    ),
   );
-  const sums = await usageSplitInWindows(database, windows);
-  const scale = 10 ** minorDigits(CURRENCY);
-  const out: RangeEstimates = {};
-  work.forEach(({ customer, plan, periods }, c) => {
-    const estimate: RangeEstimate = { currency: CURRENCY, amount: 0, byFeature: {}, byDay: {}, note: null };
-    if (customer.status === "trialing") {
-      estimate.note = "Trial: no overage is billed.";
-    } else {
-      periods.forEach((_, i) => {
-        const byFeature = sums.get(`${c}:${i}`);
-        for (const f of plan.features) {
-          if (f.type !== "usage" || !f.enabled) continue;
-          const s = byFeature?.get(f.code);
-          if (!s || s.days === 0) continue;
-          const priced = plan.consumptionModel !== "credits" && !f.unlimited && f.overageUnitPrice !== null;
-          const included = f.included ?? 0;
-          // The period's charge so far at `used` units, rounded as the day-by-day estimate rounds it.
-          const charge = (used: number) =>
-            priced ? Math.round((Math.max(0, used - included) * f.overageUnitPrice! * scale) / 10_000) : 0;
-          const amount = charge(s.before + s.within) - charge(s.before);
-          estimate.byFeature[f.code] = (estimate.byFeature[f.code] ?? 0) + amount;
-          estimate.amount += amount;
-        }
-      });
-      if (plan.consumptionModel === "credits") estimate.note = "Credits plan: usage draws on credits.";
-    }
-    out[customer.customerId] = estimate;
-    if (customer.externalId) out[customer.externalId] = estimate;
-  });
-  return out;
+  return ({ plan, periods }, i, estimate) => {
+    periods.forEach((_, k) => {
+      const byFeature = sums.get(`${i}:${k}`);
+      for (const f of plan.features) {
+        if (f.type !== "usage" || !f.enabled) continue;
+        const s = byFeature?.get(f.code);
+        if (!s || s.days === 0) continue;
+        const { chargeAt } = featureCharge(plan, f, CURRENCY);
+        const amount = chargeAt(s.before + s.within) - chargeAt(s.before);
+        estimate.byFeature[f.code] = (estimate.byFeature[f.code] ?? 0) + amount;
+        estimate.amount += amount;
+      }
+    });
+  };
 }
 
 /** The explorer (/usage) with estimated amounts in its top-customers table and detail rows. */
