@@ -42,7 +42,6 @@ export interface LeanResponse {
   readonly status: number;
   readonly statusText: string;
   readonly headers: { get(name: string): string | null };
-  readonly bodyUsed: boolean;
   json(): Promise<unknown>;
   text(): Promise<string>;
 }
@@ -88,9 +87,6 @@ async function leanCall(url: string, init: SdkInit): Promise<LeanResponse> {
         const value = headers[name.toLowerCase()];
         return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
       },
-    },
-    get bodyUsed() {
-      return used;
     },
     json: async () => JSON.parse(await read()) as unknown,
     text: read,

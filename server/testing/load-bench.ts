@@ -110,8 +110,8 @@ function mixFor(role: Role): Array<[Page, number]> {
  * job, a garbage collection of the start-up's leftovers) moves one segment, not the result.
  *
  * The "floor" phase measures GET /healthz (Node's HTTP server, Express, the request id and metrics; no page
- * machinery): this machine's speed drifts by tens of percent within the hour, so the pages' figures of two runs
- * compare only together with their floors (decision 0033).
+ * machinery), printed beside the pages: this machine's speed drifts by tens of percent within the hour. Whether the
+ * floor tracks that drift is not settled (decision 0033): compare builds by alternating them.
  */
 async function cpuPhase(
   consolePid: number,
