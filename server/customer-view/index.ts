@@ -2,7 +2,7 @@
  * server/customer-view — everything the customer page (/customers/:customerId) shows, read live
  * from Commet (never from the local directory index).
  *
- *   loadCustomerView(customerRef, { commet?, audit?, onCall?, timeoutMs? }) → CustomerPanels
+ *   loadCustomerView(customerRef, { commet?, audit?, onCall?, timeoutMs?, known? }) → CustomerPanels
  *     starts every Commet call at once — customers.get, subscriptions.getActive, subscriptions.list,
  *     featureAccess.list, seats.getAllBalances, quota.getAll, invoices.list — and returns one promise
  *     per panel. A panel promise never rejects: it settles to { ok: true, data } or
@@ -64,7 +64,15 @@ export interface CustomerViewOptions {
   timeoutMs?: number;
   /** A panel whose call has not settled by then shows "Commet is slow" (default PANEL_DEADLINE_MS). */
   deadlineMs?: number;
+  /** The customer as the directory index knows it: the invoice read starts beside the profile read (see KnownCustomer). */
+  known?: KnownCustomer | null;
 }
+
+/**
+ * A customer's Commet id and email as the console's directory index last saw them: a hint that lets reads needing
+ * them start beside the profile read, used only when the profile agrees (otherwise those reads are made again).
+ */
+export type KnownCustomer = { id: string; email: string };
 
 export type CommetCallName =
   | "customers.get"
@@ -351,11 +359,15 @@ export function loadCustomerView(customerRef: string, options: CustomerViewOptio
   );
   // By Commet id once the profile has it (an externalId in the URL too), as the Payments panel reads them.
   const invoices = timed("invoices.list", async () => {
+    const read = (customerId: string) => commet.invoices.list({ customerId, limit: INVOICE_PAGE_LIMIT }, { timeout });
+    // Started now when the index knows the id (one Commet round trip less); unused if the profile disagrees.
+    const early = options.known ? read(options.known.id) : null;
+    early?.catch(() => {});
     const customerId = await customer.then(
       (c) => c.id,
       () => customerRef,
     );
-    return commet.invoices.list({ customerId, limit: INVOICE_PAGE_LIMIT }, { timeout });
+    return early && customerId === options.known?.id ? early : read(customerId);
   });
 
   // The audit trail is local: it only needs the customer's ids, known once the profile arrives.

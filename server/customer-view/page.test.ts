@@ -79,6 +79,18 @@ describe("the customer page's Commet reads", () => {
     const made = Object.fromEntries(READS.map((p) => [p, after[p]! - before[p]!]));
     expect(made).toEqual(Object.fromEntries(READS.map((p) => [p, 1])));
 
+    // Known to the directory index, the reads that need the id and email start beside the profile: still once each.
+    const customer = (await getCommet().customers.get({ id: customerId })).data!;
+    const known = { id: customer.id, email: customer.email };
+    const beforeKnown = await callsByPath();
+    const knownPage = (await runWithRequestContext({ requestId: "page-known" }, async () =>
+      settleDeep((await loadCustomerPage(customerId, "admin", { known })).page),
+    )) as Settled;
+    const afterKnown = await callsByPath();
+    expect(Object.fromEntries(READS.map((p) => [p, afterKnown[p]! - beforeKnown[p]!]))).toEqual(made);
+    expect(knownPage.payments?.resolve).toEqual(page.payments?.resolve);
+    expect(knownPage.invoices).toEqual(page.invoices);
+
     for (const name of ["profile", "subscription", "history", "features", "seats", "quota", "invoices"]) {
       expect(page[name]?.ok, name).toBe(true);
     }
@@ -92,6 +104,34 @@ describe("the customer page's Commet reads", () => {
     const shown = page.invoices?.data as { invoices: Array<{ id: string }>; hasMore: boolean };
     expect(shown.invoices.map((i) => i.id)).toEqual(direct.data!.map((i) => i.id));
     expect(shown.hasMore).toBe(direct.hasMore ?? false);
+  });
+});
+
+describe("the customer page's answer for a customer Commet does not know", () => {
+  let sandbox: TestSandbox;
+  beforeAll(async () => {
+    sandbox = await startTestSandbox({ seed: { customers: 2 } });
+    connectCommet({ apiKey: sandbox.apiKey, apiUrl: sandbox.url, embeddedSandbox: false, catalogMaxAgeMs: 60_000 });
+  });
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  it("is 404 when the index does not know it either; streams with a 'not found' profile when the index does", async () => {
+    const ref = "cus_doesNotExist0000000";
+    const load = (known: { id: string; email: string } | null) =>
+      runWithRequestContext({ requestId: `missing-${known ? "known" : "unknown"}` }, () =>
+        loadCustomerPage(ref, "support", { known }),
+      );
+    const unknown = await load(null);
+    expect(unknown.notFound).toMatchObject({ kind: "not_found", title: "No such customer" });
+    expect(unknown.page).toBeNull();
+
+    // Deleted from Commet since the index saw it: the page does not wait for the profile to find out.
+    const known = await load({ id: ref, email: "gone@example.test" });
+    expect(known.notFound).toBeNull();
+    expect(await known.page!.profile).toMatchObject({ ok: false, problem: { kind: "not_found" } });
+    expect(await known.page!.payments.resolve).toMatchObject({ ok: false, problem: { kind: "not_found" } });
   });
 });
 

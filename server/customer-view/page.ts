@@ -14,7 +14,9 @@ import { loadSeatPanel } from "../seats/index.ts";
 import { loadSubscriptionActions } from "../subscriptions/index.ts";
 import { loadUsagePanel } from "../usage/index.ts";
 import { customerUnsettledWrites } from "../writes/index.ts";
-import { loadCustomerView, PANEL_READ_TIMEOUT_MS, settleWithin, toPanel } from "./index.ts";
+import { getReadyDb } from "../db/index.ts";
+import { getIndexedCustomer } from "../directory/index.ts";
+import { loadCustomerView, PANEL_READ_TIMEOUT_MS, settleWithin, toPanel, type KnownCustomer } from "./index.ts";
 import { logger } from "../observability/index.ts";
 
 /** How long the page waits for the profile before streaming: long enough to answer 404 for a wrong id. */
@@ -69,9 +71,15 @@ export function streamTogether(ms: number) {
 export async function loadCustomerPage(
   customerRef: string,
   role: Role,
-  options: { activityKind?: ActivityKind | undefined; staffId?: string | null } = {},
+  options: {
+    activityKind?: ActivityKind | undefined;
+    staffId?: string | null;
+    /** The customer as the directory index knows it (default: looked up there; null: unknown to it). */
+    known?: KnownCustomer | null;
+  } = {},
 ) {
-  const panels = loadCustomerView(customerRef);
+  const known = options.known === undefined ? await indexedCustomer(customerRef) : options.known;
+  const panels = loadCustomerView(customerRef, { known });
   // From the console's own database (webhooks and audit trail): streams beside the Commet panels.
   const activity = loadCustomerActivity(customerRef, role, { kind: options.activityKind }).then(
     (data): PanelResult<ActivityPage> => ({ ok: true, data }),
@@ -80,7 +88,9 @@ export async function loadCustomerPage(
       return { ok: false, problem: ACTIVITY_PROBLEM };
     },
   );
-  const profile = await settleWithin(panels.profile, PROFILE_WAIT_MS);
+  // A customer the index knows is one Commet knows (one it has deleted since shows "not found" in the profile
+  // panel): the page streams without waiting for the profile. Any other is waited for, to answer 404.
+  const profile = known ? undefined : await settleWithin(panels.profile, PROFILE_WAIT_MS);
   if (profile && !profile.ok && profile.problem.kind === "not_found") {
     const notFound: Problem = {
       ...profile.problem,
@@ -117,7 +127,7 @@ export async function loadCustomerPage(
       : null,
     subscriptionActions: subscriptionActionsFor(customerRef, role, hold),
     payments: {
-      resolve: hold(toPanel(loadPaymentsPanel(customerRef, reads), "payments")),
+      resolve: hold(toPanel(loadPaymentsPanel(customerRef, { ...reads, known }), "payments")),
       // Each action's form is offered to the roles that may use it; the server checks again.
       can: {
         retry: can(role, "payments:retry"),
@@ -139,6 +149,12 @@ export async function loadCustomerPage(
   };
   together.release();
   return { notFound: null, page };
+}
+
+/** The customer's id and email in the directory index, by Commet id or externalId (null when it is not there). */
+async function indexedCustomer(customerRef: string): Promise<KnownCustomer | null> {
+  const row = await getIndexedCustomer(await getReadyDb(), customerRef);
+  return row ? { id: row.id, email: row.email } : null;
 }
 
 /** The Subscription actions panel for a role that may take at least one of them (null otherwise). */

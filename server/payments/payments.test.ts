@@ -3,7 +3,7 @@
  * Payments panel of the seeded customers, failure reasons from payment webhooks, refusals that send
  * nothing, and retry / refund / recovery link written exactly once.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createAuditLog } from "../audit/index.ts";
 import type { RecoveryActionResult } from "../../app/contracts/payments.ts";
 import { describeEachEngine } from "../testing/db.ts";
@@ -11,7 +11,8 @@ import { useContractSandbox } from "../testing/sandbox.ts";
 import { ADMIN, OPS, SUPPORT, auditRows, clearExchanges, exchanges, newKey } from "../testing/usage.ts";
 import { createWriteEngine, type Staff } from "../writes/index.ts";
 import { matchFailures } from "./failures.ts";
-import { readPages } from "./read.ts";
+import type { KnownCustomer } from "../customer-view/index.ts";
+import { readPages, type PaymentsCommet } from "./read.ts";
 import {
   failureReasonsIn,
   issueRecoveryLink,
@@ -58,6 +59,47 @@ describeEachEngine("payments", (ctx) => {
     expect(dates).toEqual([...dates].sort().reverse());
     // Reading writes nothing.
     expect(writes()).toEqual([]);
+  });
+
+  it("with the directory's id and email, reads charges and invoices beside the profile read, and the same panel", async () => {
+    const customer = (await t.commet.customers.list({ externalId: "usr_000003", limit: 1 })).data![0]!;
+    const plain = await panel("usr_000003");
+    // The profile read answers only when released: what the panel reads before that, it read beside it.
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held: PaymentsCommet = {
+      customers: {
+        get: (async (...args: Parameters<typeof t.commet.customers.get>) => {
+          await released;
+          return t.commet.customers.get(...args);
+        }) as typeof t.commet.customers.get,
+        list: t.commet.customers.list.bind(t.commet.customers),
+      } as PaymentsCommet["customers"],
+      transactions: t.commet.transactions,
+      invoices: t.commet.invoices,
+      subscriptions: t.commet.subscriptions,
+    };
+    const read = (known: KnownCustomer) =>
+      loadPaymentsPanel("usr_000003", { commet: held, failures: failureReasonsIn(ctx.db), known });
+    const charges = () => exchanges().filter((e) => e.path.startsWith("/api/v1/transactions"));
+
+    clearExchanges();
+    const agreeing = read({ id: customer.id, email: customer.email });
+    await vi.waitFor(() => expect(charges().length).toBeGreaterThan(0));
+    expect(exchanges().some((e) => e.path.startsWith("/api/v1/invoices"))).toBe(true);
+    release();
+    expect(await agreeing).toEqual(plain);
+    expect(charges().map((e) => new URL(e.path, "http://x").searchParams.get("customerEmail"))).toEqual([
+      customer.email,
+    ]);
+
+    // A stale hint (the email changed since the index saw it): the early reads are dropped, the right ones made.
+    clearExchanges();
+    expect(await read({ id: customer.id, email: "renamed@example.test" })).toEqual(plain);
+    expect(charges().map((e) => new URL(e.path, "http://x").searchParams.get("customerEmail"))).toEqual([
+      "renamed@example.test",
+      customer.email,
+    ]);
   });
 
   it("a customer without charges has an empty list and no past-due subscription", async () => {
