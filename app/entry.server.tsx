@@ -57,6 +57,8 @@ export default function handleRequest(
         <RemixServer context={remixContext} url={request.url} nonce={nonce} />
       </NonceContext.Provider>
     );
+    // Aborts what is still pending after Remix's stream timeout (the render's own abort, called when it fires).
+    const abortTimer = setTimeout(() => abort(), streamTimeout + 1_000);
     const { pipe, abort } = renderToPipeableStream(app, {
       nonce,
       onShellReady() {
@@ -65,9 +67,12 @@ export default function handleRequest(
         if (!wholeOnly) hold.shellReady();
       },
       onAllReady() {
+        // Nothing left to wait for: no abort timer holding this render's state for the rest of streamTimeout.
+        clearTimeout(abortTimer);
         hold.allReady();
       },
       onShellError(error: unknown) {
+        clearTimeout(abortTimer);
         reject(error);
       },
       onError(error: unknown) {
@@ -76,6 +81,5 @@ export default function handleRequest(
         if (shellRendered) logger("remix").error({ err: error }, "streaming render failed");
       },
     });
-    setTimeout(abort, streamTimeout + 1_000);
   });
 }

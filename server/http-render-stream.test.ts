@@ -1,3 +1,4 @@
+import { Transform } from "node:stream";
 import { createElement, Suspense } from "react";
 import { renderToPipeableStream } from "react-dom/server";
 import { describe, expect, it, vi } from "vitest";
@@ -23,6 +24,21 @@ describe("RenderPasses", () => {
     await ended;
 
     expect(out).toEqual(["<html><body>", "<p>panel</p>", "</body></html>"]);
+  });
+
+  it("ends once: React's second end() (its close handler) does not reach the stream", async () => {
+    const end = vi.spyOn(Transform.prototype, "end");
+    try {
+      const stream = new RenderPasses();
+      stream.resume();
+      const finished = new Promise((resolve) => stream.on("finish", resolve));
+      stream.end();
+      await finished;
+      expect(stream.end()).toBe(stream);
+      expect(end).toHaveBeenCalledTimes(1);
+    } finally {
+      end.mockRestore();
+    }
   });
 });
 

@@ -27,6 +27,19 @@ export class RenderPasses extends Transform {
     this.flush();
     callback();
   }
+
+  /**
+   * Ends once. React ends its destination when it finishes and again when the destination closes (its abort
+   * handler, a no-op for a finished render): the second `end()` would build an ERR_STREAM_ALREADY_FINISHED
+   * error, stack trace and all, for every document.
+   */
+  override end(cb?: () => void): this;
+  override end(chunk: unknown, cb?: () => void): this;
+  override end(chunk: unknown, encoding: BufferEncoding, cb?: () => void): this;
+  override end(...args: unknown[]): this {
+    if (args.length === 0 && this.writableEnded) return this;
+    return (super.end as (...endArgs: unknown[]) => this)(...args);
+  }
 }
 
 /**
