@@ -1,6 +1,6 @@
 /**
  * server/customer-view — everything the customer page (/customers/:customerId) shows, read live
- * from Commet (never from the local directory index).
+ * from Commet (never from the local directory index, which at most says which reads can start early).
  *
  *   loadCustomerView(customerRef, { commet?, audit?, onCall?, timeoutMs?, known? }) → CustomerPanels
  *     starts every Commet call at once — customers.get, subscriptions.getActive, subscriptions.list,
