@@ -74,6 +74,22 @@ export interface CustomerViewOptions {
  */
 export type KnownCustomer = { id: string; email: string };
 
+/**
+ * `read(hint)` started now, beside whatever settles `actual`; its answer is used when `actual` turns out the same
+ * (`same`), else `read(actual)` is made then. No hint: `read(actual)` once `actual` settles (a rejection passes on).
+ */
+export async function readAhead<K, T>(
+  hint: K | null | undefined,
+  actual: Promise<K>,
+  same: (hint: K, actual: K) => boolean,
+  read: (key: K) => Promise<T>,
+): Promise<T> {
+  const early = hint == null ? null : read(hint);
+  early?.catch(() => {}); // unused when `actual` differs or fails: its rejection must not go unhandled
+  const key = await actual;
+  return early && same(hint!, key) ? early : read(key);
+}
+
 export type CommetCallName =
   | "customers.get"
   | "subscriptions.getActive"
@@ -358,17 +374,18 @@ export function loadCustomerView(customerRef: string, options: CustomerViewOptio
     withoutSubscriptionEmpty(async () => (await commet.quota.getAll(customerId, { timeout })).data ?? []),
   );
   // By Commet id once the profile has it (an externalId in the URL too), as the Payments panel reads them.
-  const invoices = timed("invoices.list", async () => {
-    const read = (customerId: string) => commet.invoices.list({ customerId, limit: INVOICE_PAGE_LIMIT }, { timeout });
-    // Started now when the index knows the id (one Commet round trip less); unused if the profile disagrees.
-    const early = options.known ? read(options.known.id) : null;
-    early?.catch(() => {});
-    const customerId = await customer.then(
-      (c) => c.id,
-      () => customerRef,
-    );
-    return early && customerId === options.known?.id ? early : read(customerId);
-  });
+  // Started at once when the index knows the id (one Commet round trip less).
+  const invoices = timed("invoices.list", () =>
+    readAhead(
+      options.known?.id,
+      customer.then(
+        (c) => c.id,
+        () => customerRef,
+      ),
+      (a, b) => a === b,
+      (customerId) => commet.invoices.list({ customerId, limit: INVOICE_PAGE_LIMIT }, { timeout }),
+    ),
+  );
 
   // The audit trail is local: it only needs the customer's ids, known once the profile arrives.
   const actions = customer.then(

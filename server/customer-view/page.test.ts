@@ -105,19 +105,8 @@ describe("the customer page's Commet reads", () => {
     expect(shown.invoices.map((i) => i.id)).toEqual(direct.data!.map((i) => i.id));
     expect(shown.hasMore).toBe(direct.hasMore ?? false);
   });
-});
 
-describe("the customer page's answer for a customer Commet does not know", () => {
-  let sandbox: TestSandbox;
-  beforeAll(async () => {
-    sandbox = await startTestSandbox({ seed: { customers: 2 } });
-    connectCommet({ apiKey: sandbox.apiKey, apiUrl: sandbox.url, embeddedSandbox: false, catalogMaxAgeMs: 60_000 });
-  });
-  afterAll(async () => {
-    await sandbox?.dispose();
-  });
-
-  it("is 404 when the index does not know it either; streams with a 'not found' profile when the index does", async () => {
+  it("a customer Commet does not know: 404 when the index does not either; a 'not found' profile when it does", async () => {
     const ref = "cus_doesNotExist0000000";
     const load = (known: { id: string; email: string } | null) =>
       runWithRequestContext({ requestId: `missing-${known ? "known" : "unknown"}` }, () =>

@@ -2,10 +2,10 @@
  * A customer's payments read live from Commet: transactions (by the customer's email, Commet's only
  * per-customer filter) joined with the customer's invoices, newest first, in bounded pages.
  */
-import type { Commet, Customer, Invoice, Subscription, Transaction } from "@commet/node";
+import type { Commet, Invoice, Subscription, Transaction } from "@commet/node";
 import type { PaymentsPanelData, TransactionStatus, TransactionView } from "../../app/contracts/payments.ts";
 import { getCommet } from "../commet/client.ts";
-import { getCustomer, INVOICE_PAGE_LIMIT, type KnownCustomer } from "../customer-view/index.ts";
+import { getCustomer, INVOICE_PAGE_LIMIT, readAhead, type KnownCustomer } from "../customer-view/index.ts";
 import { failureReasons, matchFailures, type FailureReasons } from "./failures.ts";
 
 /**
@@ -71,7 +71,8 @@ export function toTransactionView(
 }
 
 /** The hint names the customer Commet answered with, under the same email: the early reads are the right ones. */
-const agrees = (known: KnownCustomer, customer: Customer) => known.id === customer.id && known.email === customer.email;
+const agrees = (known: KnownCustomer, customer: KnownCustomer) =>
+  known.id === customer.id && known.email === customer.email;
 
 export const sameEmail = (a: string | null | undefined, b: string | null | undefined) =>
   Boolean(a && b && a.trim().toLowerCase() === b.trim().toLowerCase());
@@ -95,14 +96,12 @@ export async function loadPaymentsPanel(
       ),
       commet.subscriptions.list({ customerId: customer.id }, { timeout }).then((r) => r.data ?? []),
     ]);
-  const known = options.known ?? null;
-  // Started beside the profile read (one Commet round trip less on the page); unused when the profile disagrees.
-  const early = known ? read(known) : null;
-  early?.catch(() => {});
-  const customer: Customer = await getCustomer(commet, customerRef, timeout);
-  const [transactions, invoices, subscriptions] = await (early && known && agrees(known, customer)
-    ? early
-    : read(customer));
+  const profile = getCustomer(commet, customerRef, timeout);
+  // Started beside the profile read when the index knows the customer (one Commet round trip less on the page).
+  const [customer, [transactions, invoices, subscriptions]] = await Promise.all([
+    profile,
+    readAhead(options.known, profile, agrees, read),
+  ]);
   const byInvoice = new Map(invoices.items.map((i) => [i.id, i]));
   const failed = transactions.items.filter((t) => t.status === "failed");
   const reasons = matchFailures(
